@@ -1,0 +1,253 @@
+/* mlp.c — the four passes of an MLP, written once over the backend table.
+ *
+ * Layer l (0-based) maps h_{l-1} [m x k] to h_l [m x n]:
+ *   z = h_{l-1} W^T + b,  nrm = norm(z) (hidden layers, optional),
+ *   h = act(nrm or z).    h_{-1} = x; output y = h_{L-1} (+ x if residual).
+ *
+ * The double backward is reverse mode over the tangent (forward-mode) pass:
+ * S = sum_i u_i . grad_x f(x_i) is the directional derivative of f along u,
+ * so we push the tangent u through the net, then differentiate that tangent
+ * pass. Its tangent adjoints are exactly the adjoint chain of the input-
+ * gradient pass, which we therefore keep and reuse; its primal adjoints are
+ * zero through layers whose activation has no curvature (identity, relu,
+ * leaky relu), which we skip.
+ */
+#include "net.h"
+
+#define L_OF(net) ((net)->spec.n_layers)
+#define IN_OF(net) ((net)->spec.widths[0])
+#define OUT_OF(net) ((net)->spec.widths[(net)->spec.n_layers])
+
+static wf_activation layer_act(const wf_net *net, int l) {
+  return l == L_OF(net) - 1 ? net->spec.output_activation : net->spec.activation;
+}
+
+static int has_norm(const wf_net *net, int l) {
+  return l < L_OF(net) - 1 && net->spec.norm != WF_NORM_NONE;
+}
+
+/* act'' == 0 everywhere (where defined): the primal adjoint stays zero */
+static int is_piecewise_linear(wf_activation a) {
+  return a == WF_ACT_IDENTITY || a == WF_ACT_RELU || a == WF_ACT_LEAKY_RELU;
+}
+
+static const wf_real *weight(const wf_net *net, int l) {
+  return net->params + net->layout.weight[l];
+}
+
+/* the activation's input: after the norm if there is one */
+static const wf_real *pre_act(const wf_net *net, int l) {
+  return has_norm(net, l) ? net->layer[l].nrm : net->layer[l].z;
+}
+
+/* the layer's input: x for the first layer */
+static const wf_real *layer_input(const wf_net *net, int l) {
+  return l == 0 ? net->x_in : net->layer[l - 1].h;
+}
+
+wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
+                         wf_real *y) {
+  const wf_backend *be = net->be;
+  const wf_mlp_spec *s = &net->spec;
+  if (m < 1) return wf_fail(net, WF_ERR_ARG, "a batch needs at least one row");
+  if (train && s->norm == WF_NORM_BATCH && m < 2)
+    return wf_fail(net, WF_ERR_ARG,
+                   "BatchNorm in training mode needs at least 2 rows");
+  wf_status rc = wf_net_reserve(net, m);
+  if (rc != WF_OK) return rc;
+  net->cache = WF_CACHE_EMPTY;
+  be->copy(net->x_in, x, (size_t)m * IN_OF(net));
+  for (int l = 0; l < L_OF(net); l++) {
+    wf_layer_cache *c = &net->layer[l];
+    int k = s->widths[l], n = s->widths[l + 1];
+    be->gemm(0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
+             c->z, n);
+    be->add_bias(c->z, net->params + net->layout.bias[l], m, n);
+    if (has_norm(net, l)) {
+      const wf_real *gamma = net->params + net->layout.gamma[l];
+      const wf_real *beta = net->params + net->layout.beta[l];
+      if (s->norm == WF_NORM_LAYER)
+        be->ln_forward(c->z, m, n, gamma, beta, c->nrm, c->xhat, c->rstd);
+      else
+        be->bn_forward(c->z, m, n, gamma, beta,
+                       net->state + net->layout.running_mean[l],
+                       net->state + net->layout.running_var[l], train, 0.1,
+                       c->nrm, c->xhat, c->rstd);
+    }
+    be->act_forward(layer_act(net, l), s->leaky_slope, pre_act(net, l), c->h,
+                    (size_t)m * n);
+  }
+  if (y != NULL) {
+    size_t ny = (size_t)m * OUT_OF(net);
+    be->copy(y, net->layer[L_OF(net) - 1].h, ny);
+    if (s->residual) be->axpy(ny, 1, net->x_in, y);
+  }
+  net->m = m;
+  net->train = train;
+  net->cache = WF_CACHE_FORWARD;
+  return wf_net_sync_error(net);
+}
+
+/* The reverse sweep shared by backward and input_grad: from the output
+ * adjoint dy [m x out], optionally accumulate parameter gradients, write the
+ * input adjoint to dx [m x in] (if not NULL), and with keep_chain store the
+ * adjoints of every h and z for the double backward. */
+static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
+                          int param_grads, int keep_chain) {
+  const wf_backend *be = net->be;
+  const wf_mlp_spec *s = &net->spec;
+  const wf_layout *lay = &net->layout;
+  int m = net->m, L = L_OF(net);
+  const wf_real *g = dy; /* adjoint of h_l */
+  int ping = 2;          /* adj[2] / adj[3] alternate as the adjoint of h */
+  if (keep_chain)
+    be->copy(net->layer[L - 1].chain_h, dy, (size_t)m * OUT_OF(net));
+  for (int l = L - 1; l >= 0; l--) {
+    wf_layer_cache *c = &net->layer[l];
+    int k = s->widths[l], n = s->widths[l + 1];
+    int norm = has_norm(net, l);
+    if (keep_chain) g = c->chain_h;
+    /* adjoint of the activation's input, then of z */
+    wf_real *ubar = keep_chain && !norm ? c->chain_z : net->adj[0];
+    be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
+                     ubar, (size_t)m * n);
+    wf_real *zbar = ubar;
+    if (norm) {
+      zbar = keep_chain ? c->chain_z : net->adj[1];
+      wf_real *dgamma = param_grads ? net->grad + lay->gamma[l] : NULL;
+      wf_real *dbeta = param_grads ? net->grad + lay->beta[l] : NULL;
+      const wf_real *gamma = net->params + lay->gamma[l];
+      if (s->norm == WF_NORM_LAYER)
+        be->ln_backward(ubar, c->xhat, c->rstd, gamma, m, n, zbar, dgamma,
+                        dbeta);
+      else
+        be->bn_backward(ubar, c->xhat, c->rstd, gamma, m, n, net->train, zbar,
+                        dgamma, dbeta);
+    }
+    if (param_grads) {
+      /* dW [n x k] += zbar^T h_{l-1};  db [n] += column sums of zbar */
+      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1,
+               net->grad + lay->weight[l], k);
+      be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
+    }
+    if (l == 0 && dx == NULL) break;
+    wf_real *next = l == 0       ? dx
+                    : keep_chain ? net->layer[l - 1].chain_h
+                                 : net->adj[ping];
+    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k);
+    g = next;
+    ping = ping == 2 ? 3 : 2;
+  }
+  if (s->residual && dx != NULL) be->axpy((size_t)m * IN_OF(net), 1, dy, dx);
+}
+
+wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx) {
+  if (net->cache == WF_CACHE_EMPTY)
+    return wf_fail(net, WF_ERR_STATE, "backward needs a forward pass first");
+  reverse_sweep(net, dy, dx, 1, 0);
+  return wf_net_sync_error(net);
+}
+
+wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g) {
+  if (net->cache == WF_CACHE_EMPTY)
+    return wf_fail(net, WF_ERR_STATE, "input_grad needs a forward pass first");
+  size_t ny = (size_t)net->m * OUT_OF(net);
+  if (dy == NULL)
+    net->be->fill(net->dy_chain, ny, 1);
+  else
+    net->be->copy(net->dy_chain, dy, ny);
+  reverse_sweep(net, net->dy_chain, net->chain_x, 0, 1);
+  if (g != NULL)
+    net->be->copy(g, net->chain_x, (size_t)net->m * IN_OF(net));
+  net->cache = WF_CACHE_INPUT_GRAD;
+  return wf_net_sync_error(net);
+}
+
+/* Push the direction u_in through the net: zdot, (xhat_dot, ndot), hdot. */
+static void tangent_sweep(wf_net *net) {
+  const wf_backend *be = net->be;
+  const wf_mlp_spec *s = &net->spec;
+  int m = net->m;
+  const wf_real *prev = net->u_in;
+  for (int l = 0; l < L_OF(net); l++) {
+    wf_layer_cache *c = &net->layer[l];
+    int k = s->widths[l], n = s->widths[l + 1];
+    be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n);
+    const wf_real *udot = c->zdot;
+    if (has_norm(net, l)) {
+      be->ln_jvp(c->zdot, c->xhat, c->rstd,
+                 net->params + net->layout.gamma[l], m, n, c->xhat_dot,
+                 c->ndot);
+      udot = c->ndot;
+    }
+    be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), udot,
+                     c->hdot, (size_t)m * n);
+    prev = c->hdot;
+  }
+}
+
+wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
+                                 wf_real *du, double *value) {
+  const wf_backend *be = net->be;
+  const wf_mlp_spec *s = &net->spec;
+  const wf_layout *lay = &net->layout;
+  if (s->norm == WF_NORM_BATCH)
+    return wf_fail(net, WF_ERR_UNSUPPORTED,
+                   "double backward through BatchNorm is not supported "
+                   "(use norm = \"none\" or \"layer\" for critics)");
+  if (net->cache != WF_CACHE_INPUT_GRAD)
+    return wf_fail(net, WF_ERR_STATE,
+                   "double backward needs forward and input_grad first");
+  int m = net->m, L = L_OF(net);
+  size_t nx = (size_t)m * IN_OF(net);
+  be->copy(net->u_in, u, nx);
+  /* S = sum u . grad_x f, with the gradient from the input-gradient pass */
+  if (value != NULL) *value = be->dot(net->u_in, net->chain_x, nx);
+  tangent_sweep(net);
+
+  const wf_real *hbar = NULL; /* primal adjoint of h_l; NULL means zero */
+  for (int l = L - 1; l >= 0; l--) {
+    wf_layer_cache *c = &net->layer[l];
+    int k = s->widths[l], n = s->widths[l + 1];
+    size_t mn = (size_t)m * n;
+    wf_activation act = layer_act(net, l);
+    int norm = has_norm(net, l);
+    const wf_real *udot = norm ? c->ndot : c->zdot;
+    /* primal adjoint of the activation's input */
+    wf_real *ubar = NULL;
+    if (hbar != NULL || !is_piecewise_linear(act)) {
+      ubar = net->adj[0];
+      be->act_second(act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
+                     udot, ubar, mn);
+    }
+    wf_real *zbar = ubar; /* primal adjoint of z */
+    if (norm) {
+      /* tangent adjoint of nrm: chain_h * act'(nrm) */
+      wf_real *ndbar = net->adj[2];
+      be->act_backward(act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
+      zbar = net->adj[1];
+      be->ln_double(ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd,
+                    net->params + lay->gamma[l], m, n, zbar,
+                    net->grad + lay->gamma[l], net->grad + lay->beta[l]);
+    }
+    /* dW += zdotbar^T hdot_{l-1} + zbar^T h_{l-1}; the tangent adjoint of z
+     * is chain_z; the bias gets the primal part only */
+    const wf_real *prev_dot = l == 0 ? net->u_in : net->layer[l - 1].hdot;
+    wf_real *dw = net->grad + lay->weight[l];
+    be->gemm(1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k);
+    if (zbar != NULL) {
+      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k);
+      be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
+    }
+    if (zbar == NULL || (l == 0 && dx == NULL)) {
+      hbar = NULL;
+      continue;
+    }
+    wf_real *next = l == 0 ? dx : net->adj[3];
+    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k);
+    hbar = next;
+  }
+  if (dx != NULL && hbar == NULL) be->fill(dx, nx, 0);
+  if (du != NULL) be->copy(du, net->chain_x, nx);
+  return wf_net_sync_error(net);
+}

@@ -1,0 +1,89 @@
+/* ops.c — CPU memory, row/column reductions and the loss helpers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+
+void *wf_cpu_alloc(size_t bytes) { return malloc(bytes > 0 ? bytes : 1); }
+void wf_cpu_release(void *p) { free(p); }
+
+wf_status wf_cpu_upload(wf_real *dst, const double *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = (wf_real)src[i];
+  return WF_OK;
+}
+
+wf_status wf_cpu_download(double *dst, const wf_real *src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+  return WF_OK;
+}
+
+void wf_cpu_copy(wf_real *dst, const wf_real *src, size_t n) {
+  if (dst != src) memmove(dst, src, n * sizeof(wf_real));
+}
+
+void wf_cpu_fill(wf_real *x, size_t n, wf_real value) {
+  for (size_t i = 0; i < n; i++) x[i] = value;
+}
+
+wf_status wf_cpu_last_error(char *msg) {
+  msg[0] = '\0';
+  return WF_OK;
+}
+
+void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n) {
+  for (int i = 0; i < m; i++) {
+    wf_real *row = z + (size_t)i * n;
+    for (int j = 0; j < n; j++) row[j] += bias[j];
+  }
+}
+
+void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out) {
+  for (int i = 0; i < m; i++) {
+    const wf_real *row = a + (size_t)i * n;
+    for (int j = 0; j < n; j++) out[j] += row[j];
+  }
+}
+
+void wf_cpu_axpy(size_t n, wf_real alpha, const wf_real *x, wf_real *y) {
+  for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+double wf_cpu_dot(const wf_real *x, const wf_real *w, size_t n) {
+  double s = 0;
+  if (w == NULL)
+    for (size_t i = 0; i < n; i++) s += x[i];
+  else
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * w[i];
+  return s;
+}
+
+void wf_cpu_lerp_rows(const wf_real *a, const wf_real *b, const wf_real *t,
+                      int m, int d, wf_real *out) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < d; j++) {
+      size_t k = (size_t)i * d + j;
+      out[k] = t[i] * a[k] + (1 - t[i]) * b[k];
+    }
+}
+
+void wf_cpu_penalty_dir(const wf_real *g, int m, int d, wf_penalty kind,
+                        double lambda, wf_real *u, double *value,
+                        double *mean_norm) {
+  double total = 0, norms = 0;
+  for (int i = 0; i < m; i++) {
+    const wf_real *gi = g + (size_t)i * d;
+    wf_real *ui = u + (size_t)i * d;
+    double sq = 0;
+    for (int j = 0; j < d; j++) sq += (double)gi[j] * gi[j];
+    double norm = sqrt(sq), excess = norm - 1;
+    if (kind == WF_PENALTY_LP && excess < 0) excess = 0;
+    total += excess * excess;
+    norms += norm;
+    /* d/dg of lambda/m * excess^2 = 2 lambda/m * excess * g/|g| */
+    double scale = norm > 0 ? 2.0 * lambda / m * excess / norm : 0.0;
+    for (int j = 0; j < d; j++) ui[j] = (wf_real)(scale * gi[j]);
+  }
+  *value = lambda * total / m;
+  *mean_norm = norms / m;
+}

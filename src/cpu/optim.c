@@ -1,0 +1,48 @@
+/* optim.c — optimiser updates on the CPU, in torch.optim's arithmetic:
+ * weight decay is added to the gradient (L2, not AdamW). */
+#include <math.h>
+
+#include "cpu.h"
+
+void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
+                 size_t n, const wf_opt_spec *o, double t) {
+  wf_real b1 = (wf_real)o->beta1, b2 = (wf_real)o->beta2;
+  wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
+  wf_real step = (wf_real)(o->lr / (1 - pow(o->beta1, t)));
+  wf_real bc2 = (wf_real)sqrt(1 - pow(o->beta2, t));
+  for (size_t i = 0; i < n; i++) {
+    wf_real gi = g[i] + wd * p[i];
+    m1[i] += (1 - b1) * (gi - m1[i]);
+    m2[i] = b2 * m2[i] + (1 - b2) * gi * gi;
+    p[i] -= step * m1[i] / (WF_SQRT(m2[i]) / bc2 + eps);
+  }
+}
+
+void wf_cpu_rmsprop(wf_real *p, const wf_real *g, wf_real *m2, size_t n,
+                    const wf_opt_spec *o) {
+  wf_real alpha = (wf_real)o->beta2, lr = (wf_real)o->lr;
+  wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
+  for (size_t i = 0; i < n; i++) {
+    wf_real gi = g[i] + wd * p[i];
+    m2[i] = alpha * m2[i] + (1 - alpha) * gi * gi;
+    p[i] -= lr * gi / (WF_SQRT(m2[i]) + eps);
+  }
+}
+
+void wf_cpu_sgd(wf_real *p, const wf_real *g, wf_real *m1, size_t n,
+                const wf_opt_spec *o, double t) {
+  wf_real mu = (wf_real)o->momentum, lr = (wf_real)o->lr;
+  wf_real wd = (wf_real)o->weight_decay;
+  for (size_t i = 0; i < n; i++) {
+    wf_real gi = g[i] + wd * p[i];
+    if (mu != 0) {
+      m1[i] = t <= 1 ? gi : mu * m1[i] + gi; /* torch: buffer = g at step 1 */
+      gi = m1[i];
+    }
+    p[i] -= lr * gi;
+  }
+}
+
+void wf_cpu_clamp(wf_real *p, size_t n, wf_real c) {
+  for (size_t i = 0; i < n; i++) p[i] = p[i] > c ? c : (p[i] < -c ? -c : p[i]);
+}
