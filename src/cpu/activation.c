@@ -6,6 +6,7 @@
 
 static inline wf_real sigmoid(wf_real x) { return 1 / (1 + WF_EXP(-x)); }
 
+WF_CLONES
 void wf_cpu_act_forward(wf_activation act, double slope, const wf_real *u,
                         wf_real *h, size_t n) {
   wf_real a = (wf_real)slope;
@@ -84,6 +85,7 @@ static inline wf_real d2(wf_activation act, wf_real x) {
   }
 }
 
+WF_CLONES
 void wf_cpu_act_backward(wf_activation act, double slope, const wf_real *u,
                          const wf_real *g, wf_real *out, size_t n) {
   wf_real a = (wf_real)slope;
@@ -100,6 +102,7 @@ void wf_cpu_act_backward(wf_activation act, double slope, const wf_real *u,
   }
 }
 
+WF_CLONES
 void wf_cpu_act_second(wf_activation act, double slope, const wf_real *u,
                        const wf_real *hbar, const wf_real *gbar,
                        const wf_real *udot, wf_real *out, size_t n) {

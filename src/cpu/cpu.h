@@ -10,6 +10,17 @@ void wf_cpu_gemm(int trans_a, int trans_b, int m, int n, int k, wf_real alpha,
 /* free the GEMM's packing buffers (at unload) */
 void wf_cpu_gemm_release(void);
 
+/* Hot loops are compiled for AVX-512, AVX2+FMA and the baseline, and the
+ * best is picked at load time (GCC function multiversioning), so the package
+ * needs no -march flag. The sanitizer build turns this off. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
+    !defined(WF_NO_CLONES)
+#define WF_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define WF_CLONES
+#endif
+
 /* float or double math, matching wf_real */
 #ifdef WF_DOUBLE
 #define WF_EXP exp

@@ -1,10 +1,9 @@
 /* gemm.c — the CPU matrix product: packed panels, a register-blocked
  * micro-kernel, rows split over OpenMP threads.
  *
- * C[m x n] = alpha * op(A) op(B) + beta * C, row-major. op(A) is packed in
- * strips of MR rows ([kc x MR] each), op(B) in strips of NR columns
- * ([kc x NR] each), so the micro-kernel streams both contiguously and keeps
- * an MR x NR tile of C in registers. The kernel is plain C on GCC vector
+ * C[m x n] = alpha * op(A) op(B) + beta * C, row-major. op(B) is packed in
+ * strips of NR columns ([kc x NR] each); op(A) is read in place, MR rows at
+ * a time; the micro-kernel keeps an MR x NR tile of C in registers. The kernel is plain C on GCC vector
  * types; on x86-64 it is compiled twice (AVX2+FMA and baseline) and picked
  * at load time, so no -march flag is needed.
  */
@@ -23,16 +22,8 @@
 #define NR (2 * VL)
 #define KC 256
 #define NC 512
-#define MC (MR * 16)
 
 typedef wf_real vreal __attribute__((vector_size(VEC_BYTES)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
-    !defined(WF_NO_CLONES)
-#define WF_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define WF_CLONES
-#endif
 
 static int n_threads = 1;
 
@@ -50,7 +41,7 @@ static wf_real *pack_a[MAX_THREADS], *pack_b[MAX_THREADS];
 
 static int ensure_buffers(int nt) {
   for (int t = 0; t < nt; t++) {
-    if (pack_a[t] == NULL) pack_a[t] = malloc(sizeof(wf_real) * KC * MC);
+    if (pack_a[t] == NULL) pack_a[t] = malloc(sizeof(wf_real) * KC * MR);
     if (pack_b[t] == NULL) pack_b[t] = malloc(sizeof(wf_real) * KC * NC);
     if (pack_a[t] == NULL || pack_b[t] == NULL) return 0;
   }
@@ -69,12 +60,60 @@ void wf_cpu_gemm_release(void) {
 #define OPA(i, p) (ta ? a[(size_t)(p) * lda + (i)] : a[(size_t)(i) * lda + (p)])
 #define OPB(p, j) (tb ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
 
-/* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). */
+/* C tile [h x w] (h <= MR, w <= NR) += alpha * op(A) Bp over kc, where
+ * op(A)(i, p) = a[i * ars + p * acs] and row p of the B strip is the NR
+ * values at bp + p * NR. Twelve accumulators in named variables so they
+ * stay in registers. */
+static inline __attribute__((always_inline)) void
+micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
+             const wf_real *bp, wf_real *ct, int ldc, int h, int w) {
+  vreal c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  vreal c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  const wf_real *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
+  const wf_real *a4 = a + 4 * ars, *a5 = a + 5 * ars;
+  for (int p = 0; p < kc; p++) {
+    vreal b0, b1;
+    memcpy(&b0, bp + p * NR, sizeof(vreal));
+    memcpy(&b1, bp + p * NR + VL, sizeof(vreal));
+    size_t o = (size_t)p * acs;
+    c00 += a0[o] * b0, c01 += a0[o] * b1;
+    c10 += a1[o] * b0, c11 += a1[o] * b1;
+    c20 += a2[o] * b0, c21 += a2[o] * b1;
+    c30 += a3[o] * b0, c31 += a3[o] * b1;
+    c40 += a4[o] * b0, c41 += a4[o] * b1;
+    c50 += a5[o] * b0, c51 += a5[o] * b1;
+  }
+  vreal acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                      {c30, c31}, {c40, c41}, {c50, c51}};
+  if (h == MR && w == NR) {
+    for (int i = 0; i < MR; i++) {
+      wf_real *row = ct + (size_t)i * ldc;
+      vreal r0, r1;
+      memcpy(&r0, row, sizeof(vreal));
+      memcpy(&r1, row + VL, sizeof(vreal));
+      r0 += alpha * acc[i][0];
+      r1 += alpha * acc[i][1];
+      memcpy(row, &r0, sizeof(vreal));
+      memcpy(row + VL, &r1, sizeof(vreal));
+    }
+  } else {
+    wf_real tile[MR][NR];
+    memcpy(tile, acc, sizeof(tile));
+    for (int i = 0; i < h; i++)
+      for (int j = 0; j < w; j++) ct[(size_t)i * ldc + j] += alpha * tile[i][j];
+  }
+}
+
+/* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). op(B) is
+ * packed into NR-wide strips; op(A) is read in place (a full MR-row strip
+ * is six strided streams) except for the last, short strip, which is
+ * copied with zero padding so the kernel never reads past A. */
 WF_CLONES
 static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
                       wf_real alpha, const wf_real *a, int lda,
                       const wf_real *b, int ldb, wf_real *c, int ldc,
-                      wf_real *pa /* [KC x MC] */, wf_real *pb /* [KC x NC] */) {
+                      wf_real *pa /* [KC x MR] */, wf_real *pb /* [KC x NC] */) {
+  size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
   for (int jc = 0; jc < n; jc += NC) {
     int nc = n - jc < NC ? n - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
@@ -88,72 +127,58 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
           for (int j = w; j < NR; j++) dst[p * NR + j] = 0;
         }
       }
-      for (int ic = i0; ic < i1; ic += MC) {
-        int mc = i1 - ic < MC ? i1 - ic : MC;
-        /* pack op(A)[ic:ic+mc, pc:pc+kc] into MR-tall strips */
-        for (int is = 0; is < mc; is += MR) {
-          wf_real *dst = pa + (size_t)is * kc;
-          int h = mc - is < MR ? mc - is : MR;
+      for (int is = i0; is < i1; is += MR) {
+        int h = i1 - is < MR ? i1 - is : MR;
+        const wf_real *as = a + (size_t)is * ars + (size_t)pc * acs;
+        size_t rs = ars, cs = acs;
+        if (h < MR) { /* short strip: copy it, zero padded */
           for (int p = 0; p < kc; p++) {
-            for (int i = 0; i < h; i++) dst[p * MR + i] = OPA(ic + is + i, pc + p);
-            for (int i = h; i < MR; i++) dst[p * MR + i] = 0;
+            for (int i = 0; i < h; i++) pa[p * MR + i] = OPA(is + i, pc + p);
+            for (int i = h; i < MR; i++) pa[p * MR + i] = 0;
           }
+          as = pa, rs = 1, cs = MR;
         }
         for (int js = 0; js < nc; js += NR) {
-          const wf_real *bp = pb + (size_t)js * kc;
           int w = nc - js < NR ? nc - js : NR;
-          for (int is = 0; is < mc; is += MR) {
-            const wf_real *ap = pa + (size_t)is * kc;
-            int h = mc - is < MR ? mc - is : MR;
-            /* micro-kernel: an MR x NR tile in 2 * MR vector registers */
-            vreal acc[MR][2];
-            memset(acc, 0, sizeof(acc));
-            for (int p = 0; p < kc; p++) {
-              vreal b0, b1;
-              memcpy(&b0, bp + p * NR, sizeof(vreal));
-              memcpy(&b1, bp + p * NR + VL, sizeof(vreal));
-              for (int i = 0; i < MR; i++) {
-                wf_real ai = ap[p * MR + i];
-                acc[i][0] += ai * b0;
-                acc[i][1] += ai * b1;
-              }
-            }
-            wf_real *ct = c + (size_t)(ic + is) * ldc + jc + js;
-            if (h == MR && w == NR) {
-              for (int i = 0; i < MR; i++) {
-                wf_real *row = ct + (size_t)i * ldc;
-                vreal c0, c1;
-                memcpy(&c0, row, sizeof(vreal));
-                memcpy(&c1, row + VL, sizeof(vreal));
-                c0 += alpha * acc[i][0];
-                c1 += alpha * acc[i][1];
-                memcpy(row, &c0, sizeof(vreal));
-                memcpy(row + VL, &c1, sizeof(vreal));
-              }
-            } else {
-              wf_real tile[MR][NR];
-              memcpy(tile, acc, sizeof(tile));
-              for (int i = 0; i < h; i++)
-                for (int j = 0; j < w; j++)
-                  ct[(size_t)i * ldc + j] += alpha * tile[i][j];
-            }
-          }
+          micro_kernel(kc, alpha, as, rs, cs, pb + (size_t)js * kc,
+                       c + (size_t)is * ldc + jc + js, ldc, h, w);
         }
       }
     }
   }
 }
 
-/* Plain loops for products too small to pay for packing. */
+/* Loops for thin products (a few columns, or k of a few), ordered so the
+ * innermost loop runs along contiguous memory. */
+WF_CLONES
 static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
                        const wf_real *a, int lda, const wf_real *b, int ldb,
                        wf_real *c, int ldc) {
-  for (int i = 0; i < m; i++)
-    for (int j = 0; j < n; j++) {
-      wf_real s = 0;
-      for (int p = 0; p < k; p++) s += OPA(i, p) * OPB(p, j);
-      c[(size_t)i * ldc + j] += alpha * s;
+  if (!ta && tb) { /* rows of A against rows of B: dot products */
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) {
+        const wf_real *ai = a + (size_t)i * lda, *bj = b + (size_t)j * ldb;
+        wf_real s = 0;
+        for (int p = 0; p < k; p++) s += ai[p] * bj[p];
+        c[(size_t)i * ldc + j] += alpha * s;
+      }
+  } else if (!tb) { /* C row i += A(i, p) * B row p */
+    for (int p = 0; p < k; p++) {
+      const wf_real *bp = b + (size_t)p * ldb;
+      for (int i = 0; i < m; i++) {
+        wf_real aip = alpha * OPA(i, p);
+        wf_real *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < n; j++) ci[j] += aip * bp[j];
+      }
     }
+  } else {
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) {
+        wf_real s = 0;
+        for (int p = 0; p < k; p++) s += OPA(i, p) * OPB(p, j);
+        c[(size_t)i * ldc + j] += alpha * s;
+      }
+  }
 }
 
 void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,

@@ -31,6 +31,7 @@ wf_status wf_cpu_last_error(char *msg) {
   return WF_OK;
 }
 
+WF_CLONES
 void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n) {
   for (int i = 0; i < m; i++) {
     wf_real *row = z + (size_t)i * n;
@@ -38,6 +39,7 @@ void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n) {
   }
 }
 
+WF_CLONES
 void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out) {
   for (int i = 0; i < m; i++) {
     const wf_real *row = a + (size_t)i * n;
@@ -45,6 +47,7 @@ void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out) {
   }
 }
 
+WF_CLONES
 void wf_cpu_axpy(size_t n, wf_real alpha, const wf_real *x, wf_real *y) {
   for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }

@@ -4,6 +4,7 @@
 
 #include "cpu.h"
 
+WF_CLONES
 void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
                  size_t n, const wf_opt_spec *o, double t) {
   wf_real b1 = (wf_real)o->beta1, b2 = (wf_real)o->beta2;

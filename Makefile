@@ -1,0 +1,84 @@
+# Developer tasks for wgflow (GNU make; not part of the package build, which
+# uses configure + src/Makevars). `make test` is what CI runs (.ci/run).
+
+SHELL := /bin/bash
+R ?= R
+RSCRIPT ?= Rscript
+PYTHON ?= /usr/bin/python3
+# not inst/demo: R reserves demo/ in an installed package (check WARNING)
+DEMO ?= inst/scripts/demo.R
+
+PKG := wgflow
+VERSION := $(shell sed -n 's/^Version:[[:space:]]*//p' DESCRIPTION)
+BUILD_DIR := build
+TARBALL := $(BUILD_DIR)/$(PKG)_$(VERSION).tar.gz
+LIB := $(abspath $(BUILD_DIR)/lib)
+WITH_LIB := R_LIBS="$(LIB)$${R_LIBS:+:$$R_LIBS}"
+
+# everything that goes into the tarball, so it is rebuilt when one changes
+PKG_FILES := $(shell find DESCRIPTION NAMESPACE LICENSE configure cleanup .Rbuildignore \
+  R src man inst vignettes tests -type f ! -name '*.o' ! -name '*.so' \
+  ! -name Makevars ! -path 'tests/c/build/*' 2>/dev/null)
+
+.PHONY: all test deps build check-cpu check-cuda ctest sanitize install \
+  demo fixtures bench document clean
+
+all: build
+
+# What CI runs, in this order (sequential even under make -j).
+test:
+	$(MAKE) deps
+	$(MAKE) ctest
+	$(MAKE) sanitize
+	$(MAKE) check-cpu
+	$(MAKE) check-cuda
+
+deps:
+	.ci/install-deps
+
+# The source tarball, vignettes built. CPU-only while building: the vignettes
+# run on the CPU and nvcc would only cost time.
+build: $(TARBALL)
+
+$(TARBALL): $(PKG_FILES)
+	@mkdir -p $(BUILD_DIR)
+	rm -f $(TARBALL)
+	cd $(BUILD_DIR) && WGFLOW_CUDA=0 $(R) CMD build ..
+	@ls -l $(TARBALL)
+
+# R CMD check --no-manual of the tarball; fail on any ERROR, WARNING or NOTE.
+check-cpu: $(TARBALL)
+	.ci/check cpu $(TARBALL)
+
+check-cuda: $(TARBALL)
+	.ci/check cuda $(TARBALL)
+
+# Standalone C tests of the core (no R), plain and under ASan + UBSan.
+ctest:
+	$(MAKE) -C tests/c
+
+sanitize:
+	$(MAKE) -C tests/c asan
+
+# Installs the working tree into build/lib (CUDA when configure finds it).
+install:
+	@mkdir -p $(LIB)
+	$(R) CMD INSTALL --preclean --no-multiarch --library=$(LIB) .
+
+demo: deps install
+	$(WITH_LIB) $(RSCRIPT) $(DEMO)
+
+fixtures:
+	$(PYTHON) inst/fixtures/make_fixtures.py
+
+bench: install
+	$(WITH_LIB) $(RSCRIPT) bench/engine.R
+
+# Regenerates NAMESPACE and man/ from the roxygen comments.
+document:
+	$(RSCRIPT) -e 'roxygen2::roxygenise(load_code = roxygen2::load_source)'
+
+clean:
+	./cleanup
+	rm -rf $(BUILD_DIR) $(PKG).Rcheck
+	-if [ -f tests/c/Makefile ]; then $(MAKE) -C tests/c clean; fi

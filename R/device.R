@@ -1,0 +1,101 @@
+#' Is a GPU available to wgflow?
+#'
+#' Reports whether the package was built with its CUDA backend and whether a
+#' usable GPU is present now. The CUDA backend is a separate shared object
+#' (`wgflow_cuda.so`) that is loaded only when first needed, so wgflow loads
+#' and runs on the CPU on machines without a GPU, a driver or the CUDA
+#' libraries.
+#'
+#' A GPU is usable when the CUDA runtime finds at least one device and a
+#' cuBLAS handle can be created on it. Models use the first device.
+#'
+#' @return A list with elements
+#'   \describe{
+#'     \item{`compiled`}{`TRUE` if the package was built with CUDA.}
+#'     \item{`available`}{`TRUE` if a usable GPU is present.}
+#'     \item{`devices`}{The number of CUDA devices found (an integer).}
+#'     \item{`message`}{A one-line description of device 0 (name, compute
+#'       capability, memory) when `available`, otherwise the reason there is
+#'       no usable GPU.}
+#'   }
+#' @seealso The `device` argument of the training functions: `"auto"` uses
+#'   the GPU when this reports one available and the CPU otherwise.
+#' @export
+#' @examples
+#' info <- wf_device_info()
+#' info$available
+#' info$message
+wf_device_info <- function() {
+  info <- .Call(ffi_device_info, cuda_library_path())
+  wf_device_cache$info <- info
+  info
+}
+
+# The full path of the installed wgflow_cuda.so, or "" when it was not built.
+cuda_library_path <- function() {
+  file <- paste0("wgflow_cuda", .Platform$dynlib.ext)
+  arch <- .Platform$r_arch
+  path <- if (nzchar(arch)) {
+    system.file("libs", arch, file, package = "wgflow")
+  } else {
+    system.file("libs", file, package = "wgflow")
+  }
+  if (!nzchar(path)) {
+    # source installs with a sub-architecture that is not in libs/
+    path <- system.file("libs", file, package = "wgflow")
+  }
+  path
+}
+
+# The result of the last device query, so that every fit with
+# device = "auto" does not create a cuBLAS handle again.
+wf_device_cache <- new.env(parent = emptyenv())
+
+device_info_cached <- function() {
+  if (is.null(wf_device_cache$info)) wf_device_info() else wf_device_cache$info
+}
+
+# Resolves a user's `device` argument to "cpu" or "cuda".
+resolve_device <- function(device = "auto") {
+  choices <- c("auto", "cpu", "cuda")
+  if (!is.character(device) || length(device) != 1L || is.na(device) ||
+      !device %in% choices) {
+    wf_abort(
+      paste0(
+        "`device` must be one of \"auto\", \"cpu\" or \"cuda\", not ",
+        describe_device_arg(device), "."
+      ),
+      class = "wgflow_error_arg",
+      arg = "device"
+    )
+  }
+  if (device == "cpu") {
+    return("cpu")
+  }
+  info <- device_info_cached()
+  if (isTRUE(info$available)) {
+    return("cuda")
+  }
+  if (device == "cuda") {
+    wf_abort(
+      paste0("`device = \"cuda\"` but no usable GPU: ", info$message, "."),
+      class = "wgflow_error_device",
+      arg = "device"
+    )
+  }
+  message("wgflow: no usable GPU (", info$message, "); using the CPU.")
+  "cpu"
+}
+
+describe_device_arg <- function(x) {
+  if (is.null(x)) {
+    return("NULL")
+  }
+  if (is.character(x) && length(x) == 1L && !is.na(x)) {
+    return(paste0("\"", x, "\""))
+  }
+  if (length(x) != 1L) {
+    return(paste0("a ", class(x)[1L], " vector of length ", length(x)))
+  }
+  paste0("`", format(x), "`")
+}

@@ -1,0 +1,79 @@
+# Network specifications.
+
+activation_codes <- c(identity = 0L, relu = 1L, leaky_relu = 2L, tanh = 3L,
+                      softplus = 4L, elu = 5L, sigmoid = 6L)
+norm_codes <- c(none = 0L, batch = 1L, layer = 2L)
+init_codes <- c(torch = 0L, normal = 1L)
+
+#' A multilayer perceptron specification
+#'
+#' Describes a network without building it: hidden widths, activation,
+#' normalisation and initialisation. Input and output widths are filled in
+#' when a model is built for data ([wf_net()] takes them explicitly).
+#' Hidden layers are Linear, then the norm (if any), then the activation; the
+#' last layer is Linear then `output_activation`. With `residual = TRUE` the
+#' network is `G(z) = z + H(z)` (input and output widths must agree).
+#'
+#' @param hidden Integer vector of hidden-layer widths (may be empty).
+#' @param activation Hidden activation: one of "relu", "leaky_relu", "tanh",
+#'   "softplus", "elu", "sigmoid", "identity".
+#' @param output_activation Activation of the last layer: "identity" or any
+#'   of the above (e.g. "tanh" for images in \[-1, 1\]).
+#' @param norm "none", "batch" (BatchNorm, for generators) or "layer"
+#'   (LayerNorm). Critics that need gradient penalties cannot use "batch".
+#' @param residual Logical: `G(z) = z + H(z)`.
+#' @param init "torch" (PyTorch's default: weights and biases uniform on
+#'   `(-1/sqrt(fan_in), 1/sqrt(fan_in))`) or "normal" (weights
+#'   `N(0, init_sd^2)`, biases 0). Defaults to "normal" with `init_sd = 0.01`
+#'   for residual networks, so they start near the identity map.
+#' @param init_sd Standard deviation for `init = "normal"`.
+#' @param leaky_slope Negative slope of "leaky_relu".
+#' @return An object of class `wf_mlp_spec`.
+#' @export
+#' @examples
+#' wf_mlp(hidden = c(128, 128, 128))
+#' wf_mlp(c(64, 64), activation = "tanh", norm = "layer")
+wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
+                   output_activation = "identity", norm = "none",
+                   residual = FALSE, init = if (residual) "normal" else "torch",
+                   init_sd = if (residual) 0.01 else 0.02, leaky_slope = 0.2) {
+  if (!is.numeric(hidden) || anyNA(hidden) || any(hidden != round(hidden)) ||
+      any(hidden < 1) || length(hidden) > 30) {
+    arg_error("hidden", "a vector of at most 30 whole numbers >= 1", hidden)
+  }
+  check_choice(activation, names(activation_codes), "activation")
+  check_choice(output_activation, names(activation_codes), "output_activation")
+  check_choice(norm, names(norm_codes), "norm")
+  check_flag(residual, "residual")
+  check_choice(init, names(init_codes), "init")
+  check_number(init_sd, "init_sd", min = 0)
+  check_number(leaky_slope, "leaky_slope")
+  structure(
+    list(hidden = as.integer(hidden), activation = activation,
+         output_activation = output_activation, norm = norm,
+         residual = residual, init = init, init_sd = as.double(init_sd),
+         leaky_slope = as.double(leaky_slope)),
+    class = "wf_mlp_spec"
+  )
+}
+
+#' @export
+print.wf_mlp_spec <- function(x, ...) {
+  widths <- paste(c("in", x$hidden, "out"), collapse = " -> ")
+  cat("<wf_mlp_spec> ", widths, "\n", sep = "")
+  cat("  activation: ", x$activation, ", output: ", x$output_activation,
+      ", norm: ", x$norm, if (x$residual) ", residual" else "", "\n", sep = "")
+  cat("  init: ", x$init, if (x$init == "normal") paste0(" (sd ", x$init_sd, ")"),
+      "\n", sep = "")
+  invisible(x)
+}
+
+# The list the C side reads (src/ffi-net.c: spec_from_list).
+spec_for_c <- function(spec, input_dim, output_dim) {
+  list(widths = as.integer(c(input_dim, spec$hidden, output_dim)),
+       activation = activation_codes[[spec$activation]],
+       output_activation = activation_codes[[spec$output_activation]],
+       leaky_slope = spec$leaky_slope, norm = norm_codes[[spec$norm]],
+       residual = as.integer(spec$residual), init = init_codes[[spec$init]],
+       init_sd = spec$init_sd)
+}

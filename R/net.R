@@ -1,0 +1,173 @@
+# Nets: a network built from a spec, its parameters held twice — in C (a
+# cache on the device, behind an external pointer) and in plain R vectors
+# (the truth that saveRDS() keeps). After readRDS() the pointer is dead and
+# the net is rebuilt from the R vectors on first use.
+
+#' Build a network from a specification
+#'
+#' The low-level interface to the engine, used by the training functions and
+#' the tests, and open to power users. A `wf_net` is a mutable object (an
+#' environment): optimiser steps change it in place.
+#'
+#' @param spec A [wf_mlp()] specification.
+#' @param input_dim,output_dim Input and output widths.
+#' @param seed `NULL` (draw the net's random stream from R's RNG, so
+#'   `set.seed()` reproduces it) or a whole number.
+#' @param device "cpu" (the CUDA backend will be selectable here).
+#' @return An object of class `wf_net`.
+#' @seealso [wf_params()], [wf_forward()], [wf_critic_loss()].
+#' @export
+#' @examples
+#' net <- wf_net(wf_mlp(c(16, 16)), input_dim = 2, output_dim = 1, seed = 1)
+#' net
+#' length(wf_params(net))
+wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu") {
+  if (!inherits(spec, "wf_mlp_spec")) arg_error("spec", "a wf_mlp() specification", spec)
+  input_dim <- check_count(input_dim, "input_dim")
+  output_dim <- check_count(output_dim, "output_dim")
+  if (isTRUE(spec$residual) && input_dim != output_dim) {
+    wf_abort(sprintf("A residual net needs `input_dim` == `output_dim` (%d vs %d).",
+                     input_dim, output_dim), class = "wgflow_error_arg",
+             arg = "output_dim")
+  }
+  check_choice(device, "cpu", "device")
+  net <- new.env(parent = emptyenv())
+  net$spec <- spec
+  net$input_dim <- input_dim
+  net$output_dim <- output_dim
+  net$device <- device
+  net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim),
+                   seed_key(seed), device)
+  class(net) <- "wf_net"
+  net_sync(net)
+  net
+}
+
+# 32-bit halves of a 64-bit Philox key, from `seed` or from R's RNG.
+seed_key <- function(seed) {
+  if (is.null(seed)) {
+    return(floor(stats::runif(2) * 4294967296))
+  }
+  seed <- check_count(seed, "seed", min = 0L)
+  c(as.double(seed), 2654435769) # high half: a fixed odd constant
+}
+
+check_net <- function(net, arg = "net") {
+  if (!inherits(net, "wf_net")) arg_error(arg, "a wf_net", net)
+  net
+}
+
+# The live external pointer, rebuilt from the R copy if it died (readRDS).
+net_ptr <- function(net) {
+  if (!.Call(ffi_net_alive, net$ptr)) {
+    ptr <- .Call(ffi_net_create, spec_for_c(net$spec, net$input_dim, net$output_dim),
+                 net$rng[1:2], net$device)
+    .Call(ffi_net_set, ptr, 0L, net$params)
+    .Call(ffi_net_set, ptr, 1L, net$state)
+    .Call(ffi_net_set_opt, ptr, net$opt$step, net$opt$m1, net$opt$m2)
+    .Call(ffi_net_set_rng, ptr, net$rng)
+    net$ptr <- ptr
+  }
+  net$ptr
+}
+
+# Copy the C state back into the R vectors after anything that changed it.
+net_sync <- function(net) {
+  ptr <- net$ptr
+  net$params <- .Call(ffi_net_get, ptr, 0L)
+  net$state <- .Call(ffi_net_get, ptr, 1L)
+  net$opt <- .Call(ffi_net_get_opt, ptr)
+  net$rng <- .Call(ffi_net_get_rng, ptr)
+  invisible(net)
+}
+
+#' Parameters of a net
+#'
+#' `wf_params()` returns all parameters as one numeric vector, in the layout
+#' of [wf_param_layout()] (the order of PyTorch's `named_parameters()` for
+#' the same `nn.Sequential`, each weight matrix flattened by rows).
+#' `wf_params<-` replaces them. `wf_state()` returns the BatchNorm running
+#' statistics (for each hidden layer: running mean, then running variance).
+#'
+#' @param net A [wf_net()].
+#' @param value A numeric vector of the same length, all finite.
+#' @return A numeric vector (`wf_params<-` returns the net).
+#' @export
+#' @examples
+#' net <- wf_net(wf_mlp(4), 2, 1, seed = 1)
+#' p <- wf_params(net)
+#' wf_params(net) <- p * 0.5
+wf_params <- function(net) {
+  check_net(net)
+  net$params
+}
+
+#' @rdname wf_params
+#' @export
+`wf_params<-` <- function(net, value) {
+  check_net(net)
+  n <- length(net$params)
+  if (!is.numeric(value) || length(value) != n || anyNA(value) || any(!is.finite(value))) {
+    arg_error("value", sprintf("a finite numeric vector of length %d", n), value)
+  }
+  .Call(ffi_net_set, net_ptr(net), 0L, as.double(value))
+  net_sync(net)
+  net
+}
+
+#' @rdname wf_params
+#' @export
+wf_state <- function(net) {
+  check_net(net)
+  net$state
+}
+
+#' @rdname wf_params
+#' @export
+wf_param_layout <- function(net) {
+  check_net(net)
+  widths <- c(net$input_dim, net$spec$hidden, net$output_dim)
+  L <- length(widths) - 1L
+  rows <- list()
+  offset <- 0
+  add <- function(name, layer, kind, r, c) {
+    rows[[length(rows) + 1L]] <<- data.frame(
+      name = name, layer = layer, kind = kind, rows = r, cols = c,
+      offset = offset, length = r * c, stringsAsFactors = FALSE)
+    offset <<- offset + r * c
+  }
+  for (l in seq_len(L)) {
+    add(sprintf("linear%d.weight", l), l, "weight", widths[l + 1L], widths[l])
+    add(sprintf("linear%d.bias", l), l, "bias", widths[l + 1L], 1L)
+    if (l < L && net$spec$norm != "none") {
+      add(sprintf("norm%d.weight", l), l, "gamma", widths[l + 1L], 1L)
+      add(sprintf("norm%d.bias", l), l, "beta", widths[l + 1L], 1L)
+    }
+  }
+  do.call(rbind, rows)
+}
+
+#' @export
+print.wf_net <- function(x, ...) {
+  widths <- paste(c(x$input_dim, x$spec$hidden, x$output_dim), collapse = " -> ")
+  cat(sprintf("<wf_net> %s, %s%s%s, %d parameters, %s\n", widths, x$spec$activation,
+              if (x$spec$norm != "none") paste0(", ", x$spec$norm, " norm") else "",
+              if (x$spec$residual) ", residual" else "", length(x$params), x$device))
+  invisible(x)
+}
+
+#' Number of CPU threads
+#'
+#' The CPU backend splits matrix products over this many OpenMP threads
+#' (default 2).
+#'
+#' @param n `NULL` to query, or a whole number >= 1 to set.
+#' @return The previous number of threads (invisibly when setting).
+#' @export
+#' @examples
+#' old <- wf_threads(1)
+#' wf_threads(old)
+wf_threads <- function(n = NULL) {
+  if (is.null(n)) return(.Call(ffi_threads, NULL))
+  invisible(.Call(ffi_threads, check_count(n, "n", max = 1024L)))
+}

@@ -1,0 +1,481 @@
+/* ffi-net.c — .Call entry points for nets: create, parameters, passes,
+ * critic loss, optimiser steps, random draws. Thin: convert, call the core,
+ * release scratch buffers, then raise any error. */
+#include <math.h>
+#include <string.h>
+
+#include "ffi-util.h"
+
+/* run a core call; on failure jump to `fail`, which frees and raises */
+#define TRY(expr)                  \
+  do {                             \
+    rc = (expr);                   \
+    if (rc != WF_OK) goto fail;    \
+  } while (0)
+
+#define FAIL_AND_RAISE(s)                                 \
+  do {                                                    \
+    char msg_[WF_MSG_LEN];                                \
+    snprintf(msg_, sizeof(msg_), "%s", wf_net_message((s).net)); \
+    wf_scratch_free(&(s));                                \
+    wf_r_abort_status(rc, msg_);                          \
+  } while (0)
+
+static SEXP list_get(SEXP list, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
+    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  wf_r_abort("wgflow_error_arg", "internal: `%s` missing from a spec", name);
+  return R_NilValue;
+}
+
+static void spec_from_list(SEXP spec, wf_mlp_spec *s) {
+  if (TYPEOF(spec) != VECSXP) wf_r_abort("wgflow_error_arg", "a spec must be a list");
+  memset(s, 0, sizeof(*s));
+  SEXP widths = list_get(spec, "widths");
+  if (TYPEOF(widths) != INTSXP || Rf_length(widths) < 2 ||
+      Rf_length(widths) > WF_MAX_LAYERS + 1)
+    wf_r_abort("wgflow_error_arg", "an MLP needs 2 to %d integer widths",
+               WF_MAX_LAYERS + 1);
+  s->n_layers = Rf_length(widths) - 1;
+  for (int l = 0; l <= s->n_layers; l++) s->widths[l] = INTEGER(widths)[l];
+  s->activation = (wf_activation)wf_r_int(list_get(spec, "activation"),
+                                          "activation", 0, WF_ACT_COUNT - 1);
+  s->output_activation = (wf_activation)wf_r_int(
+      list_get(spec, "output_activation"), "output_activation", 0, WF_ACT_COUNT - 1);
+  s->leaky_slope = wf_r_double(list_get(spec, "leaky_slope"), "leaky_slope");
+  s->norm = (wf_norm)wf_r_int(list_get(spec, "norm"), "norm", 0, 2);
+  s->residual = wf_r_int(list_get(spec, "residual"), "residual", 0, 1);
+  s->init = (wf_init)wf_r_int(list_get(spec, "init"), "init", 0, 1);
+  s->init_sd = wf_r_double(list_get(spec, "init_sd"), "init_sd");
+}
+
+static void opt_from_list(SEXP opt, wf_opt_spec *o) {
+  if (TYPEOF(opt) != VECSXP) wf_r_abort("wgflow_error_arg", "an optimiser must be a list");
+  o->kind = (wf_opt_kind)wf_r_int(list_get(opt, "kind"), "kind", 0, 2);
+  o->lr = wf_r_double(list_get(opt, "lr"), "lr");
+  o->beta1 = wf_r_double(list_get(opt, "beta1"), "beta1");
+  o->beta2 = wf_r_double(list_get(opt, "beta2"), "beta2");
+  o->eps = wf_r_double(list_get(opt, "eps"), "eps");
+  o->momentum = wf_r_double(list_get(opt, "momentum"), "momentum");
+  o->weight_decay = wf_r_double(list_get(opt, "weight_decay"), "weight_decay");
+}
+
+/* two doubles, each a whole number in [0, 2^32), into one 64-bit value */
+static uint64_t u64_from(SEXP x, int at, const char *what) {
+  if (TYPEOF(x) != REALSXP || Rf_length(x) < at + 2)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a double vector", what);
+  double lo = REAL(x)[at], hi = REAL(x)[at + 1];
+  if (!(lo >= 0 && lo < 4294967296.0 && hi >= 0 && hi < 4294967296.0) ||
+      lo != floor(lo) || hi != floor(hi))
+    wf_r_abort("wgflow_error_arg", "`%s` must hold 32-bit whole numbers", what);
+  return (uint64_t)lo | ((uint64_t)hi << 32);
+}
+
+static void net_finalize(SEXP ptr) {
+  wf_net *net = (wf_net *)R_ExternalPtrAddr(ptr);
+  if (net != NULL) {
+    wf_net_free(net);
+    R_ClearExternalPtr(ptr);
+  }
+}
+
+SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
+  wf_mlp_spec s;
+  spec_from_list(spec, &s);
+  uint64_t k = u64_from(key, 0, "key");
+  if (!Rf_isString(device) || Rf_length(device) != 1 ||
+      strcmp(CHAR(STRING_ELT(device, 0)), "cpu") != 0)
+    wf_r_abort("wgflow_error_device",
+               "this build of wgflow runs nets on the CPU only");
+  char msg[WF_MSG_LEN];
+  wf_net *net = NULL;
+  wf_status rc = wf_net_create(&s, wf_cpu_backend(), k, &net, msg);
+  if (rc != WF_OK) wf_r_abort_status(rc, msg);
+  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), R_NilValue));
+  R_RegisterCFinalizerEx(ptr, net_finalize, TRUE);
+  UNPROTECT(1);
+  return ptr;
+}
+
+SEXP ffi_net_alive(SEXP ptr) {
+  return Rf_ScalarLogical(TYPEOF(ptr) == EXTPTRSXP &&
+                          R_ExternalPtrAddr(ptr) != NULL);
+}
+
+SEXP ffi_net_free(SEXP ptr) {
+  if (TYPEOF(ptr) == EXTPTRSXP) net_finalize(ptr);
+  return R_NilValue;
+}
+
+/* what: 0 params, 1 BatchNorm state, 2 gradient */
+static size_t block_size(wf_net *net, int what) {
+  const wf_layout *lay = wf_net_layout(net);
+  return what == 1 ? lay->n_state : lay->n_params;
+}
+
+SEXP ffi_net_get(SEXP ptr, SEXP what_) {
+  wf_net *net = wf_r_net(ptr);
+  int what = wf_r_int(what_, "what", 0, 2);
+  size_t n = block_size(net, what);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
+  wf_status rc = what == 0   ? wf_net_get_params(net, REAL(out))
+                 : what == 1 ? wf_net_get_state(net, REAL(out))
+                             : wf_net_get_grad(net, REAL(out));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
+  wf_net *net = wf_r_net(ptr);
+  int what = wf_r_int(what_, "what", 0, 2);
+  size_t n = block_size(net, what);
+  if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
+    wf_r_abort("wgflow_error_arg", "`value` must be a double vector of length %zu", n);
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(REAL(value)[i]))
+      wf_r_abort("wgflow_error_arg", "`value` must be finite (element %zu is not)", i + 1);
+  wf_status rc = what == 0   ? wf_net_set_params(net, REAL(value))
+                 : what == 1 ? wf_net_set_state(net, REAL(value))
+                             : wf_net_set_grad(net, REAL(value));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  return R_NilValue;
+}
+
+SEXP ffi_net_get_opt(SEXP ptr) {
+  wf_net *net = wf_r_net(ptr);
+  size_t n = wf_net_layout(net)->n_params;
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 3));
+  SEXP m1 = Rf_allocVector(REALSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 1, m1);
+  SEXP m2 = Rf_allocVector(REALSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 2, m2);
+  double step;
+  wf_status rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(step));
+  SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
+  SET_STRING_ELT(names, 0, Rf_mkChar("step"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("m1"));
+  SET_STRING_ELT(names, 2, Rf_mkChar("m2"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(2);
+  return out;
+}
+
+SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
+  wf_net *net = wf_r_net(ptr);
+  size_t n = wf_net_layout(net)->n_params;
+  if (TYPEOF(m1) != REALSXP || TYPEOF(m2) != REALSXP ||
+      (size_t)Rf_xlength(m1) != n || (size_t)Rf_xlength(m2) != n)
+    wf_r_abort("wgflow_error_arg", "optimiser moments must have length %zu", n);
+  wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL(m1), REAL(m2));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  return R_NilValue;
+}
+
+/* rng position as 4 doubles: key lo, key hi, counter lo, counter hi */
+SEXP ffi_net_get_rng(SEXP ptr) {
+  wf_net *net = wf_r_net(ptr);
+  uint64_t key, ctr;
+  wf_net_get_rng(net, &key, &ctr);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 4));
+  REAL(out)[0] = (double)(key & 0xffffffffu);
+  REAL(out)[1] = (double)(key >> 32);
+  REAL(out)[2] = (double)(ctr & 0xffffffffu);
+  REAL(out)[3] = (double)(ctr >> 32);
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP ffi_net_set_rng(SEXP ptr, SEXP v) {
+  wf_net *net = wf_r_net(ptr);
+  wf_net_set_rng(net, u64_from(v, 0, "rng"), u64_from(v, 2, "rng"));
+  return R_NilValue;
+}
+
+static int in_dim(wf_net *net) { return wf_net_spec(net)->widths[0]; }
+static int out_dim(wf_net *net) {
+  return wf_net_spec(net)->widths[wf_net_spec(net)->n_layers];
+}
+
+SEXP ffi_forward(SEXP ptr, SEXP x, SEXP train) {
+  wf_net *net = wf_r_net(ptr);
+  int tr = Rf_asLogical(train) == TRUE, m;
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  wf_real *yb = wf_scratch_alloc(&s, (size_t)m * out_dim(net));
+  if (yb == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(wf_mlp_forward(net, xb, m, tr, yb));
+  SEXP out = PROTECT(wf_r_matrix_out(&s, yb, m, out_dim(net), &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_input_grad(SEXP ptr, SEXP x, SEXP train) {
+  wf_net *net = wf_r_net(ptr);
+  int tr = Rf_asLogical(train) == TRUE, m;
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  wf_real *gb = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
+  if (gb == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(wf_mlp_forward(net, xb, m, tr, NULL));
+  TRY(wf_mlp_input_grad(net, NULL, gb));
+  SEXP out = PROTECT(wf_r_matrix_out(&s, gb, m, in_dim(net), &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+static SEXP named_list(int n, const char **names) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, n));
+  for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+  Rf_setAttrib(out, R_NamesSymbol, nm);
+  UNPROTECT(2);
+  return out;
+}
+
+static SEXP param_grad(wf_net *net) {
+  SEXP g = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)wf_net_layout(net)->n_params));
+  wf_status rc = wf_net_get_grad(net, REAL(g));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  UNPROTECT(1);
+  return g;
+}
+
+SEXP ffi_backward(SEXP ptr, SEXP x, SEXP dy, SEXP train) {
+  wf_net *net = wf_r_net(ptr);
+  int tr = Rf_asLogical(train) == TRUE, m, m2;
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  wf_real *dyb = wf_r_matrix_in(&s, dy, out_dim(net), "dy", &m2);
+  wf_real *dxb = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
+  if (m2 != m) {
+    wf_scratch_free(&s);
+    wf_r_abort("wgflow_error_arg", "`dy` must have as many rows as `x` (%d), not %d", m, m2);
+  }
+  if (dxb == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(wf_net_zero_grad(net));
+  TRY(wf_mlp_forward(net, xb, m, tr, NULL));
+  TRY(wf_mlp_backward(net, dyb, dxb));
+  const char *names[] = {"param_grad", "input_grad"};
+  SEXP out = PROTECT(named_list(2, names));
+  SET_VECTOR_ELT(out, 1, wf_r_matrix_out(&s, dxb, m, in_dim(net), &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  SET_VECTOR_ELT(out, 0, param_grad(net));
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
+  wf_net *net = wf_r_net(ptr);
+  int m, m2, d = in_dim(net);
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, d, "x", &m);
+  wf_real *ub = wf_r_matrix_in(&s, u, d, "u", &m2);
+  if (m2 != m) {
+    wf_scratch_free(&s);
+    wf_r_abort("wgflow_error_arg", "`u` must have as many rows as `x` (%d), not %d", m, m2);
+  }
+  wf_real *dxb = wf_scratch_alloc(&s, (size_t)m * d);
+  wf_real *dub = wf_scratch_alloc(&s, (size_t)m * d);
+  if (dxb == NULL || dub == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  double value;
+  TRY(wf_net_zero_grad(net));
+  TRY(wf_mlp_forward(net, xb, m, 0, NULL));
+  TRY(wf_mlp_input_grad(net, NULL, NULL));
+  TRY(wf_mlp_double_backward(net, ub, dxb, dub, &value));
+  const char *names[] = {"value", "param_grad", "input_grad", "dir_grad"};
+  SEXP out = PROTECT(named_list(4, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
+  SET_VECTOR_ELT(out, 2, wf_r_matrix_out(&s, dxb, m, d, &rc));
+  if (rc == WF_OK) SET_VECTOR_ELT(out, 3, wf_r_matrix_out(&s, dub, m, d, &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  SET_VECTOR_ELT(out, 1, param_grad(net));
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+/* Stage real, fake (and t) for the critic calls. */
+static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t,
+                        wf_real **rb, wf_real **fb, wf_real **tb) {
+  int m, m2;
+  int d = in_dim(s->net);
+  *rb = wf_r_matrix_in(s, real, d, "real", &m);
+  *fb = wf_r_matrix_in(s, fake, d, "fake", &m2);
+  if (m2 != m) {
+    wf_scratch_free(s);
+    wf_r_abort("wgflow_error_arg", "`fake` must have as many rows as `real` (%d), not %d",
+               m, m2);
+  }
+  *tb = NULL;
+  if (!Rf_isNull(t)) {
+    if (TYPEOF(t) != REALSXP || Rf_length(t) != m) {
+      wf_scratch_free(s);
+      wf_r_abort("wgflow_error_arg", "`t` must be a double vector of length %d", m);
+    }
+    *tb = wf_scratch_alloc(s, (size_t)m);
+    if (*tb == NULL || wf_net_upload(s->net, *tb, REAL(t), (size_t)m) != WF_OK) {
+      wf_scratch_free(s);
+      wf_r_abort("wgflow_error_memory", "could not stage `t`");
+    }
+  }
+  return m;
+}
+
+static SEXP report_list(const wf_critic_report *r, SEXP grad) {
+  const char *names[] = {"loss", "w1", "penalty", "grad_norm", "param_grad"};
+  int n = Rf_isNull(grad) ? 4 : 5;
+  SEXP out = PROTECT(named_list(n, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(r->loss));
+  SET_VECTOR_ELT(out, 1, Rf_ScalarReal(r->w1));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(r->penalty));
+  SET_VECTOR_ELT(out, 3, Rf_ScalarReal(isnan(r->grad_norm) ? NA_REAL : r->grad_norm));
+  if (n == 5) SET_VECTOR_ELT(out, 4, grad);
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
+                     SEXP lambda) {
+  wf_net *net = wf_r_net(ptr);
+  int pen = wf_r_int(penalty, "penalty", 0, 2);
+  double lam = wf_r_double(lambda, "lambda");
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *rb, *fb, *tb;
+  int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
+  wf_critic_report rep;
+  TRY(wf_net_zero_grad(net));
+  TRY(wf_critic_loss_grad(net, rb, fb, m, tb, (wf_penalty)pen, lam, &rep));
+  wf_scratch_free(&s);
+  SEXP g = PROTECT(param_grad(net));
+  SEXP out = report_list(&rep, g);
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
+                     SEXP lambda, SEXP opt, SEXP clip) {
+  wf_net *net = wf_r_net(ptr);
+  int pen = wf_r_int(penalty, "penalty", 0, 2);
+  double lam = wf_r_double(lambda, "lambda"), c = wf_r_double(clip, "clip");
+  wf_opt_spec o;
+  opt_from_list(opt, &o);
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *rb, *fb, *tb;
+  int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
+  wf_critic_report rep;
+  TRY(wf_critic_step(net, rb, fb, m, tb, (wf_penalty)pen, lam, &o, c, &rep));
+  wf_scratch_free(&s);
+  return report_list(&rep, R_NilValue);
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
+  wf_net *net = wf_r_net(ptr);
+  int pen = wf_r_int(penalty, "penalty", 1, 2), m;
+  double lam = wf_r_double(lambda, "lambda"), value, gn;
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  TRY(wf_net_zero_grad(net));
+  TRY(wf_penalty_grad(net, xb, m, (wf_penalty)pen, lam, &value, &gn));
+  wf_scratch_free(&s);
+  const char *names[] = {"value", "param_grad", "grad_norm"};
+  SEXP out = PROTECT(named_list(3, names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
+  SET_VECTOR_ELT(out, 1, param_grad(net));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(gn));
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_opt_step(SEXP ptr, SEXP grad, SEXP opt) {
+  wf_net *net = wf_r_net(ptr);
+  wf_opt_spec o;
+  opt_from_list(opt, &o);
+  ffi_net_set(ptr, Rf_ScalarInteger(2), grad);
+  wf_status rc = wf_net_opt_step(net, &o);
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  return R_NilValue;
+}
+
+SEXP ffi_clip(SEXP ptr, SEXP c) {
+  wf_net *net = wf_r_net(ptr);
+  wf_status rc = wf_net_clip(net, wf_r_double(c, "clip"));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  return R_NilValue;
+}
+
+/* kind 0: uniform (0, 1), 1: standard normal */
+SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
+  wf_net *net = wf_r_net(ptr);
+  int n = wf_r_int(n_, "n", 0, 1 << 30), k = wf_r_int(kind, "kind", 0, 1);
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *b = wf_scratch_alloc(&s, (size_t)n);
+  if (b == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(k == 0 ? wf_net_uniform(net, b, (size_t)n) : wf_net_normal(net, b, (size_t)n));
+  SEXP out = PROTECT(wf_r_vector_out(&s, b, (size_t)n, &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+SEXP ffi_threads(SEXP n) {
+  int old = wf_cpu_get_threads();
+  if (!Rf_isNull(n)) wf_cpu_set_threads(wf_r_int(n, "n", 1, 1024));
+  return Rf_ScalarInteger(old);
+}

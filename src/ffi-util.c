@@ -1,0 +1,129 @@
+/* ffi-util.c — classed errors, external pointers and matrix staging. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ffi-util.h"
+
+void wf_r_abort(const char *cls, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  /* call wgflow:::abort_from_c(msg, cls), which signals the classed error */
+  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("wgflow")));
+  SEXP call = PROTECT(Rf_lang3(Rf_install("abort_from_c"), Rf_mkString(msg),
+                               Rf_mkString(cls)));
+  Rf_eval(call, ns);
+  UNPROTECT(2);
+  Rf_error("%s", msg); /* not reached */
+}
+
+void wf_r_abort_status(wf_status status, const char *msg) {
+  const char *cls = "wgflow_error";
+  switch (status) {
+  case WF_ERR_ARG: cls = "wgflow_error_arg"; break;
+  case WF_ERR_NOMEM: cls = "wgflow_error_memory"; break;
+  case WF_ERR_UNSUPPORTED: cls = "wgflow_error_unsupported"; break;
+  case WF_ERR_STATE: cls = "wgflow_error_state"; break;
+  case WF_ERR_INTERRUPT: cls = "wgflow_error_interrupt"; break;
+  case WF_ERR_NUMERIC: cls = "wgflow_error_numeric"; break;
+  case WF_ERR_DEVICE: cls = "wgflow_error_device"; break;
+  default: break;
+  }
+  wf_r_abort(cls, "%s", msg);
+}
+
+wf_net *wf_r_net(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != Rf_install("wf_net"))
+    wf_r_abort("wgflow_error_arg", "not a wgflow net handle");
+  wf_net *net = (wf_net *)R_ExternalPtrAddr(ptr);
+  if (net == NULL)
+    wf_r_abort("wgflow_error_state", "the net's handle is dead (freed or restored "
+               "from a file); rebuild it from its parameters");
+  return net;
+}
+
+wf_real *wf_scratch_alloc(wf_scratch *s, size_t n) {
+  if (s->n >= WF_SCRATCH_MAX) return NULL;
+  wf_real *p = wf_net_alloc(s->net, n);
+  if (p != NULL) s->bufs[s->n++] = p;
+  return p;
+}
+
+void wf_scratch_free(wf_scratch *s) {
+  for (int i = 0; i < s->n; i++) wf_net_release(s->net, s->bufs[i]);
+  s->n = 0;
+}
+
+static void check_matrix(SEXP x, int cols, const char *what, int *m) {
+  SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+  if (TYPEOF(x) != REALSXP || Rf_length(dim) != 2)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a double matrix", what);
+  int *d = INTEGER(dim);
+  if (d[1] != cols || d[0] < 1)
+    wf_r_abort("wgflow_error_arg",
+               "`%s` must have %d columns and at least one row, not %d x %d",
+               what, cols, d[0], d[1]);
+  *m = d[0];
+}
+
+wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
+                        int *m) {
+  check_matrix(x, cols, what, m);
+  size_t n = (size_t)*m * cols;
+  double *rm = (double *)R_alloc(n, sizeof(double)); /* freed by R */
+  const double *cm = REAL(x);
+  for (int i = 0; i < *m; i++)
+    for (int j = 0; j < cols; j++) rm[(size_t)i * cols + j] = cm[i + (size_t)j * *m];
+  wf_real *buf = wf_scratch_alloc(s, n);
+  if (buf == NULL) {
+    wf_scratch_free(s);
+    wf_r_abort("wgflow_error_memory", "out of memory staging `%s`", what);
+  }
+  wf_status rc = wf_net_upload(s->net, buf, rm, n);
+  if (rc != WF_OK) {
+    wf_scratch_free(s);
+    wf_r_abort_status(rc, wf_net_message(s->net));
+  }
+  return buf;
+}
+
+SEXP wf_r_matrix_out(wf_scratch *s, const wf_real *buf, int m, int cols,
+                     wf_status *status) {
+  size_t n = (size_t)m * cols;
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, m, cols));
+  double *rm = (double *)R_alloc(n, sizeof(double));
+  *status = wf_net_download(s->net, rm, buf, n);
+  double *cm = REAL(out);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < cols; j++) cm[i + (size_t)j * m] = rm[(size_t)i * cols + j];
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP wf_r_vector_out(wf_scratch *s, const wf_real *buf, size_t n,
+                     wf_status *status) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
+  *status = wf_net_download(s->net, REAL(out), buf, n);
+  UNPROTECT(1);
+  return out;
+}
+
+double wf_r_double(SEXP x, const char *what) {
+  if (!Rf_isNumeric(x) || Rf_length(x) != 1)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a single number", what);
+  double v = Rf_asReal(x);
+  if (!isfinite(v)) wf_r_abort("wgflow_error_arg", "`%s` must be finite", what);
+  return v;
+}
+
+int wf_r_int(SEXP x, const char *what, int lo, int hi) {
+  double v = wf_r_double(x, what);
+  if (v != floor(v) || v < lo || v > hi)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a whole number in [%d, %d]",
+               what, lo, hi);
+  return (int)v;
+}

@@ -1,0 +1,47 @@
+/* ffi-util.h — helpers of the ffi layer: classed R errors from C, nets
+ * behind external pointers, R matrices <-> device buffers. */
+#ifndef WF_FFI_UTIL_H
+#define WF_FFI_UTIL_H
+
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+
+#include "wf.h"
+
+/* Raise an R error of class `cls` (plus "wgflow_error") with a formatted
+ * message. Does not return. Free C resources before calling it. */
+void wf_r_abort(const char *cls, const char *fmt, ...);
+/* Raise the R error that matches a core status, with the net's message. */
+void wf_r_abort_status(wf_status status, const char *msg);
+
+/* The net behind an external pointer; an error for a dead handle. */
+wf_net *wf_r_net(SEXP ptr);
+
+/* Device buffers of one .Call, released together (before any R error). */
+#define WF_SCRATCH_MAX 8
+typedef struct {
+  wf_net *net;
+  wf_real *bufs[WF_SCRATCH_MAX];
+  int n;
+} wf_scratch;
+wf_real *wf_scratch_alloc(wf_scratch *s, size_t n);
+void wf_scratch_free(wf_scratch *s);
+
+/* A double matrix x [m x cols] (R, column-major) into a new scratch buffer,
+ * row-major. Errors (before allocating) if x is not a double matrix with
+ * `cols` columns; `what` names the argument. */
+wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
+                        int *m);
+/* A scratch buffer [m x cols] (row-major) into a new R matrix. */
+SEXP wf_r_matrix_out(wf_scratch *s, const wf_real *buf, int m, int cols,
+                     wf_status *status);
+/* A buffer of n values into a new R double vector. */
+SEXP wf_r_vector_out(wf_scratch *s, const wf_real *buf, size_t n,
+                     wf_status *status);
+
+/* Argument helpers: a finite double, an int in range. */
+double wf_r_double(SEXP x, const char *what);
+int wf_r_int(SEXP x, const char *what, int lo, int hi);
+
+#endif

@@ -1,0 +1,83 @@
+/* init.c — registration of the .Call entry points (and nothing else). */
+#define R_NO_REMAP
+#include <R.h>
+#include <R_ext/Rdynload.h>
+#include <Rinternals.h>
+#include <stdlib.h>
+
+#include "wf.h"
+
+extern SEXP ffi_net_create(SEXP, SEXP, SEXP);
+extern SEXP ffi_net_alive(SEXP);
+extern SEXP ffi_net_free(SEXP);
+extern SEXP ffi_net_get(SEXP, SEXP);
+extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
+extern SEXP ffi_net_get_opt(SEXP);
+extern SEXP ffi_net_set_opt(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_net_get_rng(SEXP);
+extern SEXP ffi_net_set_rng(SEXP, SEXP);
+extern SEXP ffi_forward(SEXP, SEXP, SEXP);
+extern SEXP ffi_input_grad(SEXP, SEXP, SEXP);
+extern SEXP ffi_backward(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_double_backward(SEXP, SEXP, SEXP);
+extern SEXP ffi_critic_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_critic_step(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_penalty(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
+extern SEXP ffi_clip(SEXP, SEXP);
+extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
+extern SEXP ffi_threads(SEXP);
+extern SEXP ffi_device_info(SEXP);
+extern SEXP ffi_cuda_unload(void);
+
+static const R_CallMethodDef call_entries[] = {
+    {"ffi_net_create", (DL_FUNC)&ffi_net_create, 3},
+    {"ffi_net_alive", (DL_FUNC)&ffi_net_alive, 1},
+    {"ffi_net_free", (DL_FUNC)&ffi_net_free, 1},
+    {"ffi_net_get", (DL_FUNC)&ffi_net_get, 2},
+    {"ffi_net_set", (DL_FUNC)&ffi_net_set, 3},
+    {"ffi_net_get_opt", (DL_FUNC)&ffi_net_get_opt, 1},
+    {"ffi_net_set_opt", (DL_FUNC)&ffi_net_set_opt, 4},
+    {"ffi_net_get_rng", (DL_FUNC)&ffi_net_get_rng, 1},
+    {"ffi_net_set_rng", (DL_FUNC)&ffi_net_set_rng, 2},
+    {"ffi_forward", (DL_FUNC)&ffi_forward, 3},
+    {"ffi_input_grad", (DL_FUNC)&ffi_input_grad, 3},
+    {"ffi_backward", (DL_FUNC)&ffi_backward, 4},
+    {"ffi_double_backward", (DL_FUNC)&ffi_double_backward, 3},
+    {"ffi_critic_loss", (DL_FUNC)&ffi_critic_loss, 6},
+    {"ffi_critic_step", (DL_FUNC)&ffi_critic_step, 8},
+    {"ffi_penalty", (DL_FUNC)&ffi_penalty, 4},
+    {"ffi_opt_step", (DL_FUNC)&ffi_opt_step, 3},
+    {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
+    {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},
+    {"ffi_threads", (DL_FUNC)&ffi_threads, 1},
+    {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
+    {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},
+    {NULL, NULL, 0}};
+
+/* The core's abort callback: is a user interrupt pending? R_ToplevelExec
+ * catches the interrupt's longjmp, so the core can free and return. */
+static void check_interrupt(void *data) {
+  (void)data;
+  R_CheckUserInterrupt();
+}
+static int interrupt_pending(void *data) {
+  (void)data;
+  return R_ToplevelExec(check_interrupt, NULL) == FALSE;
+}
+
+void wf_cpu_gemm_release(void);
+
+void R_init_wgflow(DllInfo *dll) {
+  R_registerRoutines(dll, NULL, call_entries, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+  wf_set_abort_callback(interrupt_pending, NULL);
+  wf_cpu_set_threads(2);
+}
+
+void R_unload_wgflow(DllInfo *dll) {
+  (void)dll;
+  wf_set_abort_callback(NULL, NULL);
+  wf_cpu_gemm_release();
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(wgflow)
+
+test_check("wgflow")

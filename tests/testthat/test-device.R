@@ -1,0 +1,60 @@
+test_that("wf_device_info() returns the documented list", {
+  info <- wf_device_info()
+  expect_type(info, "list")
+  expect_named(info, c("compiled", "available", "devices", "message"))
+  expect_type(info$compiled, "logical")
+  expect_type(info$available, "logical")
+  expect_type(info$devices, "integer")
+  expect_type(info$message, "character")
+  expect_length(info$compiled, 1)
+  expect_length(info$available, 1)
+  expect_length(info$devices, 1)
+  expect_length(info$message, 1)
+  expect_false(is.na(info$compiled))
+  expect_false(is.na(info$available))
+  expect_true(nzchar(info$message))
+  if (!info$compiled) {
+    expect_false(info$available)
+    expect_identical(info$message, "built without CUDA")
+  }
+  if (info$available) {
+    expect_true(info$compiled)
+    expect_gt(info$devices, 0L)
+  }
+})
+
+test_that("wf_device_info() can be called repeatedly", {
+  a <- wf_device_info()
+  b <- wf_device_info()
+  expect_identical(a$compiled, b$compiled)
+  expect_identical(a$available, b$available)
+})
+
+test_that("without a GPU, device = 'cuda' is a classed error", {
+  skip_if(wf_device_info()$available, "a GPU is available")
+  expect_error(resolve_device("cuda"), class = "wgflow_error_device")
+})
+
+test_that("without a GPU, device = 'auto' falls back to the CPU with a message", {
+  skip_if(wf_device_info()$available, "a GPU is available")
+  expect_message(dev <- resolve_device("auto"), "CPU")
+  expect_identical(dev, "cpu")
+})
+
+test_that("with a GPU, device = 'auto' and 'cuda' give 'cuda'", {
+  skip_if_not(wf_device_info()$available, "no GPU")
+  expect_identical(resolve_device("auto"), "cuda")
+  expect_identical(resolve_device("cuda"), "cuda")
+})
+
+test_that("device = 'cpu' always gives 'cpu', silently", {
+  expect_silent(dev <- resolve_device("cpu"))
+  expect_identical(dev, "cpu")
+})
+
+test_that("a bad device is an error naming the argument", {
+  for (bad in list("gpu", "CPU", NA_character_, c("cpu", "cuda"), 1, NULL)) {
+    err <- expect_error(resolve_device(bad), class = "wgflow_error_arg")
+    expect_match(conditionMessage(err), "device", fixed = TRUE)
+  }
+})
