@@ -90,6 +90,10 @@ wf_penalty <- function(net, x, penalty = "gp", lambda = 10) {
   if (net$output_dim != 1L) {
     wf_abort("A critic must have one output.", class = "wgflow_error_arg", arg = "net")
   }
+  if (net$spec$norm == "batch") {
+    wf_abort("A critic cannot use BatchNorm (its penalty needs a double backward).",
+             class = "wgflow_error_unsupported", arg = "net")
+  }
   x <- check_data(x, "x", cols = net$input_dim)
   check_choice(penalty, c("gp", "lp"), "penalty")
   lambda <- check_number(lambda, "lambda", min = 0)

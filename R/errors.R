@@ -46,7 +46,14 @@ check_number <- function(x, arg, min = -Inf, max = Inf, min_open = FALSE) {
 check_count <- function(x, arg, min = 1L, max = .Machine$integer.max) {
   ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) &&
     x == round(x) && x >= min && x <= max
-  if (!ok) arg_error(arg, sprintf("a whole number >= %d", min), x)
+  if (!ok) {
+    must <- if (is.finite(max) && max < .Machine$integer.max) {
+      sprintf("a whole number in [%d, %d]", min, as.integer(max))
+    } else {
+      sprintf("a whole number >= %d", min)
+    }
+    arg_error(arg, must, x)
+  }
   as.integer(x)
 }
 

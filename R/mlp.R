@@ -37,9 +37,9 @@ wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
                    output_activation = "identity", norm = "none",
                    residual = FALSE, init = if (residual) "normal" else "torch",
                    init_sd = if (residual) 0.01 else 0.02, leaky_slope = 0.2) {
-  if (!is.numeric(hidden) || anyNA(hidden) || any(hidden != round(hidden)) ||
-      any(hidden < 1) || length(hidden) > 30) {
-    arg_error("hidden", "a vector of at most 30 whole numbers >= 1", hidden)
+  if (!is.numeric(hidden) || !all(is.finite(hidden)) || any(hidden != round(hidden)) ||
+      any(hidden < 1) || any(hidden > 2^20) || length(hidden) > 30) {
+    arg_error("hidden", "a vector of at most 30 whole numbers in [1, 2^20]", hidden)
   }
   check_choice(activation, names(activation_codes), "activation")
   check_choice(output_activation, names(activation_codes), "output_activation")

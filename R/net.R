@@ -23,8 +23,8 @@
 #' length(wf_params(net))
 wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu") {
   if (!inherits(spec, "wf_mlp_spec")) arg_error("spec", "a wf_mlp() specification", spec)
-  input_dim <- check_count(input_dim, "input_dim")
-  output_dim <- check_count(output_dim, "output_dim")
+  input_dim <- check_count(input_dim, "input_dim", max = 2^20)
+  output_dim <- check_count(output_dim, "output_dim", max = 2^20)
   if (isTRUE(spec$residual) && input_dim != output_dim) {
     wf_abort(sprintf("A residual net needs `input_dim` == `output_dim` (%d vs %d).",
                      input_dim, output_dim), class = "wgflow_error_arg",

@@ -23,6 +23,8 @@
 
 static SEXP list_get(SEXP list, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
+    wf_r_abort("wgflow_error_arg", "internal: a spec must be a named list");
   for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
     if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
   wf_r_abort("wgflow_error_arg", "internal: `%s` missing from a spec", name);

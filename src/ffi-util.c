@@ -58,21 +58,27 @@ void wf_scratch_free(wf_scratch *s) {
   s->n = 0;
 }
 
-static void check_matrix(SEXP x, int cols, const char *what, int *m) {
+/* frees the call's scratch buffers before raising */
+static void check_matrix(wf_scratch *s, SEXP x, int cols, const char *what,
+                         int *m) {
   SEXP dim = Rf_getAttrib(x, R_DimSymbol);
-  if (TYPEOF(x) != REALSXP || Rf_length(dim) != 2)
+  if (TYPEOF(x) != REALSXP || Rf_length(dim) != 2) {
+    wf_scratch_free(s);
     wf_r_abort("wgflow_error_arg", "`%s` must be a double matrix", what);
+  }
   int *d = INTEGER(dim);
-  if (d[1] != cols || d[0] < 1)
+  if (d[1] != cols || d[0] < 1) {
+    wf_scratch_free(s);
     wf_r_abort("wgflow_error_arg",
                "`%s` must have %d columns and at least one row, not %d x %d",
                what, cols, d[0], d[1]);
+  }
   *m = d[0];
 }
 
 wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
                         int *m) {
-  check_matrix(x, cols, what, m);
+  check_matrix(s, x, cols, what, m);
   size_t n = (size_t)*m * cols;
   double *rm = (double *)R_alloc(n, sizeof(double)); /* freed by R */
   const double *cm = REAL(x);

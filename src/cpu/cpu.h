@@ -21,6 +21,24 @@ void wf_cpu_gemm_release(void);
 #define WF_CLONES
 #endif
 
+/* Threads for an elementwise op over n values: 1 below a size where the
+ * fork costs more than it saves. */
+int wf_cpu_threads_for(size_t n);
+/* Thread t's share [*lo, *hi) of [0, n) among nt, in multiples of 64. */
+static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
+                                size_t *hi) {
+  size_t blocks = (n + 63) / 64;
+  *lo = blocks * t / nt * 64;
+  *hi = blocks * (t + 1) / nt * 64;
+  if (*hi > n) *hi = n;
+  if (*lo > n) *lo = n;
+}
+#ifdef _OPENMP
+#define WF_OMP_CHUNKS(nt) _Pragma("omp parallel for num_threads(nt) if (nt > 1)")
+#else
+#define WF_OMP_CHUNKS(nt)
+#endif
+
 /* float or double math, matching wf_real */
 #ifdef WF_DOUBLE
 #define WF_EXP exp

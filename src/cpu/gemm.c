@@ -61,20 +61,19 @@ void wf_cpu_gemm_release(void) {
 #define OPB(p, j) (tb ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
 
 /* C tile [h x w] (h <= MR, w <= NR) += alpha * op(A) Bp over kc, where
- * op(A)(i, p) = a[i * ars + p * acs] and row p of the B strip is the NR
- * values at bp + p * NR. Twelve accumulators in named variables so they
- * stay in registers. */
+ * op(A)(i, p) = a[i * ars + p * acs]. Twelve accumulators in named variables so they
+ * stay in registers. Row p of the B strip is the NR values at bp + p * brs. */
 static inline __attribute__((always_inline)) void
 micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
-             const wf_real *bp, wf_real *ct, int ldc, int h, int w) {
+             const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w) {
   vreal c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   vreal c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   const wf_real *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
   const wf_real *a4 = a + 4 * ars, *a5 = a + 5 * ars;
   for (int p = 0; p < kc; p++) {
     vreal b0, b1;
-    memcpy(&b0, bp + p * NR, sizeof(vreal));
-    memcpy(&b1, bp + p * NR + VL, sizeof(vreal));
+    memcpy(&b0, bp + p * brs, sizeof(vreal));
+    memcpy(&b1, bp + p * brs + VL, sizeof(vreal));
     size_t o = (size_t)p * acs;
     c00 += a0[o] * b0, c01 += a0[o] * b1;
     c10 += a1[o] * b0, c11 += a1[o] * b1;
@@ -104,10 +103,12 @@ micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
   }
 }
 
-/* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). op(B) is
- * packed into NR-wide strips; op(A) is read in place (a full MR-row strip
- * is six strided streams) except for the last, short strip, which is
- * copied with zero padding so the kernel never reads past A. */
+/* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). Operands
+ * are read in place where their layout allows: op(A) row strips always
+ * (six strided streams), op(B) when it is not transposed (a strip's row p
+ * is contiguous). Transposed op(B) is packed into NR-wide strips, and short
+ * edge strips of either are copied with zero padding, so the kernel never
+ * reads past an operand. */
 WF_CLONES
 static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
                       wf_real alpha, const wf_real *a, int lda,
@@ -118,10 +119,12 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
     int nc = n - jc < NC ? n - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
       int kc = k - pc < KC ? k - pc : KC;
-      /* pack op(B)[pc:pc+kc, jc:jc+nc] into NR-wide strips, zero padded */
+      /* pack the strips of op(B)[pc:pc+kc, jc:jc+nc] that are not read in
+       * place: all of them if transposed, else only a short last one */
       for (int js = 0; js < nc; js += NR) {
-        wf_real *dst = pb + (size_t)js * kc;
         int w = nc - js < NR ? nc - js : NR;
+        if (!tb && w == NR) continue;
+        wf_real *dst = pb + (size_t)js * kc;
         for (int p = 0; p < kc; p++) {
           for (int j = 0; j < w; j++) dst[p * NR + j] = OPB(pc + p, jc + js + j);
           for (int j = w; j < NR; j++) dst[p * NR + j] = 0;
@@ -140,7 +143,10 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
         }
         for (int js = 0; js < nc; js += NR) {
           int w = nc - js < NR ? nc - js : NR;
-          micro_kernel(kc, alpha, as, rs, cs, pb + (size_t)js * kc,
+          const wf_real *bs = pb + (size_t)js * kc;
+          size_t brs = NR;
+          if (!tb && w == NR) bs = b + (size_t)pc * ldb + jc + js, brs = (size_t)ldb;
+          micro_kernel(kc, alpha, as, rs, cs, bs, brs,
                        c + (size_t)is * ldc + jc + js, ldc, h, w);
         }
       }
@@ -149,25 +155,59 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
 }
 
 /* Loops for thin products (a few columns, or k of a few), ordered so the
- * innermost loop runs along contiguous memory. */
+ * innermost loop runs along contiguous memory; `tmp` holds at least
+ * KC * NC values for the transposed operand or result. */
 WF_CLONES
 static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
                        const wf_real *a, int lda, const wf_real *b, int ldb,
-                       wf_real *c, int ldc) {
-  if (!ta && tb) { /* rows of A against rows of B: dot products */
+                       wf_real *c, int ldc, wf_real *tmp) {
+  size_t room = (size_t)KC * NC;
+  if (ta && n <= 8 && (size_t)n * m <= room) {
+    /* few columns from a transposed A (a weight gradient of the first
+     * layer): accumulate C^T [n x m] along A's contiguous rows */
+    memset(tmp, 0, sizeof(wf_real) * (size_t)n * m);
+    for (int p = 0; p < k; p++) {
+      const wf_real *ap = a + (size_t)p * lda;
+      for (int j = 0; j < n; j++) {
+        wf_real bpj = alpha * OPB(p, j);
+        wf_real *tj = tmp + (size_t)j * m;
+        for (int i = 0; i < m; i++) tj[i] += bpj * ap[i];
+      }
+    }
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] += tmp[(size_t)j * m + i];
+    return;
+  }
+  if (tb && k <= 8 && (size_t)k * n <= room) {
+    /* a thin transposed B (the first layer's weights): transpose it */
+    for (int p = 0; p < k; p++)
+      for (int j = 0; j < n; j++) tmp[(size_t)p * n + j] = b[(size_t)j * ldb + p];
+    b = tmp, ldb = n, tb = 0;
+  }
+  if (!ta && tb) { /* rows of A against rows of B: dot products, in vector
+                     * lanes (C alone would not reassociate the sum) */
     for (int i = 0; i < m; i++)
       for (int j = 0; j < n; j++) {
         const wf_real *ai = a + (size_t)i * lda, *bj = b + (size_t)j * ldb;
+        vreal acc = {0};
+        int p = 0;
+        for (; p + VL <= k; p += VL) {
+          vreal x, y;
+          memcpy(&x, ai + p, sizeof(vreal));
+          memcpy(&y, bj + p, sizeof(vreal));
+          acc += x * y;
+        }
         wf_real s = 0;
-        for (int p = 0; p < k; p++) s += ai[p] * bj[p];
+        for (int q = 0; q < VL; q++) s += acc[q];
+        for (; p < k; p++) s += ai[p] * bj[p];
         c[(size_t)i * ldc + j] += alpha * s;
       }
   } else if (!tb) { /* C row i += A(i, p) * B row p */
-    for (int p = 0; p < k; p++) {
-      const wf_real *bp = b + (size_t)p * ldb;
-      for (int i = 0; i < m; i++) {
+    for (int i = 0; i < m; i++) {
+      wf_real *ci = c + (size_t)i * ldc;
+      for (int p = 0; p < k; p++) {
         wf_real aip = alpha * OPA(i, p);
-        wf_real *ci = c + (size_t)i * ldc;
+        const wf_real *bp = b + (size_t)p * ldb;
         for (int j = 0; j < n; j++) ci[j] += aip * bp[j];
       }
     }
@@ -181,9 +221,19 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
   }
 }
 
-void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
-                 const wf_real *a, int lda, const wf_real *b, int ldb,
-                 wf_real beta, wf_real *c, int ldc) {
+/* Without packing buffers: plain loops, no temporaries. */
+static void gemm_naive(int ta, int tb, int m, int n, int k, wf_real alpha,
+                       const wf_real *a, int lda, const wf_real *b, int ldb,
+                       wf_real *c, int ldc) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      wf_real s = 0;
+      for (int p = 0; p < k; p++) s += OPA(i, p) * OPB(p, j);
+      c[(size_t)i * ldc + j] += alpha * s;
+    }
+}
+
+static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
   for (int i = 0; i < m; i++) {
     wf_real *row = c + (size_t)i * ldc;
     if (beta == 0)
@@ -191,20 +241,25 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
     else if (beta != 1)
       for (int j = 0; j < n; j++) row[j] *= beta;
   }
-  if (m == 0 || n == 0 || k == 0 || alpha == 0) return;
-  double flops = 2.0 * m * n * k;
-  /* a thin product (one output column, or k of a few) wastes the kernel */
-  if (flops < 4096 || n < 4 || k < 4) {
-    gemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
-    return;
-  }
+}
+
+void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
+                 const wf_real *a, int lda, const wf_real *b, int ldb,
+                 wf_real beta, wf_real *c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  double flops = 2.0 * m * n * (k > 0 ? k : 1);
   int nt = n_threads;
-  if (flops < 2e5 || m < 2 * MR) nt = 1;
+  /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
+   * the machine is busy) */
+  if (flops < 1e6 || m < 2 * MR) nt = 1;
   if (nt > MAX_THREADS) nt = MAX_THREADS;
   if (!ensure_buffers(nt)) {
-    gemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+    scale_rows(c, ldc, m, n, beta);
+    gemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
     return;
   }
+  /* a thin product (a few output columns, or k of a few) wastes the kernel */
+  int thin = flops < 4096 || n < 4 || k < 4 || (ta && n <= 8);
   /* split rows into nt slices, each a multiple of MR */
   int strips = (m + MR - 1) / MR;
   if (nt > strips) nt = strips;
@@ -215,7 +270,14 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
     int i0 = (int)((long)strips * t / nt) * MR;
     int i1 = (int)((long)strips * (t + 1) / nt) * MR;
     if (i1 > m) i1 = m;
-    if (i0 < i1)
+    if (i0 >= i1) continue;
+    scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
+    if (k <= 0 || alpha == 0) continue;
+    if (thin)
+      gemm_small(ta, tb, i1 - i0, n, k, alpha,
+                 a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
+                 c + (size_t)i0 * ldc, ldc, pack_b[t]);
+    else
       gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc, pack_a[t],
                 pack_b[t]);
   }

@@ -5,6 +5,11 @@
 
 #include "cpu.h"
 
+int wf_cpu_threads_for(size_t n) {
+  int nt = wf_cpu_get_threads();
+  return n < 32768 ? 1 : nt;
+}
+
 void *wf_cpu_alloc(size_t bytes) { return malloc(bytes > 0 ? bytes : 1); }
 void wf_cpu_release(void *p) { free(p); }
 
@@ -32,19 +37,37 @@ wf_status wf_cpu_last_error(char *msg) {
 }
 
 WF_CLONES
-void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n) {
+static void add_bias_rows(wf_real *z, const wf_real *bias, int m, int n) {
   for (int i = 0; i < m; i++) {
     wf_real *row = z + (size_t)i * n;
     for (int j = 0; j < n; j++) row[j] += bias[j];
   }
 }
 
+void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n) {
+  int nt = wf_cpu_threads_for((size_t)m * n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    int i0 = (int)((long)m * t / nt), i1 = (int)((long)m * (t + 1) / nt);
+    add_bias_rows(z + (size_t)i0 * n, bias, i1 - i0, n);
+  }
+}
+
 WF_CLONES
-void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out) {
+static void col_sum_cols(const wf_real *a, int m, int n, int j0, int j1,
+                         wf_real *out) {
   for (int i = 0; i < m; i++) {
     const wf_real *row = a + (size_t)i * n;
-    for (int j = 0; j < n; j++) out[j] += row[j];
+    for (int j = j0; j < j1; j++) out[j] += row[j];
   }
+}
+
+void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out) {
+  int nt = n >= 32 ? wf_cpu_threads_for((size_t)m * n) : 1;
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) /* threads own column ranges: no races */
+    col_sum_cols(a, m, n, (int)((long)n * t / nt), (int)((long)n * (t + 1) / nt),
+                 out);
 }
 
 WF_CLONES

@@ -5,8 +5,8 @@
 #include "cpu.h"
 
 WF_CLONES
-void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
-                 size_t n, const wf_opt_spec *o, double t) {
+static void adam_range(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
+                       size_t n, const wf_opt_spec *o, double t) {
   wf_real b1 = (wf_real)o->beta1, b2 = (wf_real)o->beta2;
   wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
   wf_real step = (wf_real)(o->lr / (1 - pow(o->beta1, t)));
@@ -16,6 +16,17 @@ void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
     m1[i] += (1 - b1) * (gi - m1[i]);
     m2[i] = b2 * m2[i] + (1 - b2) * gi * gi;
     p[i] -= step * m1[i] / (WF_SQRT(m2[i]) / bc2 + eps);
+  }
+}
+
+void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
+                 size_t n, const wf_opt_spec *o, double t) {
+  int nt = wf_cpu_threads_for(n);
+  WF_OMP_CHUNKS(nt)
+  for (int k = 0; k < nt; k++) {
+    size_t lo, hi;
+    wf_cpu_range(n, k, nt, &lo, &hi);
+    adam_range(p + lo, g + lo, m1 + lo, m2 + lo, hi - lo, o, t);
   }
 }
 
