@@ -73,19 +73,31 @@ resolve_device <- function(device = "auto") {
     return("cpu")
   }
   info <- device_info_cached()
+  reason <- info$message
   if (isTRUE(info$available)) {
-    return("cuda")
+    if (cuda_training_available()) {
+      return("cuda")
+    }
+    reason <- "the CUDA training backend is not part of this version"
   }
   if (device == "cuda") {
     wf_abort(
-      paste0("`device = \"cuda\"` but no usable GPU: ", info$message, "."),
+      paste0("`device = \"cuda\"` but no usable GPU: ", reason, "."),
       class = "wgflow_error_device",
       arg = "device"
     )
   }
-  message("wgflow: no usable GPU (", info$message, "); using the CPU.")
+  # say it once a session, not at every fit
+  if (!isTRUE(wf_device_cache$told)) {
+    message("wgflow: no usable GPU (", reason, "); using the CPU.")
+    wf_device_cache$told <- TRUE
+  }
   "cpu"
 }
+
+# Whether nets can be built on the GPU: the device query works today, the
+# training backend (issue #4) does not exist yet.
+cuda_training_available <- function() FALSE
 
 describe_device_arg <- function(x) {
   if (is.null(x)) {

@@ -31,13 +31,17 @@ wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu"
              arg = "output_dim")
   }
   check_choice(device, "cpu", "device")
+  new_net(spec, input_dim, output_dim, seed_key(seed), device)
+}
+
+# A net from validated arguments and a Philox key (two 32-bit halves).
+new_net <- function(spec, input_dim, output_dim, key, device) {
   net <- new.env(parent = emptyenv())
   net$spec <- spec
-  net$input_dim <- input_dim
-  net$output_dim <- output_dim
+  net$input_dim <- as.integer(input_dim)
+  net$output_dim <- as.integer(output_dim)
   net$device <- device
-  net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim),
-                   seed_key(seed), device)
+  net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim), key, device)
   class(net) <- "wf_net"
   net_sync(net)
   net

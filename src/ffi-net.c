@@ -52,7 +52,7 @@ static void spec_from_list(SEXP spec, wf_mlp_spec *s) {
   s->init_sd = wf_r_double(list_get(spec, "init_sd"), "init_sd");
 }
 
-static void opt_from_list(SEXP opt, wf_opt_spec *o) {
+void wf_r_opt(SEXP opt, wf_opt_spec *o) {
   if (TYPEOF(opt) != VECSXP) wf_r_abort("wgflow_error_arg", "an optimiser must be a list");
   o->kind = (wf_opt_kind)wf_r_int(list_get(opt, "kind"), "kind", 0, 2);
   o->lr = wf_r_double(list_get(opt, "lr"), "lr");
@@ -401,7 +401,7 @@ SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   int pen = wf_r_int(penalty, "penalty", 0, 2);
   double lam = wf_r_double(lambda, "lambda"), c = wf_r_double(clip, "clip");
   wf_opt_spec o;
-  opt_from_list(opt, &o);
+  wf_r_opt(opt, &o);
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *rb, *fb, *tb;
@@ -440,7 +440,7 @@ fail:
 SEXP ffi_opt_step(SEXP ptr, SEXP grad, SEXP opt) {
   wf_net *net = wf_r_net(ptr);
   wf_opt_spec o;
-  opt_from_list(opt, &o);
+  wf_r_opt(opt, &o);
   ffi_net_set(ptr, Rf_ScalarInteger(2), grad);
   wf_status rc = wf_net_opt_step(net, &o);
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));

@@ -27,6 +27,12 @@ extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
 extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
 extern SEXP ffi_threads(SEXP);
+extern SEXP ffi_flow_create(SEXP, SEXP, SEXP);
+extern SEXP ffi_flow_critic(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_flow_euler(SEXP, SEXP, SEXP);
+extern SEXP ffi_flow_fit(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_flow_free(SEXP);
+extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
 
@@ -51,6 +57,12 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
     {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},
     {"ffi_threads", (DL_FUNC)&ffi_threads, 1},
+    {"ffi_flow_create", (DL_FUNC)&ffi_flow_create, 3},
+    {"ffi_flow_critic", (DL_FUNC)&ffi_flow_critic, 7},
+    {"ffi_flow_euler", (DL_FUNC)&ffi_flow_euler, 3},
+    {"ffi_flow_fit", (DL_FUNC)&ffi_flow_fit, 4},
+    {"ffi_flow_free", (DL_FUNC)&ffi_flow_free, 1},
+    {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},
     {NULL, NULL, 0}};

@@ -11,6 +11,20 @@
 
 #include "wf.h"
 
+/* What a matrix product may fold into its store, once C is complete:
+ *   WF_EP_BIAS_ACT:    C = act(C + bias[col])
+ *   WF_EP_TIMES_DERIV: C = C * act'(u), u with C's shape and leading dim
+ * act is identity, relu or leaky relu (slope > 0): the activations whose
+ * derivative is read off their output as well as their input. */
+typedef enum { WF_EP_NONE = 0, WF_EP_BIAS_ACT, WF_EP_TIMES_DERIV } wf_ep_kind;
+typedef struct {
+  wf_ep_kind kind;
+  wf_activation act;
+  wf_real slope;
+  const wf_real *bias; /* [n], BIAS_ACT */
+  const wf_real *u;    /* [m x n], TIMES_DERIV */
+} wf_epilogue;
+
 struct wf_backend {
   const char *name;
 
@@ -25,10 +39,10 @@ struct wf_backend {
   wf_status (*last_error)(char *msg);
 
   /* C[m x n] = alpha * op(A) op(B) + beta * C, op(X) = X or X^T (row-major:
-   * op(A) is m x k, op(B) is k x n). */
+   * op(A) is m x k, op(B) is k x n), then the epilogue ep (NULL: none). */
   void (*gemm)(int trans_a, int trans_b, int m, int n, int k, wf_real alpha,
                const wf_real *a, int lda, const wf_real *b, int ldb,
-               wf_real beta, wf_real *c, int ldc);
+               wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep);
 
   /* z[m x n] += bias[n] on every row */
   void (*add_bias)(wf_real *z, const wf_real *bias, int m, int n);
@@ -101,6 +115,14 @@ struct wf_backend {
   /* out[i,] = t[i] * a[i,] + (1 - t[i]) * b[i,], rows of width d */
   void (*lerp_rows)(const wf_real *a, const wf_real *b, const wf_real *t,
                     int m, int d, wf_real *out);
+  /* out[i,] = data[min(n - 1, floor(u[i] * n)),]: m rows drawn by uniforms */
+  void (*sample_rows)(const wf_real *data, int n, int d, const wf_real *u,
+                      int m, wf_real *out);
+  /* dy = (2/m) (y - target) and the mean over rows of |y_i - target_i|^2 */
+  void (*mse_grad)(const wf_real *y, const wf_real *target, int m, int d,
+                   wf_real *dy, double *mse);
+  /* mean over the m rows of |g_i| */
+  double (*mean_row_norm)(const wf_real *g, int m, int d);
   /* Gradient-penalty direction: from g[m x d] (input gradients) write
    * u = dP/dg for P = lambda * mean(h(|g_i| - 1)^2), h = identity (GP) or
    * max(0, .) (LP); returns P and the mean norm on the host. */

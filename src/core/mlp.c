@@ -35,9 +35,29 @@ static const wf_real *weight(const wf_net *net, int l) {
   return net->params + net->layout.weight[l];
 }
 
-/* the activation's input: after the norm if there is one */
+/* Layers whose activation is folded into the product's store: no norm,
+ * and an activation whose derivative is read off its output as well as its
+ * input (identity, relu, leaky relu with a positive slope: h > 0 iff z > 0).
+ * They keep h only; z is never written. */
+static int fused(const wf_net *net, int l) {
+  wf_activation a = layer_act(net, l);
+  return !has_norm(net, l) &&
+         (a == WF_ACT_IDENTITY || a == WF_ACT_RELU ||
+          (a == WF_ACT_LEAKY_RELU && net->spec.leaky_slope > 0));
+}
+
+/* the activation's input (after the norm if there is one), or for fused
+ * layers its output, which gives the same derivative */
 static const wf_real *pre_act(const wf_net *net, int l) {
-  return has_norm(net, l) ? net->layer[l].nrm : net->layer[l].z;
+  if (has_norm(net, l)) return net->layer[l].nrm;
+  return fused(net, l) ? net->layer[l].h : net->layer[l].z;
+}
+
+/* the epilogue "times act'(u)" of layer l (a fused layer) */
+static wf_epilogue times_deriv(const wf_net *net, int l) {
+  wf_epilogue ep = {WF_EP_TIMES_DERIV, layer_act(net, l),
+                    (wf_real)net->spec.leaky_slope, NULL, pre_act(net, l)};
+  return ep;
 }
 
 /* the layer's input: x for the first layer */
@@ -60,9 +80,17 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
   for (int l = 0; l < L_OF(net); l++) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
+    const wf_real *bias = net->params + net->layout.bias[l];
+    if (fused(net, l)) { /* h = act(x W^T + b) in one pass */
+      wf_epilogue ep = {WF_EP_BIAS_ACT, layer_act(net, l),
+                        (wf_real)s->leaky_slope, bias, NULL};
+      be->gemm(0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
+               c->h, n, &ep);
+      continue;
+    }
     be->gemm(0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
-             c->z, n);
-    be->add_bias(c->z, net->params + net->layout.bias[l], m, n);
+             c->z, n, NULL);
+    be->add_bias(c->z, bias, m, n);
     if (has_norm(net, l)) {
       const wf_real *gamma = net->params + net->layout.gamma[l];
       const wf_real *beta = net->params + net->layout.beta[l];
@@ -98,7 +126,8 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
   int m = net->m, L = L_OF(net);
-  const wf_real *g = dy; /* adjoint of h_l */
+  const wf_real *g = dy; /* adjoint of h_l (of its pre-activation if g_is_ubar) */
+  int g_is_ubar = 0;
   int ping = 2;          /* adj[2] / adj[3] alternate as the adjoint of h */
   if (keep_chain)
     be->copy(net->layer[L - 1].chain_h, dy, (size_t)m * OUT_OF(net));
@@ -106,11 +135,17 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
     int norm = has_norm(net, l);
-    if (keep_chain) g = c->chain_h;
-    /* adjoint of the activation's input, then of z */
-    wf_real *ubar = keep_chain && !norm ? c->chain_z : net->adj[0];
-    be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
-                     ubar, (size_t)m * n);
+    /* adjoint of the activation's input (the product below may have made
+     * it already), then of z */
+    wf_real *ubar;
+    if (g_is_ubar) {
+      ubar = (wf_real *)g;
+    } else {
+      if (keep_chain) g = c->chain_h;
+      ubar = keep_chain && !norm ? c->chain_z : net->adj[0];
+      be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
+                       ubar, (size_t)m * n);
+    }
     wf_real *zbar = ubar;
     if (norm) {
       zbar = keep_chain ? c->chain_z : net->adj[1];
@@ -127,14 +162,23 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
     if (param_grads) {
       /* dW [n x k] += zbar^T h_{l-1};  db [n] += column sums of zbar */
       be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1,
-               net->grad + lay->weight[l], k);
+               net->grad + lay->weight[l], k, NULL);
       be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
     }
-    if (l == 0 && dx == NULL) break;
-    wf_real *next = l == 0       ? dx
-                    : keep_chain ? net->layer[l - 1].chain_h
-                                 : net->adj[ping];
-    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k);
+    if (l == 0) {
+      if (dx != NULL) be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, dx, k, NULL);
+      break;
+    }
+    /* the adjoint of h_{l-1}; for a fused layer straight away times its
+     * act' (the chain of h is then not kept: the double backward reads it
+     * only for curved activations and norms) */
+    g_is_ubar = fused(net, l - 1);
+    wf_epilogue ep = times_deriv(net, l - 1);
+    wf_real *next = !keep_chain   ? net->adj[ping]
+                    : g_is_ubar ? net->layer[l - 1].chain_z
+                                : net->layer[l - 1].chain_h;
+    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k,
+             g_is_ubar ? &ep : NULL);
     g = next;
     ping = ping == 2 ? 3 : 2;
   }
@@ -172,7 +216,13 @@ static void tangent_sweep(wf_net *net) {
   for (int l = 0; l < L_OF(net); l++) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
-    be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n);
+    if (fused(net, l)) { /* hdot = (prev W^T) * act'(u) in one pass */
+      wf_epilogue ep = times_deriv(net, l);
+      be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->hdot, n, &ep);
+      prev = c->hdot;
+      continue;
+    }
+    be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n, NULL);
     const wf_real *udot = c->zdot;
     if (has_norm(net, l)) {
       be->ln_jvp(c->zdot, c->xhat, c->rstd,
@@ -234,9 +284,9 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
      * is chain_z; the bias gets the primal part only */
     const wf_real *prev_dot = l == 0 ? net->u_in : net->layer[l - 1].hdot;
     wf_real *dw = net->grad + lay->weight[l];
-    be->gemm(1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k);
+    be->gemm(1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
     if (zbar != NULL) {
-      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k);
+      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k, NULL);
       be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
     }
     if (zbar == NULL || (l == 0 && dx == NULL)) {
@@ -244,7 +294,7 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
       continue;
     }
     wf_real *next = l == 0 ? dx : net->adj[3];
-    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k);
+    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k, NULL);
     hbar = next;
   }
   if (dx != NULL && hbar == NULL) be->fill(dx, nx, 0);

@@ -185,6 +185,43 @@ wf_status wf_penalty_grad(wf_net *net, const wf_real *x, int m,
                           wf_penalty penalty, double lambda, double *value,
                           double *grad_norm);
 
+/* ---- W1-FE: forward-Euler steps of the W1 gradient flow ----------------
+ * A flow holds a critic phi, a generator G (latent -> data space) and the
+ * training data on the nets' device. One epoch of Algorithm 1 of Malik &
+ * Huang is: wf_flow_critic (SimulatePhi), wf_flow_euler (frozen targets
+ * zeta = G(z) + eps grad phi(G(z)), phi the critic, high on the data; see
+ * flow.c on the sign), wf_flow_fit (K regression steps).
+ * Randomness: data batches and interpolates from the critic's stream,
+ * latents from the generator's. */
+typedef struct wf_flow wf_flow;
+
+/* data: [n x d] host, row-major; d must be the critic's input and the
+ * generator's output width. The flow borrows the nets (free it first). */
+wf_status wf_flow_create(wf_net *critic, wf_net *gen, const double *data,
+                         int n, wf_flow **out, char *msg);
+void wf_flow_free(wf_flow *flow);
+const char *wf_flow_message(const wf_flow *flow);
+
+/* `steps` critic updates on fresh batches of m data rows and m generated
+ * samples; *mean gets the reports averaged over the steps. */
+wf_status wf_flow_critic(wf_flow *flow, int m, int steps, wf_penalty penalty,
+                         double lambda, const wf_opt_spec *opt, double clip,
+                         wf_critic_report *mean);
+/* Fresh z [m x latent], y = G(z), zeta = y + step_size * grad phi(y); keeps
+ * z and zeta for wf_flow_fit. *grad_norm: mean |grad phi(y)|. */
+wf_status wf_flow_euler(wf_flow *flow, int m, double step_size,
+                        double *grad_norm);
+/* K generator updates on the same z: mode 0 (Euler, the paper's) regresses
+ * G(z) onto zeta, loss mean_i |zeta_i - G(z_i)|^2, reporting that loss
+ * before the first and the last update; mode 1 ("naive persistency", the
+ * paper's counter-example) descends -mean phi(G(z)) with phi fixed,
+ * reporting that loss instead. */
+wf_status wf_flow_fit(wf_flow *flow, int K, const wf_opt_spec *opt, int mode,
+                      double *loss_first, double *loss_last);
+/* n samples G(z) in eval mode, z from the stream keyed by key at counter 0
+ * (the generator's own stream is untouched). out: [n x d] device. */
+wf_status wf_generate(wf_net *gen, int n, uint64_t key, wf_real *out);
+
 /* ---- randomness: Philox4x32-10, one stream per net ---------------------- */
 wf_status wf_net_uniform(wf_net *net, wf_real *out, size_t n); /* (0, 1) */
 wf_status wf_net_normal(wf_net *net, wf_real *out, size_t n);  /* N(0, 1) */

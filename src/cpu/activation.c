@@ -111,6 +111,11 @@ static void act_second_range(wf_activation act, double slope, const wf_real *u,
                        const wf_real *hbar, const wf_real *gbar,
                        const wf_real *udot, wf_real *out, size_t n) {
   wf_real a = (wf_real)slope;
+  if (act == WF_ACT_IDENTITY || act == WF_ACT_RELU || act == WF_ACT_LEAKY_RELU) {
+    /* no curvature: gbar and udot are not read (they may be unset) */
+    for (size_t i = 0; i < n; i++) out[i] = hbar != NULL ? hbar[i] * d1(act, a, u[i]) : 0;
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     wf_real v = gbar[i] * udot[i] * d2(act, u[i]);
     if (hbar != NULL) v += hbar[i] * d1(act, a, u[i]);

@@ -31,6 +31,9 @@ static const wf_backend cpu_backend = {
     .uniform = wf_cpu_uniform,
     .normal = wf_cpu_normal,
     .lerp_rows = wf_cpu_lerp_rows,
+    .sample_rows = wf_cpu_sample_rows,
+    .mse_grad = wf_cpu_mse_grad,
+    .mean_row_norm = wf_cpu_mean_row_norm,
     .penalty_dir = wf_cpu_penalty_dir,
 };
 

@@ -6,7 +6,7 @@
 
 void wf_cpu_gemm(int trans_a, int trans_b, int m, int n, int k, wf_real alpha,
                  const wf_real *a, int lda, const wf_real *b, int ldb,
-                 wf_real beta, wf_real *c, int ldc);
+                 wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep);
 /* free the GEMM's packing buffers (at unload) */
 void wf_cpu_gemm_release(void);
 
@@ -69,6 +69,11 @@ void wf_cpu_lerp_rows(const wf_real *a, const wf_real *b, const wf_real *t,
 void wf_cpu_penalty_dir(const wf_real *g, int m, int d, wf_penalty kind,
                         double lambda, wf_real *u, double *value,
                         double *mean_norm);
+void wf_cpu_sample_rows(const wf_real *data, int n, int d, const wf_real *u,
+                        int m, wf_real *out);
+void wf_cpu_mse_grad(const wf_real *y, const wf_real *target, int m, int d,
+                     wf_real *dy, double *mse);
+double wf_cpu_mean_row_norm(const wf_real *g, int m, int d);
 
 /* activation.c */
 void wf_cpu_act_forward(wf_activation act, double slope, const wf_real *u,

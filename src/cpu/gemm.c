@@ -233,6 +233,29 @@ static void gemm_naive(int ta, int tb, int m, int n, int k, wf_real alpha,
     }
 }
 
+/* The epilogue on rows [0, m) of C (a thread's slice, still in its cache). */
+WF_CLONES
+static void apply_epilogue(wf_real *c, int ldc, int m, int n,
+                           const wf_epilogue *ep, const wf_real *u) {
+  wf_real s = ep->act == WF_ACT_LEAKY_RELU ? ep->slope : 0;
+  int linear = ep->act == WF_ACT_IDENTITY;
+  for (int i = 0; i < m; i++) {
+    wf_real *row = c + (size_t)i * ldc;
+    if (ep->kind == WF_EP_BIAS_ACT) {
+      for (int j = 0; j < n; j++) {
+        wf_real v = row[j] + ep->bias[j];
+        row[j] = linear || v > 0 ? v : s * v;
+      }
+    } else if (!linear) {
+      const wf_real *ui = u + (size_t)i * ldc;
+      for (int j = 0; j < n; j++) {
+        wf_real v = row[j];
+        row[j] = ui[j] > 0 ? v : s * v;
+      }
+    }
+  }
+}
+
 static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
   for (int i = 0; i < m; i++) {
     wf_real *row = c + (size_t)i * ldc;
@@ -245,8 +268,9 @@ static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
 
 void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
                  const wf_real *a, int lda, const wf_real *b, int ldb,
-                 wf_real beta, wf_real *c, int ldc) {
+                 wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep) {
   if (m <= 0 || n <= 0) return;
+  if (ep != NULL && ep->kind == WF_EP_NONE) ep = NULL;
   double flops = 2.0 * m * n * (k > 0 ? k : 1);
   int nt = n_threads;
   /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
@@ -256,6 +280,7 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
   if (!ensure_buffers(nt)) {
     scale_rows(c, ldc, m, n, beta);
     gemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+    if (ep != NULL) apply_epilogue(c, ldc, m, n, ep, ep->u);
     return;
   }
   /* a thin product (a few output columns, or k of a few) wastes the kernel */
@@ -272,13 +297,17 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
     if (i1 > m) i1 = m;
     if (i0 >= i1) continue;
     scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
-    if (k <= 0 || alpha == 0) continue;
-    if (thin)
-      gemm_small(ta, tb, i1 - i0, n, k, alpha,
-                 a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
-                 c + (size_t)i0 * ldc, ldc, pack_b[t]);
-    else
-      gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc, pack_a[t],
-                pack_b[t]);
+    if (k > 0 && alpha != 0) {
+      if (thin)
+        gemm_small(ta, tb, i1 - i0, n, k, alpha,
+                   a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
+                   c + (size_t)i0 * ldc, ldc, pack_b[t]);
+      else
+        gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc,
+                  pack_a[t], pack_b[t]);
+    }
+    if (ep != NULL)
+      apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, ep,
+                     ep->u ? ep->u + (size_t)i0 * ldc : NULL);
   }
 }

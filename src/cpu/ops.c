@@ -113,3 +113,35 @@ void wf_cpu_penalty_dir(const wf_real *g, int m, int d, wf_penalty kind,
   *value = lambda * total / m;
   *mean_norm = norms / m;
 }
+
+void wf_cpu_sample_rows(const wf_real *data, int n, int d, const wf_real *u,
+                        int m, wf_real *out) {
+  for (int i = 0; i < m; i++) {
+    int r = (int)(u[i] * n);
+    if (r >= n) r = n - 1;
+    if (r < 0) r = 0;
+    memcpy(out + (size_t)i * d, data + (size_t)r * d, sizeof(wf_real) * (size_t)d);
+  }
+}
+
+void wf_cpu_mse_grad(const wf_real *y, const wf_real *target, int m, int d,
+                     wf_real *dy, double *mse) {
+  double s = 0;
+  wf_real scale = (wf_real)(2.0 / m);
+  for (size_t k = 0; k < (size_t)m * d; k++) {
+    wf_real r = y[k] - target[k];
+    s += (double)r * r;
+    dy[k] = scale * r;
+  }
+  *mse = s / m;
+}
+
+double wf_cpu_mean_row_norm(const wf_real *g, int m, int d) {
+  double total = 0;
+  for (int i = 0; i < m; i++) {
+    double sq = 0;
+    for (int j = 0; j < d; j++) sq += (double)g[(size_t)i * d + j] * g[(size_t)i * d + j];
+    total += sqrt(sq);
+  }
+  return total / m;
+}

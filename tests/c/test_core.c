@@ -105,7 +105,7 @@ static void test_gemm(void) {
               ref[(size_t)i * n + j] = alpha * acc + beta * c[(size_t)i * ldc + j];
             }
           be->gemm(ta, tb, m, n, k, (wf_real)alpha, a, lda, b, ldb, (wf_real)beta,
-                   c, ldc);
+                   c, ldc, NULL);
           for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) got[(size_t)i * n + j] = c[(size_t)i * ldc + j];
           double e = rel_err(got, ref, (size_t)m * n) / sqrt((double)k);
@@ -437,6 +437,82 @@ static void test_critic_loss(void) {
 }
 #endif
 
+/* ---- W1-FE: Proposition 4.1 and the Euler targets ----------------------- */
+static void make_pair(uint64_t seed, wf_net **critic, wf_net **gen) {
+  char msg[WF_MSG_LEN];
+  wf_mlp_spec cs = {.n_layers = 3, .widths = {2, 16, 16, 1},
+                    .activation = WF_ACT_TANH, .init = WF_INIT_TORCH};
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {3, 16, 16, 2},
+                    .activation = WF_ACT_RELU, .init = WF_INIT_TORCH};
+  wf_net_create(&cs, wf_cpu_backend(), seed, critic, msg);
+  wf_net_create(&gs, wf_cpu_backend(), seed + 1, gen, msg);
+}
+
+static void test_flow(void) {
+  int n = 300, m = 64;
+  double *data = malloc(sizeof(double) * n * 2);
+  for (int i = 0; i < 2 * n; i++) data[i] = rnorm() + (i % 2 ? 2 : -1);
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.5,
+                      .beta2 = 0.9, .eps = 1e-8};
+  double gamma = 0.05, eps = 0.7;
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = gamma, .eps = 1};
+  wf_opt_spec sgd_wgan = sgd;
+  sgd_wgan.lr = 2 * eps * gamma;
+  /* Proposition 4.1: one Euler-fit update with SGD(gamma) equals the WGAN
+   * generator update with SGD(2 eps gamma), from the same state and z */
+  wf_net *c[2], *g[2];
+  wf_flow *f[2];
+  char msg[WF_MSG_LEN];
+  for (int r = 0; r < 2; r++) {
+    make_pair(21, &c[r], &g[r]);
+    wf_flow_create(c[r], g[r], data, n, &f[r], msg);
+    wf_critic_report rep;
+    CHECK(wf_flow_critic(f[r], m, 3, WF_PENALTY_LP, 10, &adam, 0, &rep) == WF_OK,
+          "critic phase");
+    double gn, first, last;
+    CHECK(wf_flow_euler(f[r], m, eps, &gn) == WF_OK, "euler");
+    if (r == 0) {
+      wf_flow_fit(f[r], 1, &sgd, 0, &first, &last);
+      /* G(z) - zeta = eps grad phi, so the first MSE is eps^2 mean |grad|^2 */
+      CHECK(first > 0 && first == last, "one step: first == last");
+    } else {
+      wf_flow_fit(f[r], 1, &sgd_wgan, 1, &first, &last);
+    }
+  }
+  size_t np = wf_net_layout(g[0])->n_params;
+  double *p0 = malloc(np * sizeof(double)), *p1 = malloc(np * sizeof(double));
+  wf_net_get_params(g[0], p0);
+  wf_net_get_params(g[1], p1);
+#ifdef WF_DOUBLE
+  double tol41 = 1e-12;
+#else
+  double tol41 = 1e-6; /* float rounding of 2 eps gamma and of the sums */
+#endif
+  CHECK(rel_err(p0, p1, np) < tol41, "Proposition 4.1: err %g",
+        rel_err(p0, p1, np));
+  /* K steps of the regression decrease its loss */
+  double gn, first, last;
+  wf_flow_euler(f[0], m, eps, &gn);
+  CHECK(wf_flow_fit(f[0], 20, &adam, 0, &first, &last) == WF_OK && last < first,
+        "persistent fit decreases the MSE: %g -> %g", first, last);
+  CHECK(wf_flow_fit(f[0], 0, &adam, 0, &first, &last) == WF_ERR_ARG, "K = 0 refused");
+  /* samples from a key leave the generator's stream alone */
+  uint64_t k0, c0, k1, c1;
+  wf_net_get_rng(g[0], &k0, &c0);
+  wf_real out[20], out2[20];
+  wf_generate(g[0], 10, 99, out);
+  wf_generate(g[0], 10, 99, out2);
+  wf_net_get_rng(g[0], &k1, &c1);
+  CHECK(k0 == k1 && c0 == c1 && memcmp(out, out2, sizeof(out)) == 0,
+        "wf_generate is keyed and leaves the stream alone");
+  for (int r = 0; r < 2; r++) {
+    wf_flow_free(f[r]);
+    wf_net_free(c[r]);
+    wf_net_free(g[r]);
+  }
+  free(p0), free(p1), free(data);
+}
+
 static void test_errors(void) {
   char msg[WF_MSG_LEN];
   wf_net *net;
@@ -462,6 +538,7 @@ int main(void) {
   test_random();
   test_optim();
   test_errors();
+  test_flow();
 #ifdef WF_DOUBLE
   test_passes();
   test_critic_loss();

@@ -30,19 +30,25 @@ test_that("wf_device_info() can be called repeatedly", {
   expect_identical(a$available, b$available)
 })
 
-test_that("without a GPU, device = 'cuda' is a classed error", {
-  skip_if(wf_device_info()$available, "a GPU is available")
+test_that("without a usable GPU backend, device = 'cuda' is a classed error", {
+  skip_if(wf_device_info()$available && wgflow:::cuda_training_available(),
+          "a GPU is available")
   expect_error(resolve_device("cuda"), class = "wgflow_error_device")
 })
 
-test_that("without a GPU, device = 'auto' falls back to the CPU with a message", {
-  skip_if(wf_device_info()$available, "a GPU is available")
+test_that("without a GPU, device = 'auto' falls back to the CPU, saying so once", {
+  skip_if(wf_device_info()$available && wgflow:::cuda_training_available(),
+          "a GPU is available")
+  cache <- wgflow:::wf_device_cache
+  cache$told <- FALSE
   expect_message(dev <- resolve_device("auto"), "CPU")
   expect_identical(dev, "cpu")
+  expect_silent(resolve_device("auto"))
 })
 
 test_that("with a GPU, device = 'auto' and 'cuda' give 'cuda'", {
-  skip_if_not(wf_device_info()$available, "no GPU")
+  skip_if_not(wf_device_info()$available && wgflow:::cuda_training_available(),
+              "no GPU backend")
   expect_identical(resolve_device("auto"), "cuda")
   expect_identical(resolve_device("cuda"), "cuda")
 })

@@ -1,0 +1,275 @@
+# W1-FE (Malik & Huang, Algorithm 1) and the WGAN family as its K = 1 case.
+
+w1fe_train_metrics <- c("critic_loss", "w1_critic", "penalty", "grad_norm",
+                        "euler_grad_norm", "fit_mse_first", "fit_mse_last")
+w1fe_eval_metrics <- c("w1", "w2")
+
+#' W1-FE: forward-Euler steps of the W1 gradient flow
+#'
+#' Trains a generator by Algorithm 1 of Malik & Huang: each epoch trains a
+#' WGAN critic `phi` for `critic_steps` updates (the Kantorovich potential
+#' from the generated law to the data), takes a forward-Euler step of the
+#' W1 gradient flow on a fresh batch, `zeta = G(z) + step_size * grad phi(G(z))`
+#' with the targets frozen, and then makes `persistency` (K) optimiser updates
+#' of the generator on `mean |zeta - G(z)|^2` with the same `z`. With K = 1
+#' this is WGAN (Proposition 4.1; see [wgan()]).
+#'
+#' Sign convention: the critic `phi` maximises `mean phi(x) - mean phi(G z)`,
+#' so it is high on the data and samples move up its gradient. The paper
+#' writes the step as `G(z) - eps grad psi` with `psi = -phi`, the
+#' Kantorovich potential from the generated law to the data; this is the
+#' direction in which Proposition 4.1 (K = 1 equals the WGAN generator
+#' update) holds.
+#'
+#' The compiled core runs each of the three phases; R drives the epochs,
+#' times them, and every `eval_every` epochs computes the exact W1 and W2
+#' between `eval_n` generated samples and `eval_n` held-out data rows
+#' ([wf_wasserstein()]), so convergence can be studied against epochs and
+#' wall time. Data batches are drawn with replacement.
+#'
+#' @param data A numeric matrix or data frame, one sample per row.
+#' @param persistency K, generator updates per Euler step (>= 1).
+#' @param penalty The critic's Lipschitz constraint: "lp" (WGAN-LP), "gp"
+#'   (WGAN-GP) or "clip" (weight clipping, the original WGAN).
+#' @param epochs Number of epochs.
+#' @param critic,generator [wf_mlp()] specifications (the paper: three
+#'   hidden layers of 128, ReLU).
+#' @param latent_dim Dimension of the generator's standard normal input
+#'   (default: the data's, as in the paper's 2-D experiments).
+#' @param batch_size Mini-batch size m.
+#' @param critic_steps Critic updates per epoch.
+#' @param step_size The Euler time step epsilon.
+#' @param lambda Penalty weight for "gp" and "lp".
+#' @param clip Weight bound for "clip".
+#' @param critic_optimizer,generator_optimizer [wf_adam()] and friends;
+#'   `NULL` takes the paper's: Adam with learning rate 1e-4 (RMSprop 5e-5
+#'   for "clip", as the original WGAN).
+#' @param persistency_mode "euler" (the algorithm) or "naive": K updates of
+#'   the generator on the WGAN loss `-mean phi(G(z))` with `phi` fixed, the
+#'   baseline the paper shows to be worse. Offered only for comparison.
+#' @param eval_every Evaluate exact distances every this many epochs (and at
+#'   the last epoch).
+#' @param eval_n Samples per evaluation (generated and held out).
+#' @param holdout Held-out data: a number of rows taken from `data` (default
+#'   `eval_n`, never used for training), or a matrix of further data.
+#' @param seed `NULL` (drawn from R's RNG, so `set.seed()` reproduces a run)
+#'   or a whole number. A seed reproduces a run on one device.
+#' @param device "auto", "cpu" or "cuda"; see [wf_device_info()].
+#' @param verbose Show a progress bar with the latest W1.
+#' @param callbacks A function or list of functions called after each epoch
+#'   with that epoch's metrics (a one-row tibble); one that returns `FALSE`
+#'   stops training.
+#' @return A fit of class `wf_w1fe` (and `wf_fit`): `$metrics` is a tibble
+#'   with one row per epoch: `epoch`, `seconds` (cumulative training wall
+#'   time, evaluation excluded), `critic_loss`, `w1_critic` (the critic's
+#'   estimate `mean phi(x) - mean phi(G z)`), `penalty`, `grad_norm` (mean
+#'   `|grad phi|` at the penalty's interpolates), `euler_grad_norm` (mean
+#'   `|grad phi(G z)|` at the Euler step), `fit_mse_first` and
+#'   `fit_mse_last` (the regression loss before the first and the last of
+#'   the K updates; for "naive" persistency, `-mean phi(G z)` instead), and
+#'   `w1`, `w2` (exact, NA between evaluations). Also `$critic`,
+#'   `$generator` ([wf_net()]s), `$settings`, `$status` ("completed",
+#'   "interrupted", "diverged" or "stopped").
+#' @seealso [wgan()], [wf_continue()], [wf_sample()], [wf_sweep()].
+#' @references Malik, Huang (2024). A differential equation approach for
+#'   Wasserstein GANs and beyond. arXiv:2405.16351.
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- w1fe(x, persistency = 3, epochs = 5, batch_size = 128,
+#'             critic = wf_mlp(c(32, 32)), generator = wf_mlp(c(32, 32)),
+#'             eval_n = 200, seed = 1, verbose = FALSE)
+#' fit$metrics
+w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
+                 critic = wf_mlp(c(128, 128, 128)),
+                 generator = wf_mlp(c(128, 128, 128)), latent_dim = NULL,
+                 batch_size = 512L, critic_steps = 10L, step_size = 1,
+                 lambda = 10, clip = 0.01, critic_optimizer = NULL,
+                 generator_optimizer = NULL, persistency_mode = "euler",
+                 eval_every = 10L, eval_n = 1000L, holdout = eval_n, seed = NULL,
+                 device = "auto", verbose = interactive(), callbacks = list()) {
+  fit <- new_w1fe(data, persistency, penalty, epochs, critic, generator,
+                  latent_dim, batch_size, critic_steps, step_size, lambda, clip,
+                  critic_optimizer, generator_optimizer, persistency_mode,
+                  eval_every, eval_n, holdout, seed, device, "w1fe")
+  fit$call <- match.call()
+  train_w1fe(fit, fit$settings$epochs, check_flag(verbose, "verbose"),
+             check_callbacks(callbacks))
+}
+
+#' WGAN, WGAN-GP and WGAN-LP
+#'
+#' The Wasserstein GAN family is W1-FE with persistency K = 1: one generator
+#' update per critic phase on the frozen Euler targets. By Proposition 4.1
+#' of Malik & Huang, with plain SGD that update is exactly the WGAN generator
+#' update with learning rate `2 * step_size * lr`; with Adam it is the WGAN
+#' update up to Adam's `eps`. `wgan()` runs [w1fe()] with `persistency = 1`
+#' through the same code.
+#'
+#' @inheritParams w1fe
+#' @param ... Further arguments of [w1fe()].
+#' @return A fit of class `wf_w1fe`, with `$algorithm` "wgan".
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- wgan(x, penalty = "gp", epochs = 5, batch_size = 128,
+#'             critic = wf_mlp(c(32, 32)), generator = wf_mlp(c(32, 32)),
+#'             eval_n = 200, seed = 1, verbose = FALSE)
+wgan <- function(data, penalty = "lp", epochs = 800L, ...) {
+  args <- list(...)
+  if ("persistency" %in% names(args)) {
+    wf_abort("`wgan()` is W1-FE with `persistency = 1`; use `w1fe()` for K > 1.",
+             class = "wgflow_error_arg", arg = "persistency")
+  }
+  fit <- w1fe(data, persistency = 1L, penalty = penalty, epochs = epochs, ...)
+  fit$algorithm <- "wgan"
+  fit$call <- match.call()
+  fit
+}
+
+#' Continue training a fit
+#'
+#' Runs more epochs of the same algorithm from where a fit stopped, with its
+#' networks, optimiser states and random streams (also after `saveRDS()` and
+#' `readRDS()`), appending to its metrics.
+#'
+#' @param fit A fit from [w1fe()] or [wgan()].
+#' @param epochs Further epochs.
+#' @inheritParams w1fe
+#' @return The fit, with more epochs.
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- w1fe(x, epochs = 3, batch_size = 128, critic = wf_mlp(16),
+#'             generator = wf_mlp(16), eval_n = 100, seed = 1, verbose = FALSE)
+#' fit <- wf_continue(fit, epochs = 2)
+#' nrow(fit$metrics)
+wf_continue <- function(fit, epochs = 100L, verbose = interactive(), callbacks = list()) {
+  if (!inherits(fit, "wf_w1fe")) arg_error("fit", "a fit from w1fe() or wgan()", fit)
+  epochs <- check_count(epochs, "epochs")
+  train_w1fe(fit, epochs, check_flag(verbose, "verbose"), check_callbacks(callbacks))
+}
+
+# Validate the arguments and build the fit (nets, data split, settings).
+new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
+                     latent_dim, batch_size, critic_steps, step_size, lambda,
+                     clip, critic_optimizer, generator_optimizer,
+                     persistency_mode, eval_every, eval_n, holdout, seed, device,
+                     algorithm) {
+  x <- check_data(data, "data", min_rows = 2L)
+  persistency <- check_count(persistency, "persistency")
+  check_choice(penalty, c("lp", "gp", "clip"), "penalty")
+  epochs <- check_count(epochs, "epochs")
+  if (!inherits(critic, "wf_mlp_spec")) arg_error("critic", "a wf_mlp() specification", critic)
+  if (!inherits(generator, "wf_mlp_spec")) arg_error("generator", "a wf_mlp() specification", generator)
+  if (critic$norm == "batch") {
+    wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
+             class = "wgflow_error_arg", arg = "critic")
+  }
+  latent_dim <- if (is.null(latent_dim)) ncol(x) else check_count(latent_dim, "latent_dim", max = 2^20)
+  if (generator$residual && latent_dim != ncol(x)) {
+    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
+             class = "wgflow_error_arg", arg = "latent_dim")
+  }
+  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
+  critic_steps <- check_count(critic_steps, "critic_steps")
+  step_size <- check_number(step_size, "step_size", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0)
+  clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
+  if (is.null(critic_optimizer)) {
+    critic_optimizer <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)
+  }
+  if (is.null(generator_optimizer)) {
+    generator_optimizer <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)
+  }
+  check_optimizer(critic_optimizer, "critic_optimizer")
+  check_optimizer(generator_optimizer, "generator_optimizer")
+  check_choice(persistency_mode, c("euler", "naive"), "persistency_mode")
+  eval_every <- check_count(eval_every, "eval_every")
+  eval_n <- check_count(eval_n, "eval_n", min = 2L)
+  if (is.matrix(holdout) || is.data.frame(holdout)) {
+    held <- check_data(holdout, "holdout", cols = ncol(x), min_rows = 2L)
+    train <- x
+  } else {
+    n_held <- check_count(holdout, "holdout", min = 2L)
+    if (n_held > nrow(x) - 1L) {
+      wf_abort(sprintf("`holdout` (%d rows) must leave training rows in `data` (%d rows).",
+                       n_held, nrow(x)), class = "wgflow_error_arg", arg = "holdout")
+    }
+    idx <- seq_len(nrow(x))
+    held_rows <- idx[(nrow(x) - n_held + 1L):nrow(x)]
+    held <- x[held_rows, , drop = FALSE]
+    train <- x[-held_rows, , drop = FALSE]
+  }
+  if (batch_size > nrow(train)) {
+    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
+                     batch_size, nrow(train)), class = "wgflow_error_arg",
+             arg = "batch_size")
+  }
+  eval_n <- min(eval_n, nrow(held))
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  seed <- check_count(seed, "seed", min = 0L)
+  device <- resolve_device(device)
+  crit <- new_net(critic, ncol(x), 1L, stream_key(seed, 1L), device)
+  gen <- new_net(generator, latent_dim, ncol(x), stream_key(seed, 2L), device)
+  structure(list(
+    algorithm = algorithm, call = NULL,
+    settings = list(persistency = persistency, penalty = penalty, epochs = epochs,
+                    latent_dim = latent_dim, batch_size = batch_size,
+                    critic_steps = critic_steps, step_size = step_size,
+                    lambda = lambda, clip = clip, persistency_mode = persistency_mode,
+                    eval_every = eval_every, eval_n = eval_n, seed = seed,
+                    device = device, critic = critic, generator = generator,
+                    critic_optimizer = critic_optimizer,
+                    generator_optimizer = generator_optimizer),
+    critic = crit, generator = gen, data = train, holdout = held,
+    colnames = colnames(data), eval_key = stream_key(seed, 3L),
+    metrics = NULL, status = "new", message = NULL
+  ), class = c("wf_w1fe", "wf_fit"))
+}
+
+# Train `epochs` more epochs of a W1-FE fit.
+train_w1fe <- function(fit, epochs, verbose, callbacks) {
+  s <- fit$settings
+  flow <- .Call(ffi_flow_create, net_ptr(fit$critic), net_ptr(fit$generator), fit$data)
+  on.exit({
+    .Call(ffi_flow_free, flow)
+    net_sync(fit$critic)
+    net_sync(fit$generator)
+  })
+  penalty_code <- if (s$penalty == "clip") 0L else penalty_codes[[s$penalty]]
+  clip <- if (s$penalty == "clip") s$clip else 0
+  opt_c <- opt_for_c(s$critic_optimizer)
+  opt_g <- opt_for_c(s$generator_optimizer)
+  mode <- if (s$persistency_mode == "euler") 0L else 1L
+  held <- fit$holdout[seq_len(s$eval_n), , drop = FALSE]
+  gen_ptr <- net_ptr(fit$generator)
+
+  epoch_fn <- function(epoch) {
+    cr <- .Call(ffi_flow_critic, flow, s$batch_size, s$critic_steps, penalty_code,
+                s$lambda, opt_c, clip)
+    gn <- .Call(ffi_flow_euler, flow, s$batch_size, s$step_size)
+    ft <- .Call(ffi_flow_fit, flow, s$persistency, opt_g, mode)
+    list(critic_loss = cr[1], w1_critic = cr[2], penalty = cr[3],
+         grad_norm = cr[4], euler_grad_norm = gn, fit_mse_first = ft[1],
+         fit_mse_last = ft[2])
+  }
+  eval_fn <- function() {
+    y <- .Call(ffi_generate, gen_ptr, s$eval_n, fit$eval_key)
+    list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2))
+  }
+  start <- if (is.null(fit$metrics) || nrow(fit$metrics) == 0) c(0, 0) else
+    c(max(fit$metrics$epoch), max(fit$metrics$seconds))
+  run <- run_epochs(epochs, epoch_fn, eval_fn, w1fe_eval_metrics, s$eval_every,
+                    verbose, callbacks, start_epoch = as.integer(start[1]),
+                    start_seconds = start[2])
+  finish_run(fit, run)
+}
+
+empty_metrics <- function(fit) {
+  cols <- c("epoch", "seconds", w1fe_train_metrics, w1fe_eval_metrics)
+  tibble::as_tibble(stats::setNames(lapply(cols, function(i) numeric()), cols))
+}
+
+# The Philox key of stream `which` of a run seeded with `seed`.
+stream_key <- function(seed, which) c(as.double(seed), 2654435769 + which)

@@ -1,0 +1,66 @@
+# Benchmark: ms per epoch of W1-FE-LP on the 2-D workload, wgflow against a
+# PyTorch implementation of the same Algorithm 1 (bench/w1fe_torch.py), and
+# the exact W1 both reach after the same number of epochs.
+#
+# Workload (Malik & Huang, section 5): 8 Gaussians, 3 x 128 ReLU nets, batch
+# 512, 10 critic steps with LP (lambda 10), eps = 1, K = 3, Adam 1e-4.
+# PyTorch runs with torch threads in {1, 2} x OpenBLAS threads in {1, 2}
+# (the best is reported); wgflow with 1 and 2 threads.
+#
+#   Rscript bench/w1fe.R [epochs]      (from the repository root)
+
+suppressPackageStartupMessages(library(wgflow))
+args <- commandArgs(trailingOnly = TRUE)
+epochs <- if (length(args) >= 1) as.integer(args[1]) else 200L
+eval_n <- 2000L
+x <- wf_toy("8gaussians", n = 20000, seed = 1)
+held <- wf_toy("8gaussians", n = eval_n, seed = 2)
+
+run_wgflow <- function(threads) {
+  old <- wf_threads(threads)
+  on.exit(wf_threads(old))
+  fit <- w1fe(x, persistency = 3, penalty = "lp", epochs = epochs,
+              eval_every = epochs, eval_n = eval_n, holdout = held, seed = 1,
+              device = "cpu", verbose = FALSE)
+  ms <- diff(range(fit$metrics$seconds[c(3, epochs)])) / (epochs - 3) * 1000
+  list(ms = ms, w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
+}
+wg <- lapply(1:2, run_wgflow)
+
+python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+data_csv <- tempfile(fileext = ".csv")
+utils::write.table(x, data_csv, sep = ",", row.names = FALSE, col.names = FALSE)
+configs <- expand.grid(torch = 1:2, openblas = 1:2)
+configs$ms <- NA_real_
+configs$w1 <- NA_real_
+for (i in seq_len(nrow(configs))) {
+  out_csv <- tempfile(fileext = ".csv")
+  env <- sprintf("OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d", configs$openblas[i],
+                 configs$torch[i])
+  out <- tryCatch(suppressWarnings(system(paste(
+    env, shQuote(python), "bench/w1fe_torch.py", data_csv, out_csv, epochs, eval_n,
+    configs$torch[i]), intern = TRUE)), error = function(e) character())
+  line <- grep("^torch_ms_per_epoch", out, value = TRUE)
+  if (length(line) == 1 && file.exists(out_csv)) {
+    configs$ms[i] <- as.numeric(sub(".* ", "", line))
+    y <- as.matrix(utils::read.csv(out_csv, header = FALSE))
+    configs$w1[i] <- wf_wasserstein(y, held, p = 1)
+  }
+}
+
+cat(sprintf("W1-FE-LP K=3, 2-D, 3x128 ReLU, batch 512, 10 critic steps: %d epochs\n", epochs))
+for (t in 1:2) {
+  cat(sprintf("  wgflow   threads %d            : %8.2f ms/epoch, exact W1 %.4f\n",
+              t, wg[[t]]$ms, wg[[t]]$w1))
+}
+for (i in seq_len(nrow(configs))) {
+  cat(sprintf("  pytorch  threads %d, openblas %d : %8.2f ms/epoch, exact W1 %.4f\n",
+              configs$torch[i], configs$openblas[i], configs$ms[i], configs$w1[i]))
+}
+best_wg <- min(vapply(wg, `[[`, numeric(1), "ms"))
+if (all(is.na(configs$ms))) {
+  cat("PyTorch peer did not run (is python3-torch installed?)\n")
+} else {
+  cat(sprintf("ratio wgflow / pytorch ms per epoch (best of each): %.3f\n",
+              best_wg / min(configs$ms, na.rm = TRUE)))
+}
