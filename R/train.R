@@ -21,39 +21,38 @@ run_epochs <- function(epochs, epoch_fn, eval_fn, eval_names, eval_every,
   done <- 0L
   for (i in seq_len(epochs)) {
     epoch <- start_epoch + i
+    # one epoch: train, evaluate, record, callbacks; Ctrl-C anywhere in it,
+    # or an interrupt seen by the C core, ends the run keeping what is done
     step <- tryCatch({
       t0 <- proc.time()[["elapsed"]]
       train <- epoch_fn(epoch)
       seconds <- seconds + (proc.time()[["elapsed"]] - t0)
-      evaluate <- epoch %% eval_every == 0L || i == epochs
-      ev <- if (evaluate) eval_fn() else stats::setNames(as.list(rep(NA_real_, length(eval_names))), eval_names)
-      list(row = c(list(epoch = epoch, seconds = seconds), train, ev))
+      bad <- names(train)[!vapply(train, function(v) is.na(v) || is.finite(v), logical(1))]
+      if (length(bad) > 0) {
+        list(status = "diverged",
+             message = sprintf("training diverged at epoch %d: %s not finite",
+                               epoch, paste(bad, collapse = ", ")))
+      } else {
+        evaluate <- epoch %% eval_every == 0L || i == epochs
+        ev <- if (evaluate) eval_fn() else
+          stats::setNames(as.list(rep(NA_real_, length(eval_names))), eval_names)
+        row <- c(list(epoch = epoch, seconds = seconds), train, ev)
+        rows[[i]] <- row
+        done <- i
+        if (!is.na(row[[eval_names[1]]])) last_eval <- row[[eval_names[1]]]
+        if (verbose) cli::cli_progress_update(id = pb)
+        keep_going <- vapply(callbacks, function(cb) !identical(cb(tibble::as_tibble(row)), FALSE),
+                             logical(1))
+        if (all(keep_going)) list(status = "running") else
+          list(status = "stopped", message = sprintf("stopped by a callback after epoch %d", epoch))
+      }
     },
     interrupt = function(e) list(status = "interrupted", message = "interrupted by the user"),
     wgflow_error_interrupt = function(e) list(status = "interrupted", message = "interrupted by the user"),
     wgflow_error_numeric = function(e) list(status = "diverged", message = conditionMessage(e)))
-    if (is.null(step$row)) {
+    if (step$status != "running") {
       status <- step$status
       message <- step$message
-      break
-    }
-    row <- step$row
-    bad <- names(train)[!vapply(train, function(v) is.na(v) || is.finite(v), logical(1))]
-    if (length(bad) > 0) {
-      status <- "diverged"
-      message <- sprintf("training diverged at epoch %d: %s not finite", epoch,
-                         paste(bad, collapse = ", "))
-      break
-    }
-    rows[[i]] <- row
-    done <- i
-    if (!is.na(row[[eval_names[1]]])) last_eval <- row[[eval_names[1]]]
-    stop_now <- FALSE
-    for (cb in callbacks) if (identical(cb(tibble::as_tibble(row)), FALSE)) stop_now <- TRUE
-    if (verbose) cli::cli_progress_update(id = pb)
-    if (stop_now) {
-      status <- "stopped"
-      message <- sprintf("stopped by a callback after epoch %d", epoch)
       break
     }
   }

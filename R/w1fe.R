@@ -50,8 +50,9 @@ w1fe_eval_metrics <- c("w1", "w2")
 #' @param eval_every Evaluate exact distances every this many epochs (and at
 #'   the last epoch).
 #' @param eval_n Samples per evaluation (generated and held out).
-#' @param holdout Held-out data: a number of rows taken from `data` (default
-#'   `eval_n`, never used for training), or a matrix of further data.
+#' @param holdout Held-out data for evaluation, never used for training: a
+#'   number of rows taken from the end of `data`, or a matrix of further
+#'   data. `NULL` holds out `eval_n` rows, but at most a fifth of `data`.
 #' @param seed `NULL` (drawn from R's RNG, so `set.seed()` reproduces a run)
 #'   or a whole number. A seed reproduces a run on one device.
 #' @param device "auto", "cpu" or "cuda"; see [wf_device_info()].
@@ -86,15 +87,16 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
                  batch_size = 512L, critic_steps = 10L, step_size = 1,
                  lambda = 10, clip = 0.01, critic_optimizer = NULL,
                  generator_optimizer = NULL, persistency_mode = "euler",
-                 eval_every = 10L, eval_n = 1000L, holdout = eval_n, seed = NULL,
+                 eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
                  device = "auto", verbose = interactive(), callbacks = list()) {
+  verbose <- check_flag(verbose, "verbose")
+  callbacks <- check_callbacks(callbacks)
   fit <- new_w1fe(data, persistency, penalty, epochs, critic, generator,
                   latent_dim, batch_size, critic_steps, step_size, lambda, clip,
                   critic_optimizer, generator_optimizer, persistency_mode,
                   eval_every, eval_n, holdout, seed, device, "w1fe")
   fit$call <- match.call()
-  train_w1fe(fit, fit$settings$epochs, check_flag(verbose, "verbose"),
-             check_callbacks(callbacks))
+  train_w1fe(fit, fit$settings$epochs, verbose, callbacks)
 }
 
 #' WGAN, WGAN-GP and WGAN-LP
@@ -191,6 +193,7 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
     held <- check_data(holdout, "holdout", cols = ncol(x), min_rows = 2L)
     train <- x
   } else {
+    if (is.null(holdout)) holdout <- max(2L, min(eval_n, nrow(x) %/% 5L))
     n_held <- check_count(holdout, "holdout", min = 2L)
     if (n_held > nrow(x) - 1L) {
       wf_abort(sprintf("`holdout` (%d rows) must leave training rows in `data` (%d rows).",

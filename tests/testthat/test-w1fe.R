@@ -12,7 +12,7 @@ test_that("w1fe returns one metrics row per epoch with the documented columns", 
   fit <- small_fit(persistency = 3)
   expect_s3_class(fit, "wf_w1fe")
   expect_s3_class(fit$metrics, "tbl_df")
-  expect_identical(fit$metrics$epoch, as.double(1:4))
+  expect_identical(fit$metrics$epoch, 1:4)
   expect_named(fit$metrics, c("epoch", "seconds", "critic_loss", "w1_critic",
                               "penalty", "grad_norm", "euler_grad_norm",
                               "fit_mse_first", "fit_mse_last", "w1", "w2"))
@@ -94,7 +94,7 @@ test_that("saveRDS/readRDS round-trips: identical samples, identical continuatio
   more_a <- wf_continue(fit, epochs = 2, verbose = FALSE)
   more_b <- wf_continue(back, epochs = 2, verbose = FALSE)
   expect_identical(wf_params(more_a$generator), wf_params(more_b$generator))
-  expect_identical(more_a$metrics$epoch, as.double(1:6))
+  expect_identical(more_a$metrics$epoch, 1:6)
   expect_true(all(diff(more_a$metrics$seconds) >= 0))
 })
 
@@ -165,10 +165,10 @@ test_that("bad arguments are classed errors naming the argument", {
   expect_identical(arg_of(w1fe(x, eval_n = 1)), "eval_n")
   expect_identical(arg_of(w1fe(x, holdout = 500)), "holdout")
   expect_identical(arg_of(w1fe(x, holdout = matrix(1, 5, 3))), "holdout")
-  expect_identical(arg_of(w1fe(x, seed = -1)), "seed")
-  expect_identical(arg_of(w1fe(x, device = "tpu")), "device")
-  expect_identical(arg_of(w1fe(x, verbose = NA)), "verbose")
-  expect_identical(arg_of(w1fe(x, callbacks = 1)), "callbacks")
+  expect_identical(arg_of(w1fe(x, batch_size = 64, seed = -1)), "seed")
+  expect_identical(arg_of(w1fe(x, batch_size = 64, device = "tpu")), "device")
+  expect_identical(arg_of(w1fe(x, batch_size = 64, verbose = NA)), "verbose")
+  expect_identical(arg_of(w1fe(x, batch_size = 64, callbacks = 1)), "callbacks")
   expect_identical(arg_of(w1fe(x, batch_size = 600, epochs = 1, verbose = FALSE)), "batch_size")
   expect_identical(arg_of(wf_continue(list())), "fit")
   expect_identical(arg_of(wf_sample(list(), 5)), "fit")
