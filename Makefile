@@ -74,6 +74,18 @@ fixtures:
 bench: install
 	$(WITH_LIB) $(RSCRIPT) bench/engine.R
 
+# Exact W1/W2 against POT's ot.emd2; POT goes into a venv over the system
+# numpy (pip would otherwise replace Debian's numpy for every user).
+POT_VENV := $(BUILD_DIR)/pot-venv
+$(POT_VENV)/bin/python:
+	$(PYTHON) -m venv --system-site-packages $(POT_VENV)
+	$(POT_VENV)/bin/python -m pip install --quiet POT \
+	  "numpy==$$($(PYTHON) -c 'import numpy; print(numpy.__version__)')"
+
+.PHONY: bench-ot
+bench-ot: install $(POT_VENV)/bin/python
+	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R
+
 # Regenerates NAMESPACE and man/ from the roxygen comments.
 document:
 	$(RSCRIPT) -e 'roxygen2::roxygenise(load_code = roxygen2::load_source)'

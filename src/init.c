@@ -35,6 +35,7 @@ extern SEXP ffi_flow_free(SEXP);
 extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
+extern SEXP ffi_ot_assign(SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_entries[] = {
     {"ffi_net_create", (DL_FUNC)&ffi_net_create, 3},
@@ -65,6 +66,7 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},
+    {"ffi_ot_assign", (DL_FUNC)&ffi_ot_assign, 3},
     {NULL, NULL, 0}};
 
 /* The core's abort callback: is a user interrupt pending? R_ToplevelExec
