@@ -202,19 +202,22 @@ static int out_dim(wf_net *net) {
   return wf_net_spec(net)->widths[wf_net_spec(net)->n_layers];
 }
 
-SEXP ffi_forward(SEXP ptr, SEXP x, SEXP train) {
+/* f(x) [m x out] (grad = 0) or d/dx sum f(x) [m x in] (grad = 1) */
+static SEXP forward_or_grad(SEXP ptr, SEXP x, SEXP train, int grad) {
   wf_net *net = wf_r_net(ptr);
   int tr = Rf_asLogical(train) == TRUE, m;
+  int cols = grad ? in_dim(net) : out_dim(net);
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  wf_real *yb = wf_scratch_alloc(&s, (size_t)m * out_dim(net));
-  if (yb == NULL) {
+  wf_real *out_b = wf_scratch_alloc(&s, (size_t)m * cols);
+  if (out_b == NULL) {
     rc = WF_ERR_NOMEM;
     goto fail;
   }
-  TRY(wf_mlp_forward(net, xb, m, tr, yb));
-  SEXP out = PROTECT(wf_r_matrix_out(&s, yb, m, out_dim(net), &rc));
+  TRY(wf_mlp_forward(net, xb, m, tr, grad ? NULL : out_b));
+  if (grad) TRY(wf_mlp_input_grad(net, NULL, out_b));
+  SEXP out = PROTECT(wf_r_matrix_out(&s, out_b, m, cols, &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);
   UNPROTECT(1);
@@ -224,27 +227,12 @@ fail:
   return R_NilValue;
 }
 
+SEXP ffi_forward(SEXP ptr, SEXP x, SEXP train) {
+  return forward_or_grad(ptr, x, train, 0);
+}
+
 SEXP ffi_input_grad(SEXP ptr, SEXP x, SEXP train) {
-  wf_net *net = wf_r_net(ptr);
-  int tr = Rf_asLogical(train) == TRUE, m;
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  wf_real *gb = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
-  if (gb == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  TRY(wf_mlp_forward(net, xb, m, tr, NULL));
-  TRY(wf_mlp_input_grad(net, NULL, gb));
-  SEXP out = PROTECT(wf_r_matrix_out(&s, gb, m, in_dim(net), &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
+  return forward_or_grad(ptr, x, train, 1);
 }
 
 static SEXP named_list(int n, const char **names) {

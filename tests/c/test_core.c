@@ -11,20 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
-
-static int n_pass = 0, n_fail = 0;
-
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (cond) {                                            \
-      n_pass++;                                            \
-    } else {                                               \
-      n_fail++;                                            \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-    }                                                      \
-  } while (0)
+#include "test_util.h"
 
 #ifdef WF_DOUBLE
 #define FD_TOL 1e-6
@@ -33,16 +20,6 @@ static int n_pass = 0, n_fail = 0;
 #define GEMM_TOL 1e-5
 #endif
 
-/* a reproducible stream for test data (not the engine's) */
-static uint64_t lcg = 12345;
-static double runif(void) {
-  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(lcg >> 11) / 9007199254740992.0;
-}
-static double rnorm(void) {
-  double u = runif() + 1e-12, v = runif();
-  return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
 static void fill_normal(wf_real *x, size_t n, double sd) {
   for (size_t i = 0; i < n; i++) x[i] = (wf_real)(sd * rnorm());
 }

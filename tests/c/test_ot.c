@@ -12,31 +12,8 @@
 #include <string.h>
 
 #include "ot.h"
+#include "test_util.h"
 
-static int n_pass = 0, n_fail = 0;
-
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (cond) {                                            \
-      n_pass++;                                            \
-    } else {                                               \
-      n_fail++;                                            \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-    }                                                      \
-  } while (0)
-
-/* a reproducible stream for test data */
-static uint64_t lcg = 20240611;
-static double runif(void) {
-  lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(lcg >> 11) / 9007199254740992.0;
-}
-static double rnorm(void) {
-  double u = runif() + 1e-12, v = runif();
-  return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
 
 /* kind 0: normal; 1: few distinct points (ties); 2: integer grid */
 static void fill_points(double *x, int n, int d, int kind) {
@@ -345,6 +322,7 @@ static void test_interrupt(void) {
 }
 
 int main(void) {
+  seed_test_stream(20240611);
   test_brute_clouds();
   test_brute_matrices();
   test_certificates();
