@@ -1,0 +1,106 @@
+# Helpers shared by the methods for fits (print.R, tidy.R, autoplot.R,
+# plot.R). They read a fit through these so that fits of other algorithms
+# (other nets, other settings, other metric columns) print and plot too.
+
+# ---- internals: reading a fit ----------------------------------------------
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+fit_metrics <- function(fit) {
+  m <- fit$metrics
+  if (is.null(m)) {
+    m <- tibble::tibble(epoch = integer(), seconds = double())
+  }
+  m
+}
+
+# Numeric metric columns (everything but epoch and seconds).
+metric_columns <- function(m) {
+  cols <- setdiff(names(m), c("epoch", "seconds"))
+  cols[vapply(as.list(m)[cols], is.numeric, logical(1))]
+}
+
+last_index <- function(v) {
+  i <- which(!is.na(v))
+  if (length(i) == 0) NA_integer_ else i[length(i)]
+}
+
+last_value <- function(v) {
+  i <- last_index(v)
+  if (is.na(i)) NA_real_ else as.double(v[i])
+}
+
+best_index <- function(v) {
+  if (length(v) == 0 || all(is.na(v))) NA_integer_ else which.min(v)
+}
+
+nrow_or_na <- function(x) if (is.null(x)) NA_integer_ else nrow(x)
+
+epochs_done <- function(fit) {
+  m <- fit_metrics(fit)
+  if (nrow(m) == 0) 0L else as.integer(max(m$epoch))
+}
+
+training_seconds <- function(fit) {
+  m <- fit_metrics(fit)
+  if (nrow(m) == 0) 0 else as.double(max(m$seconds))
+}
+
+# "W1-FE-LP (K = 3)", "WGAN-GP", ...
+fit_label <- function(fit) {
+  s <- fit$settings
+  alg <- fit$algorithm %||% "fit"
+  pen <- s$penalty %||% ""
+  if (alg == "wgan") {
+    return(switch(pen, clip = "WGAN (weight clipping)", gp = "WGAN-GP",
+                  lp = "WGAN-LP", "WGAN"))
+  }
+  if (alg == "w1fe") {
+    base <- switch(pen, clip = "W1-FE (weight clipping", gp = "W1-FE-GP (",
+                   lp = "W1-FE-LP (", "W1-FE (")
+    sep <- if (pen == "clip") ", " else ""
+    naive <- identical(s$persistency_mode, "naive")
+    return(sprintf("%s%sK = %s%s)", base, sep, s$persistency %||% "?",
+                   if (naive) ", naive persistency" else ""))
+  }
+  toupper(alg)
+}
+
+optimizer_label <- function(opt) {
+  kind <- switch(opt$kind, adam = "Adam", rmsprop = "RMSprop", sgd = "SGD", opt$kind)
+  sprintf("%s lr %s", kind, format(opt$lr, digits = 3))
+}
+
+format_setting <- function(v) {
+  if (is.null(v)) return("NULL")
+  if (inherits(v, "wf_mlp_spec")) {
+    return(paste0(paste(v$hidden, collapse = "-"), " ", v$activation,
+                  if (!identical(v$norm, "none")) paste0(", ", v$norm, " norm") else "",
+                  if (isTRUE(v$residual)) ", residual" else ""))
+  }
+  if (inherits(v, "wf_optimizer")) return(optimizer_label(v))
+  if (is.numeric(v) || is.character(v) || is.logical(v)) {
+    return(paste(format(v, digits = 4), collapse = ", "))
+  }
+  describe(v)
+}
+
+# ---- internals: titles for plots -------------------------------------------
+
+metric_title <- function(metric) {
+  switch(metric,
+         w1 = "exact W1 (generated vs held out)",
+         w2 = "exact W2 (generated vs held out)",
+         w1_critic = "critic estimate of W1",
+         critic_loss = "critic loss",
+         penalty = "critic penalty",
+         grad_norm = "mean |grad phi| (penalty points)",
+         euler_grad_norm = "mean |grad phi(G(z))| (Euler step)",
+         fit_mse_first = "fit MSE (first persistent step)",
+         fit_mse_last = "fit MSE (last persistent step)",
+         metric)
+}
+
+axis_title <- function(axis) {
+  if (axis == "epoch") "epoch" else "wall time (s)"
+}

@@ -1,0 +1,140 @@
+# plot() method for fits (base graphics): samples in the style of Figure 1,
+# or a metric against epochs and wall time.
+
+# ---- plot (base graphics) --------------------------------------------------
+
+#' Plot a fit with base graphics
+#'
+#' `what = "samples"` draws, in the style of Figure 1 of Malik & Huang, a
+#' sample of the training data (green), a sample `z` of the latent normal
+#' law (magenta, when the latent and the data have the same dimension),
+#' the generated `G(z)` (black) and the transport rays `z -> G(z)` (grey
+#' segments). Data of more than two dimensions are drawn in their first two
+#' coordinates (the plot says so); one-dimensional data as densities.
+#' `what = "metrics"` draws a metric (exact W1 by default) against the epoch
+#' and against the training wall time, side by side. No ggplot2 needed; see
+#' [autoplot.wf_fit()] for the ggplot2 version.
+#'
+#' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
+#' @param what "samples" (the default) or "metrics".
+#' @param n Number of data points, latent points and generated points drawn.
+#' @param metric For "metrics": the metric column to plot.
+#' @param seed `NULL` (R's random stream) or a whole number for the latent
+#'   sample; a whole number leaves R's random stream as it was.
+#' @param ... Further graphical parameters for [plot()] (e.g. `main`).
+#' @return `x`, invisibly.
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- w1fe(x, epochs = 5, batch_size = 128, critic = wf_mlp(c(32, 32)),
+#'             generator = wf_mlp(c(32, 32)), eval_n = 200, eval_every = 1,
+#'             seed = 1, verbose = FALSE)
+#' plot(fit)
+#' plot(fit, "metrics")
+plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = "w1",
+                        seed = 1L, ...) {
+  if (identical(what, c("samples", "metrics"))) what <- "samples"
+  check_choice(what, c("samples", "metrics"), "what")
+  if (what == "samples") {
+    n <- check_count(n, "n", max = 1e6)
+    plot_fit_samples(x, n, check_seed(seed), ...)
+  } else {
+    plot_fit_metrics(x, metric, ...)
+  }
+  invisible(x)
+}
+
+# ---- internals: base graphics ----------------------------------------------
+
+fig1_colours <- c(data = "#1a9641", latent = "#d01c8b", generated = "black",
+                  ray = "#8c8c8c80")
+
+plot_fit_samples <- function(fit, n, seed, ...) {
+  if (is.null(fit$data) || is.null(fit$generator)) {
+    wf_abort("This fit has no `data` or no `generator` to draw samples from.",
+             class = "wgflow_error_unsupported", arg = "what")
+  }
+  d <- ncol(fit$data)
+  k <- fit$generator$input_dim
+  idx <- unique(round(seq(1, nrow(fit$data), length.out = min(n, nrow(fit$data)))))
+  xd <- fit$data[idx, , drop = FALSE]
+  z <- with_seed(seed, matrix(stats::rnorm(n * k), n, k))
+  gz <- stats::predict(fit, newdata = z)
+  show_z <- k == d
+  names_d <- fit$colnames %||% paste0("x", seq_len(d))
+  dots <- list(...)
+  if (d == 1L) {
+    dens <- list(data = stats::density(xd[, 1]), generated = stats::density(gz[, 1]))
+    if (show_z) dens$latent <- stats::density(z[, 1])
+    args <- modify_args(list(x = NA, type = "n",
+                              xlim = range(unlist(lapply(dens, `[[`, "x"))),
+                              ylim = c(0, max(unlist(lapply(dens, `[[`, "y")))),
+                              xlab = names_d[1], ylab = "density",
+                              main = fit_label(fit)), dots)
+    do.call(graphics::plot, args)
+    for (nm in names(dens)) graphics::lines(dens[[nm]], col = fig1_colours[[nm]], lwd = 2)
+    legend_names <- c(data = "data", latent = "z ~ N(0, I)", generated = "G(z)")
+    graphics::legend("topright", legend = legend_names[names(dens)],
+                     col = fig1_colours[names(dens)], lwd = 2, bty = "n", cex = 0.8)
+    return(invisible())
+  }
+  pts <- rbind(xd[, 1:2], gz[, 1:2], if (show_z) z[, 1:2])
+  sub <- character()
+  if (d > 2L) sub <- c(sub, sprintf("first two of %d coordinates", d))
+  if (!show_z) sub <- c(sub, sprintf("latent dimension %d: no rays", k))
+  args <- modify_args(list(x = NA, type = "n", xlim = range(pts[, 1]),
+                            ylim = range(pts[, 2]), asp = 1,
+                            xlab = names_d[1], ylab = names_d[2],
+                            main = fit_label(fit),
+                            sub = if (length(sub)) paste(sub, collapse = "; ") else NULL),
+                       dots)
+  do.call(graphics::plot, args)
+  if (show_z) {
+    graphics::segments(z[, 1], z[, 2], gz[, 1], gz[, 2], col = fig1_colours[["ray"]],
+                       lwd = 0.7)
+  }
+  if (show_z) {
+    graphics::points(z[, 1], z[, 2], col = fig1_colours[["latent"]], pch = 16, cex = 0.45)
+  }
+  graphics::points(xd[, 1], xd[, 2], col = fig1_colours[["data"]], pch = 16, cex = 0.6)
+  graphics::points(gz[, 1], gz[, 2], col = fig1_colours[["generated"]], pch = 16, cex = 0.35)
+  keys <- c("data", if (show_z) c("latent", "ray"), "generated")
+  labels <- c(data = "data", latent = "z ~ N(0, I)", ray = "z -> G(z)",
+              generated = "G(z)")
+  legend_args <- list("topright", legend = labels[keys], col = fig1_colours[keys],
+                      pch = ifelse(keys == "ray", NA, 16), cex = 0.8, bg = "white",
+                      box.col = "grey80")
+  if (show_z) legend_args$lty <- ifelse(keys == "ray", 1, 0)
+  do.call(graphics::legend, legend_args)
+  invisible()
+}
+
+plot_fit_metrics <- function(fit, metric, ...) {
+  m <- fit_metrics(fit)
+  cols <- metric_columns(m)
+  check_choice(metric, if (length(cols)) cols else "w1", "metric")
+  keep <- !is.na(m[[metric]])
+  if (!any(keep)) {
+    wf_abort(sprintf("Metric `%s` has no recorded values to plot.", metric),
+             class = "wgflow_error_arg", arg = "metric")
+  }
+  y <- m[[metric]][keep]
+  old <- graphics::par(mfrow = c(1, 2))
+  on.exit(graphics::par(old))
+  type <- if (sum(keep) <= 60) "b" else "l"
+  dots <- list(...)
+  for (ax in c("epoch", "seconds")) {
+    args <- modify_args(list(x = m[[ax]][keep], y = y, type = type, pch = 16,
+                              cex = 0.6, xlab = axis_title(ax),
+                              ylab = metric_title(metric),
+                              main = fit_label(fit)), dots)
+    do.call(graphics::plot, args)
+  }
+  invisible()
+}
+
+# `defaults` overridden by the user's graphical arguments.
+modify_args <- function(defaults, dots) {
+  for (nm in names(dots)) if (nzchar(nm)) defaults[nm] <- list(dots[[nm]])
+  defaults
+}

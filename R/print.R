@@ -1,0 +1,204 @@
+# Printing fits: print(), summary() and the summary's print method, with
+# the one-line descriptions of a fit's data, networks, epochs, distances
+# and time that they show. They read a fit through the helpers in
+# fit-utils.R so that fits of other algorithms print too.
+
+# ---- print and summary -----------------------------------------------------
+
+#' Print a fit
+#'
+#' A one-screen summary of a fit: the algorithm, the data, the networks, the
+#' epochs done and how training ended, the last and the best exact W1 (and
+#' the last W2) on the held-out data, the training time and the device.
+#'
+#' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
+#' @param digits Significant digits for the distances.
+#' @param ... Unused.
+#' @return `x`, invisibly.
+#' @seealso [summary.wf_fit()], [glance.wf_fit()].
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- w1fe(x, epochs = 5, batch_size = 128, critic = wf_mlp(c(32, 32)),
+#'             generator = wf_mlp(c(32, 32)), eval_n = 200, eval_every = 1,
+#'             seed = 1, verbose = FALSE)
+#' fit
+print.wf_fit <- function(x, digits = 3, ...) {
+  m <- fit_metrics(x)
+  cat("<wgflow fit> ", fit_label(x), "\n", sep = "")
+  cat(data_line(x), "\n", sep = "")
+  for (nm in names(fit_nets(x))) {
+    cat(sprintf("  %-10s %s\n", paste0(nm, ":"), net_label(x, nm)))
+  }
+  cat(sprintf("  %-10s %s\n", "epochs:", epochs_line(x)))
+  if (!is.null(x$message) && !identical(x$status, "completed")) {
+    cat(sprintf("  %-10s %s\n", "", x$message))
+  }
+  for (metric in intersect(c("w1", "w2"), names(m))) {
+    cat(sprintf("  %-10s %s\n", paste0(toupper(metric), ":"),
+                distance_line(m, metric, digits)))
+  }
+  cat(sprintf("  %-10s %s\n", "time:", time_line(x)))
+  invisible(x)
+}
+
+#' Summarise a fit
+#'
+#' Collects a fit's settings, its final metrics, its best exact distances and
+#' its training time.
+#'
+#' @param object A fit from [w1fe()], [wgan()] or another wgflow trainer.
+#' @param ... Unused.
+#' @return An object of class `summary.wf_fit`: a list with `label`,
+#'   `algorithm`, `call`, `status`, `message`, `epochs` (epochs done),
+#'   `seconds` (training wall time), `seconds_per_epoch`, `device`, `data`
+#'   (training rows, held-out rows, columns), `settings` (a tibble of
+#'   `setting` and `value`, as text), `final` (a tibble of `metric`, `epoch`
+#'   and `value`: the last recorded value of each metric) and `best` (the
+#'   same for the smallest exact W1 and W2).
+#' @seealso [print.wf_fit()], [glance.wf_fit()], [tidy.wf_fit()].
+#' @export
+#' @examples
+#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
+#' fit <- w1fe(x, epochs = 5, batch_size = 128, critic = wf_mlp(c(32, 32)),
+#'             generator = wf_mlp(c(32, 32)), eval_n = 200, eval_every = 1,
+#'             seed = 1, verbose = FALSE)
+#' s <- summary(fit)
+#' s
+#' s$best
+summary.wf_fit <- function(object, ...) {
+  m <- fit_metrics(object)
+  cols <- metric_columns(m)
+  final <- lapply(cols, function(col) {
+    i <- last_index(m[[col]])
+    c(if (is.na(i)) NA_real_ else m$epoch[i], if (is.na(i)) NA_real_ else m[[col]][i])
+  })
+  final <- tibble::tibble(
+    metric = cols,
+    epoch = vapply(final, `[`, numeric(1), 1L),
+    value = vapply(final, `[`, numeric(1), 2L)
+  )
+  dists <- intersect(c("w1", "w2"), cols)
+  best <- lapply(dists, function(col) {
+    i <- best_index(m[[col]])
+    c(if (is.na(i)) NA_real_ else m$epoch[i], if (is.na(i)) NA_real_ else m[[col]][i])
+  })
+  best <- tibble::tibble(
+    metric = dists,
+    epoch = vapply(best, `[`, numeric(1), 1L),
+    value = vapply(best, `[`, numeric(1), 2L)
+  )
+  s <- object$settings
+  settings <- tibble::tibble(
+    setting = names(s),
+    value = vapply(s, format_setting, character(1), USE.NAMES = FALSE)
+  )
+  done <- epochs_done(object)
+  seconds <- training_seconds(object)
+  structure(list(
+    label = fit_label(object), algorithm = object$algorithm %||% NA_character_,
+    call = object$call, status = object$status %||% NA_character_,
+    message = object$message, epochs = done, seconds = seconds,
+    seconds_per_epoch = if (done > 0) seconds / done else NA_real_,
+    device = s$device %||% NA_character_,
+    data = c(train = nrow_or_na(object$data), holdout = nrow_or_na(object$holdout),
+             cols = if (is.null(object$data)) NA_integer_ else ncol(object$data)),
+    settings = settings, final = final, best = best
+  ), class = "summary.wf_fit")
+}
+
+#' @rdname summary.wf_fit
+#' @param x A `summary.wf_fit` object.
+#' @param digits Significant digits for the metrics.
+#' @export
+print.summary.wf_fit <- function(x, digits = 4, ...) {
+  cat(x$label, ": ", x$status, " after ", x$epochs, " epoch",
+      if (x$epochs == 1) "" else "s", "\n", sep = "")
+  if (!is.null(x$message) && !identical(x$status, "completed")) {
+    cat("  ", x$message, "\n", sep = "")
+  }
+  if (!is.null(x$call)) {
+    cat("Call: ", paste(deparse(x$call, width.cutoff = 70L), collapse = "\n  "),
+        "\n", sep = "")
+  }
+  cat(sprintf("Data: %s training rows, %s held out, %s columns\n",
+              x$data[["train"]], x$data[["holdout"]], x$data[["cols"]]))
+  cat("\nSettings:\n")
+  w <- max(nchar(x$settings$setting), 1L)
+  cat(sprintf("  %-*s  %s\n", w, x$settings$setting, x$settings$value), sep = "")
+  if (nrow(x$final) > 0) {
+    cat("\nFinal metrics (last recorded value):\n")
+    print_metric_table(x$final, digits)
+  }
+  if (nrow(x$best) > 0) {
+    cat("\nBest exact distances:\n")
+    print_metric_table(x$best, digits)
+  }
+  cat(sprintf("\nTime: %s s of training, %s s per epoch, on %s\n",
+              format(x$seconds, digits = 3), format(x$seconds_per_epoch, digits = 3),
+              x$device))
+  invisible(x)
+}
+
+# ---- internals: lines of the printout --------------------------------------
+
+# The fit's networks, in the order they are stored.
+fit_nets <- function(fit) {
+  Filter(function(v) inherits(v, "wf_net"), unclass(fit))
+}
+
+net_label <- function(fit, name) {
+  net <- fit[[name]]
+  spec <- net$spec
+  widths <- paste(c(net$input_dim, spec$hidden, net$output_dim), collapse = " -> ")
+  extras <- c(spec$activation,
+              if (!identical(spec$norm, "none")) paste(spec$norm, "norm"),
+              if (isTRUE(spec$residual)) "residual")
+  opt <- fit$settings[[paste0(name, "_optimizer")]]
+  out <- paste0(widths, ", ", paste(extras, collapse = ", "))
+  if (!is.null(opt)) out <- paste0(out, "; ", optimizer_label(opt))
+  out
+}
+
+data_line <- function(fit) {
+  train <- nrow_or_na(fit$data)
+  held <- nrow_or_na(fit$holdout)
+  d <- if (is.null(fit$data)) NA_integer_ else ncol(fit$data)
+  latent <- fit$settings$latent_dim
+  sprintf("  %-10s %s x %s training, %s held out%s", "data:", train, d, held,
+          if (is.null(latent)) "" else sprintf("; latent dimension %s", latent))
+}
+
+epochs_line <- function(fit) {
+  status <- fit$status %||% "unknown"
+  sprintf("%d done, %s", epochs_done(fit), status)
+}
+
+distance_line <- function(m, metric, digits) {
+  v <- m[[metric]]
+  i <- last_index(v)
+  if (is.na(i)) return("not evaluated")
+  out <- sprintf("%s at epoch %s (exact, held out)", format(v[i], digits = digits),
+                 m$epoch[i])
+  if (metric == "w1") {
+    b <- best_index(v)
+    out <- sprintf("%s; best %s at epoch %s", out, format(v[b], digits = digits),
+                   m$epoch[b])
+  }
+  out
+}
+
+time_line <- function(fit) {
+  done <- epochs_done(fit)
+  secs <- training_seconds(fit)
+  sprintf("%s s of training%s on %s", format(secs, digits = 3),
+          if (done > 0) sprintf(" (%s s per epoch)", format(secs / done, digits = 3)) else "",
+          fit$settings$device %||% "unknown device")
+}
+
+print_metric_table <- function(tab, digits) {
+  metric <- format(c("metric", tab$metric))
+  epoch <- format(c("epoch", ifelse(is.na(tab$epoch), "-", tab$epoch)), justify = "right")
+  value <- format(c("value", format(tab$value, digits = digits)), justify = "right")
+  cat(sprintf("  %s  %s  %s\n", metric, epoch, value), sep = "")
+}
