@@ -12,13 +12,21 @@ void wf_cpu_gemm_release(void);
 
 /* Hot loops are compiled for AVX-512, AVX2+FMA and the baseline, and the
  * best is picked at load time (GCC function multiversioning), so the package
- * needs no -march flag. The sanitizer build turns this off. */
+ * needs no -march flag. R builds with -O2, whose "very cheap" vectoriser
+ * skips any loop that needs a remainder; these loops get the dynamic cost
+ * model. The sanitizer build turns this off. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define WF_VECTORISE optimize("tree-vectorize", "vect-cost-model=dynamic")
+#else
+#define WF_VECTORISE
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
     !defined(WF_NO_CLONES)
-#define WF_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define WF_CLONES                                                      \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3",      \
+                               "default"), WF_VECTORISE))
 #else
-#define WF_CLONES
+#define WF_CLONES __attribute__((WF_VECTORISE))
 #endif
 
 /* Threads for an elementwise op over n values: 1 below a size where the
