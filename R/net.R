@@ -162,8 +162,11 @@ print.wf_net <- function(x, ...) {
 
 #' Number of CPU threads
 #'
-#' The CPU backend splits matrix products over this many OpenMP threads
-#' (default 2).
+#' The CPU backend splits matrix products and long elementwise operations
+#' over this many OpenMP threads. The default is 2 on machines with at least
+#' four cores and 1 otherwise: on two cores a second thread makes every step
+#' wait whenever another process is busy (often ten times slower), so ask for
+#' it only on an otherwise idle machine. Within [wf_sweep()] workers, use 1.
 #'
 #' @param n `NULL` to query, or a whole number >= 1 to set.
 #' @return The previous number of threads (invisibly when setting).

@@ -4,6 +4,9 @@
 #include <R_ext/Rdynload.h>
 #include <Rinternals.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "wf.h"
 
@@ -87,7 +90,15 @@ void R_init_wgflow(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   wf_set_abort_callback(interrupt_pending, NULL);
-  wf_cpu_set_threads(2);
+  /* Two threads where there are cores to spare. On two cores or fewer a
+   * second thread stalls every fork-join whenever anything else runs (ten
+   * to ninety times slower, seen here), so the default is one there;
+   * wf_threads() changes it. */
+#ifdef _OPENMP
+  wf_cpu_set_threads(omp_get_num_procs() >= 4 ? 2 : 1);
+#else
+  wf_cpu_set_threads(1);
+#endif
 }
 
 void R_unload_wgflow(DllInfo *dll) {

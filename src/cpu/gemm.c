@@ -65,7 +65,8 @@ void wf_cpu_gemm_release(void) {
  * stay in registers. Row p of the B strip is the NR values at bp + p * brs. */
 static inline __attribute__((always_inline)) void
 micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
-             const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w) {
+             const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w,
+             int overwrite) {
   vreal c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   vreal c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   const wf_real *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
@@ -87,11 +88,14 @@ micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
   if (h == MR && w == NR) {
     for (int i = 0; i < MR; i++) {
       wf_real *row = ct + (size_t)i * ldc;
-      vreal r0, r1;
-      memcpy(&r0, row, sizeof(vreal));
-      memcpy(&r1, row + VL, sizeof(vreal));
-      r0 += alpha * acc[i][0];
-      r1 += alpha * acc[i][1];
+      vreal r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
+      if (!overwrite) {
+        vreal c0, c1;
+        memcpy(&c0, row, sizeof(vreal));
+        memcpy(&c1, row + VL, sizeof(vreal));
+        r0 += c0;
+        r1 += c1;
+      }
       memcpy(row, &r0, sizeof(vreal));
       memcpy(row + VL, &r1, sizeof(vreal));
     }
@@ -99,7 +103,10 @@ micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
     wf_real tile[MR][NR];
     memcpy(tile, acc, sizeof(tile));
     for (int i = 0; i < h; i++)
-      for (int j = 0; j < w; j++) ct[(size_t)i * ldc + j] += alpha * tile[i][j];
+      for (int j = 0; j < w; j++) {
+        wf_real *cij = ct + (size_t)i * ldc + j;
+        *cij = alpha * tile[i][j] + (overwrite ? 0 : *cij);
+      }
   }
 }
 
@@ -113,7 +120,8 @@ WF_CLONES
 static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
                       wf_real alpha, const wf_real *a, int lda,
                       const wf_real *b, int ldb, wf_real *c, int ldc,
-                      wf_real *pa /* [KC x MR] */, wf_real *pb /* [KC x NC] */) {
+                      int overwrite, wf_real *pa /* [KC x MR] */,
+                      wf_real *pb /* [KC x NC] */) {
   size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
   for (int jc = 0; jc < n; jc += NC) {
     int nc = n - jc < NC ? n - jc : NC;
@@ -147,7 +155,8 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
           size_t brs = NR;
           if (!tb && w == NR) bs = b + (size_t)pc * ldb + jc + js, brs = (size_t)ldb;
           micro_kernel(kc, alpha, as, rs, cs, bs, brs,
-                       c + (size_t)is * ldc + jc + js, ldc, h, w);
+                       c + (size_t)is * ldc + jc + js, ldc, h, w,
+                       overwrite && pc == 0);
         }
       }
     }
@@ -302,7 +311,9 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
     int i1 = (int)((long)strips * (t + 1) / nt) * MR;
     if (i1 > m) i1 = m;
     if (i0 >= i1) continue;
-    scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
+    /* the kernel overwrites C on its first pass when beta is 0: no memset */
+    int overwrite = beta == 0 && !thin && k > 0 && alpha != 0;
+    if (!overwrite) scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
     if (k > 0 && alpha != 0) {
       if (thin)
         gemm_small(ta, tb, i1 - i0, n, k, alpha,
@@ -310,7 +321,7 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
                    c + (size_t)i0 * ldc, ldc, pack_b[t]);
       else
         gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc,
-                  pack_a[t], pack_b[t]);
+                  overwrite, pack_a[t], pack_b[t]);
     }
     if (ep != NULL)
       apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, ep,
