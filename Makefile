@@ -82,6 +82,10 @@ $(POT_VENV)/bin/python:
 	$(POT_VENV)/bin/python -m pip install --quiet POT \
 	  "numpy==$$($(PYTHON) -c 'import numpy; print(numpy.__version__)')"
 
+.PHONY: bench-w1fe
+bench-w1fe: install
+	$(WITH_LIB) $(RSCRIPT) bench/w1fe.R
+
 .PHONY: bench-ot
 bench-ot: install $(POT_VENV)/bin/python
 	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R
