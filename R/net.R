@@ -77,11 +77,7 @@ net_ptr <- function(net) {
 
 # Copy the C state back into the R vectors after anything that changed it.
 net_sync <- function(net) {
-  ptr <- net$ptr
-  net$params <- .Call(ffi_net_get, ptr, 0L)
-  net$state <- .Call(ffi_net_get, ptr, 1L)
-  net$opt <- .Call(ffi_net_get_opt, ptr)
-  net$rng <- .Call(ffi_net_get_rng, ptr)
+  .Call(ffi_net_sync, net$ptr, net)
   invisible(net)
 }
 

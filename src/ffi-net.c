@@ -177,6 +177,62 @@ SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   return R_NilValue;
 }
 
+/* A double vector of length n bound to `name` in env that may be written in
+ * place (not shared with any other R object), or a fresh one bound there. */
+static SEXP writable_in(SEXP env, SEXP holder, int at, const char *name, R_xlen_t n) {
+  SEXP cur = holder == R_NilValue ? Rf_findVarInFrame(env, Rf_install(name))
+                                  : VECTOR_ELT(holder, at);
+  if (cur != R_UnboundValue && TYPEOF(cur) == REALSXP && XLENGTH(cur) == n &&
+      !MAYBE_SHARED(cur))
+    return cur;
+  SEXP v = PROTECT(Rf_allocVector(REALSXP, n));
+  if (holder == R_NilValue)
+    Rf_defineVar(Rf_install(name), v, env);
+  else
+    SET_VECTOR_ELT(holder, at, v);
+  UNPROTECT(1);
+  return v;
+}
+
+/* Copy the net's C state into the R copy kept in env: params, state,
+ * opt = list(step, m1, m2), rng. Writes in place where R allows, so a
+ * step in a loop does not allocate four parameter-sized vectors. */
+SEXP ffi_net_sync(SEXP ptr, SEXP env) {
+  wf_net *net = wf_r_net(ptr);
+  if (TYPEOF(env) != ENVSXP) wf_r_abort("wgflow_error_arg", "`env` must be an environment");
+  const wf_layout *lay = wf_net_layout(net);
+  R_xlen_t np = (R_xlen_t)lay->n_params, ns = (R_xlen_t)lay->n_state;
+  SEXP params = writable_in(env, R_NilValue, 0, "params", np);
+  SEXP state = writable_in(env, R_NilValue, 0, "state", ns);
+  SEXP opt = Rf_findVarInFrame(env, Rf_install("opt"));
+  if (opt == R_UnboundValue || TYPEOF(opt) != VECSXP || XLENGTH(opt) != 3 ||
+      MAYBE_SHARED(opt)) {
+    const char *names[] = {"step", "m1", "m2"};
+    opt = PROTECT(Rf_allocVector(VECSXP, 3));
+    SEXP nm = PROTECT(Rf_allocVector(STRSXP, 3));
+    for (int i = 0; i < 3; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+    Rf_setAttrib(opt, R_NamesSymbol, nm);
+    Rf_defineVar(Rf_install("opt"), opt, env);
+    UNPROTECT(2);
+  }
+  SEXP m1 = writable_in(env, opt, 1, "m1", np);
+  SEXP m2 = writable_in(env, opt, 2, "m2", np);
+  double step;
+  wf_status rc = wf_net_get_params(net, REAL(params));
+  if (rc == WF_OK) rc = wf_net_get_state(net, REAL(state));
+  if (rc == WF_OK) rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+  SET_VECTOR_ELT(opt, 0, Rf_ScalarReal(step));
+  SEXP rng = writable_in(env, R_NilValue, 0, "rng", 4);
+  uint64_t key, ctr;
+  wf_net_get_rng(net, &key, &ctr);
+  REAL(rng)[0] = (double)(key & 0xffffffffu);
+  REAL(rng)[1] = (double)(key >> 32);
+  REAL(rng)[2] = (double)(ctr & 0xffffffffu);
+  REAL(rng)[3] = (double)(ctr >> 32);
+  return R_NilValue;
+}
+
 /* rng position as 4 doubles: key lo, key hi, counter lo, counter hi */
 SEXP ffi_net_get_rng(SEXP ptr) {
   wf_net *net = wf_r_net(ptr);

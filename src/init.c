@@ -18,6 +18,7 @@ extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
 extern SEXP ffi_net_get_opt(SEXP);
 extern SEXP ffi_net_set_opt(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_net_get_rng(SEXP);
+extern SEXP ffi_net_sync(SEXP, SEXP);
 extern SEXP ffi_net_set_rng(SEXP, SEXP);
 extern SEXP ffi_forward(SEXP, SEXP, SEXP);
 extern SEXP ffi_input_grad(SEXP, SEXP, SEXP);
@@ -49,6 +50,7 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_net_get_opt", (DL_FUNC)&ffi_net_get_opt, 1},
     {"ffi_net_set_opt", (DL_FUNC)&ffi_net_set_opt, 4},
     {"ffi_net_get_rng", (DL_FUNC)&ffi_net_get_rng, 1},
+    {"ffi_net_sync", (DL_FUNC)&ffi_net_sync, 2},
     {"ffi_net_set_rng", (DL_FUNC)&ffi_net_set_rng, 2},
     {"ffi_forward", (DL_FUNC)&ffi_forward, 3},
     {"ffi_input_grad", (DL_FUNC)&ffi_input_grad, 3},

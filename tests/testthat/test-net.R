@@ -325,3 +325,19 @@ test_that("print methods describe specs, nets and optimisers", {
   expect_gt(length(out), 0)
   expect_identical(res, spec)
 })
+
+test_that("a step updates the net's R copy but never a copy the user holds", {
+  net <- wf_net(wf_mlp(8), 2, 1, seed = 3)
+  held <- wf_params(net)
+  held_m1 <- net$opt$m1
+  before <- held + 0
+  real <- matrix(rnorm(20), 10, 2)
+  wf_critic_step(net, real, real + 1, wf_adam(1e-2))
+  expect_identical(held, before)
+  expect_true(all(held_m1 == 0))
+  expect_false(identical(wf_params(net), before))
+  expect_identical(net$opt$step, 1)
+  wf_critic_step(net, real, real + 1, wf_adam(1e-2))
+  expect_identical(net$opt$step, 2)
+  expect_identical(held, before)
+})
