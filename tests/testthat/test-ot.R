@@ -103,32 +103,24 @@ test_that("the internal fast path agrees with wf_wasserstein", {
 
 test_that("bad input is a classed error naming the argument", {
   x <- matrix(rnorm(20), 10, 2)
-  expect_arg <- function(expr, arg) {
-    cnd <- tryCatch({
-      force(expr)
-      NULL
-    }, error = function(e) e)
-    expect_s3_class(cnd, "wgflow_error_arg")
-    expect_identical(cnd$arg, arg)
-  }
-  expect_arg(wf_wasserstein("a", x), "x")
-  expect_arg(wf_wasserstein(1:10, x), "x")
-  expect_arg(wf_wasserstein(x, NULL), "y")
-  expect_arg(wf_wasserstein(x, matrix(0, 10, 3)), "y")
-  expect_arg(wf_wasserstein(x, x[1:9, ]), "y")
-  expect_arg(wf_wasserstein(x, matrix(0, 0, 2)), "y")
+  expect_arg_error(wf_wasserstein("a", x), "x")
+  expect_arg_error(wf_wasserstein(1:10, x), "x")
+  expect_arg_error(wf_wasserstein(x, NULL), "y")
+  expect_arg_error(wf_wasserstein(x, matrix(0, 10, 3)), "y")
+  expect_arg_error(wf_wasserstein(x, x[1:9, ]), "y")
+  expect_arg_error(wf_wasserstein(x, matrix(0, 0, 2)), "y")
   bad <- x
   bad[3, 1] <- NA
-  expect_arg(wf_wasserstein(bad, x), "x")
+  expect_arg_error(wf_wasserstein(bad, x), "x")
   bad[3, 1] <- Inf
-  expect_arg(wf_wasserstein(x, bad), "y")
-  expect_arg(wf_wasserstein(x, data.frame(a = letters[1:10], b = 1:10)), "y")
-  expect_arg(wf_wasserstein(x, x, p = 0.5), "p")
-  expect_arg(wf_wasserstein(x, x, p = NA), "p")
-  expect_arg(wf_wasserstein(x, x, p = c(1, 2)), "p")
-  expect_arg(wf_wasserstein(x, x, p = Inf), "p")
-  expect_arg(wf_wasserstein(x, x, plan = NA), "plan")
-  expect_arg(wf_wasserstein(x, x, plan = "yes"), "plan")
+  expect_arg_error(wf_wasserstein(x, bad), "y")
+  expect_arg_error(wf_wasserstein(x, data.frame(a = letters[1:10], b = 1:10)), "y")
+  expect_arg_error(wf_wasserstein(x, x, p = 0.5), "p")
+  expect_arg_error(wf_wasserstein(x, x, p = NA), "p")
+  expect_arg_error(wf_wasserstein(x, x, p = c(1, 2)), "p")
+  expect_arg_error(wf_wasserstein(x, x, p = Inf), "p")
+  expect_arg_error(wf_wasserstein(x, x, plan = NA), "plan")
+  expect_arg_error(wf_wasserstein(x, x, plan = "yes"), "plan")
   # costs beyond double range are a numeric error, not a crash
   expect_error(wf_wasserstein(x * 1e200, x, p = 2), class = "wgflow_error_numeric")
 })
