@@ -26,10 +26,16 @@
 #' wf_input_grad(net, x)
 #' wf_double_backward(net, x, u = matrix(1, 5, 2))$value
 wf_forward <- function(net, x, train = FALSE) {
+  run_pass(net, x, train, ffi_forward)
+}
+
+# One pass on validated input; training mode moves BatchNorm's running
+# statistics, so the R copy is synced.
+run_pass <- function(net, x, train, entry) {
   check_net(net)
   x <- check_data(x, "x", cols = net$input_dim)
   check_flag(train, "train")
-  out <- .Call(ffi_forward, net_ptr(net), x, train)
+  out <- .Call(entry, net_ptr(net), x, train)
   if (train) net_sync(net)
   out
 }
@@ -37,12 +43,7 @@ wf_forward <- function(net, x, train = FALSE) {
 #' @rdname wf_forward
 #' @export
 wf_input_grad <- function(net, x, train = FALSE) {
-  check_net(net)
-  x <- check_data(x, "x", cols = net$input_dim)
-  check_flag(train, "train")
-  out <- .Call(ffi_input_grad, net_ptr(net), x, train)
-  if (train) net_sync(net)
-  out
+  run_pass(net, x, train, ffi_input_grad)
 }
 
 #' @rdname wf_forward

@@ -28,17 +28,11 @@ static void raise_flow(wf_status rc, wf_flow *flow) {
 /* data: double matrix [n x d] (R, column-major) */
 SEXP ffi_flow_create(SEXP critic, SEXP gen, SEXP data) {
   wf_net *c = wf_r_net(critic), *g = wf_r_net(gen);
-  SEXP dim = Rf_getAttrib(data, R_DimSymbol);
-  if (TYPEOF(data) != REALSXP || Rf_length(dim) != 2)
-    wf_r_abort("wgflow_error_arg", "`data` must be a double matrix");
-  int n = INTEGER(dim)[0], d = INTEGER(dim)[1];
+  int n, d;
+  double *rm = wf_r_row_major(NULL, data, "data", &n, &d);
   if (d != wf_net_spec(c)->widths[0])
     wf_r_abort("wgflow_error_arg", "`data` has %d columns, the critic takes %d", d,
                wf_net_spec(c)->widths[0]);
-  double *rm = (double *)R_alloc((size_t)n * d, sizeof(double));
-  const double *cm = REAL(data);
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < d; j++) rm[(size_t)i * d + j] = cm[i + (size_t)j * n];
   char msg[WF_MSG_LEN];
   wf_flow *flow = NULL;
   wf_status rc = wf_flow_create(c, g, rm, n, &flow, msg);

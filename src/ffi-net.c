@@ -145,24 +145,21 @@ SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
   return R_NilValue;
 }
 
+static const char *opt_names[] = {"step", "m1", "m2", ""};
+
 SEXP ffi_net_get_opt(SEXP ptr) {
   wf_net *net = wf_r_net(ptr);
-  size_t n = wf_net_layout(net)->n_params;
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 3));
-  SEXP m1 = Rf_allocVector(REALSXP, (R_xlen_t)n);
+  R_xlen_t n = (R_xlen_t)wf_net_layout(net)->n_params;
+  SEXP out = PROTECT(wf_r_named_list(opt_names));
+  SEXP m1 = Rf_allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 1, m1);
-  SEXP m2 = Rf_allocVector(REALSXP, (R_xlen_t)n);
+  SEXP m2 = Rf_allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 2, m2);
   double step;
   wf_status rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(step));
-  SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
-  SET_STRING_ELT(names, 0, Rf_mkChar("step"));
-  SET_STRING_ELT(names, 1, Rf_mkChar("m1"));
-  SET_STRING_ELT(names, 2, Rf_mkChar("m2"));
-  Rf_setAttrib(out, R_NamesSymbol, names);
-  UNPROTECT(2);
+  UNPROTECT(1);
   return out;
 }
 
@@ -207,13 +204,9 @@ SEXP ffi_net_sync(SEXP ptr, SEXP env) {
   SEXP opt = Rf_findVarInFrame(env, Rf_install("opt"));
   if (opt == R_UnboundValue || TYPEOF(opt) != VECSXP || XLENGTH(opt) != 3 ||
       MAYBE_SHARED(opt)) {
-    const char *names[] = {"step", "m1", "m2"};
-    opt = PROTECT(Rf_allocVector(VECSXP, 3));
-    SEXP nm = PROTECT(Rf_allocVector(STRSXP, 3));
-    for (int i = 0; i < 3; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-    Rf_setAttrib(opt, R_NamesSymbol, nm);
+    opt = PROTECT(wf_r_named_list(opt_names));
     Rf_defineVar(Rf_install("opt"), opt, env);
-    UNPROTECT(2);
+    UNPROTECT(1);
   }
   SEXP m1 = writable_in(env, opt, 1, "m1", np);
   SEXP m2 = writable_in(env, opt, 2, "m2", np);
@@ -291,14 +284,6 @@ SEXP ffi_input_grad(SEXP ptr, SEXP x, SEXP train) {
   return forward_or_grad(ptr, x, train, 1);
 }
 
-static SEXP named_list(int n, const char **names) {
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, n));
-  for (int i = 0; i < n; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(2);
-  return out;
-}
 
 static SEXP param_grad(wf_net *net) {
   SEXP g = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)wf_net_layout(net)->n_params));
@@ -327,8 +312,8 @@ SEXP ffi_backward(SEXP ptr, SEXP x, SEXP dy, SEXP train) {
   TRY(wf_net_zero_grad(net));
   TRY(wf_mlp_forward(net, xb, m, tr, NULL));
   TRY(wf_mlp_backward(net, dyb, dxb));
-  const char *names[] = {"param_grad", "input_grad"};
-  SEXP out = PROTECT(named_list(2, names));
+  const char *names[] = {"param_grad", "input_grad", ""};
+  SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 1, wf_r_matrix_out(&s, dxb, m, in_dim(net), &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);
@@ -362,8 +347,8 @@ SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
   TRY(wf_mlp_forward(net, xb, m, 0, NULL));
   TRY(wf_mlp_input_grad(net, NULL, NULL));
   TRY(wf_mlp_double_backward(net, ub, dxb, dub, &value));
-  const char *names[] = {"value", "param_grad", "input_grad", "dir_grad"};
-  SEXP out = PROTECT(named_list(4, names));
+  const char *names[] = {"value", "param_grad", "input_grad", "dir_grad", ""};
+  SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
   SET_VECTOR_ELT(out, 2, wf_r_matrix_out(&s, dxb, m, d, &rc));
   if (rc == WF_OK) SET_VECTOR_ELT(out, 3, wf_r_matrix_out(&s, dub, m, d, &rc));
@@ -405,9 +390,10 @@ static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t,
 }
 
 static SEXP report_list(const wf_critic_report *r, SEXP grad) {
-  const char *names[] = {"loss", "w1", "penalty", "grad_norm", "param_grad"};
+  const char *names[] = {"loss", "w1", "penalty", "grad_norm", "param_grad", ""};
   int n = Rf_isNull(grad) ? 4 : 5;
-  SEXP out = PROTECT(named_list(n, names));
+  if (n == 4) names[4] = "";
+  SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(r->loss));
   SET_VECTOR_ELT(out, 1, Rf_ScalarReal(r->w1));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(r->penalty));
@@ -469,8 +455,8 @@ SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
   TRY(wf_net_zero_grad(net));
   TRY(wf_penalty_grad(net, xb, m, (wf_penalty)pen, lam, &value, &gn));
   wf_scratch_free(&s);
-  const char *names[] = {"value", "param_grad", "grad_norm"};
-  SEXP out = PROTECT(named_list(3, names));
+  const char *names[] = {"value", "param_grad", "grad_norm", ""};
+  SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
   SET_VECTOR_ELT(out, 1, param_grad(net));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(gn));

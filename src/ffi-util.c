@@ -58,32 +58,35 @@ void wf_scratch_free(wf_scratch *s) {
   s->n = 0;
 }
 
-/* frees the call's scratch buffers before raising */
-static void check_matrix(wf_scratch *s, SEXP x, int cols, const char *what,
-                         int *m) {
+double *wf_r_row_major(wf_scratch *s, SEXP x, const char *what, int *m, int *d) {
   SEXP dim = Rf_getAttrib(x, R_DimSymbol);
   if (TYPEOF(x) != REALSXP || Rf_length(dim) != 2) {
-    wf_scratch_free(s);
+    if (s != NULL) wf_scratch_free(s);
     wf_r_abort("wgflow_error_arg", "`%s` must be a double matrix", what);
   }
-  int *d = INTEGER(dim);
-  if (d[1] != cols || d[0] < 1) {
-    wf_scratch_free(s);
-    wf_r_abort("wgflow_error_arg",
-               "`%s` must have %d columns and at least one row, not %d x %d",
-               what, cols, d[0], d[1]);
+  *m = INTEGER(dim)[0];
+  *d = INTEGER(dim)[1];
+  if (*m < 1 || *d < 1) {
+    if (s != NULL) wf_scratch_free(s);
+    wf_r_abort("wgflow_error_arg", "`%s` must have at least one row and column", what);
   }
-  *m = d[0];
+  size_t n = (size_t)*m * *d;
+  double *out = (double *)R_alloc(n, sizeof(double));
+  const double *cm = REAL(x);
+  for (int i = 0; i < *m; i++)
+    for (int k = 0; k < *d; k++) out[(size_t)i * *d + k] = cm[i + (size_t)k * *m];
+  return out;
 }
 
 wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
                         int *m) {
-  check_matrix(s, x, cols, what, m);
+  int d;
+  double *rm = wf_r_row_major(s, x, what, m, &d);
+  if (d != cols) {
+    wf_scratch_free(s);
+    wf_r_abort("wgflow_error_arg", "`%s` must have %d columns, not %d", what, cols, d);
+  }
   size_t n = (size_t)*m * cols;
-  double *rm = (double *)R_alloc(n, sizeof(double)); /* freed by R */
-  const double *cm = REAL(x);
-  for (int i = 0; i < *m; i++)
-    for (int j = 0; j < cols; j++) rm[(size_t)i * cols + j] = cm[i + (size_t)j * *m];
   wf_real *buf = wf_scratch_alloc(s, n);
   if (buf == NULL) {
     wf_scratch_free(s);

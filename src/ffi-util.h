@@ -40,6 +40,13 @@ SEXP wf_r_matrix_out(wf_scratch *s, const wf_real *buf, int m, int cols,
 SEXP wf_r_vector_out(wf_scratch *s, const wf_real *buf, size_t n,
                      wf_status *status);
 
+/* x, a double matrix [m x d] (R: column-major) with at least one row and
+ * column, as a row-major copy R frees when the .Call returns (also after an
+ * error). Frees s's buffers (s may be NULL) before raising for a bad x. */
+double *wf_r_row_major(wf_scratch *s, SEXP x, const char *what, int *m, int *d);
+/* A list with the given names (a "" entry ends the array, as Rf_mkNamed). */
+#define wf_r_named_list(names) Rf_mkNamed(VECSXP, names)
+
 /* Argument helpers: a finite double, an int in range. */
 double wf_r_double(SEXP x, const char *what);
 int wf_r_int(SEXP x, const char *what, int lo, int hi);
