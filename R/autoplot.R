@@ -6,8 +6,9 @@
 
 #' Plot metrics against epochs and wall time with ggplot2
 #'
-#' `autoplot()` draws a metric (by default the exact W1 between generated and
-#' held-out samples) against the training epoch and against the cumulative
+#' `autoplot()` draws a metric (by default the first exact distance the
+#' fit's algorithm evaluates: for W1-FE and WGAN, the exact W1 between
+#' generated and held-out samples) against the training epoch and against the cumulative
 #' training wall time, side by side, as in Figure 2 of Malik & Huang.
 #'
 #' For one fit this is its curve. Further fits in `...` (or lists of fits)
@@ -34,8 +35,10 @@
 #'   a `wf_sweep` tibble.
 #' @param ... For fits: further fits, or lists of fits, to compare (named
 #'   arguments name the curves). For sweeps: unused.
-#' @param metric The metric column to plot: "w1" (exact W1, the default),
-#'   "w2", "w1_critic", "critic_loss", "fit_mse_last", ...
+#' @param metric The metric column to plot: one of the fit's `$metrics`
+#'   columns (for W1-FE: "w1", "w2", "w1_critic", "critic_loss",
+#'   "fit_mse_last", ...). `NULL`, for a fit, takes the first exact distance
+#'   its algorithm evaluates ("w1" for W1-FE); a sweep's default is "w1".
 #' @param x The horizontal axes: "epoch", "seconds" (wall time) or both
 #'   (the default, one panel each).
 #' @param color The setting to colour curves by; `NULL` takes the first
@@ -66,11 +69,12 @@ NULL
 #' @rdname autoplot.wf_fit
 #' @method autoplot wf_fit
 #' @rawNamespace S3method(ggplot2::autoplot, wf_fit)
-autoplot.wf_fit <- function(object, ..., metric = "w1", x = c("epoch", "seconds"),
+autoplot.wf_fit <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
                             color = NULL, facet = NULL,
                             ribbon = c("range", "sd", "none")) {
   need_ggplot2()
   fits <- collect_fits(object, ...)
+  if (is.null(metric)) metric <- fit_eval_metrics(fits[[1]])[1]
   d <- fits_as_runs(fits)
   plot_runs(d$data, d$settings, metric, x, color, facet, ribbon,
             title = if (length(fits) == 1L) fit_label(fits[[1]]) else NULL)
@@ -125,8 +129,8 @@ collect_fits <- function(object, ...) {
 
 # Bind fits' metrics into one data frame with setting columns.
 fits_as_runs <- function(fits) {
-  keys <- c("persistency", "penalty", "persistency_mode", "step_size",
-            "batch_size", "critic_steps", "lambda", "seed")
+  keys <- unique(c(unlist(lapply(fits, function(f) fit_algorithm(f)$setting_keys)),
+                   "seed"))
   named <- any(nzchar(names(fits)))
   parts <- lapply(seq_along(fits), function(i) {
     f <- fits[[i]]
@@ -157,8 +161,7 @@ replicate_columns <- c("seed", "replicate", "rep", "run")
 sweep_settings <- function(x) {
   attr_set <- attr(x, "settings")
   if (is.character(attr_set)) return(intersect(attr_set, names(x)))
-  known <- c("epoch", "seconds", "status", "message", w1fe_train_metrics,
-             w1fe_eval_metrics)
+  known <- c("epoch", "seconds", "status", "message", known_metrics())
   cand <- setdiff(names(x), known)
   cand <- cand[vapply(as.list(x)[cand], is.atomic, logical(1))]
   if (length(cand) == 0 || nrow(x) == 0) return(cand)

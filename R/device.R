@@ -75,10 +75,8 @@ resolve_device <- function(device = "auto") {
   info <- device_info_cached()
   reason <- info$message
   if (isTRUE(info$available)) {
-    if (cuda_training_available()) {
-      return("cuda")
-    }
-    reason <- "the CUDA training backend is not part of this version"
+    reason <- cuda_training_refusal()
+    if (is.null(reason)) return("cuda")
   }
   if (device == "cuda") {
     wf_abort(
@@ -95,9 +93,21 @@ resolve_device <- function(device = "auto") {
   "cpu"
 }
 
-# Whether nets can be built on the GPU: the device query works today, the
-# training backend (issue #4) does not exist yet.
-cuda_training_available <- function() FALSE
+# NULL when nets can train on the GPU, else why not. The first call opens
+# the CUDA device, which runs a training step on the GPU and on the CPU and
+# refuses the GPU if they disagree (src/core/selfcheck.c); the answer is
+# kept for the session.
+cuda_training_refusal <- function() {
+  info <- device_info_cached()
+  if (!isTRUE(info$available)) return(info$message)
+  if (is.null(wf_device_cache$cuda_refusal)) {
+    wf_device_cache$cuda_refusal <- tryCatch({
+      .Call(ffi_device_open, "cuda")
+      ""
+    }, wgflow_error = function(e) conditionMessage(e))
+  }
+  if (nzchar(wf_device_cache$cuda_refusal)) wf_device_cache$cuda_refusal else NULL
+}
 
 describe_device_arg <- function(x) {
   if (is.null(x)) {

@@ -46,24 +46,18 @@ training_seconds <- function(fit) {
   if (nrow(m) == 0) 0 else as.double(max(m$seconds))
 }
 
-# "W1-FE-LP (K = 3)", "WGAN-GP", ...
+# The exact distances a fit's algorithm evaluates on held-out data (its
+# descriptor's eval_metrics), the first being the main one; W1 and W2 for a
+# fit of no registered algorithm.
+fit_eval_metrics <- function(fit) {
+  fit_algorithm(fit)$eval_metrics %||% c("w1", "w2")
+}
+
+# The fit's one-line name from its algorithm ("W1-FE-LP (K = 3)", ...).
 fit_label <- function(fit) {
-  s <- fit$settings
-  alg <- fit$algorithm %||% "fit"
-  pen <- s$penalty %||% ""
-  if (alg == "wgan") {
-    return(switch(pen, clip = "WGAN (weight clipping)", gp = "WGAN-GP",
-                  lp = "WGAN-LP", "WGAN"))
-  }
-  if (alg == "w1fe") {
-    base <- switch(pen, clip = "W1-FE (weight clipping", gp = "W1-FE-GP (",
-                   lp = "W1-FE-LP (", "W1-FE (")
-    sep <- if (pen == "clip") ", " else ""
-    naive <- identical(s$persistency_mode, "naive")
-    return(sprintf("%s%sK = %s%s)", base, sep, s$persistency %||% "?",
-                   if (naive) ", naive persistency" else ""))
-  }
-  toupper(alg)
+  algo <- fit_algorithm(fit)
+  if (is.null(algo)) return(toupper(fit$algorithm %||% "fit"))
+  algo$label(fit)
 }
 
 optimizer_label <- function(opt) {
@@ -88,17 +82,8 @@ format_setting <- function(v) {
 # ---- internals: titles for plots -------------------------------------------
 
 metric_title <- function(metric) {
-  switch(metric,
-         w1 = "exact W1 (generated vs held out)",
-         w2 = "exact W2 (generated vs held out)",
-         w1_critic = "critic estimate of W1",
-         critic_loss = "critic loss",
-         penalty = "critic penalty",
-         grad_norm = "mean |grad phi| (penalty points)",
-         euler_grad_norm = "mean |grad phi(G(z))| (Euler step)",
-         fit_mse_first = "fit MSE (first persistent step)",
-         fit_mse_last = "fit MSE (last persistent step)",
-         metric)
+  titles <- known_metric_titles()
+  if (metric %in% names(titles)) titles[[metric]] else metric
 }
 
 axis_title <- function(axis) {

@@ -13,7 +13,8 @@
 #' @param input_dim,output_dim Input and output widths.
 #' @param seed `NULL` (draw the net's random stream from R's RNG, so
 #'   `set.seed()` reproduces it) or a whole number.
-#' @param device "cpu" (the CUDA backend will be selectable here).
+#' @param device "cpu", "cuda" or "auto" (the GPU when one is usable; see
+#'   [wf_device_info()]).
 #' @return An object of class `wf_net`.
 #' @seealso [wf_params()], [wf_forward()], [wf_critic_loss()].
 #' @export
@@ -30,7 +31,7 @@ wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu"
                      input_dim, output_dim), class = "wgflow_error_arg",
              arg = "output_dim")
   }
-  check_choice(device, "cpu", "device")
+  device <- resolve_device(device)
   new_net(spec, input_dim, output_dim, seed_key(seed), device)
 }
 
@@ -64,6 +65,11 @@ check_net <- function(net, arg = "net") {
 # The live external pointer, rebuilt from the R copy if it died (readRDS).
 net_ptr <- function(net) {
   if (!.Call(ffi_net_alive, net$ptr)) {
+    # a net saved on a GPU is rebuilt on the CPU where no GPU is usable
+    if (identical(net$device, "cuda") && !is.null(gpu_refusal <- cuda_training_refusal())) {
+      message("wgflow: rebuilding a GPU net on the CPU (", gpu_refusal, ").")
+      net$device <- "cpu"
+    }
     ptr <- .Call(ffi_net_create, spec_for_c(net$spec, net$input_dim, net$output_dim),
                  net$rng[1:2], net$device)
     .Call(ffi_net_set, ptr, 0L, net$params)

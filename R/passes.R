@@ -26,16 +26,18 @@
 #' wf_input_grad(net, x)
 #' wf_double_backward(net, x, u = matrix(1, 5, 2))$value
 wf_forward <- function(net, x, train = FALSE) {
-  run_pass(net, x, train, ffi_forward)
+  run_pass(net, x, train, "forward")
 }
 
-# One pass on validated input; training mode moves BatchNorm's running
-# statistics, so the R copy is synced.
-run_pass <- function(net, x, train, entry) {
+# One pass ("forward" or "input_grad") on validated input; training mode
+# moves BatchNorm's running statistics, so the R copy is synced. (Each
+# .Call names its routine, so R CMD check can verify the registration.)
+run_pass <- function(net, x, train, pass) {
   check_net(net)
   x <- check_data(x, "x", cols = net$input_dim)
   check_flag(train, "train")
-  out <- .Call(entry, net_ptr(net), x, train)
+  out <- if (pass == "forward") .Call(ffi_forward, net_ptr(net), x, train) else
+    .Call(ffi_input_grad, net_ptr(net), x, train)
   if (train) net_sync(net)
   out
 }
@@ -43,7 +45,7 @@ run_pass <- function(net, x, train, entry) {
 #' @rdname wf_forward
 #' @export
 wf_input_grad <- function(net, x, train = FALSE) {
-  run_pass(net, x, train, ffi_input_grad)
+  run_pass(net, x, train, "input_grad")
 }
 
 #' @rdname wf_forward

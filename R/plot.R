@@ -11,14 +11,16 @@
 #' the generated `G(z)` (black) and the transport rays `z -> G(z)` (grey
 #' segments). Data of more than two dimensions are drawn in their first two
 #' coordinates (the plot says so); one-dimensional data as densities.
-#' `what = "metrics"` draws a metric (exact W1 by default) against the epoch
+#' `what = "metrics"` draws a metric (by default the first exact distance the
+#' fit's algorithm evaluates, W1 for W1-FE) against the epoch
 #' and against the training wall time, side by side. No ggplot2 needed; see
 #' [autoplot.wf_fit()] for the ggplot2 version.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param what "samples" (the default) or "metrics".
 #' @param n Number of data points, latent points and generated points drawn.
-#' @param metric For "metrics": the metric column to plot.
+#' @param metric For "metrics": the metric column to plot; `NULL` takes the
+#'   first exact distance the fit's algorithm evaluates ("w1" for W1-FE).
 #' @param seed `NULL` (R's random stream) or a whole number for the latent
 #'   sample; a whole number leaves R's random stream as it was.
 #' @param ... Further graphical parameters for [plot()] (e.g. `main`).
@@ -31,7 +33,7 @@
 #'             seed = 1, verbose = FALSE)
 #' plot(fit)
 #' plot(fit, "metrics")
-plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = "w1",
+plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = NULL,
                         seed = 1L, ...) {
   if (identical(what, c("samples", "metrics"))) what <- "samples"
   check_choice(what, c("samples", "metrics"), "what")
@@ -39,7 +41,7 @@ plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = "w
     n <- check_count(n, "n", max = 1e6)
     plot_fit_samples(x, n, check_seed(seed), ...)
   } else {
-    plot_fit_metrics(x, metric, ...)
+    plot_fit_metrics(x, metric %||% fit_eval_metrics(x)[1], ...)
   }
   invisible(x)
 }

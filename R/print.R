@@ -8,8 +8,10 @@
 #' Print a fit
 #'
 #' A one-screen summary of a fit: the algorithm, the data, the networks, the
-#' epochs done and how training ended, the last and the best exact W1 (and
-#' the last W2) on the held-out data, the training time and the device.
+#' epochs done and how training ended, the last values of the exact
+#' distances its algorithm evaluates on the held-out data (W1 and W2 for
+#' the generators of [w1fe()] and [wgan()]) and the best value of the first,
+#' the training time and the device.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param digits Significant digits for the distances.
@@ -34,9 +36,10 @@ print.wf_fit <- function(x, digits = 3, ...) {
   if (!is.null(x$message) && !identical(x$status, "completed")) {
     cat(sprintf("  %-10s %s\n", "", x$message))
   }
-  for (metric in intersect(c("w1", "w2"), names(m))) {
+  evals <- fit_eval_metrics(x)
+  for (metric in intersect(evals, names(m))) {
     cat(sprintf("  %-10s %s\n", paste0(toupper(metric), ":"),
-                distance_line(m, metric, digits)))
+                distance_line(m, metric, digits, best = metric == evals[1])))
   }
   cat(sprintf("  %-10s %s\n", "time:", time_line(x)))
   invisible(x)
@@ -55,7 +58,8 @@ print.wf_fit <- function(x, digits = 3, ...) {
 #'   (training rows, held-out rows, columns), `settings` (a tibble of
 #'   `setting` and `value`, as text), `final` (a tibble of `metric`, `epoch`
 #'   and `value`: the last recorded value of each metric) and `best` (the
-#'   same for the smallest exact W1 and W2).
+#'   same for the smallest value of each exact distance the algorithm
+#'   evaluates, e.g. W1 and W2).
 #' @seealso [print.wf_fit()], [glance.wf_fit()], [tidy.wf_fit()].
 #' @export
 #' @examples
@@ -78,7 +82,7 @@ summary.wf_fit <- function(object, ...) {
     epoch = vapply(final, `[`, numeric(1), 1L),
     value = vapply(final, `[`, numeric(1), 2L)
   )
-  dists <- intersect(c("w1", "w2"), cols)
+  dists <- intersect(fit_eval_metrics(object), cols)
   best <- lapply(dists, function(col) {
     i <- best_index(m[[col]])
     c(if (is.na(i)) NA_real_ else m$epoch[i], if (is.na(i)) NA_real_ else m[[col]][i])
@@ -174,13 +178,14 @@ epochs_line <- function(fit) {
   sprintf("%d done, %s", epochs_done(fit), status)
 }
 
-distance_line <- function(m, metric, digits) {
+# best: also show the smallest value (for the main evaluation metric)
+distance_line <- function(m, metric, digits, best = FALSE) {
   v <- m[[metric]]
   i <- last_index(v)
   if (is.na(i)) return("not evaluated")
   out <- sprintf("%s at epoch %s (exact, held out)", format(v[i], digits = digits),
                  m$epoch[i])
-  if (metric == "w1") {
+  if (best) {
     b <- best_index(v)
     out <- sprintf("%s; best %s at epoch %s", out, format(v[b], digits = digits),
                    m$epoch[b])

@@ -8,7 +8,8 @@
 #' `saveRDS()`/`readRDS()`, and sampling never disturbs training.
 #' `predict()` does the same, or maps given latents `newdata`.
 #'
-#' @param fit,object A fit from [w1fe()] or [wgan()].
+#' @param fit,object A fit with a generator, from [w1fe()], [wgan()] or
+#'   another wgflow trainer.
 #' @param n Number of samples.
 #' @param seed `NULL` (from R's RNG) or a whole number.
 #' @param newdata Optional matrix of latent vectors (`latent_dim` columns).

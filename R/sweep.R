@@ -171,11 +171,13 @@ sweep_run <- function(task, data, fun, fixed, threads, keep_fit, verbose, n_task
   }
   status <- if (is.null(fit$status)) NA_character_ else as.character(fit$status)[1]
   if (verbose) {
-    w1 <- if ("w1" %in% names(metrics)) utils::tail(stats::na.omit(metrics$w1), 1) else numeric()
+    # the last value of the main exact distance of the fit's algorithm
+    main <- if (inherits(fit, "wf_fit")) fit_eval_metrics(fit)[1] else "w1"
+    last <- if (main %in% names(metrics)) utils::tail(stats::na.omit(metrics[[main]]), 1) else numeric()
     secs <- if ("seconds" %in% names(metrics) && nrow(metrics) > 0) max(metrics$seconds) else NA
     message(sprintf("run %d/%d (%s): %s, %d epochs, %.1f s%s", task$index, n_tasks,
                     label, status, nrow(metrics), secs,
-                    if (length(w1)) sprintf(", W1 %.4g", w1) else ""))
+                    if (length(last)) sprintf(", %s %.4g", toupper(main), last) else ""))
   }
   list(metrics = metrics, status = status, message = fit$message,
        fit = if (keep_fit) fit else NULL, error = NULL)

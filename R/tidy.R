@@ -13,10 +13,13 @@
 #' @param ... Unused.
 #' @return `tidy()`: a tibble with columns `epoch`, `seconds` (cumulative
 #'   training time), `metric` and `value`. `glance()`: a one-row tibble with
-#'   `algorithm`, `label` (e.g. "W1-FE-LP (K = 3)"), `penalty`,
-#'   `persistency`, `epochs` (done), `seconds`, `w1` (the last exact W1),
-#'   `best_w1`, `best_epoch` (the epoch of `best_w1`), `w2` (the last exact
-#'   W2), `status`, `device` and `seed`; settings a fit lacks are `NA`.
+#'   `algorithm`, `label` (e.g. "W1-FE-LP (K = 3)"), the settings that tell
+#'   runs of the algorithm apart (for W1-FE: `penalty`, `persistency`,
+#'   `persistency_mode`, `step_size`, `batch_size`, `critic_steps`,
+#'   `lambda`), `epochs` (done), `seconds`, the exact distances the
+#'   algorithm evaluates (for W1-FE and WGAN: `w1`, the last exact W1,
+#'   `best_w1`, `best_epoch`, the epoch of `best_w1`, and `w2`, the last
+#'   exact W2), `status`, `device` and `seed`.
 #' @seealso [autoplot.wf_fit()] to plot the metrics.
 #' @name tidy.wf_fit
 #' @examples
@@ -57,24 +60,30 @@ tidy.wf_fit <- function(x, ...) {
 glance.wf_fit <- function(x, ...) {
   m <- fit_metrics(x)
   s <- x$settings
-  w1 <- if ("w1" %in% names(m)) m$w1 else rep(NA_real_, nrow(m))
-  w2 <- if ("w2" %in% names(m)) m$w2 else rep(NA_real_, nrow(m))
-  best <- best_index(w1)
-  best_w1 <- if (is.na(best)) NA_real_ else as.double(w1[best])
-  best_epoch <- if (is.na(best)) NA_integer_ else as.integer(m$epoch[best])
-  tibble::tibble(
-    algorithm = x$algorithm %||% NA_character_,
-    label = fit_label(x),
-    penalty = s$penalty %||% NA_character_,
-    persistency = as.integer(s$persistency %||% NA_integer_),
-    epochs = epochs_done(x),
-    seconds = training_seconds(x),
-    w1 = last_value(w1),
-    best_w1 = best_w1,
-    best_epoch = best_epoch,
-    w2 = last_value(w2),
-    status = x$status %||% NA_character_,
-    device = s$device %||% NA_character_,
-    seed = as.double(s$seed %||% NA_real_)
-  )
+  # the algorithm's exact distances: the last of each, and the best of the
+  # first with its epoch (for W1-FE: w1, best_w1, best_epoch, w2)
+  evals <- fit_eval_metrics(x)
+  values <- lapply(stats::setNames(evals, evals), function(e) {
+    if (e %in% names(m)) m[[e]] else rep(NA_real_, nrow(m))
+  })
+  best <- best_index(values[[1]])
+  distances <- c(
+    stats::setNames(list(last_value(values[[1]]),
+                         if (is.na(best)) NA_real_ else as.double(values[[1]][best]),
+                         if (is.na(best)) NA_integer_ else as.integer(m$epoch[best])),
+                    c(evals[1], paste0("best_", evals[1]), "best_epoch")),
+    lapply(values[-1], last_value))
+  keys <- fit_algorithm(x)$setting_keys
+  settings <- lapply(stats::setNames(keys, keys), function(k) {
+    v <- s[[k]]
+    if (is.atomic(v) && length(v) == 1L) v else NA
+  })
+  tibble::as_tibble(c(
+    list(algorithm = x$algorithm %||% NA_character_, label = fit_label(x)),
+    settings,
+    list(epochs = epochs_done(x), seconds = training_seconds(x)),
+    distances,
+    list(status = x$status %||% NA_character_, device = s$device %||% NA_character_,
+         seed = as.double(s$seed %||% NA_real_))
+  ))
 }

@@ -1,8 +1,6 @@
-# W1-FE (Malik & Huang, Algorithm 1) and the WGAN family as its K = 1 case.
-
-w1fe_train_metrics <- c("critic_loss", "w1_critic", "penalty", "grad_norm",
-                        "euler_grad_norm", "fit_mse_first", "fit_mse_last")
-w1fe_eval_metrics <- c("w1", "w2")
+# W1-FE (Malik & Huang, Algorithm 1) and the WGAN family as its K = 1 case:
+# the user functions, their validation and the family's descriptor. The C
+# side is src/core/algo_w1fe.c.
 
 #' W1-FE: forward-Euler steps of the W1 gradient flow
 #'
@@ -96,7 +94,7 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
                   critic_optimizer, generator_optimizer, persistency_mode,
                   eval_every, eval_n, holdout, seed, device, "w1fe")
   fit$call <- match.call()
-  train_w1fe(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, fit$settings$epochs, verbose, callbacks)
 }
 
 #' WGAN, WGAN-GP and WGAN-LP
@@ -127,29 +125,6 @@ wgan <- function(data, penalty = "lp", epochs = 800L, ...) {
   fit$algorithm <- "wgan"
   fit$call <- match.call()
   fit
-}
-
-#' Continue training a fit
-#'
-#' Runs more epochs of the same algorithm from where a fit stopped, with its
-#' networks, optimiser states and random streams (also after `saveRDS()` and
-#' `readRDS()`), appending to its metrics.
-#'
-#' @param fit A fit from [w1fe()] or [wgan()].
-#' @param epochs Further epochs.
-#' @inheritParams w1fe
-#' @return The fit, with more epochs.
-#' @export
-#' @examples
-#' x <- wf_toy("8gaussians", n = 2000, seed = 1)
-#' fit <- w1fe(x, epochs = 3, batch_size = 128, critic = wf_mlp(16),
-#'             generator = wf_mlp(16), eval_n = 100, seed = 1, verbose = FALSE)
-#' fit <- wf_continue(fit, epochs = 2)
-#' nrow(fit$metrics)
-wf_continue <- function(fit, epochs = 100L, verbose = interactive(), callbacks = list()) {
-  if (!inherits(fit, "wf_w1fe")) arg_error("fit", "a fit from w1fe() or wgan()", fit)
-  epochs <- check_count(epochs, "epochs")
-  train_w1fe(fit, epochs, check_flag(verbose, "verbose"), check_callbacks(callbacks))
 }
 
 # Validate the arguments and build the fit (nets, data split, settings).
@@ -189,90 +164,71 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   check_choice(persistency_mode, c("euler", "naive"), "persistency_mode")
   eval_every <- check_count(eval_every, "eval_every")
   eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  if (is.matrix(holdout) || is.data.frame(holdout)) {
-    held <- check_data(holdout, "holdout", cols = ncol(x), min_rows = 2L)
-    train <- x
-  } else {
-    if (is.null(holdout)) holdout <- max(2L, min(eval_n, nrow(x) %/% 5L))
-    n_held <- check_count(holdout, "holdout", min = 2L)
-    if (n_held > nrow(x) - 1L) {
-      wf_abort(sprintf("`holdout` (%d rows) must leave training rows in `data` (%d rows).",
-                       n_held, nrow(x)), class = "wgflow_error_arg", arg = "holdout")
-    }
-    idx <- seq_len(nrow(x))
-    held_rows <- idx[(nrow(x) - n_held + 1L):nrow(x)]
-    held <- x[held_rows, , drop = FALSE]
-    train <- x[-held_rows, , drop = FALSE]
-  }
-  if (batch_size > nrow(train)) {
+  split <- split_holdout(x, holdout, eval_n)
+  if (batch_size > nrow(split$train)) {
     wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
-                     batch_size, nrow(train)), class = "wgflow_error_arg",
+                     batch_size, nrow(split$train)), class = "wgflow_error_arg",
              arg = "batch_size")
   }
-  eval_n <- min(eval_n, nrow(held))
-  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
-  seed <- check_count(seed, "seed", min = 0L)
-  device <- resolve_device(device)
-  crit <- new_net(critic, ncol(x), 1L, stream_key(seed, 1L), device)
-  gen <- new_net(generator, latent_dim, ncol(x), stream_key(seed, 2L), device)
-  structure(list(
-    algorithm = algorithm, call = NULL,
-    settings = list(persistency = persistency, penalty = penalty, epochs = epochs,
-                    latent_dim = latent_dim, batch_size = batch_size,
-                    critic_steps = critic_steps, step_size = step_size,
-                    lambda = lambda, clip = clip, persistency_mode = persistency_mode,
-                    eval_every = eval_every, eval_n = eval_n, seed = seed,
-                    device = device, critic = critic, generator = generator,
-                    critic_optimizer = critic_optimizer,
-                    generator_optimizer = generator_optimizer),
-    critic = crit, generator = gen, data = train, holdout = held,
-    colnames = colnames(data), eval_key = stream_key(seed, 3L),
-    metrics = NULL, status = "new", message = NULL
-  ), class = c("wf_w1fe", "wf_fit"))
+  settings <- list(persistency = persistency, penalty = penalty, epochs = epochs,
+                   latent_dim = latent_dim, batch_size = batch_size,
+                   critic_steps = critic_steps, step_size = step_size,
+                   lambda = lambda, clip = clip, persistency_mode = persistency_mode,
+                   eval_every = eval_every, critic = critic, generator = generator,
+                   critic_optimizer = critic_optimizer,
+                   generator_optimizer = generator_optimizer)
+  nets <- list(critic = list(spec = critic, input_dim = ncol(x), output_dim = 1L),
+               generator = list(spec = generator, input_dim = latent_dim,
+                                output_dim = ncol(x)))
+  new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
+          settings, colnames = colnames(data))
 }
 
-# Train `epochs` more epochs of a W1-FE fit.
-train_w1fe <- function(fit, epochs, verbose, callbacks) {
+# One epoch: the three phases of src/core/algo_w1fe.c.
+w1fe_epoch <- function(fit, trainer) {
   s <- fit$settings
-  flow <- .Call(ffi_flow_create, net_ptr(fit$critic), net_ptr(fit$generator), fit$data)
-  on.exit({
-    .Call(ffi_flow_free, flow)
-    net_sync(fit$critic)
-    net_sync(fit$generator)
-  })
-  penalty_code <- if (s$penalty == "clip") 0L else penalty_codes[[s$penalty]]
-  clip <- if (s$penalty == "clip") s$clip else 0
-  opt_c <- opt_for_c(s$critic_optimizer)
-  opt_g <- opt_for_c(s$generator_optimizer)
-  mode <- if (s$persistency_mode == "euler") 0L else 1L
-  held <- fit$holdout[seq_len(s$eval_n), , drop = FALSE]
-  gen_ptr <- net_ptr(fit$generator)
-
-  epoch_fn <- function(epoch) {
-    cr <- .Call(ffi_flow_critic, flow, s$batch_size, s$critic_steps, penalty_code,
-                s$lambda, opt_c, clip)
-    gn <- .Call(ffi_flow_euler, flow, s$batch_size, s$step_size)
-    ft <- .Call(ffi_flow_fit, flow, s$persistency, opt_g, mode)
-    list(critic_loss = cr[1], w1_critic = cr[2], penalty = cr[3],
-         grad_norm = cr[4], euler_grad_norm = gn, fit_mse_first = ft[1],
-         fit_mse_last = ft[2])
-  }
-  eval_fn <- function() {
-    y <- .Call(ffi_generate, gen_ptr, s$eval_n, fit$eval_key)
-    list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2))
-  }
-  start <- if (is.null(fit$metrics) || nrow(fit$metrics) == 0) c(0, 0) else
-    c(max(fit$metrics$epoch), max(fit$metrics$seconds))
-  run <- run_epochs(epochs, epoch_fn, eval_fn, w1fe_eval_metrics, s$eval_every,
-                    verbose, callbacks, start_epoch = as.integer(start[1]),
-                    start_seconds = start[2])
-  finish_run(fit, run)
+  critic <- run_phase(trainer, "critic", list(
+    batch_size = s$batch_size, steps = s$critic_steps,
+    penalty = if (s$penalty == "clip") 0L else penalty_codes[[s$penalty]],
+    lambda = s$lambda, clip = if (s$penalty == "clip") s$clip else 0))
+  euler <- run_phase(trainer, "euler", list(batch_size = s$batch_size,
+                                            step_size = s$step_size))
+  fit_k <- run_phase(trainer, "fit", list(persistency = s$persistency,
+                                          mode = if (s$persistency_mode == "euler") 0L else 1L))
+  c(critic, euler, fit_k)
 }
 
-empty_metrics <- function(fit) {
-  cols <- c("epoch", "seconds", w1fe_train_metrics, w1fe_eval_metrics)
-  tibble::as_tibble(stats::setNames(lapply(cols, function(i) numeric()), cols))
+# "W1-FE-LP (K = 3)", "WGAN-GP", ...
+w1fe_label <- function(fit) {
+  s <- fit$settings
+  pen <- s$penalty %||% ""
+  if (identical(fit$algorithm, "wgan")) {
+    return(switch(pen, clip = "WGAN (weight clipping)", gp = "WGAN-GP",
+                  lp = "WGAN-LP", "WGAN"))
+  }
+  base <- switch(pen, clip = "W1-FE (weight clipping", gp = "W1-FE-GP (",
+                 lp = "W1-FE-LP (", "W1-FE (")
+  sep <- if (pen == "clip") ", " else ""
+  naive <- identical(s$persistency_mode, "naive")
+  sprintf("%s%sK = %s%s)", base, sep, s$persistency %||% "?",
+          if (naive) ", naive persistency" else "")
 }
 
-# The Philox key of stream `which` of a run seeded with `seed`.
-stream_key <- function(seed, which) c(as.double(seed), 2654435769 + which)
+w1fe_algorithm <- register_algorithm(new_algorithm(
+  name = "w1fe", aliases = "wgan",
+  nets = c("critic", "generator"),
+  data = function(fit) list(data = fit$data),
+  train_metrics = c("critic_loss", "w1_critic", "penalty", "grad_norm",
+                    "euler_grad_norm", "fit_mse_first", "fit_mse_last"),
+  metric_titles = c(w1_critic = "critic estimate of W1",
+                    critic_loss = "critic loss",
+                    penalty = "critic penalty",
+                    grad_norm = "mean |grad phi| (penalty points)",
+                    euler_grad_norm = "mean |grad phi(G(z))| (Euler step)",
+                    fit_mse_first = "fit MSE (first persistent step)",
+                    fit_mse_last = "fit MSE (last persistent step)"),
+  setting_keys = c("penalty", "persistency", "persistency_mode", "step_size",
+                   "batch_size", "critic_steps", "lambda"),
+  label = w1fe_label,
+  epoch = w1fe_epoch
+))

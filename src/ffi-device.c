@@ -10,15 +10,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <R.h>
-#include <Rinternals.h>
-
+#include "ffi-util.h"
 #include "ffi-device.h"
 #include "cuda/wf_cuda.h"
 
 #define WF_DEVICE_MSG_LEN 512
 
 static void *cuda_handle = NULL;
+/* the session's devices, opened on first use (wf_r_device) */
+static wf_device *cpu_device = NULL, *cuda_device = NULL;
+/* why the GPU was refused this session (its self-check failed), or "" */
+static char cuda_refusal[WF_MSG_LEN + 32] = "";
+typedef const wf_backend *(*backend_getter)(void);
 
 void *wf_cuda_handle(void) { return cuda_handle; }
 
@@ -81,9 +84,65 @@ SEXP ffi_device_info(SEXP path) {
 /* Unloads wgflow_cuda.so (from .onUnload). Returns TRUE if it was loaded. */
 SEXP ffi_cuda_unload(void) {
   int was = cuda_handle != NULL;
-  if (was) {
+  /* never under a live CUDA device: its nets' finalizers still call in */
+  if (was && cuda_device == NULL) {
     dlclose(cuda_handle);
     cuda_handle = NULL;
   }
   return Rf_ScalarLogical(was);
+}
+
+/* ---- devices for nets and trainers ---------------------------------------- */
+
+
+wf_device *wf_r_device(const char *name) {
+  char msg[WF_MSG_LEN];
+  if (strcmp(name, "cpu") == 0) {
+    if (cpu_device == NULL) {
+      wf_status rc = wf_device_open(wf_cpu_backend(), &cpu_device, msg);
+      if (rc != WF_OK) wf_r_abort_status(rc, msg);
+    }
+    return cpu_device;
+  }
+  if (strcmp(name, "cuda") != 0)
+    wf_r_abort("wgflow_error_arg", "unknown device \"%s\"", name);
+  if (cuda_device != NULL) return cuda_device;
+  if (cuda_handle == NULL)
+    wf_r_abort("wgflow_error_device",
+               "the CUDA backend is not loaded (built without CUDA, or "
+               "wf_device_info() found no usable GPU)");
+  dlerror();
+  backend_getter get = (backend_getter)dlsym(cuda_handle, "wf_cuda_backend");
+  if (get == NULL)
+    wf_r_abort("wgflow_error_device", "broken CUDA backend: no wf_cuda_backend");
+  if (cuda_refusal[0] != '\0') wf_r_abort("wgflow_error_device", "%s", cuda_refusal);
+  wf_device *dev = NULL;
+  wf_status rc = wf_device_open(get(), &dev, msg);
+  /* first use in the session: a training step on both backends must agree */
+  if (rc == WF_OK) rc = wf_device_selfcheck(dev, wf_r_device("cpu"), msg);
+  if (rc != WF_OK) {
+    wf_device_release(dev);
+    snprintf(cuda_refusal, sizeof(cuda_refusal), "the GPU is not used: %s", msg);
+    wf_r_abort_status(rc == WF_ERR_NOMEM ? rc : WF_ERR_DEVICE, cuda_refusal);
+  }
+  cuda_device = dev;
+  return cuda_device;
+}
+
+/* At unload: the session's references to the devices (nets still alive
+ * keep theirs). */
+void wf_r_release_devices(void) {
+  wf_device_release(cpu_device);
+  wf_device_release(cuda_device);
+  cpu_device = cuda_device = NULL;
+}
+
+/* Opens the device called name for this session (for "cuda": loads the
+ * backend table and runs the self-check); TRUE, or a classed R error that
+ * says why not. */
+SEXP ffi_device_open(SEXP name) {
+  if (!Rf_isString(name) || Rf_length(name) != 1)
+    wf_r_abort("wgflow_error_arg", "`device` must be a single string");
+  wf_r_device(CHAR(STRING_ELT(name, 0)));
+  return Rf_ScalarLogical(TRUE);
 }

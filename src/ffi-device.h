@@ -10,4 +10,7 @@
  * (built without CUDA, not yet asked for, dlopen() failed, or unloaded). */
 void *wf_cuda_handle(void);
 
+/* Drop the session's references to the CPU and CUDA devices (unload). */
+void wf_r_release_devices(void);
+
 #endif /* WF_FFI_DEVICE_H */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "compose.h"
 #include "ffi-util.h"
 
 /* run a core call; on failure jump to `fail`, which frees and raises */
@@ -13,13 +14,7 @@
     if (rc != WF_OK) goto fail;    \
   } while (0)
 
-#define FAIL_AND_RAISE(s)                                 \
-  do {                                                    \
-    char msg_[WF_MSG_LEN];                                \
-    snprintf(msg_, sizeof(msg_), "%s", wf_net_message((s).net)); \
-    wf_scratch_free(&(s));                                \
-    wf_r_abort_status(rc, msg_);                          \
-  } while (0)
+#define FAIL_AND_RAISE(s) wf_scratch_abort(&(s), rc)
 
 static SEXP list_get(SEXP list, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
@@ -86,13 +81,12 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   wf_mlp_spec s;
   spec_from_list(spec, &s);
   uint64_t k = u64_from(key, 0, "key");
-  if (!Rf_isString(device) || Rf_length(device) != 1 ||
-      strcmp(CHAR(STRING_ELT(device, 0)), "cpu") != 0)
-    wf_r_abort("wgflow_error_device",
-               "this build of wgflow runs nets on the CPU only");
+  if (!Rf_isString(device) || Rf_length(device) != 1)
+    wf_r_abort("wgflow_error_arg", "`device` must be a single string");
+  wf_device *dev = wf_r_device(CHAR(STRING_ELT(device, 0)));
   char msg[WF_MSG_LEN];
   wf_net *net = NULL;
-  wf_status rc = wf_net_create(&s, wf_cpu_backend(), k, &net, msg);
+  wf_status rc = wf_net_create(&s, dev, k, &net, msg);
   if (rc != WF_OK) wf_r_abort_status(rc, msg);
   SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), R_NilValue));
   R_RegisterCFinalizerEx(ptr, net_finalize, TRUE);
@@ -338,7 +332,8 @@ SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
   }
   wf_real *dxb = wf_scratch_alloc(&s, (size_t)m * d);
   wf_real *dub = wf_scratch_alloc(&s, (size_t)m * d);
-  if (dxb == NULL || dub == NULL) {
+  double *slot = wf_scratch_slots(&s, 1);
+  if (dxb == NULL || dub == NULL || slot == NULL) {
     rc = WF_ERR_NOMEM;
     goto fail;
   }
@@ -346,7 +341,8 @@ SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
   TRY(wf_net_zero_grad(net));
   TRY(wf_mlp_forward(net, xb, m, 0, NULL));
   TRY(wf_mlp_input_grad(net, NULL, NULL));
-  TRY(wf_mlp_double_backward(net, ub, dxb, dub, &value));
+  TRY(wf_mlp_double_backward(net, ub, dxb, dub, slot));
+  TRY(wf_device_read_scalars(wf_net_device(net), &value, slot, 1));
   const char *names[] = {"value", "param_grad", "input_grad", "dir_grad", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
@@ -381,7 +377,8 @@ static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t,
       wf_r_abort("wgflow_error_arg", "`t` must be a double vector of length %d", m);
     }
     *tb = wf_scratch_alloc(s, (size_t)m);
-    if (*tb == NULL || wf_net_upload(s->net, *tb, REAL(t), (size_t)m) != WF_OK) {
+    if (*tb == NULL ||
+        wf_device_upload(wf_net_device(s->net), *tb, REAL(t), (size_t)m) != WF_OK) {
       wf_scratch_free(s);
       wf_r_abort("wgflow_error_memory", "could not stage `t`");
     }
@@ -403,26 +400,50 @@ static SEXP report_list(const wf_critic_report *r, SEXP grad) {
   return out;
 }
 
+/* The critic loss (opt == NULL) or one critic step on staged batches:
+ * its report, read back from its slots. Frees the scratch and the work
+ * space before raising any error. */
+static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
+                                   const wf_real *fb, int m, const wf_real *tb,
+                                   int pen, double lam, const wf_opt_spec *opt,
+                                   double clip) {
+  wf_net *net = s->net;
+  wf_critic_ws ws = {0};
+  wf_critic_report rep = {0, 0, 0, 0};
+  double host[WF_CRITIC_SLOTS];
+  double *slots = wf_scratch_slots(s, WF_CRITIC_SLOTS);
+  wf_status rc = slots == NULL ? WF_ERR_NOMEM : WF_OK;
+  if (rc == WF_OK && opt == NULL) rc = wf_net_zero_grad(net);
+  if (rc == WF_OK)
+    rc = opt == NULL ? wf_critic_loss_grad(net, &ws, rb, fb, m, tb, (wf_penalty)pen,
+                                           lam, slots)
+                     : wf_critic_step(net, &ws, rb, fb, m, tb, (wf_penalty)pen, lam,
+                                      opt, clip, slots);
+  if (rc == WF_OK)
+    rc = wf_device_read_scalars(wf_net_device(net), host, slots, WF_CRITIC_SLOTS);
+  wf_critic_ws_free(&ws);
+  if (rc == WF_OK && wf_critic_report_of(host, 1, (wf_penalty)pen, &rep) != WF_OK) {
+    wf_scratch_free(s);
+    wf_r_abort("wgflow_error_numeric", "the critic loss is not finite");
+  }
+  if (rc != WF_OK) wf_scratch_abort(s, rc);
+  return rep;
+}
+
 SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
                      SEXP lambda) {
   wf_net *net = wf_r_net(ptr);
   int pen = wf_r_int(penalty, "penalty", 0, 2);
   double lam = wf_r_double(lambda, "lambda");
   wf_scratch s = {.net = net};
-  wf_status rc;
   wf_real *rb, *fb, *tb;
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
-  wf_critic_report rep;
-  TRY(wf_net_zero_grad(net));
-  TRY(wf_critic_loss_grad(net, rb, fb, m, tb, (wf_penalty)pen, lam, &rep));
+  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, NULL, 0);
   wf_scratch_free(&s);
   SEXP g = PROTECT(param_grad(net));
   SEXP out = report_list(&rep, g);
   UNPROTECT(1);
   return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
 }
 
 SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
@@ -433,33 +454,39 @@ SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   wf_opt_spec o;
   wf_r_opt(opt, &o);
   wf_scratch s = {.net = net};
-  wf_status rc;
   wf_real *rb, *fb, *tb;
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
-  wf_critic_report rep;
-  TRY(wf_critic_step(net, rb, fb, m, tb, (wf_penalty)pen, lam, &o, c, &rep));
+  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, &o, c);
   wf_scratch_free(&s);
   return report_list(&rep, R_NilValue);
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
 }
 
 SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
   wf_net *net = wf_r_net(ptr);
   int pen = wf_r_int(penalty, "penalty", 1, 2), m;
-  double lam = wf_r_double(lambda, "lambda"), value, gn;
+  double lam = wf_r_double(lambda, "lambda"), host[2];
+  if (!(lam >= 0)) wf_r_abort("wgflow_error_arg", "`lambda` must be >= 0");
+  if (wf_net_out(net) != 1)
+    wf_r_abort("wgflow_error_arg", "a critic must have one output, not %d", wf_net_out(net));
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  wf_real *u = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
+  double *slots = wf_scratch_slots(&s, 2);
+  if (u == NULL || slots == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
   TRY(wf_net_zero_grad(net));
-  TRY(wf_penalty_grad(net, xb, m, (wf_penalty)pen, lam, &value, &gn));
+  TRY(wf_grad_penalty(net, xb, m, pen == 1 ? WF_ROWNORM_GP : WF_ROWNORM_LP, lam / m,
+                      u, NULL, slots, slots + 1));
+  TRY(wf_device_read_scalars(wf_net_device(net), host, slots, 2));
   wf_scratch_free(&s);
   const char *names[] = {"value", "param_grad", "grad_norm", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(host[0]));
   SET_VECTOR_ELT(out, 1, param_grad(net));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(gn));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(host[1]));
   UNPROTECT(1);
   return out;
 fail:
@@ -507,7 +534,31 @@ fail:
 }
 
 SEXP ffi_threads(SEXP n) {
-  int old = wf_cpu_get_threads();
-  if (!Rf_isNull(n)) wf_cpu_set_threads(wf_r_int(n, "n", 1, 1024));
-  return Rf_ScalarInteger(old);
+  wf_device *cpu = wf_r_device("cpu");
+  int value = Rf_isNull(n) ? -1 : wf_r_int(n, "n", 1, 1024);
+  return Rf_ScalarInteger(wf_device_knob(cpu, "threads", value));
+}
+
+/* key: 2 doubles (32-bit halves) */
+SEXP ffi_generate(SEXP gen, SEXP n_, SEXP key) {
+  wf_net *net = wf_r_net(gen);
+  int n = wf_r_int(n_, "n", 1, 1 << 28);
+  uint64_t k = u64_from(key, 0, "key");
+  int d = out_dim(net);
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *out = wf_scratch_alloc(&s, (size_t)n * d);
+  if (out == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(wf_generate(net, n, k, out));
+  SEXP res = PROTECT(wf_r_matrix_out(&s, out, n, d, &rc));
+  if (rc != WF_OK) goto fail;
+  wf_scratch_free(&s);
+  UNPROTECT(1);
+  return res;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
 }

@@ -48,14 +48,34 @@ wf_net *wf_r_net(SEXP ptr) {
 
 wf_real *wf_scratch_alloc(wf_scratch *s, size_t n) {
   if (s->n >= WF_SCRATCH_MAX) return NULL;
-  wf_real *p = wf_net_alloc(s->net, n);
+  wf_real *p = wf_device_alloc(wf_net_device(s->net), n);
+  if (p != NULL) s->bufs[s->n++] = p;
+  return p;
+}
+
+double *wf_scratch_slots(wf_scratch *s, int n) {
+  if (s->n >= WF_SCRATCH_MAX) return NULL;
+  double *p = wf_device_alloc_scalars(wf_net_device(s->net), n);
   if (p != NULL) s->bufs[s->n++] = p;
   return p;
 }
 
 void wf_scratch_free(wf_scratch *s) {
-  for (int i = 0; i < s->n; i++) wf_net_release(s->net, s->bufs[i]);
+  for (int i = 0; i < s->n; i++) wf_device_free(wf_net_device(s->net), s->bufs[i]);
   s->n = 0;
+}
+
+void wf_scratch_abort(wf_scratch *s, wf_status status) {
+  char msg[WF_MSG_LEN];
+  const char *dev_msg = wf_device_message(wf_net_device(s->net));
+  /* a device failure's text is the device's; any other the net's */
+  snprintf(msg, sizeof(msg), "%s",
+           status == WF_ERR_DEVICE && dev_msg[0] != '\0' ? dev_msg
+                                                         : wf_net_message(s->net));
+  if (status == WF_ERR_NOMEM && msg[0] == '\0')
+    snprintf(msg, sizeof(msg), "out of device memory");
+  wf_scratch_free(s);
+  wf_r_abort_status(status, msg);
 }
 
 double *wf_r_row_major(wf_scratch *s, SEXP x, const char *what, int *m, int *d) {
@@ -92,10 +112,12 @@ wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
     wf_scratch_free(s);
     wf_r_abort("wgflow_error_memory", "out of memory staging `%s`", what);
   }
-  wf_status rc = wf_net_upload(s->net, buf, rm, n);
+  wf_status rc = wf_device_upload(wf_net_device(s->net), buf, rm, n);
   if (rc != WF_OK) {
+    char msg[WF_MSG_LEN];
+    snprintf(msg, sizeof(msg), "%s", wf_device_message(wf_net_device(s->net)));
     wf_scratch_free(s);
-    wf_r_abort_status(rc, wf_net_message(s->net));
+    wf_r_abort_status(rc, msg);
   }
   return buf;
 }
@@ -105,7 +127,7 @@ SEXP wf_r_matrix_out(wf_scratch *s, const wf_real *buf, int m, int cols,
   size_t n = (size_t)m * cols;
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, m, cols));
   double *rm = (double *)R_alloc(n, sizeof(double));
-  *status = wf_net_download(s->net, rm, buf, n);
+  *status = wf_device_download(wf_net_device(s->net), rm, buf, n);
   double *cm = REAL(out);
   for (int i = 0; i < m; i++)
     for (int j = 0; j < cols; j++) cm[i + (size_t)j * m] = rm[(size_t)i * cols + j];
@@ -116,7 +138,7 @@ SEXP wf_r_matrix_out(wf_scratch *s, const wf_real *buf, int m, int cols,
 SEXP wf_r_vector_out(wf_scratch *s, const wf_real *buf, size_t n,
                      wf_status *status) {
   SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
-  *status = wf_net_download(s->net, REAL(out), buf, n);
+  *status = wf_device_download(wf_net_device(s->net), REAL(out), buf, n);
   UNPROTECT(1);
   return out;
 }

@@ -18,15 +18,24 @@ void wf_r_abort_status(wf_status status, const char *msg);
 /* The net behind an external pointer; an error for a dead handle. */
 wf_net *wf_r_net(SEXP ptr);
 
-/* Device buffers of one .Call, released together (before any R error). */
+/* The device called name ("cpu" or "cuda"), opened on first use and kept
+ * for the session; raises a classed R error if it cannot be used. */
+wf_device *wf_r_device(const char *name);
+
+/* Device buffers of one .Call, released together (before any R error).
+ * net: whose device they live on, and whose message an error reports. */
 #define WF_SCRATCH_MAX 8
 typedef struct {
   wf_net *net;
-  wf_real *bufs[WF_SCRATCH_MAX];
+  void *bufs[WF_SCRATCH_MAX];
   int n;
 } wf_scratch;
 wf_real *wf_scratch_alloc(wf_scratch *s, size_t n);
+double *wf_scratch_slots(wf_scratch *s, int n); /* zeroed */
 void wf_scratch_free(wf_scratch *s);
+/* Free the scratch buffers, then raise the R error for status with the
+ * net's message. Does not return. */
+void wf_scratch_abort(wf_scratch *s, wf_status status);
 
 /* A double matrix x [m x cols] (R, column-major) into a new scratch buffer,
  * row-major. Errors (before allocating) if x is not a double matrix with

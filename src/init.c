@@ -1,14 +1,13 @@
 /* init.c — registration of the .Call entry points (and nothing else). */
-#define R_NO_REMAP
-#include <R.h>
-#include <R_ext/Rdynload.h>
-#include <Rinternals.h>
 #include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-#include "wf.h"
+#include "ffi-device.h"
+#include "ffi-util.h"
+
+#include <R_ext/Rdynload.h>
 
 extern SEXP ffi_net_create(SEXP, SEXP, SEXP);
 extern SEXP ffi_net_alive(SEXP);
@@ -31,14 +30,13 @@ extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
 extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
 extern SEXP ffi_threads(SEXP);
-extern SEXP ffi_flow_create(SEXP, SEXP, SEXP);
-extern SEXP ffi_flow_critic(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-extern SEXP ffi_flow_euler(SEXP, SEXP, SEXP);
-extern SEXP ffi_flow_fit(SEXP, SEXP, SEXP, SEXP);
-extern SEXP ffi_flow_free(SEXP);
+extern SEXP ffi_trainer_create(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
+extern SEXP ffi_trainer_free(SEXP);
 extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
+extern SEXP ffi_device_open(SEXP);
 extern SEXP ffi_ot_assign(SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_entries[] = {
@@ -63,14 +61,13 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
     {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},
     {"ffi_threads", (DL_FUNC)&ffi_threads, 1},
-    {"ffi_flow_create", (DL_FUNC)&ffi_flow_create, 3},
-    {"ffi_flow_critic", (DL_FUNC)&ffi_flow_critic, 7},
-    {"ffi_flow_euler", (DL_FUNC)&ffi_flow_euler, 3},
-    {"ffi_flow_fit", (DL_FUNC)&ffi_flow_fit, 4},
-    {"ffi_flow_free", (DL_FUNC)&ffi_flow_free, 1},
+    {"ffi_trainer_create", (DL_FUNC)&ffi_trainer_create, 4},
+    {"ffi_trainer_run", (DL_FUNC)&ffi_trainer_run, 3},
+    {"ffi_trainer_free", (DL_FUNC)&ffi_trainer_free, 1},
     {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},
+    {"ffi_device_open", (DL_FUNC)&ffi_device_open, 1},
     {"ffi_ot_assign", (DL_FUNC)&ffi_ot_assign, 3},
     {NULL, NULL, 0}};
 
@@ -85,8 +82,6 @@ static int interrupt_pending(void *data) {
   return R_ToplevelExec(check_interrupt, NULL) == FALSE;
 }
 
-void wf_cpu_gemm_release(void);
-
 void R_init_wgflow(DllInfo *dll) {
   R_registerRoutines(dll, NULL, call_entries, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
@@ -97,14 +92,15 @@ void R_init_wgflow(DllInfo *dll) {
    * to ninety times slower, seen here), so the default is one there;
    * wf_threads() changes it. */
 #ifdef _OPENMP
-  wf_cpu_set_threads(omp_get_num_procs() >= 4 ? 2 : 1);
+  int threads = omp_get_num_procs() >= 4 ? 2 : 1;
 #else
-  wf_cpu_set_threads(1);
+  int threads = 1;
 #endif
+  wf_device_knob(wf_r_device("cpu"), "threads", threads);
 }
 
 void R_unload_wgflow(DllInfo *dll) {
   (void)dll;
   wf_set_abort_callback(NULL, NULL);
-  wf_cpu_gemm_release();
+  wf_r_release_devices();
 }

@@ -1,15 +1,38 @@
-/* backend.h — the one table of device operations the engine is written in.
+/* backend.h — the one table of device operations the engine is written in
+ * (version 2).
  *
- * The CPU backend (src/cpu) and the CUDA backend (src/cuda) each fill this
- * table with the same signatures; mlp.c, optim.c and losses.c only ever call
- * through it. All pointers are device pointers of the backend; sizes are
- * element counts; matrices are row-major. Ops are asynchronous on a GPU
- * unless they return a host value.
+ * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
+ * object) fill this table with the same signatures; the core only ever
+ * calls through it. Rules every op follows:
+ *
+ *  - The backend's context comes first (wf_ctx: on the GPU a stream, the
+ *    cuBLAS handle and a caching allocator; on the CPU the thread count and
+ *    the GEMM's packing buffers).
+ *  - Pointers are device pointers of the backend; sizes are element counts;
+ *    matrices are row-major, one sample per row.
+ *  - Ops are asynchronous on a GPU. No op returns a host value: a reduction
+ *    adds into a device-side scalar slot (a double in device memory), and
+ *    the host reads the slots once per phase with read_scalars. That is what
+ *    lets a GPU phase run without a host round trip.
+ *  - Ops do not fail one by one; allocation returns NULL, and errors of
+ *    asynchronous work are reported by last_error / synchronize.
+ *
+ * A backend is looked up through its table and checked with
+ * wf_backend_check (API version and sizeof(wf_real) must match the core's).
  */
 #ifndef WF_BACKEND_H
 #define WF_BACKEND_H
 
 #include "wf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WF_BACKEND_API 2
+
+/* A backend's context (opaque to the core). */
+typedef struct wf_ctx wf_ctx;
 
 /* What a matrix product may fold into its store, once C is complete:
  *   WF_EP_BIAS_ACT:    C = act(C + bias[col])
@@ -25,110 +48,223 @@ typedef struct {
   const wf_real *u;    /* [m x n], TIMES_DERIV */
 } wf_epilogue;
 
+/* Elementwise losses on network outputs y [n values] against targets t
+ * (t == NULL: every t_k is the constant `target`). With s = scale:
+ *   LINEAR      L = sum_k y_k t_k            dL/dy_k = t_k
+ *   MSE         L = sum_k (y_k - t_k)^2      dL/dy_k = 2 (y_k - t_k)
+ *   L1          L = sum_k |y_k - t_k|        dL/dy_k = sign(y_k - t_k)
+ *   BCE_LOGITS  L = sum_k softplus(y_k) - t_k y_k   dL/dy_k = sigmoid(y_k) - t_k
+ *   SQ_HINGE    L = sum_k max(0, y_k - t_k)^2       dL/dy_k = 2 max(0, y_k - t_k)
+ * The op adds s * L to *slot (if slot != NULL) and writes s * dL/dy to dy
+ * (adds it with accumulate; nothing if dy == NULL). Values are summed in
+ * double. Gradients: MSE, L1 and SQ_HINGE as (wf_real)(s * c) * r in
+ * wf_real, c the kind's constant factor (1 or 2) and r the residual (or its
+ * sign), so a scale of 1/m gives exactly the (wf_real)(2.0 / m) * (y - t)
+ * of a hand-written MSE; LINEAR as (wf_real)(s * t_k) and BCE_LOGITS as
+ * (wf_real)(s * (sigmoid(y_k) - t_k)), computed in double. */
+typedef enum {
+  WF_LOSS_LINEAR = 0,
+  WF_LOSS_MSE,
+  WF_LOSS_L1,
+  WF_LOSS_BCE_LOGITS,
+  WF_LOSS_SQ_HINGE,
+  WF_LOSS_COUNT
+} wf_loss_kind;
+
+typedef struct {
+  wf_loss_kind kind;
+  double scale;   /* multiplies value and gradient (e.g. 1/m for a mean) */
+  double target;  /* t_k when t == NULL */
+  int accumulate; /* dy += instead of dy = */
+} wf_loss_spec;
+
+/* Functions of the row norms r_i = |g_i| of g [m x d]:
+ *   NORM     phi(r) = r
+ *   GP       phi(r) = (r - 1)^2
+ *   LP       phi(r) = max(0, r - 1)^2
+ *   HALF_SQ  phi(r) = r^2 / 2
+ * row_norm_loss adds scale * sum_i phi(r_i) to *slot and sum_i r_i / m to
+ * *norm_slot (each if not NULL) and writes the direction
+ * u_i = scale * phi'(r_i) g_i / r_i (0 where r_i = 0) if u != NULL, the
+ * coefficient computed in double as (2 * scale) * (r - 1) / r for GP / LP,
+ * scale / r for NORM and scale for HALF_SQ, then u_i = (wf_real)(coef * g_i). */
+typedef enum {
+  WF_ROWNORM_NORM = 0,
+  WF_ROWNORM_GP,
+  WF_ROWNORM_LP,
+  WF_ROWNORM_HALF_SQ,
+  WF_ROWNORM_COUNT
+} wf_rownorm_kind;
+
 struct wf_backend {
+  int api_version;  /* WF_BACKEND_API */
+  size_t real_size; /* sizeof(wf_real) the backend was compiled with */
   const char *name;
 
-  /* memory */
-  void *(*alloc)(size_t bytes); /* NULL on failure */
-  void (*release)(void *p);
-  wf_status (*upload)(wf_real *dst, const double *src, size_t n);
-  wf_status (*download)(double *dst, const wf_real *src, size_t n);
-  void (*copy)(wf_real *dst, const wf_real *src, size_t n);
-  void (*fill)(wf_real *x, size_t n, wf_real value);
-  /* last asynchronous error (WF_OK if none); msg gets its text */
-  wf_status (*last_error)(char *msg);
+  /* ---- context ---------------------------------------------------------- */
+  wf_status (*ctx_create)(wf_ctx **out, char *msg /* [WF_MSG_LEN] */);
+  void (*ctx_free)(wf_ctx *ctx);
+  /* Backend-only knobs by name ("threads" on the CPU, "tf32" on CUDA):
+   * value >= 0 sets it; returns the previous value, or -1 if unknown. */
+  int (*knob)(wf_ctx *ctx, const char *name, int value);
+  /* Wait for all queued work; WF_OK or the first asynchronous error, with
+   * its text in msg. */
+  wf_status (*synchronize)(wf_ctx *ctx, char *msg);
+  /* The first asynchronous error seen so far, without waiting (WF_OK if
+   * none); msg gets its text. */
+  wf_status (*last_error)(wf_ctx *ctx, char *msg);
 
+  /* ---- memory ----------------------------------------------------------- */
+  void *(*alloc)(wf_ctx *ctx, size_t bytes); /* NULL on failure */
+  void (*release)(wf_ctx *ctx, void *p);     /* NULL is fine */
+  /* host double <-> device wf_real; these wait for the copy */
+  wf_status (*upload)(wf_ctx *ctx, wf_real *dst, const double *src, size_t n);
+  wf_status (*download)(wf_ctx *ctx, double *dst, const wf_real *src, size_t n);
+  wf_status (*upload_int)(wf_ctx *ctx, int *dst, const int *src, size_t n);
+  wf_status (*download_int)(wf_ctx *ctx, int *dst, const int *src, size_t n);
+  void (*copy)(wf_ctx *ctx, wf_real *dst, const wf_real *src, size_t n);
+  void (*fill)(wf_ctx *ctx, wf_real *x, size_t n, wf_real value);
+  /* scalar slots: device doubles */
+  void (*zero_scalars)(wf_ctx *ctx, double *slots, int n);
+  /* waits for queued work, then copies n slots to the host */
+  wf_status (*read_scalars)(wf_ctx *ctx, double *host, const double *slots,
+                            int n);
+
+  /* ---- linear algebra --------------------------------------------------- */
   /* C[m x n] = alpha * op(A) op(B) + beta * C, op(X) = X or X^T (row-major:
-   * op(A) is m x k, op(B) is k x n), then the epilogue ep (NULL: none). */
-  void (*gemm)(int trans_a, int trans_b, int m, int n, int k, wf_real alpha,
-               const wf_real *a, int lda, const wf_real *b, int ldb,
-               wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep);
-
+   * op(A) is m x k, op(B) is k x n), then the epilogue ep (NULL: none).
+   * beta == 0 never reads C. */
+  void (*gemm)(wf_ctx *ctx, int trans_a, int trans_b, int m, int n, int k,
+               wf_real alpha, const wf_real *a, int lda, const wf_real *b,
+               int ldb, wf_real beta, wf_real *c, int ldc,
+               const wf_epilogue *ep);
   /* z[m x n] += bias[n] on every row */
-  void (*add_bias)(wf_real *z, const wf_real *bias, int m, int n);
+  void (*add_bias)(wf_ctx *ctx, wf_real *z, const wf_real *bias, int m, int n);
   /* out[n] += sum over rows of a[m x n] */
-  void (*col_sum)(const wf_real *a, int m, int n, wf_real *out);
+  void (*col_sum)(wf_ctx *ctx, const wf_real *a, int m, int n, wf_real *out);
   /* y[n] += alpha * x[n] */
-  void (*axpy)(size_t n, wf_real alpha, const wf_real *x, wf_real *y);
-  /* sum(x[n] * w[n]) (w NULL: sum x), returned to the host in double */
-  double (*dot)(const wf_real *x, const wf_real *w, size_t n);
+  void (*axpy)(wf_ctx *ctx, size_t n, wf_real alpha, const wf_real *x,
+               wf_real *y);
+  /* x[n] *= alpha */
+  void (*scal)(wf_ctx *ctx, size_t n, wf_real alpha, wf_real *x);
 
-  /* activations, elementwise over n values (u: the pre-activation) */
-  void (*act_forward)(wf_activation act, double slope, const wf_real *u,
-                      wf_real *h, size_t n);
+  /* ---- activations, elementwise over n values (u: pre-activation) ------- */
+  void (*act_forward)(wf_ctx *ctx, wf_activation act, double slope,
+                      const wf_real *u, wf_real *h, size_t n);
   /* out = g * act'(u) (out may alias g) */
-  void (*act_backward)(wf_activation act, double slope, const wf_real *u,
-                       const wf_real *g, wf_real *out, size_t n);
-  /* out = hbar * act'(u) + gbar * udot * act''(u); hbar may be NULL (zero) */
-  void (*act_second)(wf_activation act, double slope, const wf_real *u,
-                     const wf_real *hbar, const wf_real *gbar,
-                     const wf_real *udot, wf_real *out, size_t n);
+  void (*act_backward)(wf_ctx *ctx, wf_activation act, double slope,
+                       const wf_real *u, const wf_real *g, wf_real *out,
+                       size_t n);
+  /* out = hbar * act'(u) + gbar * udot * act''(u); hbar may be NULL (zero);
+   * for identity / relu / leaky relu gbar and udot are not read */
+  void (*act_second)(wf_ctx *ctx, wf_activation act, double slope,
+                     const wf_real *u, const wf_real *hbar,
+                     const wf_real *gbar, const wf_real *udot, wf_real *out,
+                     size_t n);
 
-  /* LayerNorm over the n features of each of m rows (eps inside). */
-  void (*ln_forward)(const wf_real *a, int m, int n, const wf_real *gamma,
-                     const wf_real *beta, wf_real *out, wf_real *xhat,
-                     wf_real *rstd /* [m] */);
+  /* ---- normalisation ---------------------------------------------------- */
+  /* LayerNorm over the n features of each of m rows (eps 1e-5 inside). */
+  void (*ln_forward)(wf_ctx *ctx, const wf_real *a, int m, int n,
+                     const wf_real *gamma, const wf_real *beta, wf_real *out,
+                     wf_real *xhat, wf_real *rstd /* [m] */);
   /* abar = d/da of sum(nbar * out); dgamma, dbeta accumulate (may be NULL) */
-  void (*ln_backward)(const wf_real *nbar, const wf_real *xhat,
+  void (*ln_backward)(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                       const wf_real *rstd, const wf_real *gamma, int m, int n,
                       wf_real *abar, wf_real *dgamma, wf_real *dbeta);
   /* tangent: xhat_dot = J adot; out_dot = gamma * xhat_dot */
-  void (*ln_jvp)(const wf_real *adot, const wf_real *xhat, const wf_real *rstd,
-                 const wf_real *gamma, int m, int n, wf_real *xhat_dot,
-                 wf_real *out_dot);
+  void (*ln_jvp)(wf_ctx *ctx, const wf_real *adot, const wf_real *xhat,
+                 const wf_real *rstd, const wf_real *gamma, int m, int n,
+                 wf_real *xhat_dot, wf_real *out_dot);
   /* reverse of (out, out_dot) w.r.t. a and gamma, given the primal adjoint
-   * nbar (NULL: zero) and the tangent adjoint ndbar; writes abar. */
-  void (*ln_double)(const wf_real *nbar, const wf_real *ndbar,
+   * nbar (NULL: zero) and the tangent adjoint ndbar; writes abar,
+   * accumulates dgamma (and dbeta when nbar != NULL). */
+  void (*ln_double)(wf_ctx *ctx, const wf_real *nbar, const wf_real *ndbar,
                     const wf_real *adot, const wf_real *xhat,
                     const wf_real *xhat_dot, const wf_real *rstd,
                     const wf_real *gamma, int m, int n, wf_real *abar,
                     wf_real *dgamma, wf_real *dbeta);
-
   /* BatchNorm over the m rows of each of n features. train: batch stats
-   * (biased variance) and running stats updated with momentum; else the
-   * running stats. rstd [n] is kept for the backward pass. */
-  void (*bn_forward)(const wf_real *a, int m, int n, const wf_real *gamma,
-                     const wf_real *beta, wf_real *run_mean, wf_real *run_var,
-                     int train, double momentum, wf_real *out, wf_real *xhat,
+   * (biased variance; running stats updated with momentum, unbiased
+   * variance); else the running stats. rstd [n] is kept for backward. */
+  void (*bn_forward)(wf_ctx *ctx, const wf_real *a, int m, int n,
+                     const wf_real *gamma, const wf_real *beta,
+                     wf_real *run_mean, wf_real *run_var, int train,
+                     double momentum, wf_real *out, wf_real *xhat,
                      wf_real *rstd);
-  void (*bn_backward)(const wf_real *nbar, const wf_real *xhat,
+  void (*bn_backward)(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                       const wf_real *rstd, const wf_real *gamma, int m, int n,
                       int train, wf_real *abar, wf_real *dgamma,
                       wf_real *dbeta);
 
-  /* optimisers over n parameters (t: the step number, from 1) */
-  void (*adam)(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
-               size_t n, const wf_opt_spec *opt, double t);
-  void (*rmsprop)(wf_real *p, const wf_real *g, wf_real *m2, size_t n,
-                  const wf_opt_spec *opt);
-  void (*sgd)(wf_real *p, const wf_real *g, wf_real *m1, size_t n,
-              const wf_opt_spec *opt, double t);
-  void (*clamp)(wf_real *p, size_t n, wf_real c);
+  /* ---- optimisers over n parameters (t: the step number, from 1) -------- */
+  void (*adam)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+               wf_real *m2, size_t n, const wf_opt_spec *opt, double t);
+  void (*rmsprop)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
+                  size_t n, const wf_opt_spec *opt);
+  void (*sgd)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+              size_t n, const wf_opt_spec *opt, double t);
+  /* p = min(c, max(-c, p)) */
+  void (*clamp)(wf_ctx *ctx, wf_real *p, size_t n, wf_real c);
 
-  /* Philox4x32-10 block counter..counter+ceil(n/4)-1 under key */
-  void (*uniform)(wf_real *out, size_t n, const uint32_t key[2],
+  /* ---- randomness: Philox4x32-10 (philox.h), blocks counter .. counter +
+   * ceil(n / 4) - 1 under key; value i from block counter + i / 4 -------- */
+  /* 24 random bits centred in their bucket, in (0, 1) in double; rounded
+   * to float the top value is 1.0f, so float draws lie in (0, 1] */
+  void (*uniform)(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
                   uint64_t counter);
-  void (*normal)(wf_real *out, size_t n, const uint32_t key[2],
+  /* N(0, 1) by Box-Muller on the pairs of each block, in double */
+  void (*normal)(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
                  uint64_t counter);
+  /* out[i] = min(bound - 1, (int)(u_i * bound)), u_i the uniform above
+   * rounded to wf_real and the product taken in wf_real */
+  void (*random_index)(wf_ctx *ctx, int *out, size_t n, int bound,
+                       const uint32_t key[2], uint64_t counter);
 
-  /* losses */
-  /* out[i,] = t[i] * a[i,] + (1 - t[i]) * b[i,], rows of width d */
-  void (*lerp_rows)(const wf_real *a, const wf_real *b, const wf_real *t,
-                    int m, int d, wf_real *out);
-  /* out[i,] = data[min(n - 1, floor(u[i] * n)),]: m rows drawn by uniforms */
-  void (*sample_rows)(const wf_real *data, int n, int d, const wf_real *u,
+  /* ---- losses and row operations ---------------------------------------- */
+  void (*loss)(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,
+               const wf_real *t, size_t n, wf_real *dy, double *slot);
+  void (*row_norm_loss)(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g,
+                        int m, int d, double scale, wf_real *u, double *slot,
+                        double *norm_slot);
+  /* out[m] = |x_i|^2 */
+  void (*row_sq_norm)(wf_ctx *ctx, const wf_real *x, int m, int d,
+                      wf_real *out);
+  /* out[m] = |a_i - b_i|^2 */
+  void (*row_sq_dist)(wf_ctx *ctx, const wf_real *a, const wf_real *b, int m,
+                      int d, wf_real *out);
+  /* out[i,] = s[i] * x[i,] (out may alias x) */
+  void (*row_scale)(wf_ctx *ctx, const wf_real *x, const wf_real *s, int m,
+                    int d, wf_real *out);
+  /* out[i,] = t[i] * a[i,] + (1 - t[i]) * b[i,] */
+  void (*row_lerp)(wf_ctx *ctx, const wf_real *a, const wf_real *b,
+                   const wf_real *t, int m, int d, wf_real *out);
+  /* out[i,] = src[idx[i],], src rows of width d; idx in range */
+  void (*gather_rows)(wf_ctx *ctx, const wf_real *src, int d, const int *idx,
                       int m, wf_real *out);
-  /* dy = (2/m) (y - target) and the mean over rows of |y_i - target_i|^2 */
-  void (*mse_grad)(const wf_real *y, const wf_real *target, int m, int d,
-                   wf_real *dy, double *mse);
-  /* mean over the m rows of |g_i| */
-  double (*mean_row_norm)(const wf_real *g, int m, int d);
-  /* Gradient-penalty direction: from g[m x d] (input gradients) write
-   * u = dP/dg for P = lambda * mean(h(|g_i| - 1)^2), h = identity (GP) or
-   * max(0, .) (LP); returns P and the mean norm on the host. */
-  void (*penalty_dir)(const wf_real *g, int m, int d, wf_penalty kind,
-                      double lambda, wf_real *u, double *value,
-                      double *mean_norm);
+  /* idx[i] = argmin_j a[i, j] (the smallest j among ties), val[i] its value
+   * (val may be NULL); a is [m x n] */
+  void (*row_argmin)(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
+                     wf_real *val);
 };
+
+/* WF_OK if the table's API version and real size match this core's;
+ * otherwise WF_ERR_DEVICE with a message in msg[WF_MSG_LEN]. Inline, so a
+ * separately built backend checks against the headers it was built with. */
+static inline wf_status wf_backend_check(const wf_backend *be, char *msg) {
+  if (be == NULL) return wf_fail_msg(msg, WF_ERR_DEVICE, "no backend table");
+  if (be->api_version != WF_BACKEND_API)
+    return wf_fail_msg(msg, WF_ERR_DEVICE,
+                       "backend '%s' implements table version %d, the core needs %d",
+                       be->name ? be->name : "?", be->api_version, WF_BACKEND_API);
+  if (be->real_size != sizeof(wf_real))
+    return wf_fail_msg(msg, WF_ERR_DEVICE,
+                       "backend '%s' computes in %zu-byte reals, the core in %zu",
+                       be->name ? be->name : "?", be->real_size, sizeof(wf_real));
+  return WF_OK;
+}
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

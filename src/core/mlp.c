@@ -32,7 +32,7 @@ static int is_piecewise_linear(wf_activation a) {
 }
 
 static const wf_real *weight(const wf_net *net, int l) {
-  return net->params + net->layout.weight[l];
+  return WF_PARAMS(net) + net->layout.weight[l];
 }
 
 /* Layers whose activation is folded into the product's store: no norm,
@@ -67,7 +67,8 @@ static const wf_real *layer_input(const wf_net *net, int l) {
 
 wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
                          wf_real *y) {
-  const wf_backend *be = net->be;
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   if (m < 1) return wf_fail(net, WF_ERR_ARG, "a batch needs at least one row");
   if (train && s->norm == WF_NORM_BATCH && m < 2)
@@ -76,45 +77,52 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
   wf_status rc = wf_net_reserve(net, m);
   if (rc != WF_OK) return rc;
   net->cache = WF_CACHE_EMPTY;
-  be->copy(net->x_in, x, (size_t)m * IN_OF(net));
+  be->copy(ctx, net->x_in, x, (size_t)m * IN_OF(net));
   for (int l = 0; l < L_OF(net); l++) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
-    const wf_real *bias = net->params + net->layout.bias[l];
+    const wf_real *bias = WF_PARAMS(net) + net->layout.bias[l];
     if (fused(net, l)) { /* h = act(x W^T + b) in one pass */
       wf_epilogue ep = {WF_EP_BIAS_ACT, layer_act(net, l),
                         (wf_real)s->leaky_slope, bias, NULL};
-      be->gemm(0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
+      be->gemm(ctx, 0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
                c->h, n, &ep);
       continue;
     }
-    be->gemm(0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
+    be->gemm(ctx, 0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
              c->z, n, NULL);
-    be->add_bias(c->z, bias, m, n);
+    be->add_bias(ctx, c->z, bias, m, n);
     if (has_norm(net, l)) {
-      const wf_real *gamma = net->params + net->layout.gamma[l];
-      const wf_real *beta = net->params + net->layout.beta[l];
+      const wf_real *gamma = WF_PARAMS(net) + net->layout.gamma[l];
+      const wf_real *beta = WF_PARAMS(net) + net->layout.beta[l];
       if (s->norm == WF_NORM_LAYER)
-        be->ln_forward(c->z, m, n, gamma, beta, c->nrm, c->xhat, c->rstd);
+        be->ln_forward(ctx, c->z, m, n, gamma, beta, c->nrm, c->xhat, c->rstd);
       else
-        be->bn_forward(c->z, m, n, gamma, beta,
-                       net->state + net->layout.running_mean[l],
-                       net->state + net->layout.running_var[l], train, 0.1,
+        be->bn_forward(ctx, c->z, m, n, gamma, beta,
+                       net->p->state + net->layout.running_mean[l],
+                       net->p->state + net->layout.running_var[l], train, 0.1,
                        c->nrm, c->xhat, c->rstd);
     }
-    be->act_forward(layer_act(net, l), s->leaky_slope, pre_act(net, l), c->h,
+    be->act_forward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), c->h,
                     (size_t)m * n);
   }
-  if (y != NULL) {
-    size_t ny = (size_t)m * OUT_OF(net);
-    be->copy(y, net->layer[L_OF(net) - 1].h, ny);
-    if (s->residual) be->axpy(ny, 1, net->x_in, y);
+  size_t ny = (size_t)m * OUT_OF(net);
+  if (s->residual) { /* y = x + H(x), kept for wf_mlp_output */
+    be->copy(ctx, net->y_out, net->layer[L_OF(net) - 1].h, ny);
+    be->axpy(ctx, ny, 1, net->x_in, net->y_out);
   }
+  if (y != NULL) be->copy(ctx, y, wf_mlp_output(net), ny);
   net->m = m;
   net->train = train;
   net->cache = WF_CACHE_FORWARD;
   return wf_net_sync_error(net);
 }
+
+const wf_real *wf_mlp_output(const wf_net *net) {
+  return net->spec.residual ? net->y_out : net->layer[L_OF(net) - 1].h;
+}
+
+const wf_real *wf_mlp_input_grad_result(const wf_net *net) { return net->chain_x; }
 
 /* The reverse sweep shared by backward and input_grad: from the output
  * adjoint dy [m x out], optionally accumulate parameter gradients, write the
@@ -122,7 +130,8 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
  * adjoints of every h and z for the double backward. */
 static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
                           int param_grads, int keep_chain) {
-  const wf_backend *be = net->be;
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
   int m = net->m, L = L_OF(net);
@@ -130,7 +139,7 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
   int g_is_ubar = 0;
   int ping = 2;          /* adj[2] / adj[3] alternate as the adjoint of h */
   if (keep_chain)
-    be->copy(net->layer[L - 1].chain_h, dy, (size_t)m * OUT_OF(net));
+    be->copy(ctx, net->layer[L - 1].chain_h, dy, (size_t)m * OUT_OF(net));
   for (int l = L - 1; l >= 0; l--) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
@@ -143,30 +152,30 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
     } else {
       if (keep_chain) g = c->chain_h;
       ubar = keep_chain && !norm ? c->chain_z : net->adj[0];
-      be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
+      be->act_backward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
                        ubar, (size_t)m * n);
     }
     wf_real *zbar = ubar;
     if (norm) {
       zbar = keep_chain ? c->chain_z : net->adj[1];
-      wf_real *dgamma = param_grads ? net->grad + lay->gamma[l] : NULL;
-      wf_real *dbeta = param_grads ? net->grad + lay->beta[l] : NULL;
-      const wf_real *gamma = net->params + lay->gamma[l];
+      wf_real *dgamma = param_grads ? WF_GRAD(net) + lay->gamma[l] : NULL;
+      wf_real *dbeta = param_grads ? WF_GRAD(net) + lay->beta[l] : NULL;
+      const wf_real *gamma = WF_PARAMS(net) + lay->gamma[l];
       if (s->norm == WF_NORM_LAYER)
-        be->ln_backward(ubar, c->xhat, c->rstd, gamma, m, n, zbar, dgamma,
+        be->ln_backward(ctx, ubar, c->xhat, c->rstd, gamma, m, n, zbar, dgamma,
                         dbeta);
       else
-        be->bn_backward(ubar, c->xhat, c->rstd, gamma, m, n, net->train, zbar,
+        be->bn_backward(ctx, ubar, c->xhat, c->rstd, gamma, m, n, net->train, zbar,
                         dgamma, dbeta);
     }
     if (param_grads) {
       /* dW [n x k] += zbar^T h_{l-1};  db [n] += column sums of zbar */
-      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1,
-               net->grad + lay->weight[l], k, NULL);
-      be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
+      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1,
+               WF_GRAD(net) + lay->weight[l], k, NULL);
+      be->col_sum(ctx, zbar, m, n, WF_GRAD(net) + lay->bias[l]);
     }
     if (l == 0) {
-      if (dx != NULL) be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, dx, k, NULL);
+      if (dx != NULL) be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, dx, k, NULL);
       break;
     }
     /* the adjoint of h_{l-1}; for a fused layer straight away times its
@@ -177,12 +186,12 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
     wf_real *next = !keep_chain   ? net->adj[ping]
                     : g_is_ubar ? net->layer[l - 1].chain_z
                                 : net->layer[l - 1].chain_h;
-    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k,
+    be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k,
              g_is_ubar ? &ep : NULL);
     g = next;
     ping = ping == 2 ? 3 : 2;
   }
-  if (s->residual && dx != NULL) be->axpy((size_t)m * IN_OF(net), 1, dy, dx);
+  if (s->residual && dx != NULL) be->axpy(ctx, (size_t)m * IN_OF(net), 1, dy, dx);
 }
 
 wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx) {
@@ -197,19 +206,20 @@ wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g) {
     return wf_fail(net, WF_ERR_STATE, "input_grad needs a forward pass first");
   size_t ny = (size_t)net->m * OUT_OF(net);
   if (dy == NULL)
-    net->be->fill(net->dy_chain, ny, 1);
+    WF_NET_BE(net)->fill(WF_NET_CTX(net), net->dy_chain, ny, 1);
   else
-    net->be->copy(net->dy_chain, dy, ny);
+    WF_NET_BE(net)->copy(WF_NET_CTX(net), net->dy_chain, dy, ny);
   reverse_sweep(net, net->dy_chain, net->chain_x, 0, 1);
   if (g != NULL)
-    net->be->copy(g, net->chain_x, (size_t)net->m * IN_OF(net));
+    WF_NET_BE(net)->copy(WF_NET_CTX(net), g, net->chain_x, (size_t)net->m * IN_OF(net));
   net->cache = WF_CACHE_INPUT_GRAD;
   return wf_net_sync_error(net);
 }
 
 /* Push the direction u_in through the net: zdot, (xhat_dot, ndot), hdot. */
 static void tangent_sweep(wf_net *net) {
-  const wf_backend *be = net->be;
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   int m = net->m;
   const wf_real *prev = net->u_in;
@@ -218,19 +228,19 @@ static void tangent_sweep(wf_net *net) {
     int k = s->widths[l], n = s->widths[l + 1];
     if (fused(net, l)) { /* hdot = (prev W^T) * act'(u) in one pass */
       wf_epilogue ep = times_deriv(net, l);
-      be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->hdot, n, &ep);
+      be->gemm(ctx, 0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->hdot, n, &ep);
       prev = c->hdot;
       continue;
     }
-    be->gemm(0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n, NULL);
+    be->gemm(ctx, 0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n, NULL);
     const wf_real *udot = c->zdot;
     if (has_norm(net, l)) {
-      be->ln_jvp(c->zdot, c->xhat, c->rstd,
-                 net->params + net->layout.gamma[l], m, n, c->xhat_dot,
+      be->ln_jvp(ctx, c->zdot, c->xhat, c->rstd,
+                 WF_PARAMS(net) + net->layout.gamma[l], m, n, c->xhat_dot,
                  c->ndot);
       udot = c->ndot;
     }
-    be->act_backward(layer_act(net, l), s->leaky_slope, pre_act(net, l), udot,
+    be->act_backward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), udot,
                      c->hdot, (size_t)m * n);
     prev = c->hdot;
   }
@@ -238,7 +248,8 @@ static void tangent_sweep(wf_net *net) {
 
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value) {
-  const wf_backend *be = net->be;
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
   if (s->norm == WF_NORM_BATCH)
@@ -250,9 +261,12 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                    "double backward needs forward and input_grad first");
   int m = net->m, L = L_OF(net);
   size_t nx = (size_t)m * IN_OF(net);
-  be->copy(net->u_in, u, nx);
+  be->copy(ctx, net->u_in, u, nx);
   /* S = sum u . grad_x f, with the gradient from the input-gradient pass */
-  if (value != NULL) *value = be->dot(net->u_in, net->chain_x, nx);
+  if (value != NULL) {
+    wf_loss_spec dot = {WF_LOSS_LINEAR, 1.0, 0.0, 0};
+    be->loss(ctx, &dot, net->u_in, net->chain_x, nx, NULL, value);
+  }
   tangent_sweep(net);
 
   const wf_real *hbar = NULL; /* primal adjoint of h_l; NULL means zero */
@@ -267,37 +281,37 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
     wf_real *ubar = NULL;
     if (hbar != NULL || !is_piecewise_linear(act)) {
       ubar = net->adj[0];
-      be->act_second(act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
+      be->act_second(ctx, act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
                      udot, ubar, mn);
     }
     wf_real *zbar = ubar; /* primal adjoint of z */
     if (norm) {
       /* tangent adjoint of nrm: chain_h * act'(nrm) */
       wf_real *ndbar = net->adj[2];
-      be->act_backward(act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
+      be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
       zbar = net->adj[1];
-      be->ln_double(ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd,
-                    net->params + lay->gamma[l], m, n, zbar,
-                    net->grad + lay->gamma[l], net->grad + lay->beta[l]);
+      be->ln_double(ctx, ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd,
+                    WF_PARAMS(net) + lay->gamma[l], m, n, zbar,
+                    WF_GRAD(net) + lay->gamma[l], WF_GRAD(net) + lay->beta[l]);
     }
     /* dW += zdotbar^T hdot_{l-1} + zbar^T h_{l-1}; the tangent adjoint of z
      * is chain_z; the bias gets the primal part only */
     const wf_real *prev_dot = l == 0 ? net->u_in : net->layer[l - 1].hdot;
-    wf_real *dw = net->grad + lay->weight[l];
-    be->gemm(1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
+    wf_real *dw = WF_GRAD(net) + lay->weight[l];
+    be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
     if (zbar != NULL) {
-      be->gemm(1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k, NULL);
-      be->col_sum(zbar, m, n, net->grad + lay->bias[l]);
+      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k, NULL);
+      be->col_sum(ctx, zbar, m, n, WF_GRAD(net) + lay->bias[l]);
     }
     if (zbar == NULL || (l == 0 && dx == NULL)) {
       hbar = NULL;
       continue;
     }
     wf_real *next = l == 0 ? dx : net->adj[3];
-    be->gemm(0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k, NULL);
+    be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k, NULL);
     hbar = next;
   }
-  if (dx != NULL && hbar == NULL) be->fill(dx, nx, 0);
-  if (du != NULL) be->copy(du, net->chain_x, nx);
+  if (dx != NULL && hbar == NULL) be->fill(ctx, dx, nx, 0);
+  if (du != NULL) be->copy(ctx, du, net->chain_x, nx);
   return wf_net_sync_error(net);
 }

@@ -1,4 +1,5 @@
-/* net.c — creating, initialising and freeing nets; host <-> device copies. */
+/* net.c — creating, cloning, aliasing and freeing nets; host <-> device
+ * copies of their parameters and state. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,16 +7,7 @@
 #include <string.h>
 
 #include "net.h"
-
-static wf_abort_fn abort_fn = NULL;
-static void *abort_data = NULL;
-
-void wf_set_abort_callback(wf_abort_fn fn, void *data) {
-  abort_fn = fn;
-  abort_data = data;
-}
-
-int wf_should_abort(void) { return abort_fn != NULL && abort_fn(abort_data); }
+#include "philox.h"
 
 wf_status wf_fail(wf_net *net, wf_status status, const char *fmt, ...) {
   va_list ap;
@@ -25,45 +17,37 @@ wf_status wf_fail(wf_net *net, wf_status status, const char *fmt, ...) {
   return status;
 }
 
-const char *wf_backend_name(const wf_backend *be) { return be->name; }
 const char *wf_net_message(const wf_net *net) { return net->msg; }
 const wf_mlp_spec *wf_net_spec(const wf_net *net) { return &net->spec; }
 const wf_layout *wf_net_layout(const wf_net *net) { return &net->layout; }
-const wf_backend *wf_net_backend(const wf_net *net) { return net->be; }
+wf_device *wf_net_device(const wf_net *net) { return net->dev; }
+wf_block *wf_net_block(wf_net *net) { return &net->p->block; }
+wf_real *wf_net_state(wf_net *net) { return net->p->state; }
+int wf_net_in(const wf_net *net) { return net->spec.widths[0]; }
+int wf_net_out(const wf_net *net) { return net->spec.widths[net->spec.n_layers]; }
 
 static int is_activation(int a) { return a >= 0 && a < WF_ACT_COUNT; }
 
 wf_status wf_mlp_check(const wf_mlp_spec *s, char *msg) {
-  if (s->n_layers < 1 || s->n_layers > WF_MAX_LAYERS) {
-    snprintf(msg, WF_MSG_LEN, "an MLP needs 1 to %d layers, not %d",
-             WF_MAX_LAYERS, s->n_layers);
-    return WF_ERR_ARG;
-  }
+  if (s->n_layers < 1 || s->n_layers > WF_MAX_LAYERS)
+    return wf_fail_msg(msg, WF_ERR_ARG, "an MLP needs 1 to %d layers, not %d",
+                       WF_MAX_LAYERS, s->n_layers);
   for (int l = 0; l <= s->n_layers; l++) {
-    if (s->widths[l] < 1 || s->widths[l] > (1 << 20)) {
-      snprintf(msg, WF_MSG_LEN, "width %d of the MLP is %d; widths are 1 .. 2^20",
-               l, s->widths[l]);
-      return WF_ERR_ARG;
-    }
+    if (s->widths[l] < 1 || s->widths[l] > (1 << 20))
+      return wf_fail_msg(msg, WF_ERR_ARG,
+                         "width %d of the MLP is %d; widths are 1 .. 2^20", l,
+                         s->widths[l]);
   }
-  if (!is_activation(s->activation) || !is_activation(s->output_activation)) {
-    snprintf(msg, WF_MSG_LEN, "unknown activation code");
-    return WF_ERR_ARG;
-  }
-  if (s->norm < WF_NORM_NONE || s->norm > WF_NORM_LAYER) {
-    snprintf(msg, WF_MSG_LEN, "unknown norm code %d", (int)s->norm);
-    return WF_ERR_ARG;
-  }
-  if (s->residual && s->widths[0] != s->widths[s->n_layers]) {
-    snprintf(msg, WF_MSG_LEN,
-             "a residual MLP needs input width (%d) == output width (%d)",
-             s->widths[0], s->widths[s->n_layers]);
-    return WF_ERR_ARG;
-  }
-  if (!(s->init_sd >= 0) || !isfinite(s->init_sd) || !isfinite(s->leaky_slope)) {
-    snprintf(msg, WF_MSG_LEN, "init_sd and leaky_slope must be finite, sd >= 0");
-    return WF_ERR_ARG;
-  }
+  if (!is_activation(s->activation) || !is_activation(s->output_activation))
+    return wf_fail_msg(msg, WF_ERR_ARG, "unknown activation code");
+  if (s->norm < WF_NORM_NONE || s->norm > WF_NORM_LAYER)
+    return wf_fail_msg(msg, WF_ERR_ARG, "unknown norm code %d", (int)s->norm);
+  if (s->residual && s->widths[0] != s->widths[s->n_layers])
+    return wf_fail_msg(msg, WF_ERR_ARG,
+                       "a residual MLP needs input width (%d) == output width (%d)",
+                       s->widths[0], s->widths[s->n_layers]);
+  if (!(s->init_sd >= 0) || !isfinite(s->init_sd) || !isfinite(s->leaky_slope))
+    return wf_fail_msg(msg, WF_ERR_ARG, "init_sd and leaky_slope must be finite, sd >= 0");
   return WF_OK;
 }
 
@@ -100,21 +84,23 @@ int wf_net_max_width(const wf_net *net) {
   return w;
 }
 
-/* Initial parameters and state, drawn on the host in double from the net's
- * stream (so both backends start from the same numbers). */
+/* Initial parameters and state, drawn on the device from the net's stream,
+ * then rescaled on the host in double (so every backend starts from the
+ * same numbers). p [n_params], st [n_state]. */
 static wf_status init_params(wf_net *net, double *p, double *st) {
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
   size_t np = lay->n_params;
-  /* one block of uniforms or normals for all parameters, then rescale */
-  wf_real *dev = wf_net_alloc(net, np);
-  if (dev == NULL) return wf_fail(net, WF_ERR_NOMEM, "out of device memory");
-  wf_status rc = s->init == WF_INIT_TORCH ? wf_net_uniform(net, dev, np)
-                                          : wf_net_normal(net, dev, np);
-  double *tmp = p; /* reuse the host array for the raw draws */
-  if (rc == WF_OK) rc = wf_net_download(net, tmp, dev, np);
-  wf_net_release(net, dev);
-  if (rc != WF_OK) return rc;
+  wf_real *raw = wf_device_alloc(net->dev, np); /* [n_params] */
+  if (raw == NULL) return wf_fail(net, WF_ERR_NOMEM, "out of device memory");
+  if (s->init == WF_INIT_TORCH)
+    WF_NET_BE(net)->uniform(WF_NET_CTX(net), raw, np, net->key, net->counter);
+  else
+    WF_NET_BE(net)->normal(WF_NET_CTX(net), raw, np, net->key, net->counter);
+  net->counter += wf_philox_blocks(np);
+  wf_status rc = wf_device_download(net->dev, p, raw, np);
+  wf_device_free(net->dev, raw);
+  if (rc != WF_OK) return wf_fail(net, rc, "%s", wf_device_message(net->dev));
   for (int l = 0; l < s->n_layers; l++) {
     size_t in = (size_t)s->widths[l], out = (size_t)s->widths[l + 1];
     double bound = 1.0 / sqrt((double)in);
@@ -143,21 +129,21 @@ static wf_status init_params(wf_net *net, double *p, double *st) {
 }
 
 static void free_workspace(wf_net *net) {
-  const wf_backend *be = net->be;
   for (int l = 0; l < WF_MAX_LAYERS; l++) {
     wf_layer_cache *c = &net->layer[l];
     wf_real **bufs[] = {&c->z,    &c->nrm,      &c->xhat, &c->rstd,
                         &c->h,    &c->zdot,     &c->xhat_dot, &c->ndot,
                         &c->hdot, &c->chain_h,  &c->chain_z};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
-      be->release(*bufs[i]);
+      wf_device_free(net->dev, *bufs[i]);
       *bufs[i] = NULL;
     }
   }
-  wf_real **more[] = {&net->x_in, &net->u_in, &net->dy_chain, &net->chain_x,
-                      &net->adj[0], &net->adj[1], &net->adj[2], &net->adj[3]};
+  wf_real **more[] = {&net->x_in,    &net->y_out,  &net->u_in,   &net->dy_chain,
+                      &net->chain_x, &net->out_adj, &net->adj[0], &net->adj[1],
+                      &net->adj[2],  &net->adj[3]};
   for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
-    be->release(*more[i]);
+    wf_device_free(net->dev, *more[i]);
     *more[i] = NULL;
   }
   net->cap = 0;
@@ -168,15 +154,14 @@ wf_status wf_net_reserve(wf_net *net, int m) {
   if (m <= net->cap) return WF_OK;
   free_workspace(net);
   const wf_mlp_spec *s = &net->spec;
-  const wf_backend *be = net->be;
   size_t cap = (size_t)m, in = (size_t)s->widths[0];
   size_t out = (size_t)s->widths[s->n_layers];
   size_t wmax = (size_t)wf_net_max_width(net);
   int ok = 1;
-#define WF_GET(ptr, count)                                        \
-  do {                                                            \
-    (ptr) = be->alloc((count) * sizeof(wf_real));                 \
-    ok = ok && (ptr) != NULL;                                     \
+#define WF_GET(ptr, count)                          \
+  do {                                              \
+    (ptr) = wf_device_alloc(net->dev, (count));     \
+    ok = ok && (ptr) != NULL;                       \
   } while (0)
   for (int l = 0; l < s->n_layers; l++) {
     wf_layer_cache *c = &net->layer[l];
@@ -197,9 +182,11 @@ wf_status wf_net_reserve(wf_net *net, int m) {
     }
   }
   WF_GET(net->x_in, cap * in);
+  if (s->residual) WF_GET(net->y_out, cap * out);
   WF_GET(net->u_in, cap * in);
   WF_GET(net->dy_chain, cap * out);
   WF_GET(net->chain_x, cap * in);
+  WF_GET(net->out_adj, cap * out);
   for (int i = 0; i < 4; i++) WF_GET(net->adj[i], cap * wmax);
 #undef WF_GET
   if (!ok) {
@@ -210,41 +197,86 @@ wf_status wf_net_reserve(wf_net *net, int m) {
   return WF_OK;
 }
 
-wf_status wf_net_create(const wf_mlp_spec *spec, const wf_backend *be,
-                        uint64_t seed, wf_net **out, char *msg) {
+/* A net shell on dev: spec, layout and stream set, no parameters yet. */
+static wf_status new_shell(const wf_mlp_spec *spec, wf_device *dev,
+                           wf_net **out, char *msg) {
   *out = NULL;
   wf_status rc = wf_mlp_check(spec, msg);
   if (rc != WF_OK) return rc;
   wf_net *net = calloc(1, sizeof(wf_net));
-  if (net == NULL) {
-    snprintf(msg, WF_MSG_LEN, "out of memory");
-    return WF_ERR_NOMEM;
-  }
+  if (net == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
   net->spec = *spec;
-  net->be = be;
+  net->dev = dev;
+  wf_device_retain(dev);
   wf_mlp_layout(spec, &net->layout);
+  *out = net;
+  return WF_OK;
+}
+
+/* Fresh parameter storage for net (gradient and moments zero). */
+static wf_status new_params(wf_net *net, char *msg) {
+  wf_net_params *p = calloc(1, sizeof(wf_net_params));
+  if (p == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
+  p->refs = 1;
+  net->p = p;
+  wf_status rc = wf_block_init(&p->block, net->dev, net->layout.n_params, msg);
+  if (rc != WF_OK) return rc;
+  p->state = wf_device_alloc(net->dev, net->layout.n_state);
+  if (p->state == NULL)
+    return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory for the BatchNorm state");
+  return WF_OK;
+}
+
+wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
+                        wf_net **out, char *msg) {
+  *out = NULL;
+  wf_net *net;
+  wf_status rc = new_shell(spec, dev, &net, msg);
+  if (rc != WF_OK) return rc;
   wf_net_set_rng(net, seed, 0);
+  rc = new_params(net, msg);
   size_t np = net->layout.n_params, ns = net->layout.n_state;
-  net->params = be->alloc(np * sizeof(wf_real));
-  net->grad = be->alloc(np * sizeof(wf_real));
-  net->m1 = be->alloc(np * sizeof(wf_real));
-  net->m2 = be->alloc(np * sizeof(wf_real));
-  net->state = be->alloc((ns > 0 ? ns : 1) * sizeof(wf_real));
-  double *host = calloc(np + ns + 1, sizeof(double));
-  if (!net->params || !net->grad || !net->m1 || !net->m2 || !net->state ||
-      !host) {
-    free(host);
-    wf_net_free(net);
-    snprintf(msg, WF_MSG_LEN, "out of memory for %zu parameters", np);
-    return WF_ERR_NOMEM;
+  double *host = rc == WF_OK ? calloc(np + ns + 1, sizeof(double)) : NULL;
+  if (rc == WF_OK && host == NULL)
+    rc = wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory for %zu parameters", np);
+  if (rc == WF_OK) {
+    rc = init_params(net, host, host + np);
+    if (rc == WF_OK) rc = wf_net_set_params(net, host);
+    if (rc == WF_OK && ns > 0) rc = wf_net_set_state(net, host + np);
+    if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", net->msg);
   }
-  be->fill(net->grad, np, 0);
-  be->fill(net->m1, np, 0);
-  be->fill(net->m2, np, 0);
-  rc = init_params(net, host, host + np);
-  if (rc == WF_OK) rc = wf_net_set_params(net, host);
-  if (rc == WF_OK && ns > 0) rc = wf_net_set_state(net, host + np);
   free(host);
+  if (rc != WF_OK) {
+    wf_net_free(net);
+    return rc;
+  }
+  *out = net;
+  return WF_OK;
+}
+
+wf_status wf_net_clone(const wf_net *src, wf_net **out, char *msg) {
+  *out = NULL;
+  wf_net *net;
+  wf_status rc = new_shell(&src->spec, src->dev, &net, msg);
+  if (rc == WF_OK) rc = new_params(net, msg);
+  if (rc != WF_OK) {
+    wf_net_free(net);
+    return rc;
+  }
+  const wf_backend *be = WF_NET_BE(src);
+  wf_ctx *ctx = WF_NET_CTX(src);
+  const wf_block *a = &src->p->block;
+  wf_block *b = &net->p->block;
+  be->copy(ctx, b->params, a->params, a->n);
+  be->copy(ctx, b->grad, a->grad, a->n);
+  be->copy(ctx, b->m1, a->m1, a->n);
+  be->copy(ctx, b->m2, a->m2, a->n);
+  b->step = a->step;
+  be->copy(ctx, net->p->state, src->p->state, src->layout.n_state);
+  net->key[0] = src->key[0];
+  net->key[1] = src->key[1];
+  net->counter = src->counter;
+  rc = wf_net_sync_error(net);
   if (rc != WF_OK) {
     snprintf(msg, WF_MSG_LEN, "%s", net->msg);
     wf_net_free(net);
@@ -254,66 +286,100 @@ wf_status wf_net_create(const wf_mlp_spec *spec, const wf_backend *be,
   return WF_OK;
 }
 
-void wf_net_free(wf_net *net) {
-  if (net == NULL) return;
-  const wf_backend *be = net->be;
-  free_workspace(net);
-  be->release(net->params);
-  be->release(net->grad);
-  be->release(net->m1);
-  be->release(net->m2);
-  be->release(net->state);
-  be->release(net->loss_x);
-  be->release(net->loss_y);
-  be->release(net->loss_t);
-  be->release(net->loss_u);
-  free(net);
-}
-
-wf_real *wf_net_alloc(wf_net *net, size_t n) {
-  return net->be->alloc((n > 0 ? n : 1) * sizeof(wf_real));
-}
-void wf_net_release(wf_net *net, wf_real *p) { net->be->release(p); }
-
-wf_status wf_net_upload(wf_net *net, wf_real *dst, const double *src, size_t n) {
-  wf_status rc = net->be->upload(dst, src, n);
-  return rc == WF_OK ? WF_OK : wf_net_sync_error(net);
-}
-wf_status wf_net_download(wf_net *net, double *dst, const wf_real *src, size_t n) {
-  wf_status rc = net->be->download(dst, src, n);
-  return rc == WF_OK ? WF_OK : wf_net_sync_error(net);
-}
-
-wf_status wf_net_sync_error(wf_net *net) {
-  char buf[WF_MSG_LEN];
-  wf_status rc = net->be->last_error(buf);
-  if (rc != WF_OK) return wf_fail(net, rc, "%s", buf);
+wf_status wf_net_alias(wf_net *src, wf_net **out, char *msg) {
+  *out = NULL;
+  wf_net *net;
+  wf_status rc = new_shell(&src->spec, src->dev, &net, msg);
+  if (rc != WF_OK) return rc;
+  net->p = src->p;
+  net->p->refs++;
+  net->key[0] = src->key[0];
+  net->key[1] = src->key[1];
+  net->counter = src->counter;
+  *out = net;
   return WF_OK;
 }
 
+wf_status wf_net_copy_params(wf_net *dst, const wf_net *src) {
+  if (memcmp(&dst->layout, &src->layout, sizeof(wf_layout)) != 0)
+    return wf_fail(dst, WF_ERR_ARG, "copy_params needs two nets of the same shape");
+  if (dst->p == src->p) return WF_OK;
+  if (dst->dev == src->dev) {
+    const wf_backend *be = WF_NET_BE(dst);
+    be->copy(WF_NET_CTX(dst), WF_PARAMS(dst), WF_PARAMS(src), dst->layout.n_params);
+    be->copy(WF_NET_CTX(dst), dst->p->state, src->p->state, dst->layout.n_state);
+  } else { /* across devices through the host */
+    size_t np = dst->layout.n_params, ns = dst->layout.n_state;
+    double *host = malloc((np + ns + 1) * sizeof(double));
+    if (host == NULL) return wf_fail(dst, WF_ERR_NOMEM, "out of memory");
+    wf_status rc = wf_net_get_params((wf_net *)src, host);
+    if (rc == WF_OK) rc = wf_net_get_state((wf_net *)src, host + np);
+    if (rc != WF_OK) {
+      free(host);
+      return wf_fail(dst, rc, "%s", src->msg);
+    }
+    rc = wf_net_set_params(dst, host);
+    if (rc == WF_OK) rc = wf_net_set_state(dst, host + np);
+    free(host);
+    if (rc != WF_OK) return rc;
+  }
+  dst->cache = WF_CACHE_EMPTY;
+  return wf_net_sync_error(dst);
+}
+
+void wf_net_free(wf_net *net) {
+  if (net == NULL) return;
+  free_workspace(net);
+  wf_net_params *p = net->p;
+  if (p != NULL && --p->refs == 0) {
+    wf_block_free(&p->block, net->dev);
+    wf_device_free(net->dev, p->state);
+    free(p);
+  }
+  wf_device_release(net->dev);
+  free(net);
+}
+
+wf_status wf_net_sync_error(wf_net *net) {
+  wf_status rc = wf_device_check(net->dev);
+  if (rc != WF_OK) return wf_fail(net, rc, "%s", wf_device_message(net->dev));
+  return WF_OK;
+}
+
+/* one host <-> device copy, its failure in the net's message */
+static wf_status put(wf_net *net, wf_real *dst, const double *src, size_t n) {
+  wf_status rc = wf_device_upload(net->dev, dst, src, n);
+  return rc == WF_OK ? WF_OK : wf_fail(net, rc, "%s", wf_device_message(net->dev));
+}
+static wf_status get(wf_net *net, double *dst, const wf_real *src, size_t n) {
+  wf_status rc = wf_device_download(net->dev, dst, src, n);
+  return rc == WF_OK ? WF_OK : wf_fail(net, rc, "%s", wf_device_message(net->dev));
+}
+
 wf_status wf_net_get_params(wf_net *net, double *host) {
-  return wf_net_download(net, host, net->params, net->layout.n_params);
+  return get(net, host, WF_PARAMS(net), net->layout.n_params);
 }
 wf_status wf_net_set_params(wf_net *net, const double *host) {
-  return wf_net_upload(net, net->params, host, net->layout.n_params);
+  net->cache = WF_CACHE_EMPTY;
+  return put(net, WF_PARAMS(net), host, net->layout.n_params);
 }
 wf_status wf_net_get_grad(wf_net *net, double *host) {
-  return wf_net_download(net, host, net->grad, net->layout.n_params);
+  return get(net, host, WF_GRAD(net), net->layout.n_params);
 }
 wf_status wf_net_set_grad(wf_net *net, const double *host) {
-  return wf_net_upload(net, net->grad, host, net->layout.n_params);
+  return put(net, WF_GRAD(net), host, net->layout.n_params);
 }
 wf_status wf_net_get_state(wf_net *net, double *host) {
-  return wf_net_download(net, host, net->state, net->layout.n_state);
+  return get(net, host, net->p->state, net->layout.n_state);
 }
 wf_status wf_net_set_state(wf_net *net, const double *host) {
-  return wf_net_upload(net, net->state, host, net->layout.n_state);
+  return put(net, net->p->state, host, net->layout.n_state);
 }
 
 wf_status wf_net_get_opt_state(wf_net *net, double *step, double *m1, double *m2) {
-  *step = net->opt_step;
-  wf_status rc = wf_net_download(net, m1, net->m1, net->layout.n_params);
-  if (rc == WF_OK) rc = wf_net_download(net, m2, net->m2, net->layout.n_params);
+  *step = net->p->block.step;
+  wf_status rc = get(net, m1, net->p->block.m1, net->layout.n_params);
+  if (rc == WF_OK) rc = get(net, m2, net->p->block.m2, net->layout.n_params);
   return rc;
 }
 
@@ -321,9 +387,9 @@ wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,
                                const double *m2) {
   if (!(step >= 0) || !isfinite(step))
     return wf_fail(net, WF_ERR_ARG, "the optimiser step count must be >= 0");
-  net->opt_step = step;
-  wf_status rc = wf_net_upload(net, net->m1, m1, net->layout.n_params);
-  if (rc == WF_OK) rc = wf_net_upload(net, net->m2, m2, net->layout.n_params);
+  net->p->block.step = step;
+  wf_status rc = put(net, net->p->block.m1, m1, net->layout.n_params);
+  if (rc == WF_OK) rc = put(net, net->p->block.m2, m2, net->layout.n_params);
   return rc;
 }
 
@@ -336,4 +402,24 @@ void wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter) {
   net->key[0] = (uint32_t)(key & 0xffffffffu);
   net->key[1] = (uint32_t)(key >> 32);
   net->counter = counter;
+}
+
+/* ---- optimiser steps on the net's block --------------------------------- */
+wf_status wf_net_zero_grad(wf_net *net) {
+  wf_block_zero_grad(&net->p->block, net->dev);
+  return wf_net_sync_error(net);
+}
+
+wf_status wf_net_opt_step(wf_net *net, const wf_opt_spec *opt) {
+  wf_status rc = wf_block_step(&net->p->block, net->dev, opt, net->msg);
+  if (rc != WF_OK) return rc;
+  net->cache = WF_CACHE_EMPTY; /* cached activations used the old weights */
+  return wf_net_sync_error(net);
+}
+
+wf_status wf_net_clip(wf_net *net, double c) {
+  wf_status rc = wf_block_clamp(&net->p->block, net->dev, c, net->msg);
+  if (rc != WF_OK) return rc;
+  net->cache = WF_CACHE_EMPTY;
+  return wf_net_sync_error(net);
 }

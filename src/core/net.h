@@ -2,7 +2,7 @@
 #ifndef WF_NET_H
 #define WF_NET_H
 
-#include "backend.h"
+#include "device.h"
 
 /* What the cache holds, so passes called out of order are refused. */
 typedef enum {
@@ -28,37 +28,38 @@ typedef struct {
   wf_real *chain_z;  /* adjoint of z in the input-gradient pass */
 } wf_layer_cache;
 
+/* Parameters, their optimiser and the BatchNorm state: shared between a
+ * net and its aliases, freed with the last of them. */
+typedef struct {
+  wf_block block;  /* [n_params] each, in the layout of wf_mlp_layout */
+  wf_real *state;  /* BatchNorm running statistics [n_state] */
+  int refs;
+} wf_net_params;
+
 struct wf_net {
   wf_mlp_spec spec;
   wf_layout layout;
-  const wf_backend *be;
+  wf_device *dev;      /* one reference held */
   char msg[WF_MSG_LEN];
-
-  /* one buffer each, all in the parameter layout [n_params] */
-  wf_real *params, *grad, *m1, *m2;
-  wf_real *state;   /* BatchNorm running statistics [n_state] */
-  double opt_step;  /* optimiser steps taken */
+  wf_net_params *p;
 
   /* randomness: Philox key and the next block counter */
   uint32_t key[2];
   uint64_t counter;
 
-  /* batch workspace */
+  /* batch workspace, owned by this net (an alias has its own) */
   int cap;             /* rows the workspace holds */
   int m;               /* rows of the cached batch */
   int train;           /* mode of the cached forward */
   wf_cache_state cache;
   wf_layer_cache layer[WF_MAX_LAYERS];
   wf_real *x_in;       /* [cap x in] input of the cached forward */
+  wf_real *y_out;      /* [cap x out] output (residual nets; else the last h) */
   wf_real *u_in;       /* [cap x in] direction of the double backward */
   wf_real *dy_chain;   /* [cap x out] dy of the input-gradient pass */
   wf_real *chain_x;    /* [cap x in] input gradient of that pass */
+  wf_real *out_adj;    /* [cap x out] an output adjoint for compositions */
   wf_real *adj[4];     /* [cap x max width] scratch adjoints */
-  wf_real *loss_x;     /* [2 cap x in] stacked real/fake, interpolates */
-  wf_real *loss_y;     /* [2 cap x out] critic values, then dy */
-  wf_real *loss_t;     /* [cap] interpolation weights */
-  wf_real *loss_u;     /* [cap x in] penalty direction dP/dg */
-  int loss_cap;
 };
 
 /* Set the net's message and return status (for `return wf_fail(...)`). */
@@ -66,7 +67,13 @@ wf_status wf_fail(wf_net *net, wf_status status, const char *fmt, ...);
 /* Make sure the workspace holds m rows. */
 wf_status wf_net_reserve(wf_net *net, int m);
 int wf_net_max_width(const wf_net *net);
-/* Check the backend's asynchronous error state after a pass. */
+/* The device's asynchronous error state after a pass, into the net's
+ * message. */
 wf_status wf_net_sync_error(wf_net *net);
+
+#define WF_NET_BE(net) ((net)->dev->be)
+#define WF_NET_CTX(net) ((net)->dev->ctx)
+#define WF_PARAMS(net) ((net)->p->block.params)
+#define WF_GRAD(net) ((net)->p->block.grad)
 
 #endif

@@ -28,32 +28,6 @@ static size_t store_bytes = (size_t)256 << 20;
 /* slack allowed on the assignment in the final check, relative to max |c| */
 #define OT_CHECK_TOL 1e-9
 
-wf_status ot_fail(ot_lap *s, wf_status rc, const char *text) {
-  snprintf(s->msg, WF_MSG_LEN, "%s", text);
-  return rc;
-}
-
-int ot_interrupted(ot_lap *s) {
-  if (s->work < s->next_check) return 0;
-  s->next_check = s->work + OT_CHECK_EVERY;
-  return wf_should_abort();
-}
-
-const double *ot_row_all(ot_lap *s, int i) {
-  s->work += (size_t)s->n;
-  if (s->c != NULL) return s->c + (size_t)i * s->n;
-  for (int j = 0; j < s->n; j++) s->row[j] = ot_cost(s, i, j);
-  return s->row;
-}
-
-const double *ot_row_some(ot_lap *s, int i, const int *cols, int m, int j1) {
-  s->work += (size_t)m + 1;
-  if (s->c != NULL) return s->c + (size_t)i * s->n;
-  for (int k = 0; k < m; k++) s->row[cols[k]] = ot_cost(s, i, cols[k]);
-  s->row[j1] = ot_cost(s, i, j1);
-  return s->row;
-}
-
 /* Frees the rows whose column is not (within tol) their cheapest reduced
  * cost, then runs a dense search from every free row. */
 static wf_status dense_finish(ot_lap *s) {

@@ -1,19 +1,35 @@
 /* wf.h — the public C API of the wgflow engine.
  *
  * R-free: nothing here includes R headers, calls R, exits or prints. Every
- * call that can fail returns a wf_status and leaves a message in the net
- * (wf_net_message) for the ffi layer to raise as an R error.
+ * call that can fail returns a wf_status and leaves a message where the
+ * caller can read it (a msg buffer, wf_net_message, wf_device_message,
+ * wf_trainer_message) for the ffi layer to raise as an R error.
+ *
+ * Layers, bottom up (ARCHITECTURE.md draws them):
+ *   device    a backend table (backend.h) and its context
+ *   block     parameters, gradient and optimiser moments in one layout
+ *   net       an MLP over a block, with the four passes (mlp.c)
+ *   compose   compositions every algorithm uses: loss-backward, pull-back,
+ *             gradient penalties, the Euler step, regression steps, the
+ *             WGAN critic loss
+ *   trainer   nets + data + workspaces + scalar slots, running the phases
+ *             of one algorithm (algo_<family>.c)
  *
  * Conventions: matrices are row-major, one sample per row; "m" is a batch
- * size. Buffers passed to the engine live on the net's device (host memory
- * for the CPU backend). Parameters, their gradient and the optimiser moments
- * share one layout (see wf_mlp_layout), so the optimiser is one loop.
+ * size. wf_real buffers passed to the engine live on the device of the net
+ * or trainer (host memory for the CPU backend). Scalar slots are doubles in
+ * device memory: reductions add into them and the host reads them once per
+ * phase.
  */
 #ifndef WF_H
 #define WF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #ifdef WF_DOUBLE
 typedef double wf_real; /* tests/c builds the core in double for tight checks */
@@ -87,45 +103,120 @@ typedef struct {
 
 typedef enum { WF_PENALTY_NONE = 0, WF_PENALTY_GP, WF_PENALTY_LP } wf_penalty;
 
-/* What one critic loss evaluation reports. */
+/* What one critic loss evaluation reports (host side, after a read-back). */
 typedef struct {
   double loss;      /* -(mean phi(real) - mean phi(fake)) + penalty */
   double w1;        /* mean phi(real) - mean phi(fake) */
   double penalty;   /* lambda * mean(...) */
-  double grad_norm; /* mean |grad phi(xh)| over the interpolates */
+  double grad_norm; /* mean |grad phi(xh)| over the interpolates (NaN: none) */
 } wf_critic_report;
 
 typedef struct wf_backend wf_backend;
+typedef struct wf_device wf_device;
 typedef struct wf_net wf_net;
+typedef struct wf_trainer wf_trainer;
 
-/* ---- backends ---------------------------------------------------------- */
-const wf_backend *wf_cpu_backend(void);
-const char *wf_backend_name(const wf_backend *be);
-
-/* CPU threads used by the GEMM (>= 1); returns the previous value. */
-int wf_cpu_set_threads(int n);
-int wf_cpu_get_threads(void);
-
+/* ---- status (status.c) ---------------------------------------------------- */
 /* An abort callback checked between the steps of multi-step calls; when it
  * returns nonzero the call stops with WF_ERR_INTERRUPT. */
 typedef int (*wf_abort_fn)(void *data);
 void wf_set_abort_callback(wf_abort_fn fn, void *data);
 int wf_should_abort(void);
+/* Write a formatted message to msg[WF_MSG_LEN] and return status. */
+wf_status wf_fail_msg(char *msg, wf_status status, const char *fmt, ...);
 
-/* ---- nets ---------------------------------------------------------------- */
+/* ---- devices (device.c) --------------------------------------------------- */
+const wf_backend *wf_cpu_backend(void);
+const char *wf_backend_name(const wf_backend *be);
+
+/* A device is a backend table with one context (on a GPU: one stream).
+ * Reference counted: every net and trainer on it holds a reference, so it
+ * lives as long as the last of them. */
+wf_status wf_device_open(const wf_backend *be, wf_device **out, char *msg);
+void wf_device_retain(wf_device *dev);
+void wf_device_release(wf_device *dev); /* frees at the last reference */
+const wf_backend *wf_device_backend(const wf_device *dev);
+const char *wf_device_message(const wf_device *dev);
+/* A backend knob by name (e.g. "threads"): value >= 0 sets it; returns the
+ * previous value, -1 if the backend has no such knob. */
+int wf_device_knob(wf_device *dev, const char *name, int value);
+
+/* Device memory. NULL on failure. n counts elements (at least one is
+ * allocated, so n = 0 is fine). */
+wf_real *wf_device_alloc(wf_device *dev, size_t n);
+int *wf_device_alloc_int(wf_device *dev, size_t n);
+double *wf_device_alloc_scalars(wf_device *dev, int n); /* zeroed */
+void wf_device_free(wf_device *dev, void *p);
+wf_status wf_device_upload(wf_device *dev, wf_real *dst, const double *src, size_t n);
+wf_status wf_device_download(wf_device *dev, double *dst, const wf_real *src, size_t n);
+wf_status wf_device_upload_int(wf_device *dev, int *dst, const int *src, size_t n);
+wf_status wf_device_download_int(wf_device *dev, int *dst, const int *src, size_t n);
+/* Zero n scalar slots (queued like any op). */
+void wf_device_zero_scalars(wf_device *dev, double *slots, int n);
+/* Read n scalar slots (waits for queued work). */
+wf_status wf_device_read_scalars(wf_device *dev, double *host, const double *slots, int n);
+/* The first asynchronous error so far (WF_OK if none), its text in the
+ * device's message. wf_device_sync waits first. */
+wf_status wf_device_check(wf_device *dev);
+wf_status wf_device_sync(wf_device *dev);
+
+/* Compare dev with a reference device (the CPU) on a training step: a
+ * critic step with the LP penalty and Adam, a BatchNorm generator's forward
+ * and uniform draws, from the same seeds and inputs (selfcheck.c). WF_OK if
+ * they agree to float tolerance, else WF_ERR_DEVICE and what disagreed. */
+wf_status wf_device_selfcheck(wf_device *dev, wf_device *ref, char *msg);
+
+/* ---- parameter blocks (block.c) ------------------------------------------- */
+/* Parameters, their gradient and two optimiser moments, all [n] in one
+ * layout, and the optimiser's step count: the optimisers are written once
+ * over blocks. A net embeds one; a bare block is, e.g., OTS's dual vector. */
+typedef struct {
+  size_t n;
+  wf_real *params, *grad, *m1, *m2; /* device [n] each */
+  double step;                      /* optimiser steps taken */
+} wf_block;
+
+/* Allocate a block of n values on dev: parameters unset, gradient and
+ * moments zero, step 0. */
+wf_status wf_block_init(wf_block *b, wf_device *dev, size_t n, char *msg);
+void wf_block_free(wf_block *b, wf_device *dev);
+void wf_block_zero_grad(wf_block *b, wf_device *dev);
+wf_status wf_opt_check(const wf_opt_spec *opt, char *msg);
+/* One optimiser step on the block's gradient (opt validated first). */
+wf_status wf_block_step(wf_block *b, wf_device *dev, const wf_opt_spec *opt,
+                        char *msg);
+/* Clamp every parameter to [-c, c] (c > 0). */
+wf_status wf_block_clamp(wf_block *b, wf_device *dev, double c, char *msg);
+
+/* ---- nets (net.c) ----------------------------------------------------------- */
 /* Validate a spec; on error writes a message to msg (WF_MSG_LEN bytes). */
 wf_status wf_mlp_check(const wf_mlp_spec *spec, char *msg);
 void wf_mlp_layout(const wf_mlp_spec *spec, wf_layout *out);
 
-/* Create a net: parameters initialised from the net's own Philox stream
- * keyed by seed. *out is NULL on failure (msg says why). */
-wf_status wf_net_create(const wf_mlp_spec *spec, const wf_backend *be,
-                        uint64_t seed, wf_net **out, char *msg);
+/* Create a net on dev: parameters initialised from the net's own Philox
+ * stream keyed by seed (drawn on the device, rescaled on the host in
+ * double, so every backend starts from the same numbers). *out is NULL on
+ * failure (msg says why). */
+wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
+                        wf_net **out, char *msg);
+/* A copy with its own parameters, BatchNorm state, optimiser state and
+ * stream position (a frozen snapshot, e.g. RWP's g_prev). */
+wf_status wf_net_clone(const wf_net *src, wf_net **out, char *msg);
+/* A second view of src that shares its parameters, gradient, optimiser and
+ * BatchNorm state but has its own activation cache (W2's f at a and at
+ * a - grad f(a) in one step). Free aliases before or after src, any order. */
+wf_status wf_net_alias(wf_net *src, wf_net **out, char *msg);
+/* dst's parameters and BatchNorm state := src's (same spec; any device). */
+wf_status wf_net_copy_params(wf_net *dst, const wf_net *src);
 void wf_net_free(wf_net *net);
 const char *wf_net_message(const wf_net *net);
 const wf_mlp_spec *wf_net_spec(const wf_net *net);
 const wf_layout *wf_net_layout(const wf_net *net);
-const wf_backend *wf_net_backend(const wf_net *net);
+wf_device *wf_net_device(const wf_net *net);
+wf_block *wf_net_block(wf_net *net);
+wf_real *wf_net_state(wf_net *net); /* BatchNorm running statistics [n_state] */
+int wf_net_in(const wf_net *net);
+int wf_net_out(const wf_net *net);
 
 /* Host <-> net copies of parameters, BatchNorm state and optimiser state.
  * Host arrays are double so R vectors pass straight through. */
@@ -144,93 +235,45 @@ void wf_net_get_rng(const wf_net *net, uint64_t *key, uint64_t *counter);
 void wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter);
 
 /* ---- passes (device pointers; the net caches what later passes need) ---- */
-/* y[m x out] = f(x[m x in]). train selects BatchNorm batch statistics (and
- * updates the running ones). */
+/* y[m x out] = f(x[m x in]) (y may be NULL: see wf_mlp_output). train
+ * selects BatchNorm batch statistics (and updates the running ones). */
 wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
                          wf_real *y);
+/* The output [m x out] of the cached forward, valid until the next forward. */
+const wf_real *wf_mlp_output(const wf_net *net);
 /* After wf_mlp_forward on the same batch: grad += d/dtheta sum(dy * y) and,
  * if dx != NULL, dx[m x in] = d/dx sum(dy * y). */
 wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx);
 /* After wf_mlp_forward: g[m x in] = d/dx sum(dy * y) without touching the
  * parameter gradient; keeps the adjoint chain for wf_mlp_double_backward.
- * dy == NULL means all ones (the gradient of the summed output). */
+ * dy == NULL means all ones (the gradient of the summed output). g may be
+ * NULL (see wf_mlp_input_grad_result). */
 wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g);
+/* The input gradient [m x in] of the last wf_mlp_input_grad. */
+const wf_real *wf_mlp_input_grad_result(const wf_net *net);
 /* After wf_mlp_input_grad on the same batch and dy: with
  * S = sum_i u_i . g_i (g the input gradient), grad += dS/dtheta;
- * dx[m x in] = dS/dx and du[m x in] = dS/du when not NULL; *value = S. */
+ * dx[m x in] = dS/dx and du[m x in] = dS/du when not NULL; S is added to
+ * the device slot *value when value != NULL. */
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value);
 
-/* ---- optimisers ---------------------------------------------------------- */
+/* ---- optimiser steps on a net's block ------------------------------------- */
 wf_status wf_net_zero_grad(wf_net *net);
 wf_status wf_net_opt_step(wf_net *net, const wf_opt_spec *opt);
 wf_status wf_net_clip(wf_net *net, double c); /* clamp weights and biases */
 
-/* ---- losses ---------------------------------------------------------------- */
-/* WGAN critic loss and its gradient, accumulated into the net's gradient.
- * real, fake: [m x in] device buffers; t: [m] interpolation weights, or NULL
- * to draw them from the net's stream. No penalty for WF_PENALTY_NONE. */
-wf_status wf_critic_loss_grad(wf_net *net, const wf_real *real,
-                              const wf_real *fake, int m, const wf_real *t,
-                              wf_penalty penalty, double lambda,
-                              wf_critic_report *rep);
-/* One critic update: zero the gradient, wf_critic_loss_grad, one optimiser
- * step, and with clip > 0 clamp every parameter to [-clip, clip]. */
-wf_status wf_critic_step(wf_net *net, const wf_real *real, const wf_real *fake,
-                         int m, const wf_real *t, wf_penalty penalty,
-                         double lambda, const wf_opt_spec *opt, double clip,
-                         wf_critic_report *rep);
-/* Gradient penalty alone at points x[m x in]: value and grad += dP/dtheta. */
-wf_status wf_penalty_grad(wf_net *net, const wf_real *x, int m,
-                          wf_penalty penalty, double lambda, double *value,
-                          double *grad_norm);
-
-/* ---- W1-FE: forward-Euler steps of the W1 gradient flow ----------------
- * A flow holds a critic phi, a generator G (latent -> data space) and the
- * training data on the nets' device. One epoch of Algorithm 1 of Malik &
- * Huang is: wf_flow_critic (SimulatePhi), wf_flow_euler (frozen targets
- * zeta = G(z) + eps grad phi(G(z)), phi the critic, high on the data; see
- * flow.c on the sign), wf_flow_fit (K regression steps).
- * Randomness: data batches and interpolates from the critic's stream,
- * latents from the generator's. */
-typedef struct wf_flow wf_flow;
-
-/* data: [n x d] host, row-major; d must be the critic's input and the
- * generator's output width. The flow borrows the nets (free it first). */
-wf_status wf_flow_create(wf_net *critic, wf_net *gen, const double *data,
-                         int n, wf_flow **out, char *msg);
-void wf_flow_free(wf_flow *flow);
-const char *wf_flow_message(const wf_flow *flow);
-
-/* `steps` critic updates on fresh batches of m data rows and m generated
- * samples; *mean gets the reports averaged over the steps. */
-wf_status wf_flow_critic(wf_flow *flow, int m, int steps, wf_penalty penalty,
-                         double lambda, const wf_opt_spec *opt, double clip,
-                         wf_critic_report *mean);
-/* Fresh z [m x latent], y = G(z), zeta = y + step_size * grad phi(y); keeps
- * z and zeta for wf_flow_fit. *grad_norm: mean |grad phi(y)|. */
-wf_status wf_flow_euler(wf_flow *flow, int m, double step_size,
-                        double *grad_norm);
-/* K generator updates on the same z: mode 0 (Euler, the paper's) regresses
- * G(z) onto zeta, loss mean_i |zeta_i - G(z_i)|^2, reporting that loss
- * before the first and the last update; mode 1 ("naive persistency", the
- * paper's counter-example) descends -mean phi(G(z)) with phi fixed,
- * reporting that loss instead. */
-wf_status wf_flow_fit(wf_flow *flow, int K, const wf_opt_spec *opt, int mode,
-                      double *loss_first, double *loss_last);
+/* ---- randomness: Philox4x32-10 (philox.h), one stream per net ------------ */
+wf_status wf_net_uniform(wf_net *net, wf_real *out, size_t n); /* (0, 1]: philox.h */
+wf_status wf_net_normal(wf_net *net, wf_real *out, size_t n);  /* N(0, 1) */
+/* n indices uniform on 0 .. bound - 1 (device ints) */
+wf_status wf_net_random_index(wf_net *net, int *out, size_t n, int bound);
 /* n samples G(z) in eval mode, z from the stream keyed by key at counter 0
- * (the generator's own stream is untouched). out: [n x d] device. */
+ * (the net's own stream is untouched). out: [n x out] device. */
 wf_status wf_generate(wf_net *gen, int n, uint64_t key, wf_real *out);
 
-/* ---- randomness: Philox4x32-10, one stream per net ---------------------- */
-wf_status wf_net_uniform(wf_net *net, wf_real *out, size_t n); /* (0, 1) */
-wf_status wf_net_normal(wf_net *net, wf_real *out, size_t n);  /* N(0, 1) */
-void wf_philox4x32(uint32_t ctr[4], const uint32_t key[2]);
-
-/* ---- device memory through the net's backend ---------------------------- */
-wf_real *wf_net_alloc(wf_net *net, size_t n);
-void wf_net_release(wf_net *net, wf_real *p);
-wf_status wf_net_upload(wf_net *net, wf_real *dst, const double *src, size_t n);
-wf_status wf_net_download(wf_net *net, double *dst, const wf_real *src, size_t n);
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,8 +1,14 @@
 /* activation.c — activations and their first and second derivatives.
  * u is the pre-activation; softplus follows PyTorch (beta 1, threshold 20). */
 #include <math.h>
+#include <string.h>
 
 #include "cpu.h"
+
+/* dst[n] = src[n] (the identity's forward and backward) */
+static void copy_values(wf_real *dst, const wf_real *src, size_t n) {
+  if (dst != src && n > 0) memmove(dst, src, n * sizeof(wf_real));
+}
 
 static inline wf_real sigmoid(wf_real x) { return 1 / (1 + WF_EXP(-x)); }
 
@@ -12,7 +18,7 @@ static void act_forward_range(wf_activation act, double slope, const wf_real *u,
   wf_real a = (wf_real)slope;
   switch (act) {
   case WF_ACT_IDENTITY:
-    wf_cpu_copy(h, u, n);
+    copy_values(h, u, n);
     break;
   case WF_ACT_RELU:
     for (size_t i = 0; i < n; i++) h[i] = u[i] > 0 ? u[i] : 0;
@@ -91,7 +97,7 @@ static void act_backward_range(wf_activation act, double slope, const wf_real *u
   wf_real a = (wf_real)slope;
   switch (act) {
   case WF_ACT_IDENTITY:
-    wf_cpu_copy(out, g, n);
+    copy_values(out, g, n);
     break;
   case WF_ACT_RELU: /* the hot case: both loads unconditional, so the
                      * select vectorises */
@@ -125,9 +131,10 @@ static void act_second_range(wf_activation act, double slope, const wf_real *u,
 
 /* The public ops split long vectors over the CPU threads; each share runs
  * the multiversioned loop above. */
-void wf_cpu_act_forward(wf_activation act, double slope, const wf_real *u,
-                        wf_real *h, size_t n) {
-  int nt = wf_cpu_threads_for(n);
+void wf_cpu_act_forward(wf_ctx *ctx, wf_activation act, double slope,
+                        const wf_real *u /* [n] */, wf_real *h /* [n] */,
+                        size_t n) {
+  int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
@@ -136,9 +143,10 @@ void wf_cpu_act_forward(wf_activation act, double slope, const wf_real *u,
   }
 }
 
-void wf_cpu_act_backward(wf_activation act, double slope, const wf_real *u,
-                         const wf_real *g, wf_real *out, size_t n) {
-  int nt = wf_cpu_threads_for(n);
+void wf_cpu_act_backward(wf_ctx *ctx, wf_activation act, double slope,
+                         const wf_real *u /* [n] */, const wf_real *g /* [n] */,
+                         wf_real *out /* [n], may alias g */, size_t n) {
+  int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
@@ -147,15 +155,20 @@ void wf_cpu_act_backward(wf_activation act, double slope, const wf_real *u,
   }
 }
 
-void wf_cpu_act_second(wf_activation act, double slope, const wf_real *u,
-                       const wf_real *hbar, const wf_real *gbar,
-                       const wf_real *udot, wf_real *out, size_t n) {
-  int nt = wf_cpu_threads_for(n);
+void wf_cpu_act_second(wf_ctx *ctx, wf_activation act, double slope,
+                       const wf_real *u /* [n] */,
+                       const wf_real *hbar /* [n] or NULL */,
+                       const wf_real *gbar /* [n]; NULL when flat */,
+                       const wf_real *udot /* [n]; NULL when flat */,
+                       wf_real *out /* [n] */,
+                       size_t n) {
+  int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    act_second_range(act, slope, u + lo, hbar ? hbar + lo : NULL, gbar + lo,
-                     udot + lo, out + lo, hi - lo);
+    act_second_range(act, slope, u + lo, hbar ? hbar + lo : NULL,
+                     gbar ? gbar + lo : NULL, udot ? udot + lo : NULL, out + lo,
+                     hi - lo);
   }
 }

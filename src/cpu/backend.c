@@ -1,20 +1,77 @@
-/* backend.c — the CPU backend's table. */
+/* backend.c — the CPU backend's table, its context and knobs. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cpu.h"
 
+wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
+  *out = calloc(1, sizeof(wf_ctx));
+  if (*out == NULL) {
+    if (msg != NULL)
+      return wf_fail_msg(msg, WF_ERR_NOMEM, "cannot allocate the CPU context");
+    return WF_ERR_NOMEM;
+  }
+  (*out)->threads = 1;
+  if (msg != NULL) msg[0] = '\0';
+  return WF_OK;
+}
+
+void wf_cpu_ctx_free(wf_ctx *ctx) {
+  if (ctx == NULL) return;
+  wf_cpu_gemm_release(ctx);
+  free(ctx);
+}
+
+/* "threads": value >= 1 sets the count, 0 sets 1, value < 0 only queries;
+ * returns the previous count. Any other name: -1. */
+int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
+  if (name == NULL || strcmp(name, "threads") != 0) return -1;
+  int old = ctx->threads;
+  if (value >= 0) ctx->threads = value < 1 ? 1 : value;
+  return old;
+}
+
+/* CPU ops finish before they return: nothing is ever pending. */
+wf_status wf_cpu_synchronize(wf_ctx *ctx, char *msg) {
+  (void)ctx;
+  if (msg != NULL) msg[0] = '\0';
+  return WF_OK;
+}
+
+wf_status wf_cpu_last_error(wf_ctx *ctx, char *msg) {
+  (void)ctx;
+  if (msg != NULL) msg[0] = '\0';
+  return WF_OK;
+}
+
+int wf_cpu_threads_for(const wf_ctx *ctx, size_t n) {
+  return n < 32768 ? 1 : ctx->threads;
+}
+
 static const wf_backend cpu_backend = {
+    .api_version = WF_BACKEND_API,
+    .real_size = sizeof(wf_real),
     .name = "cpu",
+    .ctx_create = wf_cpu_ctx_create,
+    .ctx_free = wf_cpu_ctx_free,
+    .knob = wf_cpu_knob,
+    .synchronize = wf_cpu_synchronize,
+    .last_error = wf_cpu_last_error,
     .alloc = wf_cpu_alloc,
     .release = wf_cpu_release,
     .upload = wf_cpu_upload,
     .download = wf_cpu_download,
+    .upload_int = wf_cpu_upload_int,
+    .download_int = wf_cpu_download_int,
     .copy = wf_cpu_copy,
     .fill = wf_cpu_fill,
-    .last_error = wf_cpu_last_error,
+    .zero_scalars = wf_cpu_zero_scalars,
+    .read_scalars = wf_cpu_read_scalars,
     .gemm = wf_cpu_gemm,
     .add_bias = wf_cpu_add_bias,
     .col_sum = wf_cpu_col_sum,
     .axpy = wf_cpu_axpy,
-    .dot = wf_cpu_dot,
+    .scal = wf_cpu_scal,
     .act_forward = wf_cpu_act_forward,
     .act_backward = wf_cpu_act_backward,
     .act_second = wf_cpu_act_second,
@@ -30,11 +87,15 @@ static const wf_backend cpu_backend = {
     .clamp = wf_cpu_clamp,
     .uniform = wf_cpu_uniform,
     .normal = wf_cpu_normal,
-    .lerp_rows = wf_cpu_lerp_rows,
-    .sample_rows = wf_cpu_sample_rows,
-    .mse_grad = wf_cpu_mse_grad,
-    .mean_row_norm = wf_cpu_mean_row_norm,
-    .penalty_dir = wf_cpu_penalty_dir,
+    .random_index = wf_cpu_random_index,
+    .loss = wf_cpu_loss,
+    .row_norm_loss = wf_cpu_row_norm_loss,
+    .row_sq_norm = wf_cpu_row_sq_norm,
+    .row_sq_dist = wf_cpu_row_sq_dist,
+    .row_scale = wf_cpu_row_scale,
+    .row_lerp = wf_cpu_row_lerp,
+    .gather_rows = wf_cpu_gather_rows,
+    .row_argmin = wf_cpu_row_argmin,
 };
 
 const wf_backend *wf_cpu_backend(void) { return &cpu_backend; }

@@ -1,20 +1,45 @@
-/* cpu.h — the CPU backend's functions, shared by its files. */
+/* cpu.h — the CPU backend's context and functions, shared by its files.
+ *
+ * Every op has the signature of its slot in struct wf_backend (backend.h);
+ * backend.c collects them into the table. Files, one concern each:
+ *   backend.c     the table, the context, knobs, status
+ *   memory.c      allocation, host copies, fill, scalar slots
+ *   ops.c         bias, column sums, axpy, scal
+ *   gemm.c        the matrix product
+ *   activation.c  activations and their derivatives
+ *   norm.c        LayerNorm and BatchNorm
+ *   optim.c       optimiser updates
+ *   random.c      Philox streams
+ *   loss.c        elementwise losses and functions of row norms
+ *   rows.c        row operations
+ */
 #ifndef WF_CPU_H
 #define WF_CPU_H
 
 #include "backend.h"
 
-void wf_cpu_gemm(int trans_a, int trans_b, int m, int n, int k, wf_real alpha,
-                 const wf_real *a, int lda, const wf_real *b, int ldb,
-                 wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep);
-/* free the GEMM's packing buffers (at unload) */
-void wf_cpu_gemm_release(void);
+/* The GEMM keeps packing buffers for at most this many threads; more
+ * threads than this run the product on this many. */
+#define WF_CPU_MAX_THREADS 64
+
+/* The CPU context: the thread count and the GEMM's per-thread packing
+ * buffers, grown on demand and kept between calls (a fresh malloc of their
+ * size per call would page-fault every time); ctx_free frees them. */
+struct wf_ctx {
+  int threads;                           /* >= 1; knob "threads" */
+  wf_real *pack_a[WF_CPU_MAX_THREADS];   /* [KC x MR] each, or NULL */
+  wf_real *pack_b[WF_CPU_MAX_THREADS];   /* [KC x NC] each, or NULL */
+};
 
 /* Hot loops are compiled for AVX-512, AVX2+FMA and the baseline, and the
  * best is picked at load time (GCC function multiversioning), so the package
  * needs no -march flag. R builds with -O2, whose "very cheap" vectoriser
  * skips any loop that needs a remainder; these loops get the dynamic cost
- * model. The sanitizer build turns this off. */
+ * model. The sanitizer build turns this off.
+ *
+ * Loops whose results must stay bit-identical across machines and to the
+ * pre-v2 code (row_lerp, the losses, the row-norm direction) are NOT cloned:
+ * the AVX2 clone would fuse a * b + c into one FMA and round differently. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define WF_VECTORISE optimize("tree-vectorize", "vect-cost-model=dynamic")
 #else
@@ -29,9 +54,9 @@ void wf_cpu_gemm_release(void);
 #define WF_CLONES __attribute__((WF_VECTORISE))
 #endif
 
-/* Threads for an elementwise op over n values: 1 below a size where the
- * fork costs more than it saves. */
-int wf_cpu_threads_for(size_t n);
+/* Threads for an op over n values: 1 below a size where the fork costs more
+ * than it saves, else the context's count. */
+int wf_cpu_threads_for(const wf_ctx *ctx, size_t n);
 /* Thread t's share [*lo, *hi) of [0, n) among nt, in multiples of 64. */
 static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
                                 size_t *hi) {
@@ -41,11 +66,27 @@ static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
   if (*hi > n) *hi = n;
   if (*lo > n) *lo = n;
 }
+/* Before a loop over the nt threads' shares (the variable must be named
+ * nt); without OpenMP the loop runs them one after the other. */
 #ifdef _OPENMP
 #define WF_OMP_CHUNKS(nt) _Pragma("omp parallel for num_threads(nt) if (nt > 1)")
 #else
-#define WF_OMP_CHUNKS(nt)
+#define WF_OMP_CHUNKS(nt) (void)(nt);
 #endif
+
+/* Sums into scalar slots are taken over parts whose size depends on the
+ * problem alone, and the parts' sums are added in order: a slot's rounding
+ * does not depend on the thread count, and a problem of one part (every one
+ * of fewer than WF_CPU_PART_MIN values) is one plain sequential sum. */
+#define WF_CPU_PARTS 64
+#define WF_CPU_PART_MIN 8192
+/* Items per part for count items of `width` values each. */
+static inline size_t wf_cpu_part_len(size_t count, size_t width) {
+  size_t len = (WF_CPU_PART_MIN + width - 1) / (width > 0 ? width : 1);
+  size_t even = (count + WF_CPU_PARTS - 1) / WF_CPU_PARTS;
+  if (len < even) len = even;
+  return len > 0 ? len : 1;
+}
 
 /* float or double math, matching wf_real */
 #ifdef WF_DOUBLE
@@ -60,75 +101,115 @@ static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
 #define WF_SQRT sqrtf
 #endif
 
+/* backend.c */
+wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg);
+void wf_cpu_ctx_free(wf_ctx *ctx);
+int wf_cpu_knob(wf_ctx *ctx, const char *name, int value);
+wf_status wf_cpu_synchronize(wf_ctx *ctx, char *msg);
+wf_status wf_cpu_last_error(wf_ctx *ctx, char *msg);
+
+/* memory.c */
+void *wf_cpu_alloc(wf_ctx *ctx, size_t bytes);
+void wf_cpu_release(wf_ctx *ctx, void *p);
+wf_status wf_cpu_upload(wf_ctx *ctx, wf_real *dst, const double *src, size_t n);
+wf_status wf_cpu_download(wf_ctx *ctx, double *dst, const wf_real *src,
+                          size_t n);
+wf_status wf_cpu_upload_int(wf_ctx *ctx, int *dst, const int *src, size_t n);
+wf_status wf_cpu_download_int(wf_ctx *ctx, int *dst, const int *src, size_t n);
+void wf_cpu_copy(wf_ctx *ctx, wf_real *dst, const wf_real *src, size_t n);
+void wf_cpu_fill(wf_ctx *ctx, wf_real *x, size_t n, wf_real value);
+void wf_cpu_zero_scalars(wf_ctx *ctx, double *slots, int n);
+wf_status wf_cpu_read_scalars(wf_ctx *ctx, double *host, const double *slots,
+                              int n);
+
+/* gemm.c */
+void wf_cpu_gemm(wf_ctx *ctx, int trans_a, int trans_b, int m, int n, int k,
+                 wf_real alpha, const wf_real *a, int lda, const wf_real *b,
+                 int ldb, wf_real beta, wf_real *c, int ldc,
+                 const wf_epilogue *ep);
+/* free the context's packing buffers (ctx_free) */
+void wf_cpu_gemm_release(wf_ctx *ctx);
+
 /* ops.c */
-void *wf_cpu_alloc(size_t bytes);
-void wf_cpu_release(void *p);
-wf_status wf_cpu_upload(wf_real *dst, const double *src, size_t n);
-wf_status wf_cpu_download(double *dst, const wf_real *src, size_t n);
-void wf_cpu_copy(wf_real *dst, const wf_real *src, size_t n);
-void wf_cpu_fill(wf_real *x, size_t n, wf_real value);
-wf_status wf_cpu_last_error(char *msg);
-void wf_cpu_add_bias(wf_real *z, const wf_real *bias, int m, int n);
-void wf_cpu_col_sum(const wf_real *a, int m, int n, wf_real *out);
-void wf_cpu_axpy(size_t n, wf_real alpha, const wf_real *x, wf_real *y);
-double wf_cpu_dot(const wf_real *x, const wf_real *w, size_t n);
-void wf_cpu_lerp_rows(const wf_real *a, const wf_real *b, const wf_real *t,
-                      int m, int d, wf_real *out);
-void wf_cpu_penalty_dir(const wf_real *g, int m, int d, wf_penalty kind,
-                        double lambda, wf_real *u, double *value,
-                        double *mean_norm);
-void wf_cpu_sample_rows(const wf_real *data, int n, int d, const wf_real *u,
-                        int m, wf_real *out);
-void wf_cpu_mse_grad(const wf_real *y, const wf_real *target, int m, int d,
-                     wf_real *dy, double *mse);
-double wf_cpu_mean_row_norm(const wf_real *g, int m, int d);
+void wf_cpu_add_bias(wf_ctx *ctx, wf_real *z, const wf_real *bias, int m,
+                     int n);
+void wf_cpu_col_sum(wf_ctx *ctx, const wf_real *a, int m, int n, wf_real *out);
+void wf_cpu_axpy(wf_ctx *ctx, size_t n, wf_real alpha, const wf_real *x,
+                 wf_real *y);
+void wf_cpu_scal(wf_ctx *ctx, size_t n, wf_real alpha, wf_real *x);
 
 /* activation.c */
-void wf_cpu_act_forward(wf_activation act, double slope, const wf_real *u,
-                        wf_real *h, size_t n);
-void wf_cpu_act_backward(wf_activation act, double slope, const wf_real *u,
-                         const wf_real *g, wf_real *out, size_t n);
-void wf_cpu_act_second(wf_activation act, double slope, const wf_real *u,
-                       const wf_real *hbar, const wf_real *gbar,
-                       const wf_real *udot, wf_real *out, size_t n);
+void wf_cpu_act_forward(wf_ctx *ctx, wf_activation act, double slope,
+                        const wf_real *u, wf_real *h, size_t n);
+void wf_cpu_act_backward(wf_ctx *ctx, wf_activation act, double slope,
+                         const wf_real *u, const wf_real *g, wf_real *out,
+                         size_t n);
+void wf_cpu_act_second(wf_ctx *ctx, wf_activation act, double slope,
+                       const wf_real *u, const wf_real *hbar,
+                       const wf_real *gbar, const wf_real *udot, wf_real *out,
+                       size_t n);
 
 /* norm.c */
-void wf_cpu_ln_forward(const wf_real *a, int m, int n, const wf_real *gamma,
-                       const wf_real *beta, wf_real *out, wf_real *xhat,
-                       wf_real *rstd);
-void wf_cpu_ln_backward(const wf_real *nbar, const wf_real *xhat,
+void wf_cpu_ln_forward(wf_ctx *ctx, const wf_real *a, int m, int n,
+                       const wf_real *gamma, const wf_real *beta, wf_real *out,
+                       wf_real *xhat, wf_real *rstd);
+void wf_cpu_ln_backward(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                         const wf_real *rstd, const wf_real *gamma, int m, int n,
                         wf_real *abar, wf_real *dgamma, wf_real *dbeta);
-void wf_cpu_ln_jvp(const wf_real *adot, const wf_real *xhat,
+void wf_cpu_ln_jvp(wf_ctx *ctx, const wf_real *adot, const wf_real *xhat,
                    const wf_real *rstd, const wf_real *gamma, int m, int n,
                    wf_real *xhat_dot, wf_real *out_dot);
-void wf_cpu_ln_double(const wf_real *nbar, const wf_real *ndbar,
+void wf_cpu_ln_double(wf_ctx *ctx, const wf_real *nbar, const wf_real *ndbar,
                       const wf_real *adot, const wf_real *xhat,
                       const wf_real *xhat_dot, const wf_real *rstd,
                       const wf_real *gamma, int m, int n, wf_real *abar,
                       wf_real *dgamma, wf_real *dbeta);
-void wf_cpu_bn_forward(const wf_real *a, int m, int n, const wf_real *gamma,
-                       const wf_real *beta, wf_real *run_mean,
-                       wf_real *run_var, int train, double momentum,
-                       wf_real *out, wf_real *xhat, wf_real *rstd);
-void wf_cpu_bn_backward(const wf_real *nbar, const wf_real *xhat,
+void wf_cpu_bn_forward(wf_ctx *ctx, const wf_real *a, int m, int n,
+                       const wf_real *gamma, const wf_real *beta,
+                       wf_real *run_mean, wf_real *run_var, int train,
+                       double momentum, wf_real *out, wf_real *xhat,
+                       wf_real *rstd);
+void wf_cpu_bn_backward(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                         const wf_real *rstd, const wf_real *gamma, int m, int n,
                         int train, wf_real *abar, wf_real *dgamma,
                         wf_real *dbeta);
 
 /* optim.c */
-void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
-                 size_t n, const wf_opt_spec *opt, double t);
-void wf_cpu_rmsprop(wf_real *p, const wf_real *g, wf_real *m2, size_t n,
-                    const wf_opt_spec *opt);
-void wf_cpu_sgd(wf_real *p, const wf_real *g, wf_real *m1, size_t n,
-                const wf_opt_spec *opt, double t);
-void wf_cpu_clamp(wf_real *p, size_t n, wf_real c);
+void wf_cpu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+                 wf_real *m2, size_t n, const wf_opt_spec *opt, double t);
+void wf_cpu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
+                    size_t n, const wf_opt_spec *opt);
+void wf_cpu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+                size_t n, const wf_opt_spec *opt, double t);
+void wf_cpu_clamp(wf_ctx *ctx, wf_real *p, size_t n, wf_real c);
 
 /* random.c */
-void wf_cpu_uniform(wf_real *out, size_t n, const uint32_t key[2],
+void wf_cpu_uniform(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
                     uint64_t counter);
-void wf_cpu_normal(wf_real *out, size_t n, const uint32_t key[2],
+void wf_cpu_normal(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
                    uint64_t counter);
+void wf_cpu_random_index(wf_ctx *ctx, int *out, size_t n, int bound,
+                         const uint32_t key[2], uint64_t counter);
+
+/* loss.c */
+void wf_cpu_loss(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,
+                 const wf_real *t, size_t n, wf_real *dy, double *slot);
+void wf_cpu_row_norm_loss(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g,
+                          int m, int d, double scale, wf_real *u, double *slot,
+                          double *norm_slot);
+
+/* rows.c */
+void wf_cpu_row_sq_norm(wf_ctx *ctx, const wf_real *x, int m, int d,
+                        wf_real *out);
+void wf_cpu_row_sq_dist(wf_ctx *ctx, const wf_real *a, const wf_real *b, int m,
+                        int d, wf_real *out);
+void wf_cpu_row_scale(wf_ctx *ctx, const wf_real *x, const wf_real *s, int m,
+                      int d, wf_real *out);
+void wf_cpu_row_lerp(wf_ctx *ctx, const wf_real *a, const wf_real *b,
+                     const wf_real *t, int m, int d, wf_real *out);
+void wf_cpu_gather_rows(wf_ctx *ctx, const wf_real *src, int d, const int *idx,
+                        int m, wf_real *out);
+void wf_cpu_row_argmin(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
+                       wf_real *val);
 
 #endif

@@ -3,9 +3,11 @@
  *
  * C[m x n] = alpha * op(A) op(B) + beta * C, row-major. op(B) is packed in
  * strips of NR columns ([kc x NR] each); op(A) is read in place, MR rows at
- * a time; the micro-kernel keeps an MR x NR tile of C in registers. The kernel is plain C on GCC vector
- * types; on x86-64 it is compiled twice (AVX2+FMA and baseline) and picked
- * at load time, so no -march flag is needed.
+ * a time; the micro-kernel keeps an MR x NR tile of C in registers. The
+ * kernel is plain C on GCC vector types; on x86-64 it is compiled for
+ * AVX-512, AVX2+FMA and the baseline and picked at load time, so no -march
+ * flag is needed. The packing buffers live in the context (one pair per
+ * thread).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,34 +27,22 @@
 
 typedef wf_real vreal __attribute__((vector_size(VEC_BYTES)));
 
-static int n_threads = 1;
-
-int wf_cpu_set_threads(int n) {
-  int old = n_threads;
-  n_threads = n < 1 ? 1 : n;
-  return old;
-}
-int wf_cpu_get_threads(void) { return n_threads; }
-
-/* Per-thread packing buffers, grown on demand and kept between calls (a
- * fresh malloc of this size per call would page-fault every time). */
-#define MAX_THREADS 64
-static wf_real *pack_a[MAX_THREADS], *pack_b[MAX_THREADS];
-
-static int ensure_buffers(int nt) {
+/* The context's per-thread packing buffers for nt threads, allocated on
+ * first use; 0 if an allocation failed. */
+static int ensure_buffers(wf_ctx *ctx, int nt) {
   for (int t = 0; t < nt; t++) {
-    if (pack_a[t] == NULL) pack_a[t] = malloc(sizeof(wf_real) * KC * MR);
-    if (pack_b[t] == NULL) pack_b[t] = malloc(sizeof(wf_real) * KC * NC);
-    if (pack_a[t] == NULL || pack_b[t] == NULL) return 0;
+    if (ctx->pack_a[t] == NULL) ctx->pack_a[t] = malloc(sizeof(wf_real) * KC * MR);
+    if (ctx->pack_b[t] == NULL) ctx->pack_b[t] = malloc(sizeof(wf_real) * KC * NC);
+    if (ctx->pack_a[t] == NULL || ctx->pack_b[t] == NULL) return 0;
   }
   return 1;
 }
 
-void wf_cpu_gemm_release(void) {
-  for (int t = 0; t < MAX_THREADS; t++) {
-    free(pack_a[t]);
-    free(pack_b[t]);
-    pack_a[t] = pack_b[t] = NULL;
+void wf_cpu_gemm_release(wf_ctx *ctx) {
+  for (int t = 0; t < WF_CPU_MAX_THREADS; t++) {
+    free(ctx->pack_a[t]);
+    free(ctx->pack_b[t]);
+    ctx->pack_a[t] = ctx->pack_b[t] = NULL;
   }
 }
 
@@ -281,18 +271,19 @@ static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
   }
 }
 
-void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
-                 const wf_real *a, int lda, const wf_real *b, int ldb,
-                 wf_real beta, wf_real *c, int ldc, const wf_epilogue *ep) {
+void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
+                 wf_real alpha, const wf_real *a, int lda, const wf_real *b,
+                 int ldb, wf_real beta, wf_real *c, int ldc,
+                 const wf_epilogue *ep) {
   if (m <= 0 || n <= 0) return;
   if (ep != NULL && ep->kind == WF_EP_NONE) ep = NULL;
   double flops = 2.0 * m * n * (k > 0 ? k : 1);
-  int nt = n_threads;
+  int nt = ctx->threads;
   /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
    * the machine is busy) */
   if (flops < 1e6 || m < 2 * MR) nt = 1;
-  if (nt > MAX_THREADS) nt = MAX_THREADS;
-  if (!ensure_buffers(nt)) {
+  if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
+  if (!ensure_buffers(ctx, nt)) {
     scale_rows(c, ldc, m, n, beta);
     gemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
     if (ep != NULL) apply_epilogue(c, ldc, m, n, ep, ep->u);
@@ -318,10 +309,10 @@ void wf_cpu_gemm(int ta, int tb, int m, int n, int k, wf_real alpha,
       if (thin)
         gemm_small(ta, tb, i1 - i0, n, k, alpha,
                    a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
-                   c + (size_t)i0 * ldc, ldc, pack_b[t]);
+                   c + (size_t)i0 * ldc, ldc, ctx->pack_b[t]);
       else
         gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc,
-                  overwrite, pack_a[t], pack_b[t]);
+                  overwrite, ctx->pack_a[t], ctx->pack_b[t]);
     }
     if (ep != NULL)
       apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, ep,

@@ -17,9 +17,11 @@
 
 #define NORM_EPS 1e-5
 
-void wf_cpu_ln_forward(const wf_real *a, int m, int n, const wf_real *gamma,
-                       const wf_real *beta, wf_real *out, wf_real *xhat,
-                       wf_real *rstd) {
+/* out, xhat [m x n] of a [m x n]; gamma, beta [n]; rstd [m] */
+void wf_cpu_ln_forward(wf_ctx *ctx, const wf_real *a, int m, int n,
+                       const wf_real *gamma, const wf_real *beta, wf_real *out,
+                       wf_real *xhat, wf_real *rstd) {
+  (void)ctx;
   for (int i = 0; i < m; i++) {
     const wf_real *ai = a + (size_t)i * n;
     double mean = 0, var = 0;
@@ -50,9 +52,11 @@ static void ln_back_row(const wf_real *v, const wf_real *x, double r, int n,
   for (int j = 0; j < n; j++) abar[j] = (wf_real)(r * (v[j] - mv - x[j] * mvx));
 }
 
-void wf_cpu_ln_backward(const wf_real *nbar, const wf_real *xhat,
+/* abar [m x n] from nbar, xhat [m x n], rstd [m]; dgamma, dbeta [n] += */
+void wf_cpu_ln_backward(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                         const wf_real *rstd, const wf_real *gamma, int m, int n,
                         wf_real *abar, wf_real *dgamma, wf_real *dbeta) {
+  (void)ctx;
   wf_real *v = malloc(sizeof(wf_real) * (size_t)n);
   if (v == NULL) return;
   for (int i = 0; i < m; i++) {
@@ -67,9 +71,11 @@ void wf_cpu_ln_backward(const wf_real *nbar, const wf_real *xhat,
   free(v);
 }
 
-void wf_cpu_ln_jvp(const wf_real *adot, const wf_real *xhat,
+/* xhat_dot, out_dot [m x n] from adot, xhat [m x n], rstd [m], gamma [n] */
+void wf_cpu_ln_jvp(wf_ctx *ctx, const wf_real *adot, const wf_real *xhat,
                    const wf_real *rstd, const wf_real *gamma, int m, int n,
                    wf_real *xhat_dot, wf_real *out_dot) {
+  (void)ctx;
   for (int i = 0; i < m; i++) {
     const wf_real *di = adot + (size_t)i * n, *xi = xhat + (size_t)i * n;
     wf_real *xd = xhat_dot + (size_t)i * n, *od = out_dot + (size_t)i * n;
@@ -88,11 +94,14 @@ void wf_cpu_ln_jvp(const wf_real *adot, const wf_real *xhat,
   }
 }
 
-void wf_cpu_ln_double(const wf_real *nbar, const wf_real *ndbar,
+/* abar [m x n] from nbar (or NULL), ndbar, adot, xhat, xhat_dot [m x n],
+ * rstd [m], gamma [n]; dgamma [n] += and, with nbar, dbeta [n] += */
+void wf_cpu_ln_double(wf_ctx *ctx, const wf_real *nbar, const wf_real *ndbar,
                       const wf_real *adot, const wf_real *xhat,
                       const wf_real *xhat_dot, const wf_real *rstd,
                       const wf_real *gamma, int m, int n, wf_real *abar,
                       wf_real *dgamma, wf_real *dbeta) {
+  (void)ctx;
   wf_real *v = malloc(sizeof(wf_real) * (size_t)n);
   if (v == NULL) return;
   for (int i = 0; i < m; i++) {
@@ -128,10 +137,13 @@ void wf_cpu_ln_double(const wf_real *nbar, const wf_real *ndbar,
   free(v);
 }
 
-void wf_cpu_bn_forward(const wf_real *a, int m, int n, const wf_real *gamma,
-                       const wf_real *beta, wf_real *run_mean,
-                       wf_real *run_var, int train, double momentum,
-                       wf_real *out, wf_real *xhat, wf_real *rstd) {
+/* out, xhat [m x n] of a [m x n]; gamma, beta, run_mean, run_var, rstd [n] */
+void wf_cpu_bn_forward(wf_ctx *ctx, const wf_real *a, int m, int n,
+                       const wf_real *gamma, const wf_real *beta,
+                       wf_real *run_mean, wf_real *run_var, int train,
+                       double momentum, wf_real *out, wf_real *xhat,
+                       wf_real *rstd) {
+  (void)ctx;
   double *mean = calloc((size_t)n * 2, sizeof(double));
   if (mean == NULL) return;
   double *var = mean + n;
@@ -166,10 +178,13 @@ void wf_cpu_bn_forward(const wf_real *a, int m, int n, const wf_real *gamma,
   free(mean);
 }
 
-void wf_cpu_bn_backward(const wf_real *nbar, const wf_real *xhat,
+/* abar [m x n] from nbar, xhat [m x n], rstd, gamma [n]; dgamma, dbeta
+ * [n] += (each may be NULL) */
+void wf_cpu_bn_backward(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
                         const wf_real *rstd, const wf_real *gamma, int m, int n,
                         int train, wf_real *abar, wf_real *dgamma,
                         wf_real *dbeta) {
+  (void)ctx;
   double *mg = calloc((size_t)n * 2, sizeof(double));
   if (mg == NULL) return;
   double *mgx = mg + n; /* column means of g and g * xhat, g = nbar * gamma */

@@ -19,9 +19,10 @@ static void adam_range(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
   }
 }
 
-void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
-                 size_t n, const wf_opt_spec *o, double t) {
-  int nt = wf_cpu_threads_for(n);
+/* p, m1, m2 [n] updated from g [n] at step t */
+void wf_cpu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+                 wf_real *m2, size_t n, const wf_opt_spec *o, double t) {
+  int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int k = 0; k < nt; k++) {
     size_t lo, hi;
@@ -30,8 +31,10 @@ void wf_cpu_adam(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
   }
 }
 
-void wf_cpu_rmsprop(wf_real *p, const wf_real *g, wf_real *m2, size_t n,
-                    const wf_opt_spec *o) {
+/* p, m2 [n] updated from g [n] */
+void wf_cpu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
+                    size_t n, const wf_opt_spec *o) {
+  (void)ctx;
   wf_real alpha = (wf_real)o->beta2, lr = (wf_real)o->lr;
   wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
   for (size_t i = 0; i < n; i++) {
@@ -41,8 +44,10 @@ void wf_cpu_rmsprop(wf_real *p, const wf_real *g, wf_real *m2, size_t n,
   }
 }
 
-void wf_cpu_sgd(wf_real *p, const wf_real *g, wf_real *m1, size_t n,
-                const wf_opt_spec *o, double t) {
+/* p, m1 [n] updated from g [n] at step t (m1 unused without momentum) */
+void wf_cpu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
+                size_t n, const wf_opt_spec *o, double t) {
+  (void)ctx;
   wf_real mu = (wf_real)o->momentum, lr = (wf_real)o->lr;
   wf_real wd = (wf_real)o->weight_decay;
   for (size_t i = 0; i < n; i++) {
@@ -55,6 +60,8 @@ void wf_cpu_sgd(wf_real *p, const wf_real *g, wf_real *m1, size_t n,
   }
 }
 
-void wf_cpu_clamp(wf_real *p, size_t n, wf_real c) {
+/* p[n] = min(c, max(-c, p)) */
+void wf_cpu_clamp(wf_ctx *ctx, wf_real *p, size_t n, wf_real c) {
+  (void)ctx;
   for (size_t i = 0; i < n; i++) p[i] = p[i] > c ? c : (p[i] < -c ? -c : p[i]);
 }

@@ -1,43 +1,90 @@
-/* random.c — Philox4x32-10 streams on the CPU: block b gives values
- * 4b .. 4b+3; normals by Box-Muller on pairs of a block's uniforms. */
+/* random.c — Philox4x32-10 streams on the CPU (philox.h): value i of a draw
+ * comes from block counter + i / 4, lane i % 4. Long draws are split over
+ * threads at multiples of 64 values (whole blocks), so a stream does not
+ * depend on the thread count. */
+#include <limits.h>
 #include <math.h>
 
 #include "cpu.h"
+#include "philox.h"
 
-#define TWO_PI 6.283185307179586
-
-/* a 32-bit draw to (0, 1): 24 random bits, centred in their bucket */
-static double to_unit(uint32_t x) { return ((x >> 8) + 0.5) * (1.0 / 16777216.0); }
-
-static void block(const uint32_t key[2], uint64_t b, uint32_t out[4]) {
-  out[0] = (uint32_t)b;
-  out[1] = (uint32_t)(b >> 32);
-  out[2] = 0;
-  out[3] = 0;
-  wf_philox4x32(out, key);
-}
-
-void wf_cpu_uniform(wf_real *out, size_t n, const uint32_t key[2],
-                    uint64_t counter) {
-  for (size_t i = 0; i < n; i += 4) {
+/* out[lo .. hi) of the uniforms of a draw; lo is a multiple of 4 */
+static void uniform_range(wf_real *out, size_t lo, size_t hi,
+                          const uint32_t key[2], uint64_t counter) {
+  for (size_t i = lo; i < hi; i += 4) {
     uint32_t r[4];
-    block(key, counter + i / 4, r);
-    for (size_t q = 0; q < 4 && i + q < n; q++) out[i + q] = (wf_real)to_unit(r[q]);
+    wf_philox_block(key, counter + i / 4, r);
+    for (size_t q = 0; q < 4 && i + q < hi; q++)
+      out[i + q] = (wf_real)wf_philox_unit(r[q]);
   }
 }
 
-void wf_cpu_normal(wf_real *out, size_t n, const uint32_t key[2],
-                   uint64_t counter) {
-  for (size_t i = 0; i < n; i += 4) {
+/* out[lo .. hi) of the normals of a draw: Box-Muller on lanes (0, 1) and
+ * (2, 3) of each block, in double */
+static void normal_range(wf_real *out, size_t lo, size_t hi,
+                         const uint32_t key[2], uint64_t counter) {
+  for (size_t i = lo; i < hi; i += 4) {
     uint32_t r[4];
     double z[4];
-    block(key, counter + i / 4, r);
-    for (int q = 0; q < 4; q += 2) {
-      double rad = sqrt(-2.0 * log(to_unit(r[q])));
-      double th = TWO_PI * to_unit(r[q + 1]);
-      z[q] = rad * cos(th);
-      z[q + 1] = rad * sin(th);
+    wf_philox_block(key, counter + i / 4, r);
+    wf_philox_box_muller(r[0], r[1], &z[0], &z[1]);
+    wf_philox_box_muller(r[2], r[3], &z[2], &z[3]);
+    for (size_t q = 0; q < 4 && i + q < hi; q++) out[i + q] = (wf_real)z[q];
+  }
+}
+
+/* out[lo .. hi) of a draw of indices on 0 .. bound - 1: the uniform rounded
+ * to wf_real, times bound in wf_real, truncated, at most bound - 1 (the
+ * pre-v2 sample_rows). A float u can round to 1, so u * bound can reach
+ * bound, and for bound near INT_MAX even 2^31: the conversion saturates
+ * there instead of overflowing. */
+static void index_range(int *out, size_t lo, size_t hi, int bound,
+                        const uint32_t key[2], uint64_t counter) {
+  const wf_real top = (wf_real)INT_MAX; /* 2^31 in float */
+  for (size_t i = lo; i < hi; i += 4) {
+    uint32_t r[4];
+    wf_philox_block(key, counter + i / 4, r);
+    for (size_t q = 0; q < 4 && i + q < hi; q++) {
+      wf_real u = (wf_real)wf_philox_unit(r[q]);
+      wf_real x = u * bound;
+      int k = x < top ? (int)x : INT_MAX;
+      out[i + q] = k < bound ? k : bound - 1;
     }
-    for (size_t q = 0; q < 4 && i + q < n; q++) out[i + q] = (wf_real)z[q];
+  }
+}
+
+/* out[n]: uniforms on (0, 1) */
+void wf_cpu_uniform(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
+                    uint64_t counter) {
+  int nt = wf_cpu_threads_for(ctx, n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    size_t lo, hi;
+    wf_cpu_range(n, t, nt, &lo, &hi);
+    uniform_range(out, lo, hi, key, counter);
+  }
+}
+
+/* out[n]: standard normals */
+void wf_cpu_normal(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
+                   uint64_t counter) {
+  int nt = wf_cpu_threads_for(ctx, n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    size_t lo, hi;
+    wf_cpu_range(n, t, nt, &lo, &hi);
+    normal_range(out, lo, hi, key, counter);
+  }
+}
+
+/* out[n]: indices on 0 .. bound - 1 */
+void wf_cpu_random_index(wf_ctx *ctx, int *out, size_t n, int bound,
+                         const uint32_t key[2], uint64_t counter) {
+  int nt = wf_cpu_threads_for(ctx, n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    size_t lo, hi;
+    wf_cpu_range(n, t, nt, &lo, &hi);
+    index_range(out, lo, hi, bound, key, counter);
   }
 }

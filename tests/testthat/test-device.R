@@ -31,13 +31,13 @@ test_that("wf_device_info() can be called repeatedly", {
 })
 
 test_that("without a usable GPU backend, device = 'cuda' is a classed error", {
-  skip_if(wf_device_info()$available && wgflow:::cuda_training_available(),
+  skip_if(wf_device_info()$available && is.null(wgflow:::cuda_training_refusal()),
           "a GPU is available")
   expect_error(resolve_device("cuda"), class = "wgflow_error_device")
 })
 
 test_that("without a GPU, device = 'auto' falls back to the CPU, saying so once", {
-  skip_if(wf_device_info()$available && wgflow:::cuda_training_available(),
+  skip_if(wf_device_info()$available && is.null(wgflow:::cuda_training_refusal()),
           "a GPU is available")
   cache <- wgflow:::wf_device_cache
   cache$told <- FALSE
@@ -47,7 +47,7 @@ test_that("without a GPU, device = 'auto' falls back to the CPU, saying so once"
 })
 
 test_that("with a GPU, device = 'auto' and 'cuda' give 'cuda'", {
-  skip_if_not(wf_device_info()$available && wgflow:::cuda_training_available(),
+  skip_if_not(wf_device_info()$available && is.null(wgflow:::cuda_training_refusal()),
               "no GPU backend")
   expect_identical(resolve_device("auto"), "cuda")
   expect_identical(resolve_device("cuda"), "cuda")

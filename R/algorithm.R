@@ -1,0 +1,69 @@
+# Algorithm descriptors: what the generic fit layer (fit.R), the epoch loop
+# (train.R) and every method (print, summary, tidy, glance, autoplot, plot,
+# wf_continue, wf_sweep) need to know about a training algorithm. A family
+# registers one descriptor in its own R file (w1fe.R, ...); nothing else in
+# the package names its metrics or settings.
+
+# The registry, filled by each family's file at build time.
+wf_algorithms <- new.env(parent = emptyenv())
+
+# name: the C trainer's algorithm (src/core/algos.c) and the registry key.
+# nets: the fit's networks, by role, in the trainer's order; each role also
+#   names the fit element holding the wf_net and, with "_optimizer", the
+#   setting holding its optimiser.
+# data: the trainer's data sets by role, and a function(fit) returning them
+#   as a named list of matrices.
+# train_metrics: the names, in order, of what epoch() returns.
+# eval_metrics: what evaluate() measures (the first is the progress metric).
+# evaluate: function(fit) -> a closure returning list(values = named list
+#   of eval_metrics, diverged = TRUE/FALSE); by default the exact W1 and W2
+#   of the generator against the held-out rows (train.R).
+# metric_titles: axis titles of the metrics (others use their name).
+# setting_keys: the settings that tell runs of this family apart (glance,
+#   plots of several fits).
+# label: function(fit) -> a one-line name ("W1-FE-LP (K = 3)").
+# epoch: function(fit, trainer) -> named numeric, one training epoch,
+#   running the trainer's phases.
+# aliases: further names of fits trained by it (e.g. "wgan").
+new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
+                          eval_metrics = c("w1", "w2"), evaluate = generator_evaluation,
+                          metric_titles = character(), setting_keys = character(),
+                          aliases = character()) {
+  structure(list(name = name, nets = nets, data = data, train_metrics = train_metrics,
+                 eval_metrics = eval_metrics, evaluate = evaluate,
+                 metric_titles = metric_titles,
+                 setting_keys = setting_keys, label = label, epoch = epoch,
+                 aliases = aliases),
+            class = "wf_algorithm")
+}
+
+register_algorithm <- function(algo) {
+  for (nm in c(algo$name, algo$aliases)) assign(nm, algo, envir = wf_algorithms)
+  invisible(algo)
+}
+
+# The descriptor of a fit (by its family, or its algorithm name), or NULL
+# for a list that only looks like a fit.
+fit_algorithm <- function(fit) {
+  for (nm in c(fit$family, fit$algorithm)) {
+    if (is.character(nm) && length(nm) == 1L && exists(nm, envir = wf_algorithms,
+                                                        inherits = FALSE)) {
+      return(get(nm, envir = wf_algorithms))
+    }
+  }
+  NULL
+}
+
+# Every registered metric name (for telling metric columns from settings).
+known_metrics <- function() {
+  algos <- mget(ls(wf_algorithms), envir = wf_algorithms)
+  unique(unlist(lapply(algos, function(a) c(a$train_metrics, a$eval_metrics))))
+}
+
+# Every registered metric title, for plots of any fit.
+known_metric_titles <- function() {
+  algos <- mget(ls(wf_algorithms), envir = wf_algorithms)
+  titles <- unlist(lapply(unname(algos), function(a) a$metric_titles))
+  c(titles[!duplicated(names(titles))],
+    w1 = "exact W1 (generated vs held out)", w2 = "exact W2 (generated vs held out)")
+}

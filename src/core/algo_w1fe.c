@@ -1,0 +1,187 @@
+/* algo_w1fe.c — W1-FE (Malik & Huang, Algorithm 1) and the WGAN family as
+ * its K = 1 case: three phases of an epoch, over the shared compositions.
+ *
+ *   critic  `steps` WGAN critic updates (SimulatePhi) on fresh batches
+ *   euler   fresh z, y = G(z), frozen targets zeta = y + eps grad phi(y)
+ *   fit     K generator updates on the same z: regress G(z) onto zeta
+ *           (mode 0, the paper's), or "naive persistency" (mode 1, the
+ *           paper's counter-example) descending -mean phi(G(z))
+ *
+ * Sign: our critic phi maximises mean phi(data) - mean phi(G z), so it is
+ * high on the data and the flow moves samples up its gradient. This is the
+ * paper's zeta = G(z) - eps grad psi with psi = -phi its Kantorovich
+ * potential from the generated law to the data, and it makes Proposition
+ * 4.1 hold: one SGD step on the regression equals the WGAN generator step
+ * (ascending mean phi(G z)) with learning rate 2 eps gamma.
+ *
+ * Randomness: data batches and interpolates from the critic's stream,
+ * latents from the generator's.
+ */
+#include <math.h>
+
+#include "net.h"
+#include "trainer.h"
+
+enum { CRITIC = 0, GEN = 1 }; /* net roles */
+enum { DATA = 0 };            /* data roles */
+
+typedef struct {
+  wf_critic_ws ws; /* the critic loss's work space */
+  int m;           /* rows of the current z and zeta (0: no Euler step yet) */
+} w1fe_state;
+
+static wf_status init(wf_trainer *t) {
+  wf_net *critic = t->nets[CRITIC], *gen = t->nets[GEN];
+  int d = t->data[DATA].d;
+  if (wf_net_in(critic) != d || wf_net_out(critic) != 1)
+    return wf_trainer_fail(t, WF_ERR_ARG, "the critic must map %d columns to 1", d);
+  if (wf_net_out(gen) != d)
+    return wf_trainer_fail(t, WF_ERR_ARG,
+                           "the generator outputs %d columns, the data has %d",
+                           wf_net_out(gen), d);
+  return WF_OK;
+}
+
+static void release(wf_trainer *t) {
+  wf_critic_ws_free(&((w1fe_state *)t->state)->ws);
+}
+
+/* y = G(z) for m fresh latents z from the generator's stream; y is the
+ * generator's cached output */
+static wf_status generate(wf_trainer *t, int m, wf_real *z, const wf_real **y) {
+  wf_net *gen = t->nets[GEN];
+  WF_TRY_NET(t, gen, wf_net_normal(gen, z, (size_t)m * wf_net_in(gen)));
+  WF_TRY_NET(t, gen, wf_mlp_forward(gen, z, m, 1, NULL));
+  *y = wf_mlp_output(gen);
+  return WF_OK;
+}
+
+/* args: batch_size, steps, penalty (0 none, 1 GP, 2 LP), lambda, clip
+ * (> 0: weight clipping) */
+static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
+  int m, steps, pen;
+  double lambda, clip;
+  WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
+  WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
+  WF_TRY(wf_arg_int(t, a, "penalty", WF_PENALTY_NONE, WF_PENALTY_LP, &pen));
+  WF_TRY(wf_arg_num(t, a, "lambda", 0, INFINITY, &lambda));
+  WF_TRY(wf_arg_num_or(t, a, "clip", 0, INFINITY, 0, &clip));
+  w1fe_state *st = t->state;
+  wf_net *critic = t->nets[CRITIC];
+  const wf_data *data = &t->data[DATA];
+  int d = data->d;
+  int *idx = wf_trainer_ints(t, "idx", (size_t)m);              /* [m] */
+  wf_real *real = wf_trainer_buffer(t, "real", (size_t)m * d);  /* [m x d] */
+  wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
+  if (idx == NULL || real == NULL || z == NULL) return WF_ERR_NOMEM;
+  st->m = 0; /* z is overwritten: the Euler targets are gone */
+  const wf_backend *be = WF_BE(t->dev);
+  wf_trainer_zero_slots(t, WF_CRITIC_SLOTS);
+  for (int s = 0; s < steps; s++) {
+    WF_TRY(wf_trainer_check_abort(t));
+    WF_TRY_NET(t, critic, wf_net_random_index(critic, idx, (size_t)m, data->n));
+    be->gather_rows(WF_CTX(t->dev), data->x, d, idx, m, real);
+    const wf_real *fake;
+    WF_TRY(generate(t, m, z, &fake));
+    WF_TRY_NET(t, critic, wf_critic_step(critic, &st->ws, real, fake, m, NULL,
+                                         (wf_penalty)pen, lambda, &t->opts[CRITIC],
+                                         clip, t->slots));
+  }
+  double s[WF_CRITIC_SLOTS];
+  WF_TRY(wf_trainer_read_slots(t, s, WF_CRITIC_SLOTS));
+  wf_critic_report rep;
+  if (wf_critic_report_of(s, steps, (wf_penalty)pen, &rep) != WF_OK)
+    return wf_trainer_fail(t, WF_ERR_NUMERIC, "the critic loss is not finite");
+  out[0] = rep.loss;
+  out[1] = rep.w1;
+  out[2] = rep.penalty;
+  out[3] = rep.grad_norm; /* NaN without a penalty */
+  return WF_OK;
+}
+
+/* args: batch_size, step_size */
+static wf_status euler_phase(wf_trainer *t, const wf_args *a, double *out) {
+  int m;
+  double eps;
+  WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
+  WF_TRY(wf_arg_num(t, a, "step_size", -INFINITY, INFINITY, &eps));
+  w1fe_state *st = t->state;
+  int d = t->data[DATA].d;
+  wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
+  wf_real *zeta = wf_trainer_buffer(t, "zeta", (size_t)m * d); /* [m x d] */
+  wf_real *g = wf_trainer_buffer(t, "g", (size_t)m * d);       /* [m x d] */
+  if (z == NULL || zeta == NULL || g == NULL) return WF_ERR_NOMEM;
+  st->m = 0;
+  const wf_real *y;
+  WF_TRY(generate(t, m, z, &y));
+  wf_trainer_zero_slots(t, 1);
+  WF_TRY_NET(t, t->nets[CRITIC],
+             wf_euler_step(t->nets[CRITIC], y, m, eps, g, zeta, t->slots));
+  WF_TRY(wf_trainer_read_slots(t, out, 1));
+  if (!isfinite(out[0]))
+    return wf_trainer_fail(t, WF_ERR_NUMERIC, "the critic's gradient is not finite");
+  st->m = m;
+  return WF_OK;
+}
+
+/* one generator update of the naive persistency: descend -mean phi(G(z)) */
+static wf_status naive_step(wf_trainer *t, const wf_real *z, int m, double *slot) {
+  wf_net *critic = t->nets[CRITIC], *gen = t->nets[GEN];
+  wf_real *dy = wf_trainer_buffer(t, "dy", (size_t)m * wf_net_out(gen)); /* [m x d] */
+  if (dy == NULL) return WF_ERR_NOMEM;
+  wf_loss_spec minus_mean = {WF_LOSS_LINEAR, -1.0 / m, 1.0, 0};
+  WF_TRY_NET(t, gen, wf_net_zero_grad(gen));
+  WF_TRY_NET(t, gen, wf_mlp_forward(gen, z, m, 1, NULL));
+  WF_TRY_NET(t, critic, wf_pullback(critic, wf_mlp_output(gen), m, 1,
+                                    &minus_mean, NULL, slot, dy));
+  WF_TRY_NET(t, gen, wf_mlp_backward(gen, dy, NULL));
+  WF_TRY_NET(t, gen, wf_net_opt_step(gen, &t->opts[GEN]));
+  return WF_OK;
+}
+
+/* args: persistency (K), mode (0 Euler regression, 1 naive) */
+static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
+  int K, mode;
+  WF_TRY(wf_arg_int(t, a, "persistency", 1, 1 << 24, &K));
+  WF_TRY(wf_arg_int_or(t, a, "mode", 0, 1, 0, &mode));
+  w1fe_state *st = t->state;
+  int m = st->m;
+  if (m < 1) return wf_trainer_fail(t, WF_ERR_STATE, "fit needs an Euler step first");
+  wf_net *gen = t->nets[GEN];
+  wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(gen));
+  wf_real *zeta = wf_trainer_buffer(t, "zeta", (size_t)m * t->data[DATA].d);
+  if (z == NULL || zeta == NULL) return WF_ERR_NOMEM;
+  /* mean_i |zeta_i - G(z_i)|^2 */
+  wf_loss_spec mse = {WF_LOSS_MSE, 1.0 / m, 0.0, 0};
+  wf_trainer_zero_slots(t, 2);
+  for (int k = 0; k < K; k++) {
+    WF_TRY(wf_trainer_check_abort(t));
+    /* the loss before the first and before the last update */
+    double *slot = k == 0 ? t->slots : k == K - 1 ? t->slots + 1 : NULL;
+    if (mode == 0)
+      WF_TRY_NET(t, gen, wf_regress_step(gen, z, m, zeta, &mse, &t->opts[GEN], slot));
+    else
+      WF_TRY(naive_step(t, z, m, slot));
+  }
+  WF_TRY(wf_trainer_read_slots(t, out, 2));
+  if (K == 1) out[1] = out[0];
+  if (!isfinite(out[0]) || !isfinite(out[1]))
+    return wf_trainer_fail(t, WF_ERR_NUMERIC, "the generator's loss is not finite");
+  return WF_OK;
+}
+
+static const wf_phase phases[] = {
+    {"critic", critic_phase, {"critic_loss", "w1_critic", "penalty", "grad_norm", NULL}},
+    {"euler", euler_phase, {"euler_grad_norm", NULL}},
+    {"fit", fit_phase, {"fit_mse_first", "fit_mse_last", NULL}},
+    {NULL, NULL, {NULL}}};
+
+const wf_algo wf_algo_w1fe = {
+    .name = "w1fe",
+    .nets = {"critic", "generator", NULL},
+    .data = {"data", NULL},
+    .state_size = sizeof(w1fe_state),
+    .init = init,
+    .free = release,
+    .phases = phases,
+};

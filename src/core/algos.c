@@ -1,0 +1,16 @@
+/* algos.c — the registry of training algorithms: one line per family. */
+#include <string.h>
+
+#include "trainer.h"
+
+extern const wf_algo wf_algo_w1fe;
+
+static const wf_algo *const registry[] = {
+    &wf_algo_w1fe,
+    NULL};
+
+const wf_algo *wf_algo_find(const char *name) {
+  for (int i = 0; registry[i] != NULL; i++)
+    if (strcmp(registry[i]->name, name) == 0) return registry[i];
+  return NULL;
+}

@@ -1,0 +1,110 @@
+/* compose.h — compositions of passes and backend ops that every algorithm
+ * shares: a loss pulled back through a net (with or without its parameter
+ * gradient), gradient penalties, the forward-Euler step of a potential's
+ * gradient flow, regression steps, and the WGAN critic loss.
+ *
+ * All buffers are device buffers of the net's device; scalar results add
+ * into device slots (double *, NULL: not wanted) and are read by the caller
+ * once per phase. Work space a composition needs beyond the net's own is
+ * passed in by its owner (an algorithm or the ffi layer).
+ */
+#ifndef WF_COMPOSE_H
+#define WF_COMPOSE_H
+
+#include "backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Forward x [m x in], the loss ls on the outputs [m x out] against t
+ * (NULL: ls->target), and its gradient back through the net:
+ * grad += d loss / d theta; dx [m x in] (NULL: not wanted) = d loss / dx.
+ * slot += the loss. */
+wf_status wf_loss_backward(wf_net *net, const wf_real *x, int m, int train,
+                           const wf_loss_spec *ls, const wf_real *t,
+                           double *slot, wf_real *dx);
+
+/* The same through a frozen net: dx [m x in] = d loss / dx, the parameter
+ * gradient untouched (a generator's loss through a critic or potential).
+ * slot += the loss. */
+wf_status wf_pullback(wf_net *net, const wf_real *x, int m, int train,
+                      const wf_loss_spec *ls, const wf_real *t, double *slot,
+                      wf_real *dx);
+
+/* A penalty on the input gradient of f at x [m x in]:
+ * P = scale * sum_i phi(|grad f(x_i)|), phi by kind (backend.h: GP, LP,
+ * HALF_SQ, NORM); grad += dP/dtheta through the double backward.
+ * slot += P; norm_slot += mean_i |grad f(x_i)|. u [m x in] is work space;
+ * g [m x in] (NULL: not wanted) gets grad f(x). */
+wf_status wf_grad_penalty(wf_net *f, const wf_real *x, int m,
+                          wf_rownorm_kind kind, double scale, wf_real *u,
+                          wf_real *g, double *slot, double *norm_slot);
+
+/* The forward-Euler step of the gradient flow of a frozen potential f at
+ * y [m x d]: g = grad f(y), zeta = y + step * g, step of either sign (W1-FE
+ * ascends its critic; W2-FE descends its potential). g, zeta: [m x d].
+ * norm_slot += mean_i |g_i|. */
+wf_status wf_euler_step(wf_net *f, const wf_real *y, int m, double step,
+                        wf_real *g, wf_real *zeta, double *norm_slot);
+
+/* One optimiser step of net towards targets: zero the gradient, forward x
+ * [m x in] in training mode, loss ls (MSE, L1, ...) against target
+ * [m x out], backward, step. slot += the loss before the step. */
+wf_status wf_regress_step(wf_net *net, const wf_real *x, int m,
+                          const wf_real *target, const wf_loss_spec *ls,
+                          const wf_opt_spec *opt, double *slot);
+
+/* ---- the WGAN critic loss ---------------------------------------------- *
+ * loss = -(mean phi(real) - mean phi(fake)) + P, where P is lambda times
+ * the mean of (|grad phi(xh)| - 1)^2 (GP) or max(0, |grad phi(xh)| - 1)^2
+ * (LP) at xh = t real + (1 - t) fake. Its slots (four, consecutive):
+ *   [WF_CRITIC_REAL] += -mean phi(real)   [WF_CRITIC_FAKE] += mean phi(fake)
+ *   [WF_CRITIC_PENALTY] += P              [WF_CRITIC_NORM] += mean |grad phi(xh)|
+ * so they can be summed over the steps of a phase and read once. */
+enum {
+  WF_CRITIC_REAL = 0,
+  WF_CRITIC_FAKE,
+  WF_CRITIC_PENALTY,
+  WF_CRITIC_NORM,
+  WF_CRITIC_SLOTS
+};
+
+/* The critic loss's work space, owned by its caller. */
+typedef struct {
+  wf_device *dev;
+  int cap, in;
+  wf_real *x2; /* [2 cap x in] real rows, then fake rows */
+  wf_real *xh; /* [cap x in] interpolates */
+  wf_real *t;  /* [cap] interpolation weights */
+  wf_real *u;  /* [cap x in] penalty direction */
+} wf_critic_ws;
+
+wf_status wf_critic_ws_reserve(wf_critic_ws *ws, wf_device *dev, int m, int in,
+                               char *msg);
+void wf_critic_ws_free(wf_critic_ws *ws);
+
+/* The loss's gradient, accumulated into the critic's gradient. real, fake:
+ * [m x in]; t: [m] interpolation weights, or NULL to draw them from the
+ * critic's stream. slots: WF_CRITIC_SLOTS doubles on the device. */
+wf_status wf_critic_loss_grad(wf_net *critic, wf_critic_ws *ws,
+                              const wf_real *real, const wf_real *fake, int m,
+                              const wf_real *t, wf_penalty penalty,
+                              double lambda, double *slots);
+/* One update: zero the gradient, the loss's gradient, one optimiser step,
+ * and with clip > 0 every parameter clamped to [-clip, clip]. */
+wf_status wf_critic_step(wf_net *critic, wf_critic_ws *ws, const wf_real *real,
+                         const wf_real *fake, int m, const wf_real *t,
+                         wf_penalty penalty, double lambda,
+                         const wf_opt_spec *opt, double clip, double *slots);
+/* The report of `steps` accumulated evaluations from the read-back slots;
+ * WF_ERR_NUMERIC if any is not finite. */
+wf_status wf_critic_report_of(const double *slots /* [WF_CRITIC_SLOTS] host */,
+                              int steps, wf_penalty penalty,
+                              wf_critic_report *rep);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,19 @@
+/* device.h — the inside of a wf_device, for the core's .c files only. */
+#ifndef WF_DEVICE_H
+#define WF_DEVICE_H
+
+#include "backend.h"
+
+struct wf_device {
+  const wf_backend *be;
+  wf_ctx *ctx;
+  int refs;              /* nets and trainers holding it, plus the opener */
+  char msg[WF_MSG_LEN];  /* the last failure's text */
+};
+
+/* The table and context of a device, for calls through the table:
+ *   WF_BE(dev)->gemm(WF_CTX(dev), ...) */
+#define WF_BE(dev) ((dev)->be)
+#define WF_CTX(dev) ((dev)->ctx)
+
+#endif

@@ -1,0 +1,219 @@
+/* trainer.c — the generic trainer: creation (nets, optimisers, data on the
+ * device), named buffers, phase arguments, scalar slots, running a phase. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "trainer.h"
+
+const char *wf_trainer_message(const wf_trainer *t) { return t->msg; }
+
+wf_status wf_trainer_fail(wf_trainer *t, wf_status status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->msg, WF_MSG_LEN, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+wf_status wf_trainer_net_fail(wf_trainer *t, const wf_net *net, wf_status rc) {
+  snprintf(t->msg, WF_MSG_LEN, "%s", wf_net_message(net));
+  return rc;
+}
+
+static int count(const char *const *names, int max) {
+  int n = 0;
+  while (n < max && names[n] != NULL) n++;
+  return n;
+}
+
+wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
+                            const wf_opt_spec *opts, int n_nets,
+                            const double *const *data, const int *rows,
+                            const int *cols, int n_data, wf_trainer **out,
+                            char *msg) {
+  *out = NULL;
+  int want_nets = count(algo->nets, WF_TRAINER_MAX_NETS);
+  int want_data = count(algo->data, WF_TRAINER_MAX_DATA);
+  if (n_nets != want_nets || n_data != want_data)
+    return wf_fail_msg(msg, WF_ERR_ARG, "%s needs %d nets and %d data sets, not %d and %d",
+                       algo->name, want_nets, want_data, n_nets, n_data);
+  for (int i = 0; i < n_nets; i++) {
+    if (wf_net_device(nets[i]) != wf_net_device(nets[0]))
+      return wf_fail_msg(msg, WF_ERR_ARG, "the %s and the %s are on different devices",
+                         algo->nets[0], algo->nets[i]);
+    wf_status rc = wf_opt_check(&opts[i], msg);
+    if (rc != WF_OK) return rc;
+  }
+  for (int i = 0; i < n_data; i++)
+    if (rows[i] < 1 || cols[i] < 1)
+      return wf_fail_msg(msg, WF_ERR_ARG, "the %s set is empty", algo->data[i]);
+  wf_trainer *t = calloc(1, sizeof(wf_trainer));
+  if (t == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
+  t->algo = algo;
+  t->dev = wf_net_device(nets[0]);
+  wf_device_retain(t->dev);
+  t->n_nets = n_nets;
+  for (int i = 0; i < n_nets; i++) {
+    t->nets[i] = nets[i];
+    t->opts[i] = opts[i];
+  }
+  wf_status rc = WF_OK;
+  t->slots = wf_device_alloc_scalars(t->dev, WF_TRAINER_SLOTS);
+  if (t->slots == NULL) rc = wf_fail_msg(msg, WF_ERR_NOMEM, "out of device memory");
+  for (int i = 0; i < n_data && rc == WF_OK; i++) {
+    size_t n = (size_t)rows[i] * cols[i];
+    t->data[i].x = wf_device_alloc(t->dev, n);
+    t->data[i].n = rows[i];
+    t->data[i].d = cols[i];
+    t->n_data = i + 1;
+    rc = t->data[i].x == NULL ? WF_ERR_NOMEM
+                              : wf_device_upload(t->dev, t->data[i].x, data[i], n);
+    if (rc != WF_OK)
+      wf_fail_msg(msg, rc, "could not place the %d x %d %s set on the device",
+                  rows[i], cols[i], algo->data[i]);
+  }
+  if (rc == WF_OK && algo->state_size > 0) {
+    t->state = calloc(1, algo->state_size);
+    if (t->state == NULL) rc = wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
+  }
+  if (rc == WF_OK && algo->init != NULL) {
+    rc = algo->init(t);
+    if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", t->msg);
+  }
+  if (rc != WF_OK) {
+    wf_trainer_free(t);
+    return rc;
+  }
+  *out = t;
+  return WF_OK;
+}
+
+void wf_trainer_free(wf_trainer *t) {
+  if (t == NULL) return;
+  if (t->algo->free != NULL && t->state != NULL) t->algo->free(t);
+  free(t->state);
+  for (int i = 0; i < t->n_buffers; i++) wf_device_free(t->dev, t->buffers[i].p);
+  for (int i = 0; i < t->n_data; i++) wf_device_free(t->dev, t->data[i].x);
+  wf_device_free(t->dev, t->slots);
+  wf_device_release(t->dev);
+  free(t);
+}
+
+const wf_phase *wf_trainer_phase(const wf_trainer *t, const char *name) {
+  for (const wf_phase *p = t->algo->phases; p->name != NULL; p++)
+    if (strcmp(p->name, name) == 0) return p;
+  return NULL;
+}
+
+wf_status wf_trainer_run(wf_trainer *t, const wf_phase *phase,
+                         const wf_args *args, double *out) {
+  t->msg[0] = '\0';
+  wf_status rc = phase->run(t, args, out);
+  if (rc == WF_OK) { /* an asynchronous failure the phase did not see */
+    rc = wf_device_check(t->dev);
+    if (rc != WF_OK) snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
+  }
+  return rc;
+}
+
+/* ---- named buffers -------------------------------------------------------- */
+static void *buffer(wf_trainer *t, const char *name, size_t bytes) {
+  wf_buffer *b = NULL;
+  for (int i = 0; i < t->n_buffers; i++)
+    if (strcmp(t->buffers[i].name, name) == 0) b = &t->buffers[i];
+  if (b == NULL) {
+    if (t->n_buffers == WF_TRAINER_MAX_BUFFERS) {
+      wf_trainer_fail(t, WF_ERR_NOMEM, "too many work buffers (%s)", name);
+      return NULL;
+    }
+    b = &t->buffers[t->n_buffers++];
+    snprintf(b->name, sizeof(b->name), "%s", name);
+  }
+  if (bytes <= b->bytes) return b->p;
+  wf_device_free(t->dev, b->p);
+  b->p = WF_BE(t->dev)->alloc(WF_CTX(t->dev), bytes > 0 ? bytes : 1);
+  b->bytes = b->p != NULL ? bytes : 0;
+  if (b->p == NULL)
+    wf_trainer_fail(t, WF_ERR_NOMEM, "out of device memory for %zu bytes (%s)",
+                    bytes, name);
+  return b->p;
+}
+
+wf_real *wf_trainer_buffer(wf_trainer *t, const char *name, size_t n) {
+  return buffer(t, name, n * sizeof(wf_real));
+}
+
+int *wf_trainer_ints(wf_trainer *t, const char *name, size_t n) {
+  return buffer(t, name, n * sizeof(int));
+}
+
+/* ---- arguments -------------------------------------------------------------- */
+static const double *find_arg(const wf_args *a, const char *name) {
+  for (int i = 0; i < a->n; i++)
+    if (a->names[i] != NULL && strcmp(a->names[i], name) == 0) return &a->values[i];
+  return NULL;
+}
+
+static wf_status arg(wf_trainer *t, const wf_args *a, const char *name,
+                     double lo, double hi, int whole, const double *dflt,
+                     double *out) {
+  const double *v = find_arg(a, name);
+  if (v == NULL) {
+    if (dflt == NULL)
+      return wf_trainer_fail(t, WF_ERR_ARG, "%s phase: argument `%s` is missing",
+                             t->algo->name, name);
+    *out = *dflt;
+    return WF_OK;
+  }
+  if (!isfinite(*v) || *v < lo || *v > hi || (whole && *v != floor(*v)))
+    return wf_trainer_fail(t, WF_ERR_ARG, "`%s` must be a %s in [%g, %g], not %g",
+                           name, whole ? "whole number" : "number", lo, hi, *v);
+  *out = *v;
+  return WF_OK;
+}
+
+wf_status wf_arg_num(wf_trainer *t, const wf_args *a, const char *name,
+                     double lo, double hi, double *out) {
+  return arg(t, a, name, lo, hi, 0, NULL, out);
+}
+
+wf_status wf_arg_num_or(wf_trainer *t, const wf_args *a, const char *name,
+                        double lo, double hi, double dflt, double *out) {
+  return arg(t, a, name, lo, hi, 0, &dflt, out);
+}
+
+wf_status wf_arg_int(wf_trainer *t, const wf_args *a, const char *name, int lo,
+                     int hi, int *out) {
+  double v;
+  wf_status rc = arg(t, a, name, lo, hi, 1, NULL, &v);
+  if (rc == WF_OK) *out = (int)v;
+  return rc;
+}
+
+wf_status wf_arg_int_or(wf_trainer *t, const wf_args *a, const char *name,
+                        int lo, int hi, int dflt, int *out) {
+  double v, d = dflt;
+  wf_status rc = arg(t, a, name, lo, hi, 1, &d, &v);
+  if (rc == WF_OK) *out = (int)v;
+  return rc;
+}
+
+/* ---- slots ------------------------------------------------------------------ */
+void wf_trainer_zero_slots(wf_trainer *t, int n) {
+  WF_BE(t->dev)->zero_scalars(WF_CTX(t->dev), t->slots, n);
+}
+
+wf_status wf_trainer_read_slots(wf_trainer *t, double *host, int n) {
+  wf_status rc = wf_device_read_scalars(t->dev, host, t->slots, n);
+  if (rc != WF_OK) snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
+  return rc;
+}
+
+wf_status wf_trainer_check_abort(wf_trainer *t) {
+  if (wf_should_abort()) return wf_trainer_fail(t, WF_ERR_INTERRUPT, "interrupted");
+  return WF_OK;
+}

@@ -1,0 +1,114 @@
+/* ffi-trainer.c — the two .Call entry points every algorithm trains
+ * through: create a trainer (core/trainer.h) from named nets, optimisers
+ * and data sets, and run one of its phases with named arguments, getting
+ * named doubles back. */
+#include <math.h>
+#include <string.h>
+
+#include "ffi-util.h"
+#include "trainer.h"
+
+void wf_r_opt(SEXP opt, wf_opt_spec *o); /* ffi-net.c */
+
+static void trainer_finalize(SEXP ptr) {
+  wf_trainer *t = (wf_trainer *)R_ExternalPtrAddr(ptr);
+  if (t != NULL) {
+    wf_trainer_free(t);
+    R_ClearExternalPtr(ptr);
+  }
+}
+
+static wf_trainer *r_trainer(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != Rf_install("wf_trainer"))
+    wf_r_abort("wgflow_error_arg", "not a wgflow trainer handle");
+  wf_trainer *t = (wf_trainer *)R_ExternalPtrAddr(ptr);
+  if (t == NULL) wf_r_abort("wgflow_error_state", "the trainer's handle is dead");
+  return t;
+}
+
+/* The element of a named list called name; an error naming `what` if it
+ * is missing. */
+static SEXP named(SEXP list, const char *name, const char *what) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a named list", what);
+  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
+    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  wf_r_abort("wgflow_error_arg", "`%s` has no `%s`", what, name);
+  return R_NilValue;
+}
+
+/* algo: a string; nets, opts: named lists keyed by the algorithm's net
+ * roles (nets of class wf_net handles, opts optimiser lists); data: a named
+ * list of double matrices keyed by its data roles. */
+SEXP ffi_trainer_create(SEXP algo, SEXP nets, SEXP opts, SEXP data) {
+  if (!Rf_isString(algo) || Rf_length(algo) != 1)
+    wf_r_abort("wgflow_error_arg", "`algo` must be a single string");
+  const wf_algo *a = wf_algo_find(CHAR(STRING_ELT(algo, 0)));
+  if (a == NULL)
+    wf_r_abort("wgflow_error_arg", "no algorithm called \"%s\"", CHAR(STRING_ELT(algo, 0)));
+  wf_net *net[WF_TRAINER_MAX_NETS];
+  wf_opt_spec opt[WF_TRAINER_MAX_NETS];
+  int n_nets = 0, n_data = 0;
+  for (; a->nets[n_nets] != NULL; n_nets++) {
+    net[n_nets] = wf_r_net(named(nets, a->nets[n_nets], "nets"));
+    wf_r_opt(named(opts, a->nets[n_nets], "opts"), &opt[n_nets]);
+  }
+  const double *rows_major[WF_TRAINER_MAX_DATA];
+  int rows[WF_TRAINER_MAX_DATA], cols[WF_TRAINER_MAX_DATA];
+  for (; a->data[n_data] != NULL; n_data++)
+    rows_major[n_data] = wf_r_row_major(NULL, named(data, a->data[n_data], "data"),
+                                        a->data[n_data], &rows[n_data], &cols[n_data]);
+  char msg[WF_MSG_LEN];
+  wf_trainer *t = NULL;
+  wf_status rc = wf_trainer_create(a, net, opt, n_nets, rows_major, rows, cols,
+                                   n_data, &t, msg);
+  if (rc != WF_OK) wf_r_abort_status(rc, msg);
+  /* the trainer borrows the nets: keep their handles alive with it */
+  SEXP ptr = PROTECT(R_MakeExternalPtr(t, Rf_install("wf_trainer"), nets));
+  R_RegisterCFinalizerEx(ptr, trainer_finalize, TRUE);
+  UNPROTECT(1);
+  return ptr;
+}
+
+/* phase: a string; args: a named double vector (or NULL). Returns the
+ * phase's outputs as a named double vector (NaN as NA). */
+SEXP ffi_trainer_run(SEXP ptr, SEXP phase, SEXP args) {
+  wf_trainer *t = r_trainer(ptr);
+  if (!Rf_isString(phase) || Rf_length(phase) != 1)
+    wf_r_abort("wgflow_error_arg", "`phase` must be a single string");
+  const wf_phase *p = wf_trainer_phase(t, CHAR(STRING_ELT(phase, 0)));
+  if (p == NULL)
+    wf_r_abort("wgflow_error_arg", "%s has no phase \"%s\"", t->algo->name,
+               CHAR(STRING_ELT(phase, 0)));
+  int n = Rf_isNull(args) ? 0 : Rf_length(args);
+  SEXP names = Rf_getAttrib(args, R_NamesSymbol);
+  if (n > 0 && (TYPEOF(args) != REALSXP || TYPEOF(names) != STRSXP))
+    wf_r_abort("wgflow_error_arg", "`args` must be a named double vector");
+  const char **arg_names = (const char **)R_alloc((size_t)n + 1, sizeof(char *));
+  for (int i = 0; i < n; i++) arg_names[i] = CHAR(STRING_ELT(names, i));
+  wf_args a = {arg_names, n > 0 ? REAL(args) : NULL, n};
+  int n_out = 0;
+  while (p->outputs[n_out] != NULL) n_out++;
+  double out[WF_PHASE_MAX_OUTPUTS];
+  wf_status rc = wf_trainer_run(t, p, &a, out);
+  if (rc != WF_OK) {
+    char msg[WF_MSG_LEN];
+    snprintf(msg, sizeof(msg), "%s", wf_trainer_message(t));
+    wf_r_abort_status(rc, msg);
+  }
+  SEXP res = PROTECT(Rf_allocVector(REALSXP, n_out));
+  SEXP res_names = PROTECT(Rf_allocVector(STRSXP, n_out));
+  for (int i = 0; i < n_out; i++) {
+    REAL(res)[i] = isnan(out[i]) ? NA_REAL : out[i];
+    SET_STRING_ELT(res_names, i, Rf_mkChar(p->outputs[i]));
+  }
+  Rf_setAttrib(res, R_NamesSymbol, res_names);
+  UNPROTECT(2);
+  return res;
+}
+
+SEXP ffi_trainer_free(SEXP ptr) {
+  if (TYPEOF(ptr) == EXTPTRSXP) trainer_finalize(ptr);
+  return R_NilValue;
+}
