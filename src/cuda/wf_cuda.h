@@ -5,6 +5,7 @@
  * ffi layer (src/ffi-device.c) dlopen()s it on demand and looks these
  * symbols up with dlsym(). Everything here is R-free, never prints, exits or
  * aborts, and reports failures through return values and message buffers.
+ * Nothing in it depends on a symbol of wgflow.so.
  */
 #ifndef WF_CUDA_H
 #define WF_CUDA_H
@@ -27,6 +28,14 @@ typedef int (*wf_cuda_device_info_fn)(int *, char *, size_t);
  * A static string; never NULL. */
 const char *wf_cuda_build_info(void);
 typedef const char *(*wf_cuda_build_info_fn)(void);
+
+/* The CUDA backend's table (src/core/backend.h, version 2: check it with
+ * wf_backend_check before use). float only. Always returns the table, even
+ * without a GPU: its ctx_create is what fails then, with a message.
+ * Declared with the struct tag so this header needs no core header. */
+struct wf_backend;
+const struct wf_backend *wf_cuda_backend(void);
+typedef const struct wf_backend *(*wf_cuda_backend_fn)(void);
 
 #ifdef __cplusplus
 }
