@@ -82,6 +82,13 @@ $(POT_VENV)/bin/python:
 	$(POT_VENV)/bin/python -m pip install --quiet POT \
 	  "numpy==$$($(PYTHON) -c 'import numpy; print(numpy.__version__)')"
 
+# The prepared check of the CUDA backend on a GPU machine (no R needed):
+# parity, whole epochs, compute-sanitizer, memory, GPU benchmarks.
+GPU_CHECK_OUT ?= build/gpu-check
+.PHONY: gpu-check
+gpu-check:
+	tools/gpu-check $(GPU_CHECK_OUT)
+
 .PHONY: bench-w1fe
 bench-w1fe: install
 	$(WITH_LIB) $(RSCRIPT) bench/w1fe.R
