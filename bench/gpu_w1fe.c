@@ -3,7 +3,7 @@
  * the FLOPs of an epoch counted from its matrix products and the fraction
  * of the GPU's fp32 peak they reach. Built by tools/gpu-check; no R.
  *
- *   gpu_w1fe cuda|cpu 2d|image [epochs]
+ *   gpu_w1fe cuda|cpu 2d|image [epochs] [nograph]
  * prints "wgflow <backend> <workload> <ms/epoch> <epochs> <GFLOP/epoch>
  * <fraction of fp32 peak>" (the fraction is NA on the CPU).
  */
@@ -55,7 +55,9 @@ int main(int argc, char **argv) {
   }
   int on_gpu = strcmp(argv[1], "cuda") == 0;
   const w1fe_workload *w = strcmp(argv[2], "image") == 0 ? &W1FE_IMAGE : &W1FE_2D;
-  int epochs = argc > 3 ? atoi(argv[3]) : (w == &W1FE_2D ? 300 : 100);
+  int epochs = argc > 3 && argv[3][0] ? atoi(argv[3]) : (w == &W1FE_2D ? 300 : 100);
+  if (epochs < 1) epochs = 1;
+  int graphs = !(argc > 4 && strcmp(argv[4], "nograph") == 0);
   counted = *(on_gpu ? wf_cuda_backend() : wf_cpu_backend());
   real_gemm = counted.gemm;
   counted.gemm = counting_gemm;
@@ -72,6 +74,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "open: %s\n", msg);
     return 2;
   }
+  wf_trainer_set_graphs(r.t, graphs);
   for (int e = 0; e < 10; e++) /* warm up: caches, allocator, cuBLAS */
     if (w1fe_epoch(&r, w, out) != 0) {
       fprintf(stderr, "epoch: %s\n", wf_trainer_message(r.t));
@@ -85,8 +88,8 @@ int main(int argc, char **argv) {
   double secs = now() - t0, per_epoch = flops / epochs;
   char frac[32] = "NA";
   if (on_gpu) snprintf(frac, sizeof(frac), "%.4f", per_epoch / (secs / epochs) / gpu_peak());
-  printf("wgflow %s %s %.4f %d %.4f %s\n", argv[1], w->name, secs / epochs * 1e3,
-         epochs, per_epoch / 1e9, frac);
+  printf("wgflow%s %s %s %.4f %d %.4f %s\n", graphs ? "" : "_nograph", argv[1],
+         w->name, secs / epochs * 1e3, epochs, per_epoch / 1e9, frac);
   printf("  last epoch: critic loss %.4g, W1 estimate %.4g, fit MSE %.4g -> %.4g\n",
          out[0], out[1], out[5], out[6]);
   w1fe_close(&r);

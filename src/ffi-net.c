@@ -236,7 +236,8 @@ SEXP ffi_net_get_rng(SEXP ptr) {
 
 SEXP ffi_net_set_rng(SEXP ptr, SEXP v) {
   wf_net *net = wf_r_net(ptr);
-  wf_net_set_rng(net, u64_from(v, 0, "rng"), u64_from(v, 2, "rng"));
+  wf_status rc = wf_net_set_rng(net, u64_from(v, 0, "rng"), u64_from(v, 2, "rng"));
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
 }
 

@@ -26,9 +26,21 @@ enum { CRITIC = 0, GEN = 1 }; /* net roles */
 enum { DATA = 0 };            /* data roles */
 
 typedef struct {
-  wf_critic_ws ws; /* the critic loss's work space */
-  int m;           /* rows of the current z and zeta (0: no Euler step yet) */
+  wf_critic_ws ws;     /* the critic loss's work space */
+  int m;               /* rows of the current z and zeta (0: no Euler step yet) */
+  wf_replay critic_step, fit_step; /* recorded steps (trainer.h) */
 } w1fe_state;
+
+/* what one critic step or one generator step works on */
+typedef struct {
+  int m, penalty, mode;
+  double lambda, clip;
+  int *idx;       /* [m] data rows */
+  wf_real *real;  /* [m x d] */
+  wf_real *z;     /* [m x latent] */
+  wf_real *zeta;  /* [m x d] Euler targets */
+  double *slot;   /* the generator step's loss */
+} w1fe_step;
 
 static wf_status init(wf_trainer *t) {
   wf_net *critic = t->nets[CRITIC], *gen = t->nets[GEN];
@@ -56,41 +68,46 @@ static wf_status generate(wf_trainer *t, int m, wf_real *z, const wf_real **y) {
   return WF_OK;
 }
 
+/* one critic update on a fresh batch: data rows, generated samples */
+static wf_status critic_step(wf_trainer *t, void *data) {
+  const w1fe_step *c = data;
+  w1fe_state *st = t->state;
+  wf_net *critic = t->nets[CRITIC];
+  const wf_data *x = &t->data[DATA];
+  WF_TRY_NET(t, critic, wf_net_random_index(critic, c->idx, (size_t)c->m, x->n));
+  WF_BE(t->dev)->gather_rows(WF_CTX(t->dev), x->x, x->d, c->idx, c->m, c->real);
+  const wf_real *fake;
+  WF_TRY(generate(t, c->m, c->z, &fake));
+  WF_TRY_NET(t, critic, wf_critic_step(critic, &st->ws, c->real, fake, c->m, NULL,
+                                       (wf_penalty)c->penalty, c->lambda,
+                                       &t->opts[CRITIC], c->clip, t->slots));
+  return WF_OK;
+}
+
 /* args: batch_size, steps, penalty (0 none, 1 GP, 2 LP), lambda, clip
  * (> 0: weight clipping) */
 static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
-  int m, steps, pen;
-  double lambda, clip;
-  WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
+  w1fe_step c = {0};
+  int steps;
+  WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "penalty", WF_PENALTY_NONE, WF_PENALTY_LP, &pen));
-  WF_TRY(wf_arg_num(t, a, "lambda", 0, INFINITY, &lambda));
-  WF_TRY(wf_arg_num_or(t, a, "clip", 0, INFINITY, 0, &clip));
+  WF_TRY(wf_arg_int(t, a, "penalty", WF_PENALTY_NONE, WF_PENALTY_LP, &c.penalty));
+  WF_TRY(wf_arg_num(t, a, "lambda", 0, INFINITY, &c.lambda));
+  WF_TRY(wf_arg_num_or(t, a, "clip", 0, INFINITY, 0, &c.clip));
   w1fe_state *st = t->state;
-  wf_net *critic = t->nets[CRITIC];
-  const wf_data *data = &t->data[DATA];
-  int d = data->d;
-  int *idx = wf_trainer_ints(t, "idx", (size_t)m);              /* [m] */
-  wf_real *real = wf_trainer_buffer(t, "real", (size_t)m * d);  /* [m x d] */
-  wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
-  if (idx == NULL || real == NULL || z == NULL) return WF_ERR_NOMEM;
+  int m = c.m, d = t->data[DATA].d;
+  c.idx = wf_trainer_ints(t, "idx", (size_t)m);             /* [m] */
+  c.real = wf_trainer_buffer(t, "real", (size_t)m * d);     /* [m x d] */
+  c.z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
+  if (c.idx == NULL || c.real == NULL || c.z == NULL) return WF_ERR_NOMEM;
   st->m = 0; /* z is overwritten: the Euler targets are gone */
-  const wf_backend *be = WF_BE(t->dev);
   wf_trainer_zero_slots(t, WF_CRITIC_SLOTS);
-  for (int s = 0; s < steps; s++) {
-    WF_TRY(wf_trainer_check_abort(t));
-    WF_TRY_NET(t, critic, wf_net_random_index(critic, idx, (size_t)m, data->n));
-    be->gather_rows(WF_CTX(t->dev), data->x, d, idx, m, real);
-    const wf_real *fake;
-    WF_TRY(generate(t, m, z, &fake));
-    WF_TRY_NET(t, critic, wf_critic_step(critic, &st->ws, real, fake, m, NULL,
-                                         (wf_penalty)pen, lambda, &t->opts[CRITIC],
-                                         clip, t->slots));
-  }
+  double key[] = {m, c.penalty, c.lambda, c.clip};
+  WF_TRY(wf_trainer_repeat(t, &st->critic_step, steps, key, 4, critic_step, &c));
   double s[WF_CRITIC_SLOTS];
   WF_TRY(wf_trainer_read_slots(t, s, WF_CRITIC_SLOTS));
   wf_critic_report rep;
-  if (wf_critic_report_of(s, steps, (wf_penalty)pen, &rep) != WF_OK)
+  if (wf_critic_report_of(s, steps, (wf_penalty)c.penalty, &rep) != WF_OK)
     return wf_trainer_fail(t, WF_ERR_NUMERIC, "the critic loss is not finite");
   out[0] = rep.loss;
   out[1] = rep.w1;
@@ -139,30 +156,47 @@ static wf_status naive_step(wf_trainer *t, const wf_real *z, int m, double *slot
   return WF_OK;
 }
 
+/* one generator update on the Euler step's z: towards zeta (mode 0) or
+ * down -mean phi(G(z)) (mode 1); its loss before the update into c->slot */
+static wf_status fit_step(wf_trainer *t, void *data) {
+  const w1fe_step *c = data;
+  wf_net *gen = t->nets[GEN];
+  if (c->mode == 1) return naive_step(t, c->z, c->m, c->slot);
+  /* mean_i |zeta_i - G(z_i)|^2 */
+  wf_loss_spec mse = {WF_LOSS_MSE, 1.0 / c->m, 0.0, 0};
+  WF_TRY_NET(t, gen, wf_regress_step(gen, c->z, c->m, c->zeta, &mse, &t->opts[GEN],
+                                     c->slot));
+  return WF_OK;
+}
+
+/* a later generator update: its loss alone in slot 1, which then holds the
+ * loss before the last update */
+static wf_status later_fit_step(wf_trainer *t, void *data) {
+  const w1fe_step *c = data;
+  wf_device_zero_scalars(t->dev, c->slot, 1);
+  return fit_step(t, data);
+}
+
 /* args: persistency (K), mode (0 Euler regression, 1 naive) */
 static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
-  int K, mode;
+  int K;
+  w1fe_step c = {0};
   WF_TRY(wf_arg_int(t, a, "persistency", 1, 1 << 24, &K));
-  WF_TRY(wf_arg_int_or(t, a, "mode", 0, 1, 0, &mode));
+  WF_TRY(wf_arg_int_or(t, a, "mode", 0, 1, 0, &c.mode));
   w1fe_state *st = t->state;
-  int m = st->m;
+  int m = c.m = st->m;
   if (m < 1) return wf_trainer_fail(t, WF_ERR_STATE, "fit needs an Euler step first");
-  wf_net *gen = t->nets[GEN];
-  wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(gen));
-  wf_real *zeta = wf_trainer_buffer(t, "zeta", (size_t)m * t->data[DATA].d);
-  if (z == NULL || zeta == NULL) return WF_ERR_NOMEM;
-  /* mean_i |zeta_i - G(z_i)|^2 */
-  wf_loss_spec mse = {WF_LOSS_MSE, 1.0 / m, 0.0, 0};
+  c.z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
+  c.zeta = wf_trainer_buffer(t, "zeta", (size_t)m * t->data[DATA].d);
+  if (c.z == NULL || c.zeta == NULL) return WF_ERR_NOMEM;
   wf_trainer_zero_slots(t, 2);
-  for (int k = 0; k < K; k++) {
-    WF_TRY(wf_trainer_check_abort(t));
-    /* the loss before the first and before the last update */
-    double *slot = k == 0 ? t->slots : k == K - 1 ? t->slots + 1 : NULL;
-    if (mode == 0)
-      WF_TRY_NET(t, gen, wf_regress_step(gen, z, m, zeta, &mse, &t->opts[GEN], slot));
-    else
-      WF_TRY(naive_step(t, z, m, slot));
-  }
+  /* the loss before the first update into slot 0, before the last into 1 */
+  WF_TRY(wf_trainer_check_abort(t));
+  c.slot = t->slots;
+  WF_TRY(fit_step(t, &c));
+  c.slot = t->slots + 1;
+  double key[] = {m, c.mode};
+  WF_TRY(wf_trainer_repeat(t, &st->fit_step, K - 1, key, 2, later_fit_step, &c));
   WF_TRY(wf_trainer_read_slots(t, out, 2));
   if (K == 1) out[1] = out[0];
   if (!isfinite(out[0]) || !isfinite(out[1]))

@@ -1,9 +1,13 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 2).
+ * (version 3).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
  * calls through it. Rules every op follows:
+ *  - What changes from one training step to the next (a random stream's
+ *    position, an optimiser's step count) lives in device slots that the
+ *    ops read and advance themselves, so a recorded step (a CUDA graph) can
+ *    be replayed and draws fresh numbers each time.
  *
  *  - The backend's context comes first (wf_ctx: on the GPU a stream, the
  *    cuBLAS handle and a caching allocator; on the CPU the thread count and
@@ -29,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 2
+#define WF_BACKEND_API 3
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -96,6 +100,21 @@ typedef enum {
   WF_ROWNORM_COUNT
 } wf_rownorm_kind;
 
+/* Graphs, optional (all four NULL on a backend without them): between
+ * graph_begin and graph_end the context records the ops it is given
+ * instead of running them; graph_launch runs the record again, reading the
+ * device slots (stream positions, step counts, buffers) as they are then.
+ * Nothing may allocate device memory, copy to or from the host, or read
+ * slots back while recording. */
+typedef struct wf_graph wf_graph;
+typedef struct {
+  wf_status (*begin)(wf_ctx *ctx);
+  /* stops recording; *out the record (NULL, with the error, on failure) */
+  wf_status (*end)(wf_ctx *ctx, wf_graph **out);
+  wf_status (*launch)(wf_ctx *ctx, wf_graph *g);
+  void (*free)(wf_ctx *ctx, wf_graph *g);
+} wf_graph_ops;
+
 struct wf_backend {
   int api_version;  /* WF_BACKEND_API */
   size_t real_size; /* sizeof(wf_real) the backend was compiled with */
@@ -105,7 +124,8 @@ struct wf_backend {
   wf_status (*ctx_create)(wf_ctx **out, char *msg /* [WF_MSG_LEN] */);
   void (*ctx_free)(wf_ctx *ctx);
   /* Backend-only knobs by name ("threads" on the CPU, "tf32" on CUDA):
-   * value >= 0 sets it; returns the previous value, or -1 if unknown. */
+   * value >= 0 sets it (the CPU's threads: at least 1), value < 0 only
+   * reads it; returns the previous value, or -1 if unknown. */
   int (*knob)(wf_ctx *ctx, const char *name, int value);
   /* Wait for all queued work; WF_OK or the first asynchronous error, with
    * its text in msg. */
@@ -126,6 +146,9 @@ struct wf_backend {
   void (*fill)(wf_ctx *ctx, wf_real *x, size_t n, wf_real value);
   /* scalar slots: device doubles */
   void (*zero_scalars)(wf_ctx *ctx, double *slots, int n);
+  /* slots[0 .. n-1] = host[0 .. n-1] (waits for the copy) */
+  wf_status (*write_scalars)(wf_ctx *ctx, double *slots, const double *host,
+                             int n);
   /* waits for queued work, then copies n slots to the host */
   wf_status (*read_scalars)(wf_ctx *ctx, double *host, const double *slots,
                             int n);
@@ -196,29 +219,35 @@ struct wf_backend {
                       int train, wf_real *abar, wf_real *dgamma,
                       wf_real *dbeta);
 
-  /* ---- optimisers over n parameters (t: the step number, from 1) -------- */
+  /* ---- optimisers over n parameters ----------------------------------------
+   * step: a device slot holding the steps taken so far; the op takes step
+   * t = *step + 1 (Adam's bias corrections 1 - beta^t computed in double
+   * from it; SGD's momentum buffer starts at t = 1) and leaves *step = t. */
   void (*adam)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-               wf_real *m2, size_t n, const wf_opt_spec *opt, double t);
+               wf_real *m2, size_t n, const wf_opt_spec *opt, double *step);
   void (*rmsprop)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
-                  size_t n, const wf_opt_spec *opt);
+                  size_t n, const wf_opt_spec *opt, double *step);
   void (*sgd)(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-              size_t n, const wf_opt_spec *opt, double t);
+              size_t n, const wf_opt_spec *opt, double *step);
   /* p = min(c, max(-c, p)) */
   void (*clamp)(wf_ctx *ctx, wf_real *p, size_t n, wf_real c);
 
-  /* ---- randomness: Philox4x32-10 (philox.h), blocks counter .. counter +
-   * ceil(n / 4) - 1 under key; value i from block counter + i / 4 -------- */
+  /* ---- randomness: Philox4x32-10 (philox.h) ---------------------------------
+   * counter: a device slot holding the stream's next block (a whole number,
+   * exact below 2^53); a draw of n values uses blocks c .. c + ceil(n/4) - 1
+   * under key, value i from block c + i / 4, and leaves *counter advanced
+   * by ceil(n / 4). */
   /* 24 random bits centred in their bucket, in (0, 1) in double; rounded
    * to float the top value is 1.0f, so float draws lie in (0, 1] */
   void (*uniform)(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                  uint64_t counter);
+                  double *counter);
   /* N(0, 1) by Box-Muller on the pairs of each block, in double */
   void (*normal)(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                 uint64_t counter);
+                 double *counter);
   /* out[i] = min(bound - 1, (int)(u_i * bound)), u_i the uniform above
-   * rounded to wf_real and the product taken in wf_real */
+   * rounded to wf_real and the product taken in wf_real (saturating) */
   void (*random_index)(wf_ctx *ctx, int *out, size_t n, int bound,
-                       const uint32_t key[2], uint64_t counter);
+                       const uint32_t key[2], double *counter);
 
   /* ---- losses and row operations ---------------------------------------- */
   void (*loss)(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,
@@ -245,6 +274,9 @@ struct wf_backend {
    * (val may be NULL); a is [m x n] */
   void (*row_argmin)(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
                      wf_real *val);
+
+  /* ---- recording and replaying steps (NULL members: not supported) ------ */
+  wf_graph_ops graph;
 };
 
 /* WF_OK if the table's API version and real size match this core's;

@@ -11,7 +11,8 @@ wf_status wf_block_init(wf_block *b, wf_device *dev, size_t n, char *msg) {
   b->grad = wf_device_alloc(dev, n);
   b->m1 = wf_device_alloc(dev, n);
   b->m2 = wf_device_alloc(dev, n);
-  if (!b->params || !b->grad || !b->m1 || !b->m2) {
+  b->step_dev = wf_device_alloc_scalars(dev, 1);
+  if (!b->params || !b->grad || !b->m1 || !b->m2 || !b->step_dev) {
     wf_block_free(b, dev);
     return wf_fail_msg(msg, WF_ERR_NOMEM, "out of device memory for %zu parameters", n);
   }
@@ -27,7 +28,9 @@ void wf_block_free(wf_block *b, wf_device *dev) {
   wf_device_free(dev, b->grad);
   wf_device_free(dev, b->m1);
   wf_device_free(dev, b->m2);
+  wf_device_free(dev, b->step_dev);
   b->params = b->grad = b->m1 = b->m2 = NULL;
+  b->step_dev = NULL;
   b->n = 0;
 }
 
@@ -67,18 +70,18 @@ wf_status wf_block_step(wf_block *b, wf_device *dev, const wf_opt_spec *opt,
   if (rc != WF_OK) return rc;
   const wf_backend *be = WF_BE(dev);
   wf_ctx *ctx = WF_CTX(dev);
-  b->step += 1;
   switch (opt->kind) {
   case WF_OPT_ADAM:
-    be->adam(ctx, b->params, b->grad, b->m1, b->m2, b->n, opt, b->step);
+    be->adam(ctx, b->params, b->grad, b->m1, b->m2, b->n, opt, b->step_dev);
     break;
   case WF_OPT_RMSPROP:
-    be->rmsprop(ctx, b->params, b->grad, b->m2, b->n, opt);
+    be->rmsprop(ctx, b->params, b->grad, b->m2, b->n, opt, b->step_dev);
     break;
   case WF_OPT_SGD:
-    be->sgd(ctx, b->params, b->grad, b->m1, b->n, opt, b->step);
+    be->sgd(ctx, b->params, b->grad, b->m1, b->n, opt, b->step_dev);
     break;
   }
+  b->step += 1; /* the op advanced the device slot */
   return WF_OK;
 }
 
@@ -86,5 +89,12 @@ wf_status wf_block_clamp(wf_block *b, wf_device *dev, double c, char *msg) {
   if (!(c > 0) || !isfinite(c))
     return wf_fail_msg(msg, WF_ERR_ARG, "the clipping value must be finite and > 0");
   WF_BE(dev)->clamp(WF_CTX(dev), b->params, b->n, (wf_real)c);
+  return WF_OK;
+}
+
+wf_status wf_block_set_step(wf_block *b, wf_device *dev, double step, char *msg) {
+  wf_status rc = wf_device_write_scalars(dev, b->step_dev, &step, 1);
+  if (rc != WF_OK) return wf_fail_msg(msg, rc, "%s", wf_device_message(dev));
+  b->step = step;
   return WF_OK;
 }

@@ -40,9 +40,14 @@ int wf_device_knob(wf_device *dev, const char *name, int value) {
   return dev->be->knob(dev->ctx, name, value);
 }
 
+void *wf_device_alloc_bytes(wf_device *dev, size_t bytes) {
+  dev->generation++;
+  return dev->be->alloc(dev->ctx, bytes > 0 ? bytes : 1);
+}
+
 /* at least one element, so a zero count still gives a valid pointer */
 static void *alloc_n(wf_device *dev, size_t n, size_t size) {
-  return dev->be->alloc(dev->ctx, (n > 0 ? n : 1) * size);
+  return wf_device_alloc_bytes(dev, (n > 0 ? n : 1) * size);
 }
 
 wf_real *wf_device_alloc(wf_device *dev, size_t n) {
@@ -60,7 +65,9 @@ double *wf_device_alloc_scalars(wf_device *dev, int n) {
 }
 
 void wf_device_free(wf_device *dev, void *p) {
-  if (p != NULL) dev->be->release(dev->ctx, p);
+  if (p == NULL) return;
+  dev->generation++;
+  dev->be->release(dev->ctx, p);
 }
 
 wf_status wf_device_check(wf_device *dev) {
@@ -104,4 +111,9 @@ wf_status wf_device_download_int(wf_device *dev, int *dst, const int *src, size_
 
 void wf_device_zero_scalars(wf_device *dev, double *slots, int n) {
   dev->be->zero_scalars(dev->ctx, slots, n);
+}
+
+wf_status wf_device_write_scalars(wf_device *dev, double *slots, const double *host,
+                                  int n) {
+  return after_copy(dev, dev->be->write_scalars(dev->ctx, slots, host, n));
 }

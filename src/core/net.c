@@ -93,12 +93,9 @@ static wf_status init_params(wf_net *net, double *p, double *st) {
   size_t np = lay->n_params;
   wf_real *raw = wf_device_alloc(net->dev, np); /* [n_params] */
   if (raw == NULL) return wf_fail(net, WF_ERR_NOMEM, "out of device memory");
-  if (s->init == WF_INIT_TORCH)
-    WF_NET_BE(net)->uniform(WF_NET_CTX(net), raw, np, net->key, net->counter);
-  else
-    WF_NET_BE(net)->normal(WF_NET_CTX(net), raw, np, net->key, net->counter);
-  net->counter += wf_philox_blocks(np);
-  wf_status rc = wf_device_download(net->dev, p, raw, np);
+  wf_status rc = s->init == WF_INIT_TORCH ? wf_net_uniform(net, raw, np)
+                                          : wf_net_normal(net, raw, np);
+  if (rc == WF_OK) rc = wf_device_download(net->dev, p, raw, np);
   wf_device_free(net->dev, raw);
   if (rc != WF_OK) return wf_fail(net, rc, "%s", wf_device_message(net->dev));
   for (int l = 0; l < s->n_layers; l++) {
@@ -209,6 +206,11 @@ static wf_status new_shell(const wf_mlp_spec *spec, wf_device *dev,
   net->dev = dev;
   wf_device_retain(dev);
   wf_mlp_layout(spec, &net->layout);
+  net->stream_dev = wf_device_alloc_scalars(dev, 1);
+  if (net->stream_dev == NULL) {
+    wf_net_free(net);
+    return wf_fail_msg(msg, WF_ERR_NOMEM, "out of device memory");
+  }
   *out = net;
   return WF_OK;
 }
@@ -233,8 +235,9 @@ wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
   wf_net *net;
   wf_status rc = new_shell(spec, dev, &net, msg);
   if (rc != WF_OK) return rc;
-  wf_net_set_rng(net, seed, 0);
-  rc = new_params(net, msg);
+  rc = wf_net_set_rng(net, seed, 0);
+  if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", net->msg);
+  if (rc == WF_OK) rc = new_params(net, msg);
   size_t np = net->layout.n_params, ns = net->layout.n_state;
   double *host = rc == WF_OK ? calloc(np + ns + 1, sizeof(double)) : NULL;
   if (rc == WF_OK && host == NULL)
@@ -271,12 +274,12 @@ wf_status wf_net_clone(const wf_net *src, wf_net **out, char *msg) {
   be->copy(ctx, b->grad, a->grad, a->n);
   be->copy(ctx, b->m1, a->m1, a->n);
   be->copy(ctx, b->m2, a->m2, a->n);
-  b->step = a->step;
   be->copy(ctx, net->p->state, src->p->state, src->layout.n_state);
-  net->key[0] = src->key[0];
-  net->key[1] = src->key[1];
-  net->counter = src->counter;
-  rc = wf_net_sync_error(net);
+  rc = wf_block_set_step(b, net->dev, a->step, msg);
+  uint64_t key, counter;
+  wf_net_get_rng(src, &key, &counter);
+  if (rc == WF_OK) rc = wf_net_set_rng(net, key, counter);
+  if (rc == WF_OK) rc = wf_net_sync_error(net);
   if (rc != WF_OK) {
     snprintf(msg, WF_MSG_LEN, "%s", net->msg);
     wf_net_free(net);
@@ -293,9 +296,14 @@ wf_status wf_net_alias(wf_net *src, wf_net **out, char *msg) {
   if (rc != WF_OK) return rc;
   net->p = src->p;
   net->p->refs++;
-  net->key[0] = src->key[0];
-  net->key[1] = src->key[1];
-  net->counter = src->counter;
+  uint64_t key, counter;
+  wf_net_get_rng(src, &key, &counter);
+  rc = wf_net_set_rng(net, key, counter);
+  if (rc != WF_OK) {
+    snprintf(msg, WF_MSG_LEN, "%s", net->msg);
+    wf_net_free(net);
+    return rc;
+  }
   *out = net;
   return WF_OK;
 }
@@ -336,6 +344,7 @@ void wf_net_free(wf_net *net) {
     wf_device_free(net->dev, p->state);
     free(p);
   }
+  wf_device_free(net->dev, net->stream_dev);
   wf_device_release(net->dev);
   free(net);
 }
@@ -387,8 +396,8 @@ wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,
                                const double *m2) {
   if (!(step >= 0) || !isfinite(step))
     return wf_fail(net, WF_ERR_ARG, "the optimiser step count must be >= 0");
-  net->p->block.step = step;
-  wf_status rc = put(net, net->p->block.m1, m1, net->layout.n_params);
+  wf_status rc = wf_block_set_step(&net->p->block, net->dev, step, net->msg);
+  if (rc == WF_OK) rc = put(net, net->p->block.m1, m1, net->layout.n_params);
   if (rc == WF_OK) rc = put(net, net->p->block.m2, m2, net->layout.n_params);
   return rc;
 }
@@ -398,10 +407,16 @@ void wf_net_get_rng(const wf_net *net, uint64_t *key, uint64_t *counter) {
   *counter = net->counter;
 }
 
-void wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter) {
+wf_status wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter) {
+  if (counter >= ((uint64_t)1 << 53))
+    return wf_fail(net, WF_ERR_ARG, "a stream counter must be below 2^53");
+  double c = (double)counter;
+  wf_status rc = wf_device_write_scalars(net->dev, net->stream_dev, &c, 1);
+  if (rc != WF_OK) return wf_fail(net, rc, "%s", wf_device_message(net->dev));
   net->key[0] = (uint32_t)(key & 0xffffffffu);
   net->key[1] = (uint32_t)(key >> 32);
   net->counter = counter;
+  return WF_OK;
 }
 
 /* ---- optimiser steps on the net's block --------------------------------- */

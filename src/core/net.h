@@ -43,9 +43,11 @@ struct wf_net {
   char msg[WF_MSG_LEN];
   wf_net_params *p;
 
-  /* randomness: Philox key and the next block counter */
+  /* randomness: Philox key and the next block counter, which lives in a
+   * device slot (the draws advance it) with a host mirror */
   uint32_t key[2];
-  uint64_t counter;
+  double *stream_dev; /* device slot [1] */
+  uint64_t counter;   /* its host mirror */
 
   /* batch workspace, owned by this net (an alias has its own) */
   int cap;             /* rows the workspace holds */

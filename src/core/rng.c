@@ -1,17 +1,19 @@
 /* rng.c — draws from a net's Philox stream (philox.h): value i of a draw
  * comes from block counter + i / 4, so a stream is the same on every
- * backend and a net's position is one 64-bit counter. */
+ * backend and a net's position is one counter. The counter lives in a
+ * device slot that the draw itself advances (so a recorded step replays
+ * with fresh numbers); the host mirror advances by the same amount. */
 #include "net.h"
 #include "philox.h"
 
 wf_status wf_net_uniform(wf_net *net, wf_real *out, size_t n) {
-  WF_NET_BE(net)->uniform(WF_NET_CTX(net), out, n, net->key, net->counter);
+  WF_NET_BE(net)->uniform(WF_NET_CTX(net), out, n, net->key, net->stream_dev);
   net->counter += wf_philox_blocks(n);
   return wf_net_sync_error(net);
 }
 
 wf_status wf_net_normal(wf_net *net, wf_real *out, size_t n) {
-  WF_NET_BE(net)->normal(WF_NET_CTX(net), out, n, net->key, net->counter);
+  WF_NET_BE(net)->normal(WF_NET_CTX(net), out, n, net->key, net->stream_dev);
   net->counter += wf_philox_blocks(n);
   return wf_net_sync_error(net);
 }
@@ -19,7 +21,7 @@ wf_status wf_net_normal(wf_net *net, wf_real *out, size_t n) {
 wf_status wf_net_random_index(wf_net *net, int *out, size_t n, int bound) {
   if (bound < 1) return wf_fail(net, WF_ERR_ARG, "an index bound must be >= 1");
   WF_NET_BE(net)->random_index(WF_NET_CTX(net), out, n, bound, net->key,
-                               net->counter);
+                               net->stream_dev);
   net->counter += wf_philox_blocks(n);
   return wf_net_sync_error(net);
 }
@@ -30,9 +32,10 @@ wf_status wf_generate(wf_net *gen, int n, uint64_t key, wf_real *out) {
   wf_net_get_rng(gen, &old_key, &old_ctr);
   wf_real *z = wf_device_alloc(gen->dev, (size_t)n * wf_net_in(gen)); /* [n x in] */
   if (z == NULL) return wf_fail(gen, WF_ERR_NOMEM, "out of memory for %d latents", n);
-  wf_net_set_rng(gen, key, 0);
-  wf_status rc = wf_net_normal(gen, z, (size_t)n * wf_net_in(gen));
-  wf_net_set_rng(gen, old_key, old_ctr);
+  wf_status rc = wf_net_set_rng(gen, key, 0);
+  if (rc == WF_OK) rc = wf_net_normal(gen, z, (size_t)n * wf_net_in(gen));
+  wf_status back = wf_net_set_rng(gen, old_key, old_ctr);
+  if (rc == WF_OK) rc = back;
   if (rc == WF_OK) rc = wf_mlp_forward(gen, z, n, 0, out);
   wf_device_free(gen->dev, z);
   return rc;

@@ -28,7 +28,7 @@ static double rel_diff(const double *a, const double *b, size_t n) {
   return num / den;
 }
 
-/* One device's results: a critic step (LP penalty, Adam) from the same
+/* One device's results: a critic step (LP penalty, SGD) from the same
  * start, a generator's forward with BatchNorm in training mode, and
  * uniform draws. out: [n_critic params | 4 slots | m*d gen out | 64 u]. */
 static wf_status run_on(wf_device *dev, int m, double *out, size_t *n_out,
@@ -39,8 +39,9 @@ static wf_status run_on(wf_device *dev, int m, double *out, size_t *n_out,
   wf_mlp_spec gs = {.n_layers = 3, .widths = {3, 32, 32, 3},
                     .activation = WF_ACT_RELU, .norm = WF_NORM_BATCH,
                     .init = WF_INIT_TORCH};
-  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-2, .beta1 = 0.5, .beta2 = 0.9,
-                      .eps = 1e-8};
+  /* SGD, not Adam: Adam's first step is lr * sign(g), which turns a
+   * rounding difference in a near-zero gradient into a full 2 lr */
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
   wf_net *critic = NULL, *gen = NULL;
   wf_critic_ws ws = {0};
   size_t nx = (size_t)m * 3;
@@ -59,7 +60,7 @@ static wf_status run_on(wf_device *dev, int m, double *out, size_t *n_out,
     if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", wf_device_message(dev));
   }
   if (rc == WF_OK) {
-    rc = wf_critic_step(critic, &ws, real, fake, m, NULL, WF_PENALTY_LP, 10, &adam,
+    rc = wf_critic_step(critic, &ws, real, fake, m, NULL, WF_PENALTY_LP, 10, &sgd,
                         0, slots);
     if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", wf_net_message(critic));
   }

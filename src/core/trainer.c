@@ -54,6 +54,7 @@ wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
   wf_trainer *t = calloc(1, sizeof(wf_trainer));
   if (t == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
   t->algo = algo;
+  t->graphs = 1;
   t->dev = wf_net_device(nets[0]);
   wf_device_retain(t->dev);
   t->n_nets = n_nets;
@@ -92,8 +93,14 @@ wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
   return WF_OK;
 }
 
+static void replay_drop(wf_trainer *t, wf_replay *r) {
+  if (r->graph != NULL) WF_BE(t->dev)->graph.free(WF_CTX(t->dev), r->graph);
+  r->graph = NULL;
+}
+
 void wf_trainer_free(wf_trainer *t) {
   if (t == NULL) return;
+  for (int i = 0; i < t->n_replays; i++) replay_drop(t, t->replays[i]);
   if (t->algo->free != NULL && t->state != NULL) t->algo->free(t);
   free(t->state);
   for (int i = 0; i < t->n_buffers; i++) wf_device_free(t->dev, t->buffers[i].p);
@@ -135,7 +142,7 @@ static void *buffer(wf_trainer *t, const char *name, size_t bytes) {
   }
   if (bytes <= b->bytes) return b->p;
   wf_device_free(t->dev, b->p);
-  b->p = WF_BE(t->dev)->alloc(WF_CTX(t->dev), bytes > 0 ? bytes : 1);
+  b->p = wf_device_alloc_bytes(t->dev, bytes);
   b->bytes = b->p != NULL ? bytes : 0;
   if (b->p == NULL)
     wf_trainer_fail(t, WF_ERR_NOMEM, "out of device memory for %zu bytes (%s)",
@@ -215,5 +222,115 @@ wf_status wf_trainer_read_slots(wf_trainer *t, double *host, int n) {
 
 wf_status wf_trainer_check_abort(wf_trainer *t) {
   if (wf_should_abort()) return wf_trainer_fail(t, WF_ERR_INTERRUPT, "interrupted");
+  return WF_OK;
+}
+
+/* ---- repeated steps, recorded and replayed --------------------------------- */
+void wf_trainer_set_graphs(wf_trainer *t, int on) {
+  t->graphs = on != 0;
+  if (!t->graphs)
+    for (int i = 0; i < t->n_replays; i++) replay_drop(t, t->replays[i]);
+}
+
+/* the host mirrors a step advances: each net's stream counter and its
+ * block's step count */
+static void mirrors(const wf_trainer *t, uint64_t *counter, double *step) {
+  for (int i = 0; i < t->n_nets; i++) {
+    uint64_t key;
+    wf_net_get_rng(t->nets[i], &key, &counter[i]);
+    step[i] = t->nets[i]->p->block.step;
+  }
+}
+
+/* set the mirrors back (nothing ran on the device) or forward by a delta;
+ * a block shared by two nets (an alias) is moved once */
+static void move_mirrors(wf_trainer *t, const uint64_t *counter, const double *step,
+                         int add) {
+  for (int i = 0; i < t->n_nets; i++) {
+    wf_net *net = t->nets[i];
+    net->counter = add ? net->counter + counter[i] : counter[i];
+    int first = 1;
+    for (int j = 0; j < i; j++) first &= t->nets[j]->p != net->p;
+    if (first) net->p->block.step = add ? net->p->block.step + step[i] : step[i];
+  }
+}
+
+static int replay_valid(const wf_trainer *t, const wf_replay *r, const double *key,
+                        int n_key) {
+  return r->graph != NULL && r->generation == t->dev->generation &&
+         r->n_key == n_key && memcmp(r->key, key, sizeof(double) * n_key) == 0 &&
+         memcmp(r->opts, t->opts, sizeof(r->opts)) == 0;
+}
+
+/* Record one run of the step and launch it: the host code runs (advancing
+ * the mirrors) while the device only records, then the record runs once.
+ * On a failure to record, the mirrors go back and the run is eager. */
+static wf_status record(wf_trainer *t, wf_replay *r, const double *key, int n_key,
+                        wf_step_fn step, void *data) {
+  const wf_graph_ops *g = &WF_BE(t->dev)->graph;
+  wf_ctx *ctx = WF_CTX(t->dev);
+  uint64_t c0[WF_TRAINER_MAX_NETS], c1[WF_TRAINER_MAX_NETS];
+  double s0[WF_TRAINER_MAX_NETS], s1[WF_TRAINER_MAX_NETS];
+  mirrors(t, c0, s0);
+  unsigned long gen = t->dev->generation;
+  if (g->begin(ctx) != WF_OK) {
+    r->off = 1; /* this device cannot record: eager from now on */
+    wf_device_check(t->dev);
+    return step(t, data);
+  }
+  wf_status rc = step(t, data);
+  wf_graph *graph = NULL;
+  wf_status ended = g->end(ctx, &graph);
+  if (rc != WF_OK || ended != WF_OK || graph == NULL || gen != t->dev->generation) {
+    if (graph != NULL) g->free(ctx, graph);
+    move_mirrors(t, c0, s0, 0);
+    if (rc != WF_OK) return rc;  /* the step's own error */
+    if (ended != WF_OK) r->off = 1;
+    return step(t, data);        /* eager instead */
+  }
+  mirrors(t, c1, s1);
+  for (int i = 0; i < t->n_nets; i++) {
+    r->counter_delta[i] = c1[i] - c0[i];
+    r->step_delta[i] = s1[i] - s0[i];
+  }
+  r->graph = graph;
+  r->generation = gen;
+  r->n_key = n_key;
+  memcpy(r->key, key, sizeof(double) * n_key);
+  memcpy(r->opts, t->opts, sizeof(r->opts));
+  rc = g->launch(ctx, graph);
+  if (rc != WF_OK) wf_device_check(t->dev);
+  return rc;
+}
+
+wf_status wf_trainer_repeat(wf_trainer *t, wf_replay *r, int n, const double *key,
+                            int n_key, wf_step_fn step, void *data) {
+  const wf_graph_ops *g = &WF_BE(t->dev)->graph;
+  int can = t->graphs && !r->off && g->begin != NULL && n_key <= WF_REPLAY_KEY;
+  if (can && !r->registered) {
+    if (t->n_replays == WF_TRAINER_MAX_REPLAYS) {
+      can = 0;
+    } else {
+      t->replays[t->n_replays++] = r;
+      r->registered = 1;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    WF_TRY(wf_trainer_check_abort(t));
+    if (r->graph != NULL && !(can && replay_valid(t, r, key, n_key))) replay_drop(t, r);
+    wf_status rc;
+    if (can && r->graph != NULL) {
+      rc = g->launch(WF_CTX(t->dev), r->graph);
+      move_mirrors(t, r->counter_delta, r->step_delta, 1);
+    } else if (can && i > 0) { /* the eager run before allocated its buffers */
+      rc = record(t, r, key, n_key, step, data);
+    } else {
+      rc = step(t, data);
+    }
+    if (rc != WF_OK) {
+      if (t->msg[0] == '\0') snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
+      return rc;
+    }
+  }
   return WF_OK;
 }

@@ -61,6 +61,27 @@ typedef struct {
   size_t bytes;
 } wf_buffer;
 
+/* A step a phase repeats (trainer.c: wf_trainer_repeat). On a device that
+ * records graphs, the step is recorded once and then replayed, for as long
+ * as its key (the step's arguments), the trainer's optimisers and the
+ * device's allocations stay the same. Zeroed before first use; released
+ * with the trainer (it is registered on first use). */
+#define WF_REPLAY_KEY 16
+typedef struct wf_replay {
+  wf_graph *graph;          /* the record, or NULL */
+  unsigned long generation; /* the device's allocation generation at record */
+  double key[WF_REPLAY_KEY];
+  int n_key;
+  wf_opt_spec opts[WF_TRAINER_MAX_NETS];
+  /* what one run of the step advances the host mirrors by, per trainer net:
+   * its stream counter and its block's step count */
+  uint64_t counter_delta[WF_TRAINER_MAX_NETS];
+  double step_delta[WF_TRAINER_MAX_NETS];
+  int off;                  /* recording failed: eager from then on */
+  int registered;
+} wf_replay;
+#define WF_TRAINER_MAX_REPLAYS 8
+
 struct wf_trainer {
   const wf_algo *algo;
   wf_device *dev;          /* one reference held */
@@ -74,6 +95,9 @@ struct wf_trainer {
   int n_buffers;
   double *slots;           /* device [WF_TRAINER_SLOTS] */
   void *state;             /* the algorithm's, algo->state_size bytes */
+  int graphs;              /* record and replay repeated steps (default 1) */
+  wf_replay *replays[WF_TRAINER_MAX_REPLAYS]; /* to release with the trainer */
+  int n_replays;
 };
 
 /* ---- the public side (ffi, tests) ---------------------------------------- */
@@ -129,6 +153,20 @@ wf_status wf_arg_int_or(wf_trainer *t, const wf_args *a, const char *name,
                         int lo, int hi, int dflt, int *out);
 wf_status wf_arg_num_or(wf_trainer *t, const wf_args *a, const char *name,
                         double lo, double hi, double dflt, double *out);
+
+/* Run step(t, data) n times; the step must do the same work each time
+ * (same buffers, same sizes), may draw only from the trainer's nets'
+ * streams and step only their optimisers, and must not allocate, read
+ * slots back or copy to the host once its first run has allocated what it
+ * needs. On a device that records graphs the first run of a phase call is
+ * eager, the second is recorded and every later one (also in later calls,
+ * while key, the optimisers and the device's allocations are unchanged) is
+ * a replay. The abort callback is checked between runs. */
+typedef wf_status (*wf_step_fn)(wf_trainer *t, void *data);
+wf_status wf_trainer_repeat(wf_trainer *t, wf_replay *r, int n, const double *key,
+                            int n_key, wf_step_fn step, void *data);
+/* Record and replay steps (on by default), or always run them eagerly. */
+void wf_trainer_set_graphs(wf_trainer *t, int on);
 
 /* Zero the first n slots; read them back (waits for the phase's work). */
 void wf_trainer_zero_slots(wf_trainer *t, int n);

@@ -151,6 +151,9 @@ wf_status wf_device_upload(wf_device *dev, wf_real *dst, const double *src, size
 wf_status wf_device_download(wf_device *dev, double *dst, const wf_real *src, size_t n);
 wf_status wf_device_upload_int(wf_device *dev, int *dst, const int *src, size_t n);
 wf_status wf_device_download_int(wf_device *dev, int *dst, const int *src, size_t n);
+/* Write n scalar slots from the host (waits for the copy). */
+wf_status wf_device_write_scalars(wf_device *dev, double *slots, const double *host,
+                                  int n);
 /* Zero n scalar slots (queued like any op). */
 void wf_device_zero_scalars(wf_device *dev, double *slots, int n);
 /* Read n scalar slots (waits for queued work). */
@@ -161,7 +164,7 @@ wf_status wf_device_check(wf_device *dev);
 wf_status wf_device_sync(wf_device *dev);
 
 /* Compare dev with a reference device (the CPU) on a training step: a
- * critic step with the LP penalty and Adam, a BatchNorm generator's forward
+ * critic step with the LP penalty and SGD, a BatchNorm generator's forward
  * and uniform draws, from the same seeds and inputs (selfcheck.c). WF_OK if
  * they agree to float tolerance, else WF_ERR_DEVICE and what disagreed. */
 wf_status wf_device_selfcheck(wf_device *dev, wf_device *ref, char *msg);
@@ -173,7 +176,8 @@ wf_status wf_device_selfcheck(wf_device *dev, wf_device *ref, char *msg);
 typedef struct {
   size_t n;
   wf_real *params, *grad, *m1, *m2; /* device [n] each */
-  double step;                      /* optimiser steps taken */
+  double *step_dev; /* device slot: optimiser steps taken (the ops advance it) */
+  double step;      /* its host mirror, advanced with it */
 } wf_block;
 
 /* Allocate a block of n values on dev: parameters unset, gradient and
@@ -185,6 +189,8 @@ wf_status wf_opt_check(const wf_opt_spec *opt, char *msg);
 /* One optimiser step on the block's gradient (opt validated first). */
 wf_status wf_block_step(wf_block *b, wf_device *dev, const wf_opt_spec *opt,
                         char *msg);
+/* Set the step count (device slot and host mirror). */
+wf_status wf_block_set_step(wf_block *b, wf_device *dev, double step, char *msg);
 /* Clamp every parameter to [-c, c] (c > 0). */
 wf_status wf_block_clamp(wf_block *b, wf_device *dev, double c, char *msg);
 
@@ -230,9 +236,11 @@ wf_status wf_net_set_grad(wf_net *net, const double *host /* [n_params] */);
 wf_status wf_net_get_opt_state(wf_net *net, double *step, double *m1, double *m2);
 wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,
                                const double *m2);
-/* RNG position: key and counter, so a saved model resumes its stream. */
+/* RNG position: key and counter, so a saved model resumes its stream. The
+ * counter lives in a device slot (the draws advance it) with a host mirror
+ * advanced alongside; get reads the mirror. */
 void wf_net_get_rng(const wf_net *net, uint64_t *key, uint64_t *counter);
-void wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter);
+wf_status wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter);
 
 /* ---- passes (device pointers; the net caches what later passes need) ---- */
 /* y[m x out] = f(x[m x in]) (y may be NULL: see wf_mlp_output). train

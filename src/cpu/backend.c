@@ -66,6 +66,7 @@ static const wf_backend cpu_backend = {
     .copy = wf_cpu_copy,
     .fill = wf_cpu_fill,
     .zero_scalars = wf_cpu_zero_scalars,
+    .write_scalars = wf_cpu_write_scalars,
     .read_scalars = wf_cpu_read_scalars,
     .gemm = wf_cpu_gemm,
     .add_bias = wf_cpu_add_bias,
@@ -96,6 +97,8 @@ static const wf_backend cpu_backend = {
     .row_lerp = wf_cpu_row_lerp,
     .gather_rows = wf_cpu_gather_rows,
     .row_argmin = wf_cpu_row_argmin,
+    /* no graphs: ops run as they are called (.graph all NULL) */
+    .graph = {NULL, NULL, NULL, NULL},
 };
 
 const wf_backend *wf_cpu_backend(void) { return &cpu_backend; }

@@ -22,7 +22,8 @@
  * threads than this run the product on this many. */
 #define WF_CPU_MAX_THREADS 64
 
-/* The CPU context: the thread count and the GEMM's per-thread packing
+/* The CPU context (no graphs: the table's graph members are NULL, and the
+ * core runs every step eagerly): the thread count and the GEMM's per-thread packing
  * buffers, grown on demand and kept between calls (a fresh malloc of their
  * size per call would page-fault every time); ctx_free frees them. */
 struct wf_ctx {
@@ -119,6 +120,8 @@ wf_status wf_cpu_download_int(wf_ctx *ctx, int *dst, const int *src, size_t n);
 void wf_cpu_copy(wf_ctx *ctx, wf_real *dst, const wf_real *src, size_t n);
 void wf_cpu_fill(wf_ctx *ctx, wf_real *x, size_t n, wf_real value);
 void wf_cpu_zero_scalars(wf_ctx *ctx, double *slots, int n);
+wf_status wf_cpu_write_scalars(wf_ctx *ctx, double *slots, const double *host,
+                               int n);
 wf_status wf_cpu_read_scalars(wf_ctx *ctx, double *host, const double *slots,
                               int n);
 
@@ -176,20 +179,21 @@ void wf_cpu_bn_backward(wf_ctx *ctx, const wf_real *nbar, const wf_real *xhat,
 
 /* optim.c */
 void wf_cpu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                 wf_real *m2, size_t n, const wf_opt_spec *opt, double t);
+                 wf_real *m2, size_t n, const wf_opt_spec *opt,
+                 double *step);
 void wf_cpu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
-                    size_t n, const wf_opt_spec *opt);
+                    size_t n, const wf_opt_spec *opt, double *step);
 void wf_cpu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                size_t n, const wf_opt_spec *opt, double t);
+                size_t n, const wf_opt_spec *opt, double *step);
 void wf_cpu_clamp(wf_ctx *ctx, wf_real *p, size_t n, wf_real c);
 
 /* random.c */
 void wf_cpu_uniform(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                    uint64_t counter);
+                    double *counter);
 void wf_cpu_normal(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                   uint64_t counter);
+                   double *counter);
 void wf_cpu_random_index(wf_ctx *ctx, int *out, size_t n, int bound,
-                         const uint32_t key[2], uint64_t counter);
+                         const uint32_t key[2], double *counter);
 
 /* loss.c */
 void wf_cpu_loss(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,

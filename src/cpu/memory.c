@@ -62,6 +62,14 @@ void wf_cpu_zero_scalars(wf_ctx *ctx, double *slots, int n) {
   for (int i = 0; i < n; i++) slots[i] = 0;
 }
 
+/* slots[n] = host[n]; nothing is queued on the CPU */
+wf_status wf_cpu_write_scalars(wf_ctx *ctx, double *slots, const double *host,
+                               int n) {
+  (void)ctx;
+  if (n > 0) memcpy(slots, host, (size_t)n * sizeof(double));
+  return WF_OK;
+}
+
 /* host[n] = slots[n]; nothing is queued on the CPU */
 wf_status wf_cpu_read_scalars(wf_ctx *ctx, double *host, const double *slots,
                               int n) {

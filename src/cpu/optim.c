@@ -1,5 +1,7 @@
 /* optim.c — optimiser updates on the CPU, in torch.optim's arithmetic:
- * weight decay is added to the gradient (L2, not AdamW). */
+ * weight decay is added to the gradient (L2, not AdamW). Each op reads its
+ * step slot (CPU device memory is host memory), takes step t = *step + 1
+ * and leaves *step = t. */
 #include <math.h>
 
 #include "cpu.h"
@@ -19,9 +21,10 @@ static void adam_range(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
   }
 }
 
-/* p, m1, m2 [n] updated from g [n] at step t */
+/* p, m1, m2 [n] updated from g [n] at step t = *step + 1 */
 void wf_cpu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                 wf_real *m2, size_t n, const wf_opt_spec *o, double t) {
+                 wf_real *m2, size_t n, const wf_opt_spec *o, double *step) {
+  const double t = *step + 1;
   int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int k = 0; k < nt; k++) {
@@ -29,11 +32,12 @@ void wf_cpu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
     wf_cpu_range(n, k, nt, &lo, &hi);
     adam_range(p + lo, g + lo, m1 + lo, m2 + lo, hi - lo, o, t);
   }
+  *step = t;
 }
 
-/* p, m2 [n] updated from g [n] */
+/* p, m2 [n] updated from g [n]; *step counts the steps */
 void wf_cpu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
-                    size_t n, const wf_opt_spec *o) {
+                    size_t n, const wf_opt_spec *o, double *step) {
   (void)ctx;
   wf_real alpha = (wf_real)o->beta2, lr = (wf_real)o->lr;
   wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
@@ -42,12 +46,15 @@ void wf_cpu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
     m2[i] = alpha * m2[i] + (1 - alpha) * gi * gi;
     p[i] -= lr * gi / (WF_SQRT(m2[i]) + eps);
   }
+  *step += 1;
 }
 
-/* p, m1 [n] updated from g [n] at step t (m1 unused without momentum) */
+/* p, m1 [n] updated from g [n] at step t = *step + 1 (m1 unused without
+ * momentum) */
 void wf_cpu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                size_t n, const wf_opt_spec *o, double t) {
+                size_t n, const wf_opt_spec *o, double *step) {
   (void)ctx;
+  const double t = *step + 1;
   wf_real mu = (wf_real)o->momentum, lr = (wf_real)o->lr;
   wf_real wd = (wf_real)o->weight_decay;
   for (size_t i = 0; i < n; i++) {
@@ -58,6 +65,7 @@ void wf_cpu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
     }
     p[i] -= lr * gi;
   }
+  *step = t;
 }
 
 /* p[n] = min(c, max(-c, p)) */

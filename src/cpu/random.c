@@ -1,7 +1,8 @@
 /* random.c — Philox4x32-10 streams on the CPU (philox.h): value i of a draw
- * comes from block counter + i / 4, lane i % 4. Long draws are split over
- * threads at multiples of 64 values (whole blocks), so a stream does not
- * depend on the thread count. */
+ * comes from block c + i / 4, lane i % 4, c the stream's counter slot
+ * (read here, then advanced by ceil(n / 4): CPU device memory is host
+ * memory). Long draws are split over threads at multiples of 64 values
+ * (whole blocks), so a stream does not depend on the thread count. */
 #include <limits.h>
 #include <math.h>
 
@@ -55,36 +56,42 @@ static void index_range(int *out, size_t lo, size_t hi, int bound,
 
 /* out[n]: uniforms on (0, 1) */
 void wf_cpu_uniform(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                    uint64_t counter) {
+                    double *counter) {
+  const uint64_t c = (uint64_t)*counter;
   int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    uniform_range(out, lo, hi, key, counter);
+    uniform_range(out, lo, hi, key, c);
   }
+  *counter = (double)(c + wf_philox_blocks(n));
 }
 
 /* out[n]: standard normals */
 void wf_cpu_normal(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                   uint64_t counter) {
+                   double *counter) {
+  const uint64_t c = (uint64_t)*counter;
   int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    normal_range(out, lo, hi, key, counter);
+    normal_range(out, lo, hi, key, c);
   }
+  *counter = (double)(c + wf_philox_blocks(n));
 }
 
 /* out[n]: indices on 0 .. bound - 1 */
 void wf_cpu_random_index(wf_ctx *ctx, int *out, size_t n, int bound,
-                         const uint32_t key[2], uint64_t counter) {
+                         const uint32_t key[2], double *counter) {
+  const uint64_t c = (uint64_t)*counter;
   int nt = wf_cpu_threads_for(ctx, n);
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    index_range(out, lo, hi, bound, key, counter);
+    index_range(out, lo, hi, bound, key, c);
   }
+  *counter = (double)(c + wf_philox_blocks(n));
 }

@@ -1,4 +1,4 @@
-/* backend.cu — the CUDA backend's table (backend.h, version 2) and its
+/* backend.cu — the CUDA backend's table (backend.h, version 3) and its
  * exported entry point. Filled field by field, so a reordered struct
  * cannot misplace an op. */
 #include "cuda_ops.h"
@@ -28,6 +28,7 @@ static wf_backend make_table(void) {
   t.copy = wf_cu_copy;
   t.fill = wf_cu_fill;
   t.zero_scalars = wf_cu_zero_scalars;
+  t.write_scalars = wf_cu_write_scalars;
   t.read_scalars = wf_cu_read_scalars;
 
   t.gemm = wf_cu_gemm;
@@ -64,6 +65,11 @@ static wf_backend make_table(void) {
   t.row_lerp = wf_cu_row_lerp;
   t.gather_rows = wf_cu_gather_rows;
   t.row_argmin = wf_cu_row_argmin;
+
+  t.graph.begin = wf_cu_graph_begin;
+  t.graph.end = wf_cu_graph_end;
+  t.graph.launch = wf_cu_graph_launch;
+  t.graph.free = wf_cu_graph_free;
   return t;
 }
 

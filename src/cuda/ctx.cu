@@ -1,9 +1,12 @@
-/* ctx.cu — the CUDA context: stream, cuBLAS handle, caching allocator,
- * pinned staging buffer, reduction workspace and the sticky error; the
- * memory ops and knobs of the table.
+/* ctx.cu — the CUDA context: stream, cuBLAS handle and workspace, caching
+ * allocator, pinned staging buffer, reduction workspace and the sticky
+ * error; the memory ops and knobs of the table.
  *
- * Only the host copies (upload, download, read_scalars) and synchronize
- * wait; everything else is queued on the context's stream.
+ * Only the host copies (upload, download, read_scalars, write_scalars) and
+ * synchronize wait; everything else is queued on the context's stream.
+ * While the stream is recorded into a graph (graph.cu) none of those may
+ * run, nor a cudaMalloc: each fails with a sticky WF_ERR_STATE naming the
+ * call, without touching the capture.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -24,8 +27,39 @@ void wf_cu_fail(wf_ctx *ctx, wf_status st, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Is e CUDA saying a capture cannot record what it was given (not that the
+ * GPU or the call failed)? */
+static int capture_error(cudaError_t e) {
+  switch (e) {
+  case cudaErrorStreamCaptureUnsupported:
+  case cudaErrorStreamCaptureInvalidated:
+  case cudaErrorStreamCaptureMerge:
+  case cudaErrorStreamCaptureUnmatched:
+  case cudaErrorStreamCaptureUnjoined:
+  case cudaErrorStreamCaptureIsolation:
+  case cudaErrorStreamCaptureImplicit:
+  case cudaErrorCapturedEvent:
+  case cudaErrorStreamCaptureWrongThread:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+void wf_cu_graph_fail(wf_ctx *ctx, wf_status st, const char *what, const char *text) {
+  (void)cudaGetLastError(); /* not sticky: later launches must not see it */
+  if (ctx->graph_err != WF_OK) return; /* the first failure is the cause */
+  ctx->graph_err = st;
+  snprintf(ctx->graph_msg, WF_MSG_LEN, "cannot record a CUDA graph (%s): %s", what, text);
+}
+
 int wf_cu_cuda_ok(wf_ctx *ctx, cudaError_t e, const char *what) {
   if (e == cudaSuccess) return 1;
+  if (ctx->capturing && capture_error(e)) {
+    /* the recording is lost, not the context: end reports it */
+    wf_cu_graph_fail(ctx, WF_ERR_UNSUPPORTED, what, cudaGetErrorString(e));
+    return 0;
+  }
   wf_cu_fail(ctx, e == cudaErrorMemoryAllocation ? WF_ERR_NOMEM : WF_ERR_DEVICE,
              "CUDA error in %s: %s", what, cudaGetErrorString(e));
   return 0;
@@ -33,6 +67,15 @@ int wf_cu_cuda_ok(wf_ctx *ctx, cudaError_t e, const char *what) {
 
 int wf_cu_blas_ok(wf_ctx *ctx, cublasStatus_t s, const char *what) {
   if (s == CUBLAS_STATUS_SUCCESS) return 1;
+  if (ctx->capturing) {
+    /* a kernel cuBLAS launched into a capture that CUDA gave up on */
+    cudaStreamCaptureStatus cs = cudaStreamCaptureStatusNone;
+    cudaError_t e = cudaStreamIsCapturing(ctx->stream, &cs);
+    if (e == cudaSuccess && cs == cudaStreamCaptureStatusInvalidated) {
+      wf_cu_graph_fail(ctx, WF_ERR_UNSUPPORTED, what, cublasGetStatusString(s));
+      return 0;
+    }
+  }
   wf_cu_fail(ctx, s == CUBLAS_STATUS_ALLOC_FAILED ? WF_ERR_NOMEM : WF_ERR_DEVICE,
              "cuBLAS error in %s: %s", what, cublasGetStatusString(s));
   return 0;
@@ -46,14 +89,24 @@ static void put_msg(char *msg, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* The sticky error and its text. With none, msg gets the text of the last
+ * failed recording (not sticky: the status is WF_OK), or "". */
 wf_status wf_cu_last_error(wf_ctx *ctx, char *msg) {
   if (ctx->err != WF_OK) put_msg(msg, "%s", ctx->err_msg);
+  else if (ctx->graph_err != WF_OK) put_msg(msg, "%s", ctx->graph_msg);
   else put_msg(msg, "%s", "");
   return ctx->err;
 }
 
+int wf_cu_recording(wf_ctx *ctx, const char *what) {
+  if (!ctx->capturing) return 0;
+  wf_cu_fail(ctx, WF_ERR_STATE, "%s while recording a graph", what);
+  return 1;
+}
+
 wf_status wf_cu_synchronize(wf_ctx *ctx, char *msg) {
-  wf_cu_cuda_ok(ctx, cudaStreamSynchronize(ctx->stream), "queued GPU work");
+  if (!wf_cu_recording(ctx, "synchronize"))
+    wf_cu_cuda_ok(ctx, cudaStreamSynchronize(ctx->stream), "queued GPU work");
   return wf_cu_last_error(ctx, msg);
 }
 
@@ -126,9 +179,10 @@ static int pool_room(wf_cu_pool *pl) {
 }
 
 /* Give every cached (released) block back to the driver. Waits: a released
- * block may still be read by queued kernels. */
+ * block may still be read by queued kernels. Never while recording. */
 static void pool_trim(wf_ctx *ctx) {
   wf_cu_pool *pl = &ctx->pool;
+  if (ctx->capturing) return;
   wf_cu_cuda_ok(ctx, cudaStreamSynchronize(ctx->stream), "queued GPU work");
   int k = 0;
   for (int i = 0; i < pl->n_blocks; i++) {
@@ -152,7 +206,7 @@ void *wf_cu_alloc(wf_ctx *ctx, size_t bytes) {
   int cls = size_class(bytes, &size);
   if (cls < 0) return NULL;
   int i = pl->free_head[cls];
-  if (i >= 0) { /* the fast path: a cached block of the class */
+  if (i >= 0) { /* the fast path: a cached block of the class, no CUDA call */
     wf_cu_block *b = &pl->blocks[i];
     pl->free_head[cls] = b->next_free;
     b->next_free = -1;
@@ -160,6 +214,9 @@ void *wf_cu_alloc(wf_ctx *ctx, size_t bytes) {
     pl->in_use += b->bytes;
     return b->ptr;
   }
+  /* a cudaMalloc would invalidate the capture: refuse it (stickily: the
+   * caller's step cannot go on without the memory), capture untouched */
+  if (wf_cu_recording(ctx, "allocation")) return NULL;
   if (!pool_room(pl)) return NULL;
   void *p = NULL;
   cudaError_t e = cudaMalloc(&p, size);
@@ -211,14 +268,16 @@ void wf_cu_release(wf_ctx *ctx, void *p) {
 
 void wf_cu_ctx_free(wf_ctx *ctx) {
   if (ctx == NULL) return;
+  if (ctx->capturing) wf_cu_graph_abandon(ctx);
   if (ctx->stream != NULL) (void)cudaStreamSynchronize(ctx->stream);
+  /* the handle first: its workspace is one of the pool's blocks */
+  if (ctx->blas != NULL) cublasDestroy(ctx->blas);
   wf_cu_pool *pl = &ctx->pool;
   for (int i = 0; i < pl->n_blocks; i++) cudaFree(pl->blocks[i].ptr);
   free(pl->blocks);
   free(pl->table);
   if (ctx->partials != NULL) cudaFree(ctx->partials);
   if (ctx->staging != NULL) cudaFreeHost(ctx->staging);
-  if (ctx->blas != NULL) cublasDestroy(ctx->blas);
   if (ctx->stream != NULL) cudaStreamDestroy(ctx->stream);
   (void)cudaGetLastError(); /* leave no error behind for the next context */
   free(ctx);
@@ -245,6 +304,7 @@ wf_status wf_cu_ctx_create(wf_ctx **out, char *msg) {
   for (int c = 0; c < WF_CU_CLASSES; c++) ctx->pool.free_head[c] = -1;
   ctx->device = 0;
   ctx->err = WF_OK;
+  ctx->graph_err = WF_OK;
 
   wf_status rc = WF_ERR_DEVICE;
   const char *step = "";
@@ -267,6 +327,23 @@ wf_status wf_cu_ctx_create(wf_ctx **out, char *msg) {
   if ((bs = cublasSetStream(ctx->blas, ctx->stream)) != CUBLAS_STATUS_SUCCESS ||
       (bs = cublasSetMathMode(ctx->blas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS) {
     put_msg(msg, "CUDA device 0: cannot set up cuBLAS: %s", cublasGetStatusString(bs));
+    goto fail;
+  }
+  /* cuBLAS's workspace, held for the context's life, so a product never
+   * allocates (a graph being recorded cannot take that). Set after
+   * cublasSetStream, which puts back cuBLAS's own. */
+  ctx->blas_ws = wf_cu_alloc(ctx, WF_CU_BLAS_WORKSPACE);
+  if (ctx->blas_ws == NULL) {
+    rc = WF_ERR_NOMEM;
+    put_msg(msg, "CUDA device 0: cannot allocate cuBLAS's workspace (%zu MiB)%s%s",
+            WF_CU_BLAS_WORKSPACE >> 20, ctx->err != WF_OK ? ": " : "",
+            ctx->err != WF_OK ? ctx->err_msg : "");
+    goto fail;
+  }
+  if ((bs = cublasSetWorkspace(ctx->blas, ctx->blas_ws, WF_CU_BLAS_WORKSPACE)) !=
+      CUBLAS_STATUS_SUCCESS) {
+    put_msg(msg, "CUDA device 0: cannot set cuBLAS's workspace: %s",
+            cublasGetStatusString(bs));
     goto fail;
   }
   {
@@ -356,6 +433,7 @@ static int copy_wait(wf_ctx *ctx, void *dst, const void *src, size_t bytes,
 
 wf_status wf_cu_upload(wf_ctx *ctx, wf_real *dst, const double *src, size_t n) {
   const size_t chunk = STAGING_MAX / sizeof(wf_real);
+  if (wf_cu_recording(ctx, "upload")) return ctx->err;
   if (n == 0) return WF_OK;
   if (!staging_ensure(ctx, (n < chunk ? n : chunk) * sizeof(wf_real))) return copy_failed(ctx);
   wf_real *st = (wf_real *)ctx->staging;
@@ -370,6 +448,7 @@ wf_status wf_cu_upload(wf_ctx *ctx, wf_real *dst, const double *src, size_t n) {
 
 wf_status wf_cu_download(wf_ctx *ctx, double *dst, const wf_real *src, size_t n) {
   const size_t chunk = STAGING_MAX / sizeof(wf_real);
+  if (wf_cu_recording(ctx, "download")) return ctx->err;
   if (n == 0) return WF_OK;
   if (!staging_ensure(ctx, (n < chunk ? n : chunk) * sizeof(wf_real))) return copy_failed(ctx);
   const wf_real *st = (const wf_real *)ctx->staging;
@@ -385,6 +464,7 @@ wf_status wf_cu_download(wf_ctx *ctx, double *dst, const wf_real *src, size_t n)
 
 /* ints need no conversion: straight from / to the caller's memory */
 wf_status wf_cu_upload_int(wf_ctx *ctx, int *dst, const int *src, size_t n) {
+  if (wf_cu_recording(ctx, "upload_int")) return ctx->err;
   if (n == 0) return WF_OK;
   return copy_wait(ctx, dst, src, n * sizeof(int), cudaMemcpyHostToDevice, "upload_int")
              ? WF_OK
@@ -392,6 +472,7 @@ wf_status wf_cu_upload_int(wf_ctx *ctx, int *dst, const int *src, size_t n) {
 }
 
 wf_status wf_cu_download_int(wf_ctx *ctx, int *dst, const int *src, size_t n) {
+  if (wf_cu_recording(ctx, "download_int")) return ctx->err;
   if (n == 0) return WF_OK;
   return copy_wait(ctx, dst, src, n * sizeof(int), cudaMemcpyDeviceToHost, "download_int")
              ? WF_OK
@@ -399,6 +480,7 @@ wf_status wf_cu_download_int(wf_ctx *ctx, int *dst, const int *src, size_t n) {
 }
 
 wf_status wf_cu_read_scalars(wf_ctx *ctx, double *host, const double *slots, int n) {
+  if (wf_cu_recording(ctx, "read_scalars")) return ctx->err;
   if (n <= 0) return WF_OK;
   size_t bytes = sizeof(double) * (size_t)n;
   if (bytes > STAGING_MAX) /* never in practice: a phase has a few slots */
@@ -409,6 +491,23 @@ wf_status wf_cu_read_scalars(wf_ctx *ctx, double *host, const double *slots, int
   if (!copy_wait(ctx, ctx->staging, slots, bytes, cudaMemcpyDeviceToHost, "read_scalars"))
     return copy_failed(ctx);
   memcpy(host, ctx->staging, bytes);
+  return WF_OK;
+}
+
+/* slots [n] = host [n] through the staging buffer; waits (the staging
+ * buffer is reused by the next copy) */
+wf_status wf_cu_write_scalars(wf_ctx *ctx, double *slots, const double *host, int n) {
+  if (wf_cu_recording(ctx, "write_scalars")) return ctx->err;
+  if (n <= 0) return WF_OK;
+  size_t bytes = sizeof(double) * (size_t)n;
+  if (bytes > STAGING_MAX) /* never in practice: a phase has a few slots */
+    return copy_wait(ctx, slots, host, bytes, cudaMemcpyHostToDevice, "write_scalars")
+               ? WF_OK
+               : copy_failed(ctx);
+  if (!staging_ensure(ctx, bytes)) return copy_failed(ctx);
+  memcpy(ctx->staging, host, bytes);
+  if (!copy_wait(ctx, slots, ctx->staging, bytes, cudaMemcpyHostToDevice, "write_scalars"))
+    return copy_failed(ctx);
   return WF_OK;
 }
 

@@ -25,7 +25,17 @@ WF_CU_HIDDEN wf_status wf_cu_download_int(wf_ctx *ctx, int *dst, const int *src,
 WF_CU_HIDDEN void wf_cu_copy(wf_ctx *ctx, wf_real *dst, const wf_real *src, size_t n);
 WF_CU_HIDDEN void wf_cu_fill(wf_ctx *ctx, wf_real *x, size_t n, wf_real value);
 WF_CU_HIDDEN void wf_cu_zero_scalars(wf_ctx *ctx, double *slots, int n);
+WF_CU_HIDDEN wf_status wf_cu_write_scalars(wf_ctx *ctx, double *slots, const double *host,
+                                           int n);
 WF_CU_HIDDEN wf_status wf_cu_read_scalars(wf_ctx *ctx, double *host, const double *slots, int n);
+
+/* graph.cu: recording steps into CUDA graphs and replaying them */
+WF_CU_HIDDEN wf_status wf_cu_graph_begin(wf_ctx *ctx);
+WF_CU_HIDDEN wf_status wf_cu_graph_end(wf_ctx *ctx, wf_graph **out);
+WF_CU_HIDDEN wf_status wf_cu_graph_launch(wf_ctx *ctx, wf_graph *g);
+WF_CU_HIDDEN void wf_cu_graph_free(wf_ctx *ctx, wf_graph *g);
+/* ends a capture in progress and drops what it recorded (ctx_free) */
+WF_CU_HIDDEN void wf_cu_graph_abandon(wf_ctx *ctx);
 
 /* gemm.cu: cuBLAS product + epilogue, bias, column sums, axpy, scal */
 WF_CU_HIDDEN void wf_cu_gemm(wf_ctx *ctx, int trans_a, int trans_b, int m, int n, int k,
@@ -76,20 +86,20 @@ WF_CU_HIDDEN void wf_cu_bn_backward(wf_ctx *ctx, const wf_real *nbar, const wf_r
 
 /* optim.cu */
 WF_CU_HIDDEN void wf_cu_adam(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                             wf_real *m2, size_t n, const wf_opt_spec *opt, double t);
+                             wf_real *m2, size_t n, const wf_opt_spec *opt, double *step);
 WF_CU_HIDDEN void wf_cu_rmsprop(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m2,
-                                size_t n, const wf_opt_spec *opt);
+                                size_t n, const wf_opt_spec *opt, double *step);
 WF_CU_HIDDEN void wf_cu_sgd(wf_ctx *ctx, wf_real *p, const wf_real *g, wf_real *m1,
-                            size_t n, const wf_opt_spec *opt, double t);
+                            size_t n, const wf_opt_spec *opt, double *step);
 WF_CU_HIDDEN void wf_cu_clamp(wf_ctx *ctx, wf_real *p, size_t n, wf_real c);
 
 /* random.cu */
 WF_CU_HIDDEN void wf_cu_uniform(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                                uint64_t counter);
+                                double *counter);
 WF_CU_HIDDEN void wf_cu_normal(wf_ctx *ctx, wf_real *out, size_t n, const uint32_t key[2],
-                               uint64_t counter);
+                               double *counter);
 WF_CU_HIDDEN void wf_cu_random_index(wf_ctx *ctx, int *out, size_t n, int bound,
-                                     const uint32_t key[2], uint64_t counter);
+                                     const uint32_t key[2], double *counter);
 
 /* loss.cu */
 WF_CU_HIDDEN void wf_cu_loss(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,

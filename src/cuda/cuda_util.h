@@ -64,7 +64,8 @@ static inline int wf_cu_pow2(int n, int cap) {
  * at most 25% slack); a released block goes on its class's free list and is
  * handed out again without cudaMalloc. The cache frees to the driver only in
  * ctx_free, on an allocation that failed (then retried), or by the
- * "cache_mb" knob. */
+ * "cache_mb" knob. While a graph is being recorded only the cache serves:
+ * a miss is an error, not a cudaMalloc (ctx.cu). */
 #define WF_CU_CLASSES 160
 
 typedef struct {
@@ -85,18 +86,31 @@ typedef struct {
   size_t in_use;       /* bytes handed out */
 } wf_cu_pool;
 
+/* cuBLAS's workspace, set once at ctx_create (cublasSetWorkspace), so a
+ * product recorded into a graph never allocates */
+#define WF_CU_BLAS_WORKSPACE ((size_t)32 << 20)
+
 struct wf_ctx {
   int device;
   cudaStream_t stream; /* non-blocking: never waits on the legacy stream */
   cublasHandle_t blas; /* bound to stream */
   int tf32;
   wf_cu_pool pool;
+  void *blas_ws;        /* device [WF_CU_BLAS_WORKSPACE], from the pool */
   void *staging;        /* pinned host [staging_bytes], for host copies */
   size_t staging_bytes;
   double *partials;     /* device [WF_CU_SINK_SLOTS * WF_CU_MAX_PARTIALS] */
   unsigned int *ticket; /* device [1]: blocks done; 0 between kernels */
   wf_status err;        /* sticky: the first failure, WF_OK if none */
   char err_msg[WF_MSG_LEN];
+  /* Recording a graph (graph.cu): between begin and end the stream is
+   * captured, and nothing may allocate from the driver, copy to or from the
+   * host or wait (each is a sticky WF_ERR_STATE then). A failure of CUDA to
+   * record (an unsupported capture) is not sticky: it goes to graph_err /
+   * graph_msg, end reports it, and the stream stays usable for eager ops. */
+  int capturing;
+  wf_status graph_err;  /* the last recording's failure, WF_OK if none */
+  char graph_msg[WF_MSG_LEN];
 };
 
 /* ---- errors (ctx.cu) ----------------------------------------------------------
@@ -110,6 +124,14 @@ WF_CU_HIDDEN void wf_cu_fail(wf_ctx *ctx, wf_status st, const char *fmt, ...)
 /* 1 if e is cudaSuccess, else records it (what: the op) and returns 0 */
 WF_CU_HIDDEN int wf_cu_cuda_ok(wf_ctx *ctx, cudaError_t e, const char *what);
 WF_CU_HIDDEN int wf_cu_blas_ok(wf_ctx *ctx, cublasStatus_t s, const char *what);
+/* A recording CUDA could not make (what: the call; text: CUDA's words):
+ * kept in graph_err / graph_msg, not sticky; clears CUDA's last error. */
+WF_CU_HIDDEN void wf_cu_graph_fail(wf_ctx *ctx, wf_status st, const char *what,
+                                   const char *text);
+/* 1 (and a sticky WF_ERR_STATE "<what> while recording a graph") if the
+ * stream is being recorded, where a host copy, a wait or a cudaMalloc must
+ * not run; else 0 */
+WF_CU_HIDDEN int wf_cu_recording(wf_ctx *ctx, const char *what);
 #ifdef __cplusplus
 }
 #endif
@@ -241,6 +263,41 @@ static __device__ void wf_cu_sink_add(double (&v)[K], const wf_cu_sink &s) {
     for (int k = 0; k < K; k++)
       if (s.slot[k] != NULL) *s.slot[k] += s.mul[k] * v[k] / s.div[k];
     *s.ticket = 0; /* ready for the next reduction on this stream */
+  }
+}
+
+/* ---- slots a kernel reads and advances ---------------------------------------
+ * A stream's counter or an optimiser's step count lives in a device slot:
+ * the kernel reads the old value at its start and leaves the new one, with
+ * no extra launch and no host round trip, so a recorded graph advances it
+ * on every replay. Every block reads (thread 0, wf_cu_slot_read); the new
+ * value is written by the last block to finish reading, found with the
+ * context's integer ticket (as wf_cu_sink_add): a block takes its ticket
+ * only after its own read (the fence orders the two), so when the count
+ * reaches gridDim.x every block has read the old value. The writer resets
+ * the ticket for the next kernel on the stream. */
+
+/* the slot's value in every thread of the block (all threads call it) */
+static __device__ __forceinline__ double wf_cu_slot_read(const double *slot) {
+  __shared__ double v;
+  if (threadIdx.x == 0) v = *slot;
+  __syncthreads();
+  return v;
+}
+
+/* thread 0 of every block, after wf_cu_slot_read: *slot = value once every
+ * block has read the old one */
+static __device__ __forceinline__ void wf_cu_slot_store_last(double *slot, double value,
+                                                             unsigned int *ticket) {
+  if (gridDim.x == 1) {
+    *slot = value;
+    return;
+  }
+  __threadfence(); /* this block's read of the slot before its ticket */
+  if (atomicAdd(ticket, 1u) == gridDim.x - 1) {
+    __threadfence(); /* every block's ticket, so its read, before the write */
+    *slot = value;
+    *ticket = 0; /* ready for the next kernel on this stream */
   }
 }
 #endif /* __CUDACC__ */

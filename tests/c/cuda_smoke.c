@@ -2,8 +2,8 @@
  * the objects of src/cuda (nothing of wgflow.so but status.c, for
  * wf_backend_check), checks the table is complete and of the core's
  * version, and opens a context. Without a GPU the context must fail with a
- * message, not crash (exit 0). With one it runs a few ops and checks them
- * (exit 1 on a mismatch).
+ * message, not crash (exit 0). With one it runs a few ops and checks them,
+ * records a draw into a graph and replays it (exit 1 on a mismatch).
  *
  *   nvcc -std=c++17 -O2 -Xcompiler -fPIC -arch=sm_90 -I src/core -I src/cuda \
  *        -c src/cuda/X.cu -o build/X.o            (each .cu, into build/)
@@ -22,12 +22,14 @@
 #define OPS(X)                                                                  \
   X(ctx_create) X(ctx_free) X(knob) X(synchronize) X(last_error) X(alloc)       \
   X(release) X(upload) X(download) X(upload_int) X(download_int) X(copy)        \
-  X(fill) X(zero_scalars) X(read_scalars) X(gemm) X(add_bias) X(col_sum)        \
+  X(fill) X(zero_scalars) X(write_scalars) X(read_scalars) X(gemm) X(add_bias) \
+  X(col_sum)                                                                    \
   X(axpy) X(scal) X(act_forward) X(act_backward) X(act_second) X(ln_forward)    \
   X(ln_backward) X(ln_jvp) X(ln_double) X(bn_forward) X(bn_backward) X(adam)    \
   X(rmsprop) X(sgd) X(clamp) X(uniform) X(normal) X(random_index) X(loss)       \
   X(row_norm_loss) X(row_sq_norm) X(row_sq_dist) X(row_scale) X(row_lerp)       \
-  X(gather_rows) X(row_argmin)
+  X(gather_rows) X(row_argmin) X(graph.begin) X(graph.end) X(graph.launch)     \
+  X(graph.free)
 
 static int failures = 0;
 #define CHECK(cond, ...)                                                        \
@@ -76,9 +78,12 @@ static void gpu_checks(const wf_backend *be, wf_ctx *ctx) {
   CHECK(hu[0] == 17 && hu[1] == 22 && hu[4] == 29 && hu[8] == 45, "A^T A: %g %g %g %g", hu[0],
         hu[1], hu[4], hu[8]);
 
-  /* uniforms: bit-identical to the host's Philox */
+  /* uniforms: bit-identical to the host's Philox, from the counter slot,
+   * which the draw advances by ceil(16 / 4) */
   uint32_t key[2] = {12345u, 678u};
-  be->uniform(ctx, u, 16, key, 7);
+  double c7[2] = {7, 0}, hs[2];
+  CHECK(be->write_scalars(ctx, slots, c7, 2) == WF_OK, "write_scalars");
+  be->uniform(ctx, u, 16, key, slots);
   CHECK(be->download(ctx, hu, u, 9) == WF_OK, "download");
   for (int i = 0; i < 9; i++) {
     uint32_t r[4];
@@ -86,9 +91,51 @@ static void gpu_checks(const wf_backend *be, wf_ctx *ctx) {
     wf_real w = (wf_real)wf_philox_unit(r[i % 4]);
     CHECK((wf_real)hu[i] == w, "uniform %d: %.9g vs %.9g", i, hu[i], (double)w);
   }
+  CHECK(be->read_scalars(ctx, hs, slots, 2) == WF_OK && hs[0] == 11 && hs[1] == 0,
+        "counter slot after a draw of 16 from 7: %g", hs[0]);
+
+  /* a draw and an SGD step recorded once, then launched twice: each
+   * launch draws the next 16 values and takes the next step */
+  wf_graph *graph = NULL;
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.5};
+  CHECK(be->graph.begin(ctx) == WF_OK, "graph begin");
+  be->uniform(ctx, u, 16, key, slots);
+  be->sgd(ctx, c, u, NULL, 4, &sgd, slots + 1); /* c -= 0.5 u[0 .. 3] */
+  CHECK(be->graph.end(ctx, &graph) == WF_OK && graph != NULL, "graph end: %s",
+        (be->last_error(ctx, msg), msg));
+  CHECK(be->read_scalars(ctx, hs, slots, 2) == WF_OK && hs[0] == 11 && hs[1] == 0,
+        "recording moved the slots: %g %g", hs[0], hs[1]);
+  if (graph != NULL) {
+    double zero[4] = {0, 0, 0, 0};
+    CHECK(be->upload(ctx, c, zero, 4) == WF_OK, "upload");
+    for (int k = 0; k < 2; k++)
+      CHECK(be->graph.launch(ctx, graph) == WF_OK, "graph launch %d", k);
+    CHECK(be->download(ctx, hu, u, 9) == WF_OK, "download");
+    for (int i = 0; i < 9; i++) { /* the second launch: blocks 15 .. */
+      uint32_t r[4];
+      wf_philox_block(key, 15 + (uint64_t)i / 4, r);
+      wf_real w = (wf_real)wf_philox_unit(r[i % 4]);
+      CHECK((wf_real)hu[i] == w, "replayed uniform %d: %.9g vs %.9g", i, hu[i],
+            (double)w);
+    }
+    double hc2[4];
+    CHECK(be->download(ctx, hc2, c, 4) == WF_OK, "download");
+    for (int i = 0; i < 4; i++) {
+      uint32_t r1[4], r2[4];
+      wf_philox_block(key, 11, r1);
+      wf_philox_block(key, 15, r2);
+      wf_real a = (wf_real)wf_philox_unit(r1[i]), b = (wf_real)wf_philox_unit(r2[i]);
+      wf_real want = ((wf_real)0 - (wf_real)0.5 * a) - (wf_real)0.5 * b;
+      CHECK(fabs(hc2[i] - want) <= 1e-6, "two replayed sgd steps %d: %.9g vs %.9g", i,
+            hc2[i], (double)want);
+    }
+    CHECK(be->read_scalars(ctx, hs, slots, 2) == WF_OK && hs[0] == 19 && hs[1] == 2,
+          "after two launches: counter %g (19), steps %g (2)", hs[0], hs[1]);
+    be->graph.free(ctx, graph);
+  }
 
   /* a reduction into a slot: MSE of y = (1, 2, 3, 4) against 0, scale 1/4 */
-  double hy[4] = {1, 2, 3, 4}, hs[2];
+  double hy[4] = {1, 2, 3, 4};
   CHECK(be->upload(ctx, c, hy, 4) == WF_OK, "upload");
   be->zero_scalars(ctx, slots, 2);
   wf_loss_spec ls = {WF_LOSS_MSE, 0.25, 0.0, 0};

@@ -4,7 +4,9 @@
  *
  *   gpu_epochs epochs    3 epochs of each workload on both devices, from the
  *                        same seeds: every phase output and the final
- *                        generator within float tolerance
+ *                        generator within float tolerance; and recorded
+ *                        (graph) steps against eager ones on the GPU: the
+ *                        same bits
  *   gpu_epochs memory    100 consecutive small fits on one CUDA device:
  *                        the allocator's live memory back at its start after
  *                        every fit, and the device's used memory the same
@@ -77,6 +79,47 @@ static void epochs_match(wf_device *gpu, wf_device *cpu, const w1fe_workload *w,
   free(data);
 }
 
+/* Recorded and replayed steps (CUDA graphs) against eager steps on the
+ * same device: the same kernels on the same inputs, so the same bits. */
+static void graphs_match(wf_device *gpu, const w1fe_workload *w, int epochs) {
+  int n = 4096;
+  double *data = w1fe_data(w, n);
+  w1fe_run run[2];
+  double out[2][7];
+  char msg[WF_MSG_LEN];
+  int same = 1;
+  for (int k = 0; k < 2; k++) {
+    int bad = w1fe_open(&run[k], gpu, w, data, n, 9, msg);
+    CHECK(!bad, "%s open: %s", w->name, msg);
+    if (bad) exit(1);
+  }
+  wf_trainer_set_graphs(run[1].t, 0);
+  for (int e = 0; e < epochs; e++) {
+    for (int k = 0; k < 2; k++)
+      CHECK(w1fe_epoch(&run[k], w, out[k]) == 0, "%s epoch %d (graphs %s): %s", w->name,
+            e + 1, k ? "off" : "on", wf_trainer_message(run[k].t));
+    same &= memcmp(out[0], out[1], sizeof(out[0])) == 0;
+  }
+  size_t np = wf_net_layout(run[0].gen)->n_params;
+  double *p = malloc(2 * np * sizeof(double));
+  wf_net_get_params(run[0].gen, p);
+  wf_net_get_params(run[1].gen, p + np);
+  uint64_t k0, c0, k1, c1;
+  wf_net_get_rng(run[0].critic, &k0, &c0);
+  wf_net_get_rng(run[1].critic, &k1, &c1);
+  printf("graphs %-6s %d epochs: replayed and eager steps %s; generators %s; "
+         "critic streams at %llu and %llu\n", w->name, epochs,
+         same ? "give the same outputs" : "DIFFER",
+         memcmp(p, p + np, np * sizeof(double)) == 0 ? "identical" : "DIFFER",
+         (unsigned long long)c0, (unsigned long long)c1);
+  CHECK(same, "%s: replayed steps differ from eager ones", w->name);
+  CHECK(memcmp(p, p + np, np * sizeof(double)) == 0, "%s: generators differ", w->name);
+  CHECK(c0 == c1, "%s: the stream mirrors differ", w->name);
+  free(p);
+  for (int k = 0; k < 2; k++) w1fe_close(&run[k]);
+  free(data);
+}
+
 static size_t device_used(void) {
   size_t free_b = 0, total = 0;
   cudaDeviceSynchronize();
@@ -135,6 +178,8 @@ int main(int argc, char **argv) {
     CHECK(wf_device_selfcheck(gpu, cpu, msg) == WF_OK, "self-check: %s", msg);
     epochs_match(gpu, cpu, &W1FE_2D, 3);
     epochs_match(gpu, cpu, &W1FE_IMAGE, 3);
+    graphs_match(gpu, &W1FE_2D, 4);
+    graphs_match(gpu, &W1FE_IMAGE, 2);
     wf_device_release(cpu);
   } else if (strcmp(mode, "memory") == 0) {
     memory_test(gpu);

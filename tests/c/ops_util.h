@@ -138,6 +138,15 @@ static inline double *ou_slots(ou_dev *d, int n) {
   return p;
 }
 
+/* one device slot holding value (written with write_scalars): a stream's
+ * counter or an optimiser's step count */
+static inline double *ou_slot_at(ou_dev *d, double value) {
+  double *p = ou_alloc(d, sizeof(double));
+  if (d->be->write_scalars(d->ctx, p, &value, 1) != WF_OK)
+    ou_die("write_scalars failed");
+  return p;
+}
+
 /* a host copy of dev[n] */
 static inline double *ou_down(ou_dev *d, const wf_real *dev, size_t n) {
   double *h = ou_vec(d, n);

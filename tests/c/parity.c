@@ -18,7 +18,14 @@
  *     are summed in double as backend.h asks (a float sum fails near r = 1);
  *   - reductions into scalar slots, row_sq_norm, row_sq_dist: 1e-5
  *     relative;
- *   - normal: 1e-6 absolute (both compute in double and round).
+ *   - normal: 1e-6 absolute (both compute in double and round);
+ *   - stream counters and step counts (device slots the ops advance):
+ *     exact;
+ *   - graphs (when the table has graph ops): a short training step
+ *     recorded once and launched six times against six eager runs on the
+ *     CPU, each value within its op's bound (a few 1e-5 where Adam's steps
+ *     compound gemm rounding); a record freed unlaunched changes nothing;
+ *     what must not run while recording fails on its own context.
  * One line per op: name, max abs error, max rel error (over the values with
  * a nonzero reference), PASS or FAIL, and where it failed the first failing
  * case; then "parity: N ops, M failed".
@@ -51,6 +58,7 @@ typedef struct {
   long n_bad;
   char first[512]; /* the first failing case */
   char label[160]; /* the case being run */
+  const char *skip; /* why the op was not run on this table, or NULL */
 } parity;
 
 static const int MS[] = {1, 7, 512, 1030};
@@ -239,6 +247,19 @@ static void op_scalars(parity *P) {
     be(P, s)->read_scalars(cx(P, s), r[s] + 8, slots, 8);
   }
   cmp(P, "slot", r[TEST], r[REF], 16, 0, 0, 0);
+  done(P);
+
+  /* write_scalars: every bit back (a counter near 2^53, -0, infinities) */
+  label(P, "write_scalars");
+  double w[6] = {9007199254740991.0, -0.0, INFINITY, -INFINITY, 1.0 / 3, 1e-300};
+  double back[2][6];
+  SIDES {
+    double *slots = ou_slots(&P->side[s], 7);
+    if (be(P, s)->write_scalars(cx(P, s), slots + 1, w, 6) != WF_OK)
+      fail(P, "write_scalars failed");
+    be(P, s)->read_scalars(cx(P, s), back[s], slots + 1, 6);
+    if (memcmp(back[s], w, sizeof(w)) != 0) fail(P, "write_scalars round trip");
+  }
   done(P);
 }
 
@@ -677,32 +698,38 @@ static const wf_opt_spec OPT_SPECS[] = {
     {.kind = WF_OPT_SGD, .lr = 0.05}};
 #define N_OPT_SPECS 6
 
-/* three steps of the spec's optimiser from p, zero moments */
+/* three steps of the spec's optimiser from p, zero moments, the step slot
+ * at t0 steps taken (0, or 41: Adam's bias corrections far from 1) */
 static void optimiser(parity *P, wf_opt_kind kind) {
   for (int o = 0; o < N_OPT_SPECS; o++) {
     const wf_opt_spec *op = &OPT_SPECS[o];
     if (op->kind != kind) continue;
-    for (int c = 0; c < 4; c++) {
-      size_t n = MEM_SIZES[c];
-      label(P, "spec %d n %zu", o, n);
-      double *hp = rnorm(P, n, 1, 0), *hg[3], *r[2][3];
+    for (int c = 0; c < 8; c++) {
+      size_t n = MEM_SIZES[c % 4];
+      double t0 = c < 4 ? 0 : 41;
+      label(P, "spec %d n %zu steps taken %g", o, n, t0);
+      double *hp = rnorm(P, n, 1, 0), *hg[3], *r[2][3], steps[2];
       for (int t = 0; t < 3; t++) hg[t] = rnorm(P, n, 1, 0);
       SIDES {
         wf_real *p = up(P, s, hp, n), *m1 = up(P, s, NULL, n);
         wf_real *m2 = up(P, s, NULL, n);
+        double *step = ou_slot_at(&P->side[s], t0);
         for (int t = 0; t < 3; t++) {
           wf_real *g = up(P, s, hg[t], n);
           if (kind == WF_OPT_ADAM)
-            be(P, s)->adam(cx(P, s), p, g, m1, m2, n, op, t + 1);
+            be(P, s)->adam(cx(P, s), p, g, m1, m2, n, op, step);
           else if (kind == WF_OPT_RMSPROP)
-            be(P, s)->rmsprop(cx(P, s), p, g, m2, n, op);
+            be(P, s)->rmsprop(cx(P, s), p, g, m2, n, op, step);
           else
-            be(P, s)->sgd(cx(P, s), p, g, m1, n, op, t + 1);
+            be(P, s)->sgd(cx(P, s), p, g, m1, n, op, step);
         }
         r[s][0] = down(P, s, p, n);
         r[s][1] = down(P, s, m1, n);
         r[s][2] = down(P, s, m2, n);
+        steps[s] = ou_slot(&P->side[s], step, 0);
       }
+      cmp(P, "step", &steps[TEST], &steps[REF], 1, 0, 0, 0);
+      if (steps[REF] != t0 + 3) fail(P, "the CPU's step slot is not t0 + 3");
       cmp(P, "p", r[TEST][0], r[REF][0], n, 4 * FEPS, 0, 4 * FEPS);
       if (kind != WF_OPT_RMSPROP && (kind == WF_OPT_ADAM || op->momentum != 0))
         cmp(P, "m1", r[TEST][1], r[REF][1], n, 8 * FEPS, 0, 8 * FEPS);
@@ -745,22 +772,32 @@ static const rng_at STREAMS[] = {{{0, 0}, 0},
 static const size_t DRAWS[] = {1, 3, 4, 5, 1030, 65537, 807520};
 #define N_STREAMS 4
 
+/* two draws of n from one counter slot (the second where the first
+ * left it), values and the counter compared */
 static void draw(parity *P, int normal) {
   for (int k = 0; k < N_STREAMS; k++)
     for (int c = 0; c < N_DRAWS; c++) {
       const rng_at *st = &STREAMS[k];
       size_t n = DRAWS[c];
       label(P, "stream %d n %zu", k, n);
-      double *r[2];
+      double *r[2][2], ctr[2];
       SIDES {
-        wf_real *x = up(P, s, NULL, n);
-        if (normal)
-          be(P, s)->normal(cx(P, s), x, n, st->key, st->counter);
-        else
-          be(P, s)->uniform(cx(P, s), x, n, st->key, st->counter);
-        r[s] = down(P, s, x, n);
+        double *counter = ou_slot_at(&P->side[s], (double)st->counter);
+        for (int d = 0; d < 2; d++) {
+          wf_real *x = up(P, s, NULL, n);
+          if (normal)
+            be(P, s)->normal(cx(P, s), x, n, st->key, counter);
+          else
+            be(P, s)->uniform(cx(P, s), x, n, st->key, counter);
+          r[s][d] = down(P, s, x, n);
+        }
+        ctr[s] = ou_slot(&P->side[s], counter, 0);
       }
-      cmp(P, normal ? "z" : "u", r[TEST], r[REF], n, 0, normal ? 1e-6 : 0, 0);
+      for (int d = 0; d < 2; d++)
+        cmp(P, normal ? "z" : "u", r[TEST][d], r[REF][d], n, 0, normal ? 1e-6 : 0, 0);
+      cmp(P, "counter", &ctr[TEST], &ctr[REF], 1, 0, 0, 0);
+      if (ctr[REF] != (double)(st->counter + 2 * ((n + 3) / 4)))
+        fail(P, "the CPU's counter did not advance by ceil(n / 4) a draw");
       done(P);
     }
 }
@@ -777,13 +814,18 @@ static void op_random_index(parity *P) {
         if (n > 70000 && b % 3 != 0) continue;
         label(P, "stream %d n %zu bound %d", k, n, bounds[b]);
         int *r[2];
+        double ctr[2];
         SIDES {
           int *idx = ou_alloc(&P->side[s], n * sizeof(int));
-          be(P, s)->random_index(cx(P, s), idx, n, bounds[b], st->key,
-                                 st->counter);
+          double *counter = ou_slot_at(&P->side[s], (double)st->counter);
+          be(P, s)->random_index(cx(P, s), idx, n, bounds[b], st->key, counter);
           r[s] = ou_down_int(&P->side[s], idx, n);
+          ctr[s] = ou_slot(&P->side[s], counter, 0);
         }
         cmp_int(P, "idx", r[TEST], r[REF], n);
+        cmp(P, "counter", &ctr[TEST], &ctr[REF], 1, 0, 0, 0);
+        if (ctr[REF] != (double)(st->counter + (n + 3) / 4))
+          fail(P, "the CPU's counter did not advance by ceil(n / 4)");
         done(P);
       }
 }
@@ -939,6 +981,239 @@ static void op_row_argmin(parity *P) {
       }
 }
 
+/* ---- graphs ------------------------------------------------------------------ */
+/* A short training step, on one side's memory: u ~ U(0, 1) [GM x GD],
+ * h = u w, the MSE of h against 0.5 into a slot with its gradient dh,
+ * gw = u^T dh, an Adam step on w, GM normals and GM indices, every draw
+ * from one stream (the counter slot). The counter and Adam's step count
+ * are device slots the ops advance, so a recorded step replays as a new
+ * one. */
+#define GM 1030 /* several blocks a draw on the GPU: the ticket inside a graph */
+#define GD 3
+#define GRAPH_RUNS 6 /* the recorded run (the first launch) and 5 replays */
+static const uint32_t GKEY[2] = {0x2468aceu, 0x13579bdu};
+static const double GCOUNTER = 4294967000.0; /* crosses 2^32 blocks */
+static const wf_opt_spec GADAM = {.kind = WF_OPT_ADAM, .lr = 0.01, .beta1 = 0.9,
+                                  .beta2 = 0.999, .eps = 1e-8};
+
+typedef struct {
+  wf_real *u, *h, *dh, *z; /* [GM x GD], [GM], [GM], [GM] */
+  wf_real *w, *gw, *m1, *m2; /* [GD] */
+  int *idx;                  /* [GM] */
+  double *slots;             /* the counter, Adam's steps taken, the loss */
+} gstep_state;
+
+static void gstep_make(parity *P, int s, gstep_state *g) {
+  static const double w0[GD] = {0.3, -0.2, 0.5};
+  g->u = up(P, s, NULL, GM * GD);
+  g->h = up(P, s, NULL, GM);
+  g->dh = up(P, s, NULL, GM);
+  g->z = up(P, s, NULL, GM);
+  g->w = up(P, s, w0, GD);
+  g->gw = up(P, s, NULL, GD);
+  g->m1 = up(P, s, NULL, GD);
+  g->m2 = up(P, s, NULL, GD);
+  g->idx = ou_alloc(&P->side[s], GM * sizeof(int));
+  g->slots = ou_slots(&P->side[s], 3);
+  double at[2] = {GCOUNTER, 0};
+  if (be(P, s)->write_scalars(cx(P, s), g->slots, at, 2) != WF_OK)
+    fail(P, "write_scalars failed");
+}
+
+static void gstep_run(const wf_backend *b, wf_ctx *c, gstep_state *g) {
+  b->uniform(c, g->u, GM * GD, GKEY, g->slots);
+  b->gemm(c, 0, 0, GM, 1, GD, 1, g->u, GD, g->w, 1, 0, g->h, 1, NULL);
+  wf_loss_spec ls = {.kind = WF_LOSS_MSE, .scale = 1.0 / GM, .target = 0.5};
+  b->loss(c, &ls, g->h, NULL, GM, g->dh, g->slots + 2);
+  b->gemm(c, 1, 0, GD, 1, GM, 1, g->u, GD, g->dh, 1, 0, g->gw, 1, NULL);
+  b->adam(c, g->w, g->gw, g->m1, g->m2, GD, &GADAM, g->slots + 1);
+  b->normal(c, g->z, GM, GKEY, g->slots);
+  b->random_index(c, g->idx, GM, 1000, GKEY, g->slots);
+}
+
+/* blocks one step draws */
+#define GSTEP_BLOCKS ((GM * GD + 3) / 4 + 2 * ((GM + 3) / 4))
+
+/* both sides' states compared, each value within its op's bound */
+static void gstep_compare(parity *P, gstep_state g[2]) {
+  double *r[2][8], sl[2][3];
+  SIDES {
+    r[s][0] = down(P, s, g[s].u, GM * GD);
+    r[s][1] = down(P, s, g[s].h, GM);
+    r[s][2] = down(P, s, g[s].z, GM);
+    r[s][3] = down(P, s, g[s].w, GD);
+    r[s][4] = down(P, s, g[s].m1, GD);
+    r[s][5] = down(P, s, g[s].m2, GD);
+    r[s][6] = down(P, s, g[s].dh, GM);
+    int *ix = ou_down_int(&P->side[s], g[s].idx, GM);
+    r[s][7] = ou_vec(&P->side[s], GM);
+    for (int i = 0; i < GM; i++) r[s][7][i] = ix[i];
+    be(P, s)->read_scalars(cx(P, s), sl[s], g[s].slots, 3);
+  }
+  cmp(P, "u", r[TEST][0], r[REF][0], GM * GD, 0, 0, 0);
+  cmp(P, "idx", r[TEST][7], r[REF][7], GM, 0, 0, 0);
+  cmp(P, "z", r[TEST][2], r[REF][2], GM, 0, 1e-6, 0);
+  cmp(P, "counter/steps", sl[TEST], sl[REF], 2, 0, 0, 0);
+  /* the products of a few steps' drifted weights: float sums in another
+   * order, through Adam's normalisation */
+  cmp(P, "h", r[TEST][1], r[REF][1], GM, 1e-5, 0, 1e-5);
+  cmp(P, "dh", r[TEST][6], r[REF][6], GM, 1e-4, 0, 1e-5);
+  cmp(P, "w", r[TEST][3], r[REF][3], GD, 1e-5, 0, 1e-5);
+  cmp(P, "m1", r[TEST][4], r[REF][4], GD, 1e-4, 0, 1e-5);
+  cmp(P, "m2", r[TEST][5], r[REF][5], GD, 1e-4, 0, 1e-5);
+  cmp(P, "loss", sl[TEST] + 2, sl[REF] + 2, 1, 1e-5, 0, 0);
+}
+
+/* the record's status failed: the context's text */
+static void graph_fail(parity *P, const char *what) {
+  char msg[WF_MSG_LEN], line[WF_MSG_LEN + 64];
+  be(P, TEST)->last_error(cx(P, TEST), msg);
+  snprintf(line, sizeof(line), "%s: %s", what, msg);
+  fail(P, line);
+}
+
+/* record once, launch GRAPH_RUNS times, against as many eager steps */
+static void op_graph(parity *P) {
+  const wf_graph_ops *go = &be(P, TEST)->graph;
+  int eager = go->begin == NULL;
+  label(P, "%d steps of u, gemm, mse, gemm, adam, normal, random_index%s",
+        GRAPH_RUNS, eager ? " (no graph ops: both eager)" : "");
+  gstep_state g[2];
+  SIDES gstep_make(P, s, &g[s]);
+  for (int i = 0; i < GRAPH_RUNS; i++) gstep_run(be(P, REF), cx(P, REF), &g[REF]);
+  if (eager) {
+    for (int i = 0; i < GRAPH_RUNS; i++) gstep_run(be(P, TEST), cx(P, TEST), &g[TEST]);
+  } else {
+    wf_graph *graph = NULL;
+    if (go->begin(cx(P, TEST)) != WF_OK) {
+      graph_fail(P, "graph begin");
+      done(P);
+      return;
+    }
+    gstep_run(be(P, TEST), cx(P, TEST), &g[TEST]);
+    if (go->end(cx(P, TEST), &graph) != WF_OK || graph == NULL) {
+      graph_fail(P, "graph end");
+      done(P);
+      return;
+    }
+    /* recording ran nothing */
+    double sl[3];
+    be(P, TEST)->read_scalars(cx(P, TEST), sl, g[TEST].slots, 3);
+    if (sl[0] != GCOUNTER || sl[1] != 0 || sl[2] != 0)
+      fail(P, "recording moved the slots");
+    for (int i = 0; i < GRAPH_RUNS; i++) {
+      if (go->launch(cx(P, TEST), graph) != WF_OK) graph_fail(P, "graph launch");
+      if (i == 0) { /* each run advances the stream and the step count */
+        be(P, TEST)->read_scalars(cx(P, TEST), sl, g[TEST].slots, 2);
+        if (sl[0] != GCOUNTER + GSTEP_BLOCKS || sl[1] != 1)
+          fail(P, "the first launch did not advance the counter and the step");
+      }
+    }
+    go->free(cx(P, TEST), graph);
+  }
+  gstep_compare(P, g);
+  double sl[2];
+  be(P, REF)->read_scalars(cx(P, REF), sl, g[REF].slots, 2);
+  if (sl[0] != GCOUNTER + GRAPH_RUNS * GSTEP_BLOCKS || sl[1] != GRAPH_RUNS)
+    fail(P, "the CPU's counter or step count");
+  done(P);
+}
+
+/* a record freed without a launch changes nothing; the context then runs
+ * the step eagerly as the CPU does */
+static void op_graph_unlaunched(parity *P) {
+  const wf_graph_ops *go = &be(P, TEST)->graph;
+  if (go->begin == NULL) {
+    P->skip = "no graph ops";
+    return;
+  }
+  label(P, "record, free, then one eager step");
+  gstep_state g[2];
+  SIDES gstep_make(P, s, &g[s]);
+  wf_graph *graph = NULL;
+  if (go->begin(cx(P, TEST)) != WF_OK) {
+    graph_fail(P, "graph begin");
+    done(P);
+    return;
+  }
+  gstep_run(be(P, TEST), cx(P, TEST), &g[TEST]);
+  if (go->end(cx(P, TEST), &graph) != WF_OK || graph == NULL) graph_fail(P, "graph end");
+  go->free(cx(P, TEST), graph);
+  go->free(cx(P, TEST), NULL);
+  double sl[3], *u = down(P, TEST, g[TEST].u, GM * GD), *w = down(P, TEST, g[TEST].w, GD);
+  be(P, TEST)->read_scalars(cx(P, TEST), sl, g[TEST].slots, 3);
+  if (sl[0] != GCOUNTER || sl[1] != 0 || sl[2] != 0)
+    fail(P, "a record never launched moved the slots");
+  int moved = 0;
+  for (int i = 0; i < GM * GD; i++) moved |= u[i] != 0;
+  moved |= w[0] != (wf_real)0.3 || w[1] != (wf_real)-0.2 || w[2] != (wf_real)0.5;
+  if (moved) fail(P, "a record never launched changed its buffers");
+  SIDES gstep_run(be(P, s), cx(P, s), &g[s]);
+  gstep_compare(P, g);
+  done(P);
+}
+
+/* what must not run while recording, each on a context of its own (the
+ * failures are sticky): a cache hit is fine, a cache miss, a host copy
+ * and a wait are errors naming themselves, and end gives no record */
+static void op_graph_errors(parity *P) {
+  const wf_backend *t = be(P, TEST);
+  if (t->graph.begin == NULL) {
+    P->skip = "no graph ops";
+    return;
+  }
+  static const char *what[] = {"cache hit", "allocation", "read_scalars", "synchronize"};
+  for (int k = 0; k < 4; k++) {
+    label(P, "%s while recording", what[k]);
+    char msg[WF_MSG_LEN];
+    wf_ctx *c = NULL;
+    if (t->ctx_create(&c, msg) != WF_OK) {
+      fail(P, "a second context cannot be created");
+      return;
+    }
+    double *slots = t->alloc(c, sizeof(double)), host[1];
+    wf_real *x = t->alloc(c, 1000 * sizeof(wf_real)), *y = NULL;
+    t->release(c, x); /* cached: the same size again is a hit */
+    wf_graph *graph = NULL;
+    if (t->graph.begin(c) != WF_OK) fail(P, "graph begin");
+    if (k == 0) {
+      y = t->alloc(c, 1000 * sizeof(wf_real));
+      if (y != x) fail(P, "a cache hit did not hand the released block back");
+      if (y != NULL) t->fill(c, y, 1000, (wf_real)2.5);
+    } else if (k == 1) {
+      if (t->alloc(c, 3u << 20) != NULL) fail(P, "a cache miss allocated");
+    } else if (k == 2) {
+      if (t->read_scalars(c, host, slots, 1) == WF_OK) fail(P, "read_scalars ran");
+    } else {
+      if (t->synchronize(c, msg) == WF_OK) fail(P, "synchronize ran");
+    }
+    wf_status st = t->graph.end(c, &graph);
+    if (k == 0) {
+      if (st != WF_OK || graph == NULL) {
+        t->last_error(c, msg);
+        fail(P, msg);
+      } else if (y != NULL) {
+        if (t->graph.launch(c, graph) != WF_OK) fail(P, "graph launch");
+        double back[1000];
+        int ok = t->download(c, back, y, 1000) == WF_OK;
+        for (int i = 0; i < 1000; i++) ok &= back[i] == 2.5;
+        if (!ok) fail(P, "the recorded fill did not run");
+        t->graph.free(c, graph);
+        if (t->synchronize(c, msg) != WF_OK) fail(P, msg);
+      }
+    } else {
+      char want[64];
+      snprintf(want, sizeof(want), "%s while recording a graph", what[k]);
+      st = t->last_error(c, msg);
+      if (graph != NULL) fail(P, "end gave a record");
+      if (st != WF_ERR_STATE || strstr(msg, want) == NULL) fail(P, "no sticky error");
+    }
+    t->release(c, y);
+    t->release(c, slots);
+    t->ctx_free(c);
+  }
+}
+
 /* ---- the runner ------------------------------------------------------------------ */
 typedef struct {
   const char *name;
@@ -963,7 +1238,8 @@ static const parity_op OPS[] = {
     {"row_norm_loss", op_row_norm_loss}, {"row_sq_norm", op_row_sq_norm},
     {"row_sq_dist", op_row_sq_dist}, {"row_scale", op_row_scale},
     {"row_lerp", op_row_lerp},       {"gather_rows", op_gather_rows},
-    {"row_argmin", op_row_argmin}};
+    {"row_argmin", op_row_argmin},   {"graph", op_graph},
+    {"graph_unlaunched", op_graph_unlaunched}, {"graph_errors", op_graph_errors}};
 
 /* Compare every op of `test` with the CPU table; one line per op on report.
  * Returns the number of ops that failed. */
@@ -996,8 +1272,13 @@ int wf_parity_run(const wf_backend *test, FILE *report) {
     P.max_abs = P.max_rel = 0;
     P.n_bad = 0;
     P.first[0] = P.label[0] = '\0';
+    P.skip = NULL;
     OPS[o].run(&P);
     if (test->synchronize(P.side[TEST].ctx, msg) != WF_OK) fail(&P, msg);
+    if (P.skip != NULL && P.n_bad == 0) {
+      fprintf(report, "%-18s %11s %11s  SKIP (%s)\n", OPS[o].name, "", "", P.skip);
+      continue;
+    }
     fprintf(report, "%-18s %11.3e %11.3e  %s\n", OPS[o].name, P.max_abs,
             P.max_rel, P.n_bad ? "FAIL" : "PASS");
     if (P.n_bad) {

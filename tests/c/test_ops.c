@@ -36,6 +36,12 @@
 
 static ou_dev D; /* the CPU table and one context */
 
+#ifdef WF_DOUBLE
+#define WF_SQRT_T sqrt
+#else
+#define WF_SQRT_T sqrtf
+#endif
+
 /* ---- helpers ------------------------------------------------------------ */
 /* max |got - ref| / max |ref|: an error relative to the array's scale */
 static double scaled_err(const double *got, const double *ref, size_t n) {
@@ -86,7 +92,8 @@ static void test_table(void) {
   SLOT(ctx_create); SLOT(ctx_free); SLOT(knob); SLOT(synchronize);
   SLOT(last_error); SLOT(alloc); SLOT(release); SLOT(upload); SLOT(download);
   SLOT(upload_int); SLOT(download_int); SLOT(copy); SLOT(fill);
-  SLOT(zero_scalars); SLOT(read_scalars); SLOT(gemm); SLOT(add_bias);
+  SLOT(zero_scalars); SLOT(write_scalars); SLOT(read_scalars); SLOT(gemm);
+  SLOT(add_bias);
   SLOT(col_sum); SLOT(axpy); SLOT(scal); SLOT(act_forward); SLOT(act_backward);
   SLOT(act_second); SLOT(ln_forward); SLOT(ln_backward); SLOT(ln_jvp);
   SLOT(ln_double); SLOT(bn_forward); SLOT(bn_backward); SLOT(adam);
@@ -95,6 +102,10 @@ static void test_table(void) {
   SLOT(row_sq_dist); SLOT(row_scale); SLOT(row_lerp); SLOT(gather_rows);
   SLOT(row_argmin);
 #undef SLOT
+  /* the CPU runs every op as it is called: no graphs */
+  CHECK(be->graph.begin == NULL && be->graph.end == NULL &&
+            be->graph.launch == NULL && be->graph.free == NULL,
+        "the CPU table has no graph ops");
 
   /* knobs: "threads" >= 1 sets, < 0 queries, 0 sets 1; others unknown */
   wf_ctx *c = NULL;
@@ -158,6 +169,20 @@ static void test_memory(void) {
   }
   be->read_scalars(D.ctx, got, slots, 5);
   CHECK(got[0] == 0.5 && got[2] == 2.5 && got[4] == 4.5, "five slots read");
+
+  /* write_scalars: a round trip of every bit (counters up to 2^53, -0,
+   * infinities, NaN), in part of the slots only */
+  double w[5] = {9007199254740991.0, -0.0, INFINITY, NAN, 1.0 / 3};
+  CHECK(be->write_scalars(D.ctx, slots, w, 5) == WF_OK, "write_scalars");
+  double back5[5];
+  be->read_scalars(D.ctx, back5, slots, 5);
+  CHECK(memcmp(back5, w, sizeof(w)) == 0, "write_scalars / read_scalars round trip");
+  CHECK(be->write_scalars(D.ctx, slots + 1, (double[]){42}, 1) == WF_OK &&
+            be->write_scalars(D.ctx, slots, w, 0) == WF_OK,
+        "write_scalars of one and of none");
+  be->read_scalars(D.ctx, back5, slots, 5);
+  CHECK(back5[0] == w[0] && back5[1] == 42 && back5[2] == INFINITY,
+        "write_scalars writes only its slots");
   ou_reset(&D);
 }
 
@@ -780,6 +805,59 @@ static void test_batchnorm(void) {
 }
 
 /* ---- optimisers (torch.optim arithmetic, as test_core.c's test_optim) ---- */
+/* one step of op's optimiser; step: its step slot */
+static void optimise(const wf_opt_spec *op, wf_real *p, const wf_real *g,
+                     wf_real *m1, wf_real *m2, size_t n, double *step) {
+  if (op->kind == WF_OPT_ADAM)
+    D.be->adam(D.ctx, p, g, m1, m2, n, op, step);
+  else if (op->kind == WF_OPT_RMSPROP)
+    D.be->rmsprop(D.ctx, p, g, m2, n, op, step);
+  else
+    D.be->sgd(D.ctx, p, g, m1, n, op, step);
+}
+
+/* One step from a step slot at t0 - 1 steps taken, from given moments:
+ * the step is t0 (Adam's bias corrections from t0; SGD's momentum buffer
+ * reset only at t0 = 1), and the slot ends at t0. */
+static void optimiser_at(const wf_opt_spec *op, int o, double t0) {
+  size_t n = 301;
+  double *p = ou_rnorm(&D, n, 1), *m1 = ou_rnorm(&D, n, 0.1);
+  double *m2 = ou_runif(&D, n, 0.01, 0.2), *g = ou_rnorm(&D, n, 1);
+  ou_round(p, n);
+  ou_round(m1, n);
+  ou_round(m2, n);
+  ou_round(g, n);
+  wf_real *dp = ou_up(&D, p, n), *dm1 = ou_up(&D, m1, n), *dm2 = ou_up(&D, m2, n);
+  double *step = ou_slot_at(&D, t0 - 1);
+  optimise(op, dp, ou_up(&D, g, n), dm1, dm2, n, step);
+  double *got = ou_down(&D, dp, n);
+  const double t = t0;
+  for (size_t i = 0; i < n; i++) {
+    double gi = g[i] + op->weight_decay * p[i];
+    if (op->kind == WF_OPT_ADAM) {
+      m1[i] = op->beta1 * m1[i] + (1 - op->beta1) * gi;
+      m2[i] = op->beta2 * m2[i] + (1 - op->beta2) * gi * gi;
+      double mh = m1[i] / (1 - pow(op->beta1, t));
+      double vh = m2[i] / (1 - pow(op->beta2, t));
+      p[i] -= op->lr * mh / (sqrt(vh) + op->eps);
+    } else if (op->kind == WF_OPT_RMSPROP) {
+      m2[i] = op->beta2 * m2[i] + (1 - op->beta2) * gi * gi;
+      p[i] -= op->lr * gi / (sqrt(m2[i]) + op->eps);
+    } else {
+      if (op->momentum != 0) {
+        m1[i] = t == 1 ? gi : op->momentum * m1[i] + gi;
+        gi = m1[i];
+      }
+      p[i] -= op->lr * gi;
+    }
+  }
+  CHECK(scaled_err(got, p, n) < OPT_TOL, "optimiser %d from step slot %g: err %g",
+        o, t0 - 1, scaled_err(got, p, n));
+  CHECK(ou_slot(&D, step, 0) == t0, "optimiser %d: step slot %g after a step "
+        "from %g", o, ou_slot(&D, step, 0), t0 - 1);
+  ou_reset(&D);
+}
+
 static void test_optimisers(void) {
   const wf_backend *be = D.be;
   wf_opt_spec specs[] = {
@@ -799,25 +877,24 @@ static void test_optimisers(void) {
       double *p = ou_rnorm(&D, n, 1), *m1 = ou_vec(&D, n), *m2 = ou_vec(&D, n);
       double *g = ou_vec(&D, n);
       ou_round(p, n);
-      double *res[2];
+      double *res[2], steps[2];
       for (int th = 1; th <= 2; th++) {
         threads(th);
         wf_real *dp = ou_up(&D, p, n), *dm1 = ou_up(&D, NULL, n);
         wf_real *dm2 = ou_up(&D, NULL, n), *dg = ou_up(&D, NULL, n);
+        double *step = ou_slots(&D, 1); /* no step taken yet */
         for (int t = 1; t <= 4; t++) {
           for (size_t i = 0; i < n; i++) g[i] = sin(3.0 * i + t);
           be->upload(D.ctx, dg, g, n);
-          if (op->kind == WF_OPT_ADAM)
-            be->adam(D.ctx, dp, dg, dm1, dm2, n, op, t);
-          else if (op->kind == WF_OPT_RMSPROP)
-            be->rmsprop(D.ctx, dp, dg, dm2, n, op);
-          else
-            be->sgd(D.ctx, dp, dg, dm1, n, op, t);
+          optimise(op, dp, dg, dm1, dm2, n, step);
         }
         res[th - 1] = ou_down(&D, dp, n);
+        steps[th - 1] = ou_slot(&D, step, 0);
       }
       threads(1);
       CHECK(same(res[0], res[1], n), "optimiser %d: 1 and 2 threads differ", o);
+      CHECK(steps[0] == 4 && steps[1] == 4, "optimiser %d: four steps leave the "
+            "step slot at %g, %g", o, steps[0], steps[1]);
       for (int t = 1; t <= 4; t++)
         for (size_t i = 0; i < n; i++) {
           double gi = (double)(wf_real)sin(3.0 * i + t) + op->weight_decay * p[i];
@@ -842,6 +919,34 @@ static void test_optimisers(void) {
             o, n, scaled_err(res[0], p, n));
       ou_reset(&D);
     }
+    optimiser_at(op, o, 1);
+    optimiser_at(op, o, 42);
+    optimiser_at(op, o, 1e6 + 1);
+  }
+  /* Adam's step at slot t is the formula's exactly: the bias corrections
+   * lr / (1 - beta1^t) and sqrt(1 - beta2^t) in double, rounded to wf_real
+   * once (cpu/optim.c); with zero moments and g = 1 the first element
+   * becomes p - step * (1 - b1) / (sqrt(1 - b2) / bc2 + eps) */
+  {
+    const wf_opt_spec *op = &specs[1];
+    const double t = 42;
+    double *step = ou_slot_at(&D, t - 1);
+    wf_real *dp = ou_up(&D, (double[]){0.5}, 1), *dm1 = ou_up(&D, NULL, 1);
+    wf_real *dm2 = ou_up(&D, NULL, 1), *dg = ou_up(&D, (double[]){1}, 1);
+    be->adam(D.ctx, dp, dg, dm1, dm2, 1, op, step);
+    wf_real b1 = (wf_real)op->beta1, b2 = (wf_real)op->beta2;
+    wf_real st = (wf_real)(op->lr / (1 - pow(op->beta1, t)));
+    wf_real bc2 = (wf_real)sqrt(1 - pow(op->beta2, t));
+    volatile wf_real m1 = (1 - b1) * (wf_real)1; /* no contraction */
+    volatile wf_real m2 = (1 - b2) * (wf_real)1;
+    volatile wf_real den = WF_SQRT_T(m2) / bc2 + (wf_real)op->eps;
+    volatile wf_real upd = st * m1;
+    wf_real want = (wf_real)0.5 - upd / den;
+    double got = ou_down(&D, dp, 1)[0];
+    CHECK(got == (double)want, "adam at step slot %g: %.17g, formula %.17g",
+          t - 1, got, (double)want);
+    CHECK(ou_slot(&D, step, 0) == t, "adam: step slot %g", ou_slot(&D, step, 0));
+    ou_reset(&D);
   }
   size_t n = 1000;
   double *p = ou_runif(&D, n, -2, 2);
@@ -877,7 +982,7 @@ static void test_philox(void) {
   /* the backend's first uniforms at key 0, counter 0 are those words */
   const uint32_t key0[2] = {0, 0};
   wf_real *u = ou_up(&D, NULL, 4);
-  D.be->uniform(D.ctx, u, 4, key0, 0);
+  D.be->uniform(D.ctx, u, 4, key0, ou_slots(&D, 1));
   double *got = ou_down(&D, u, 4);
   int ok = 1;
   for (int q = 0; q < 4; q++)
@@ -893,6 +998,77 @@ static uint32_t word(const uint32_t key[2], uint64_t counter, size_t i) {
   return r[i % 4];
 }
 
+/* a counter slot at c (a stream's next block) */
+static double *at(uint64_t c) { return ou_slot_at(&D, (double)c); }
+static uint64_t counter_of(const double *slot) {
+  return (uint64_t)ou_slot(&D, slot, 0);
+}
+
+/* what a draw of n does to its counter slot: + ceil(n / 4), for every op
+ * and from any counter below 2^53 */
+static void test_counter_advance(void) {
+  const wf_backend *be = D.be;
+  const uint32_t key[2] = {7u, 11u};
+  static const size_t ns[] = {1, 2, 3, 4, 5, 8, 1003, 70001};
+  static const uint64_t starts[] = {0, 5 + (1ull << 33), (1ull << 53) - 40000};
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < 8; k++) {
+      size_t n = ns[k];
+      uint64_t c0 = starts[c], want = c0 + (n + 3) / 4;
+      wf_real *x = ou_up(&D, NULL, n);
+      int *idx = ou_alloc(&D, n * sizeof(int));
+      double *cu = at(c0), *cz = at(c0), *ci = at(c0);
+      be->uniform(D.ctx, x, n, key, cu);
+      be->normal(D.ctx, x, n, key, cz);
+      be->random_index(D.ctx, idx, n, 9, key, ci);
+      CHECK(counter_of(cu) == want && counter_of(cz) == want &&
+                counter_of(ci) == want,
+            "a draw of %zu from %llu leaves the counter at %llu (uniform %llu, "
+            "normal %llu, random_index %llu)", n, (unsigned long long)c0,
+            (unsigned long long)want, (unsigned long long)counter_of(cu),
+            (unsigned long long)counter_of(cz), (unsigned long long)counter_of(ci));
+      ou_reset(&D);
+    }
+  /* a draw of nothing leaves it */
+  double *c5 = at(5);
+  be->uniform(D.ctx, NULL, 0, key, c5);
+  be->normal(D.ctx, NULL, 0, key, c5);
+  be->random_index(D.ctx, NULL, 0, 3, key, c5);
+  CHECK(counter_of(c5) == 5, "draws of 0 values leave the counter");
+  ou_reset(&D);
+
+  /* two draws of n / 2 (a multiple of 4) from one slot are one draw of n;
+   * for every op, with 1 and 2 threads */
+  const size_t n = 80000, h = n / 2;
+  for (int th = 1; th <= 2; th++) {
+    threads(th);
+    wf_real *a = ou_up(&D, NULL, n), *b = ou_up(&D, NULL, n);
+    wf_real *za = ou_up(&D, NULL, n), *zb = ou_up(&D, NULL, n);
+    int *ia = ou_alloc(&D, n * sizeof(int)), *ib = ou_alloc(&D, n * sizeof(int));
+    double *one = at(123), *two = at(123);
+    be->uniform(D.ctx, a, n, key, one);
+    be->uniform(D.ctx, b, h, key, two);
+    be->uniform(D.ctx, b + h, h, key, two);
+    CHECK(same(ou_down(&D, a, n), ou_down(&D, b, n), n) &&
+              counter_of(one) == counter_of(two),
+          "uniform, %d threads: two draws of n/2 are one of n", th);
+    be->normal(D.ctx, za, n, key, one);
+    be->normal(D.ctx, zb, h, key, two);
+    be->normal(D.ctx, zb + h, h, key, two);
+    CHECK(same(ou_down(&D, za, n), ou_down(&D, zb, n), n) &&
+              counter_of(one) == counter_of(two),
+          "normal, %d threads: two draws of n/2 are one of n", th);
+    be->random_index(D.ctx, ia, n, 1000, key, one);
+    be->random_index(D.ctx, ib, h, 1000, key, two);
+    be->random_index(D.ctx, ib + h, h, 1000, key, two);
+    CHECK(same_int(ou_down_int(&D, ia, n), ou_down_int(&D, ib, n), n) &&
+              counter_of(one) == 123 + 3 * n / 4,
+          "random_index, %d threads: two draws of n/2 are one of n", th);
+    ou_reset(&D);
+  }
+  threads(1);
+}
+
 static void test_random(void) {
   const wf_backend *be = D.be;
   const uint32_t key[2] = {0x12345678u, 0x9abcdef0u};
@@ -901,22 +1077,24 @@ static void test_random(void) {
 
   /* uniform: the exact formula, and a draw split in two is the same stream */
   wf_real *u = ou_up(&D, NULL, n);
-  be->uniform(D.ctx, u, n, key, c0);
+  be->uniform(D.ctx, u, n, key, at(c0));
   double *hu = ou_down(&D, u, n);
   int ok = 1;
   for (size_t i = 0; i < n; i++)
     ok &= hu[i] == (double)(wf_real)wf_philox_unit(word(key, c0, i));
   CHECK(ok, "uniform: value i from block counter + i / 4, lane i %% 4");
   wf_real *u2 = ou_up(&D, NULL, n);
-  be->uniform(D.ctx, u2, 400, key, c0);
-  be->uniform(D.ctx, u2 + 400, n - 400, key, c0 + wf_philox_blocks(400));
+  double *cs = at(c0);
+  be->uniform(D.ctx, u2, 400, key, cs);
+  CHECK(counter_of(cs) == c0 + wf_philox_blocks(400), "uniform advances its counter");
+  be->uniform(D.ctx, u2 + 400, n - 400, key, cs);
   CHECK(same(ou_down(&D, u2, n), hu, n), "uniform: a split draw is one stream");
-  be->uniform(D.ctx, u2, 6, key, c0);
+  be->uniform(D.ctx, u2, 6, key, at(c0));
   CHECK(same(ou_down(&D, u2, 6), hu, 6), "uniform: a short draw is a prefix");
 
   /* normal: Box-Muller on the lane pairs, in double */
   wf_real *z = ou_up(&D, NULL, n);
-  be->normal(D.ctx, z, n, key, c0);
+  be->normal(D.ctx, z, n, key, at(c0));
   double *hz = ou_down(&D, z, n);
   ok = 1;
   for (size_t i = 0; i < n; i++) {
@@ -928,11 +1106,13 @@ static void test_random(void) {
   }
   CHECK(ok, "normal: Box-Muller on each block's pairs");
   wf_real *z2 = ou_up(&D, NULL, n);
-  be->normal(D.ctx, z2, 10, key, c0);
-  be->normal(D.ctx, z2 + 12, n - 12, key, c0 + 3);
+  cs = at(c0);
+  be->normal(D.ctx, z2, 10, key, cs); /* blocks c0 .. c0 + 2: the next at 12 */
+  be->normal(D.ctx, z2 + 12, n - 12, key, cs);
   double *hz2 = ou_down(&D, z2, n);
   CHECK(same(hz2, hz, 10) && same(hz2 + 12, hz + 12, n - 12),
         "normal: a split draw is one stream");
+  CHECK(counter_of(cs) == c0 + wf_philox_blocks(n), "normal: the counter at the end");
   ou_reset(&D);
 
   /* moments, bounds and thread invariance on long draws */
@@ -941,8 +1121,8 @@ static void test_random(void) {
   for (int th = 1; th <= 2; th++) {
     threads(th);
     wf_real *a = ou_up(&D, NULL, n), *b = ou_up(&D, NULL, n);
-    be->uniform(D.ctx, a, n, key, 77);
-    be->normal(D.ctx, b, n, key, 77);
+    be->uniform(D.ctx, a, n, key, at(77));
+    be->normal(D.ctx, b, n, key, at(77));
     res[th - 1][0] = ou_down(&D, a, n);
     res[th - 1][1] = ou_down(&D, b, n);
   }
@@ -980,10 +1160,10 @@ static void test_random(void) {
   for (int b = 0; b < 7; b++) {
     int bound = bounds[b];
     int *idx = ou_alloc(&D, n * sizeof(int));
-    be->random_index(D.ctx, idx, n, bound, key, c0);
+    be->random_index(D.ctx, idx, n, bound, key, at(c0));
     int *got = ou_down_int(&D, idx, n);
     wf_real *uu = ou_up(&D, NULL, n);
-    be->uniform(D.ctx, uu, n, key, c0);
+    be->uniform(D.ctx, uu, n, key, at(c0));
     double *hu2 = ou_down(&D, uu, n);
     int formula = 1, old = 1, range = 1;
     for (size_t i = 0; i < n; i++) {
@@ -1010,7 +1190,7 @@ static void test_random(void) {
   CHECK(sizeof(wf_real) == 8 ? top < 1 : top == 1, "the top uniform %.17g", top);
   for (int b = 0; b < 7; b++) {
     int *idx = ou_alloc(&D, 4 * sizeof(int));
-    be->random_index(D.ctx, idx, 4, bounds[b], key1, c1);
+    be->random_index(D.ctx, idx, 4, bounds[b], key1, at(c1));
     int got = ou_down_int(&D, idx, 4)[0];
     int want = top == 1 || bounds[b] < (1 << 24) ? bounds[b] - 1
                                                  : (int)(top * bounds[b]);
@@ -1023,7 +1203,7 @@ static void test_random(void) {
   for (int th = 1; th <= 2; th++) {
     threads(th);
     int *idx = ou_alloc(&D, n * sizeof(int));
-    be->random_index(D.ctx, idx, n, 7, key, 3);
+    be->random_index(D.ctx, idx, n, 7, key, at(3));
     r[th - 1] = ou_down_int(&D, idx, n);
   }
   threads(1);
@@ -1435,6 +1615,7 @@ int main(void) {
   test_batchnorm();
   test_optimisers();
   test_philox();
+  test_counter_advance();
   test_random();
   test_losses();
   test_row_norm_loss();
