@@ -57,7 +57,13 @@ new_trainer <- function(fit) {
   opts <- stats::setNames(lapply(roles, function(r) {
     opt_for_c(fit$settings[[paste0(r, "_optimizer")]])
   }), roles)
-  .Call(ffi_trainer_create, algo$name, nets, opts, algo$data(fit))
+  trainer <- .Call(ffi_trainer_create, algo$name, nets, opts, algo$data(fit))
+  # on a GPU, repeated steps are recorded once and replayed (CUDA graphs);
+  # options(wgflow.graphs = FALSE) runs every step eagerly
+  if (!isTRUE(getOption("wgflow.graphs", TRUE))) {
+    .Call(ffi_trainer_set_graphs, trainer, FALSE)
+  }
+  trainer
 }
 
 free_trainer <- function(trainer) .Call(ffi_trainer_free, trainer)

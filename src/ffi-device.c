@@ -120,6 +120,7 @@ wf_device *wf_r_device(const char *name) {
   wf_status rc = wf_device_open(get(), &dev, msg);
   /* first use in the session: a training step on both backends must agree */
   if (rc == WF_OK) rc = wf_device_selfcheck(dev, wf_r_device("cpu"), msg);
+  if (rc == WF_OK && msg[0] != '\0') Rf_warning("wgflow: %s", msg);
   if (rc != WF_OK) {
     wf_device_release(dev);
     snprintf(cuda_refusal, sizeof(cuda_refusal), "the GPU is not used: %s", msg);
@@ -145,4 +146,15 @@ SEXP ffi_device_open(SEXP name) {
     wf_r_abort("wgflow_error_arg", "`device` must be a single string");
   wf_r_device(CHAR(STRING_ELT(name, 0)));
   return Rf_ScalarLogical(TRUE);
+}
+
+/* A backend knob of the session's device called name (internal: the GPU
+ * tests read the CUDA allocator's live memory with it). value < 0 reads. */
+SEXP ffi_device_knob(SEXP device, SEXP knob, SEXP value) {
+  if (!Rf_isString(device) || Rf_length(device) != 1 || !Rf_isString(knob) ||
+      Rf_length(knob) != 1)
+    wf_r_abort("wgflow_error_arg", "`device` and `knob` must be single strings");
+  wf_device *dev = wf_r_device(CHAR(STRING_ELT(device, 0)));
+  return Rf_ScalarInteger(wf_device_knob(dev, CHAR(STRING_ELT(knob, 0)),
+                                         wf_r_int(value, "value", -1, 1 << 30)));
 }

@@ -112,3 +112,13 @@ SEXP ffi_trainer_free(SEXP ptr) {
   if (TYPEOF(ptr) == EXTPTRSXP) trainer_finalize(ptr);
   return R_NilValue;
 }
+
+/* on: record and replay repeated steps where the device can (the default),
+ * or run every step eagerly. */
+SEXP ffi_trainer_set_graphs(SEXP ptr, SEXP on) {
+  wf_trainer *t = r_trainer(ptr);
+  if (!Rf_isLogical(on) || Rf_length(on) != 1 || LOGICAL(on)[0] == NA_LOGICAL)
+    wf_r_abort("wgflow_error_arg", "`on` must be TRUE or FALSE");
+  wf_trainer_set_graphs(t, LOGICAL(on)[0]);
+  return R_NilValue;
+}

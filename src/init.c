@@ -33,10 +33,12 @@ extern SEXP ffi_threads(SEXP);
 extern SEXP ffi_trainer_create(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_free(SEXP);
+extern SEXP ffi_trainer_set_graphs(SEXP, SEXP);
 extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
 extern SEXP ffi_device_open(SEXP);
+extern SEXP ffi_device_knob(SEXP, SEXP, SEXP);
 extern SEXP ffi_ot_assign(SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_entries[] = {
@@ -64,10 +66,12 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_trainer_create", (DL_FUNC)&ffi_trainer_create, 4},
     {"ffi_trainer_run", (DL_FUNC)&ffi_trainer_run, 3},
     {"ffi_trainer_free", (DL_FUNC)&ffi_trainer_free, 1},
+    {"ffi_trainer_set_graphs", (DL_FUNC)&ffi_trainer_set_graphs, 2},
     {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},
     {"ffi_device_open", (DL_FUNC)&ffi_device_open, 1},
+    {"ffi_device_knob", (DL_FUNC)&ffi_device_knob, 3},
     {"ffi_ot_assign", (DL_FUNC)&ffi_ot_assign, 3},
     {NULL, NULL, 0}};
 

@@ -16,6 +16,7 @@ wf_status wf_device_open(const wf_backend *be, wf_device **out, char *msg) {
   if (dev == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
   dev->be = be;
   dev->refs = 1;
+  dev->graphs = be->graph.begin != NULL;
   rc = be->ctx_create(&dev->ctx, msg);
   if (rc != WF_OK) {
     free(dev);

@@ -11,6 +11,8 @@ struct wf_device {
   unsigned long generation; /* bumped by every allocation and release, so a
                              * recorded step knows its buffers still stand */
   char msg[WF_MSG_LEN];  /* the last failure's text */
+  int graphs;            /* trainers may record and replay steps (set off
+                          * by a failed self-check of replays) */
 };
 
 /* The table and context of a device, for calls through the table:

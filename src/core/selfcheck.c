@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose.h"
+#include "device.h"
 #include "philox.h"
+#include "trainer.h"
 
 /* the data of the check: a reproducible stream of its own */
 static double draw(uint32_t i) {
@@ -90,6 +91,72 @@ static wf_status run_on(wf_device *dev, int m, double *out, size_t *n_out,
   return rc;
 }
 
+/* Two epochs of a small W1-FE run with recorded steps or without; out
+ * [14]: the phase outputs of both epochs, then the generator's params
+ * after them in out + 14. */
+static wf_status w1fe_epochs(wf_device *dev, int graphs, double *out, size_t *np,
+                             char *msg) {
+  enum { N = 256, D = 2, M = 64 };
+  wf_mlp_spec cs = {.n_layers = 3, .widths = {D, 16, 16, 1},
+                    .activation = WF_ACT_RELU, .init = WF_INIT_TORCH};
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {D, 16, 16, D},
+                    .activation = WF_ACT_RELU, .init = WF_INIT_TORCH};
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.5, .beta2 = 0.9,
+                      .eps = 1e-8};
+  wf_opt_spec opts[2] = {adam, adam};
+  double data[N * D];
+  for (int i = 0; i < N * D; i++) data[i] = draw((uint32_t)(1000 + i));
+  const double *dp = data;
+  int rows = N, cols = D;
+  wf_net *nets[2] = {NULL, NULL};
+  wf_trainer *t = NULL;
+  wf_status rc = wf_net_create(&cs, dev, 3, &nets[0], msg);
+  if (rc == WF_OK) rc = wf_net_create(&gs, dev, 4, &nets[1], msg);
+  if (rc == WF_OK)
+    rc = wf_trainer_create(wf_algo_find("w1fe"), nets, opts, 2, &dp, &rows, &cols, 1,
+                           &t, msg);
+  if (rc == WF_OK) t->graphs = graphs;
+  const char *cn[] = {"batch_size", "steps", "penalty", "lambda"};
+  const char *en[] = {"batch_size", "step_size"};
+  const char *fn[] = {"persistency"};
+  double cv[] = {M, 4, WF_PENALTY_LP, 10}, ev[] = {M, 1}, fv[] = {3};
+  wf_args ca = {cn, cv, 4}, ea = {en, ev, 2}, fa = {fn, fv, 1};
+  for (int e = 0; e < 2 && rc == WF_OK; e++) {
+    double *o = out + 7 * e;
+    rc = wf_trainer_run(t, wf_trainer_phase(t, "critic"), &ca, o);
+    if (rc == WF_OK) rc = wf_trainer_run(t, wf_trainer_phase(t, "euler"), &ea, o + 4);
+    if (rc == WF_OK) rc = wf_trainer_run(t, wf_trainer_phase(t, "fit"), &fa, o + 5);
+    if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", wf_trainer_message(t));
+  }
+  if (rc == WF_OK) {
+    *np = wf_net_layout(nets[1])->n_params;
+    rc = wf_net_get_params(nets[1], out + 14);
+  }
+  wf_trainer_free(t);
+  wf_net_free(nets[0]);
+  wf_net_free(nets[1]);
+  return rc;
+}
+
+/* Recorded and replayed steps against eager ones on the same device: the
+ * same kernels on the same inputs, so the same bits. Switches the device's
+ * graphs off (and says so in msg) if they differ or fail. */
+static void check_graphs(wf_device *dev, char *msg) {
+  double a[2048], b[2048];
+  size_t na = 0, nb = 0;
+  char m1[WF_MSG_LEN] = "", m2[WF_MSG_LEN] = "";
+  wf_status ra = w1fe_epochs(dev, 1, a, &na, m1);
+  wf_status rb = w1fe_epochs(dev, 0, b, &nb, m2);
+  if (ra == WF_OK && rb == WF_OK && na == nb &&
+      memcmp(a, b, (14 + na) * sizeof(double)) == 0)
+    return;
+  dev->graphs = 0;
+  snprintf(msg, WF_MSG_LEN,
+           "recorded training steps (graphs) disagree with eager ones on the %s "
+           "backend (%s); steps run eagerly",
+           dev->be->name, ra != WF_OK ? m1 : rb != WF_OK ? m2 : "different results");
+}
+
 wf_status wf_device_selfcheck(wf_device *test, wf_device *ref, char *msg) {
   enum { M = 37, MAX_OUT = 4096 };
   double *a = calloc(2 * MAX_OUT, sizeof(double)), *b = a + MAX_OUT;
@@ -113,5 +180,6 @@ wf_status wf_device_selfcheck(wf_device *test, wf_device *ref, char *msg) {
                        same_u ? "equal" : "differ");
   }
   free(a);
+  if (rc == WF_OK && test->graphs) check_graphs(test, msg);
   return rc;
 }

@@ -54,8 +54,8 @@ wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
   wf_trainer *t = calloc(1, sizeof(wf_trainer));
   if (t == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
   t->algo = algo;
-  t->graphs = 1;
   t->dev = wf_net_device(nets[0]);
+  t->graphs = t->dev->graphs;
   wf_device_retain(t->dev);
   t->n_nets = n_nets;
   for (int i = 0; i < n_nets; i++) {

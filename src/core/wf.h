@@ -166,7 +166,10 @@ wf_status wf_device_sync(wf_device *dev);
 /* Compare dev with a reference device (the CPU) on a training step: a
  * critic step with the LP penalty and SGD, a BatchNorm generator's forward
  * and uniform draws, from the same seeds and inputs (selfcheck.c). WF_OK if
- * they agree to float tolerance, else WF_ERR_DEVICE and what disagreed. */
+ * they agree to float tolerance, else WF_ERR_DEVICE and what disagreed.
+ * On a device that records steps (graphs) it also runs two W1-FE epochs
+ * with recorded steps and without: if they differ, the device's trainers
+ * run steps eagerly from then on, and msg (otherwise "") says so. */
 wf_status wf_device_selfcheck(wf_device *dev, wf_device *ref, char *msg);
 
 /* ---- parameter blocks (block.c) ------------------------------------------- */
