@@ -12,6 +12,8 @@
 #   WGFLOW_BENCH_PYTHON=/usr/bin/python3 selects the Python with torch.
 
 suppressPackageStartupMessages(library(wgflow))
+source("bench/machine.R")
+machine <- cpu_machine()
 
 reps <- 200L
 time_wgflow <- function(threads) {
@@ -56,8 +58,23 @@ for (round in 1:3) {
 }
 configs$ms[!is.finite(configs$ms)] <- NA
 
-cat("WGAN-LP critic step, 2-128-128-128-1 ReLU, batch 512, Adam (ms per step)\n")
-for (t in 1:2) cat(sprintf("  wgflow   threads %d                : %8.3f\n", t, wg[t]))
+# the FLOPs of one step, counted by the backend's matrix products
+step_gflop <- local({
+  critic <- wf_net(wf_mlp(c(128, 128, 128)), input_dim = 2, output_dim = 1, seed = 1)
+  real <- matrix(rnorm(1024), 512, 2)
+  fake <- matrix(rnorm(1024, 1), 512, 2)
+  opt <- wf_adam(lr = 1e-4, beta1 = 0.5, beta2 = 0.9)
+  count_gflop(wf_critic_step(critic, real, fake, opt, penalty = "lp"))
+})
+
+print_machine(machine)
+cat(sprintf("WGAN-LP critic step, 2-128-128-128-1 ReLU, batch 512, Adam: %.4f GFLOP of matrix products (ms per step)\n",
+            step_gflop))
+for (t in 1:2) cat(sprintf("  wgflow   threads %d                : %8.3f  (%s)\n", t, wg[t],
+                           peak_line(wg[t], step_gflop, machine, t)))
+if (is.finite(wg[1]) && is.finite(wg[2])) {
+  cat(sprintf("  wgflow 2 threads / 1 thread speed-up: %.2fx\n", wg[1] / wg[2]))
+}
 for (i in seq_len(nrow(configs))) {
   cat(sprintf("  pytorch  threads %d, openblas %d      : %8.3f\n", configs$torch[i],
               configs$openblas[i], configs$ms[i]))

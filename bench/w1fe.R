@@ -10,6 +10,8 @@
 #   Rscript bench/w1fe.R [epochs]      (from the repository root)
 
 suppressPackageStartupMessages(library(wgflow))
+source("bench/machine.R")
+machine <- cpu_machine()
 args <- commandArgs(trailingOnly = TRUE)
 epochs <- if (length(args) >= 1) as.integer(args[1]) else 200L
 eval_n <- 2000L
@@ -19,11 +21,15 @@ held <- wf_toy("8gaussians", n = eval_n, seed = 2)
 run_wgflow <- function(threads) {
   old <- wf_threads(threads)
   on.exit(wf_threads(old))
-  fit <- w1fe(x, persistency = 3, penalty = "lp", epochs = epochs,
-              eval_every = epochs, eval_n = eval_n, holdout = held, seed = 1,
-              device = "cpu", verbose = FALSE)
+  gflop <- NA_real_
+  fit <- NULL
+  gflop <- count_gflop(
+    fit <- w1fe(x, persistency = 3, penalty = "lp", epochs = epochs,
+                eval_every = epochs, eval_n = eval_n, holdout = held, seed = 1,
+                device = "cpu", verbose = FALSE))
   ms <- diff(range(fit$metrics$seconds[c(3, epochs)])) / (epochs - 3) * 1000
-  list(ms = ms, w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
+  list(ms = ms, gflop = gflop / epochs,
+       w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
 }
 wg <- lapply(1:2, run_wgflow)
 
@@ -48,11 +54,14 @@ for (i in seq_len(nrow(configs))) {
   }
 }
 
-cat(sprintf("W1-FE-LP K=3, 2-D, 3x128 ReLU, batch 512, 10 critic steps: %d epochs\n", epochs))
+print_machine(machine)
+cat(sprintf("W1-FE-LP K=3, 2-D, 3x128 ReLU, batch 512, 10 critic steps: %d epochs, %.3f GFLOP of matrix products per epoch\n",
+            epochs, wg[[1]]$gflop))
 for (t in 1:2) {
-  cat(sprintf("  wgflow   threads %d            : %8.2f ms/epoch, exact W1 %.4f\n",
-              t, wg[[t]]$ms, wg[[t]]$w1))
+  cat(sprintf("  wgflow   threads %d            : %8.2f ms/epoch, exact W1 %.4f  (%s)\n",
+              t, wg[[t]]$ms, wg[[t]]$w1, peak_line(wg[[t]]$ms, wg[[t]]$gflop, machine, t)))
 }
+cat(sprintf("  wgflow 2 threads / 1 thread speed-up: %.2fx\n", wg[[1]]$ms / wg[[2]]$ms))
 for (i in seq_len(nrow(configs))) {
   cat(sprintf("  pytorch  threads %d, openblas %d : %8.2f ms/epoch, exact W1 %.4f\n",
               configs$torch[i], configs$openblas[i], configs$ms[i], configs$w1[i]))

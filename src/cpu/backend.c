@@ -22,13 +22,32 @@ void wf_cpu_ctx_free(wf_ctx *ctx) {
   free(ctx);
 }
 
-/* "threads": value >= 1 sets the count, 0 sets 1, value < 0 only queries;
- * returns the previous count. Any other name: -1. */
+/* Knobs:
+ *   "threads"   value >= 1 sets the count, 0 sets 1, < 0 only queries;
+ *               returns the previous count
+ *   "mflop"     MFLOP of the matrix products since the last reset (value
+ *               >= 0 resets); the benchmarks' count of a workload's work
+ *   "isa"       the loops' code path: 2 AVX-512, 1 AVX2 + FMA, 0 baseline
+ *   "peak_mflops"  the fp32 FMA peak measured now on `value` threads (>= 1)
+ * Any other name: -1. */
 int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
-  if (name == NULL || strcmp(name, "threads") != 0) return -1;
-  int old = ctx->threads;
-  if (value >= 0) ctx->threads = value < 1 ? 1 : value;
-  return old;
+  if (name == NULL) return -1;
+  if (strcmp(name, "threads") == 0) {
+    int old = ctx->threads;
+    if (value >= 0) ctx->threads = value < 1 ? 1 : value;
+    return old;
+  }
+  if (strcmp(name, "mflop") == 0) {
+    double mflop = ctx->flops / 1e6;
+    if (value >= 0) ctx->flops = 0;
+    return mflop > 2e9 ? 2000000000 : (int)mflop;
+  }
+  if (strcmp(name, "isa") == 0) return wf_cpu_isa();
+  if (strcmp(name, "peak_mflops") == 0) {
+    double peak = wf_cpu_fma_peak(value < 1 ? 1 : value);
+    return peak > 2e9 ? 2000000000 : (int)peak;
+  }
+  return -1;
 }
 
 /* CPU ops finish before they return: nothing is ever pending. */

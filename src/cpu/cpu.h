@@ -28,6 +28,7 @@
  * size per call would page-fault every time); ctx_free frees them. */
 struct wf_ctx {
   int threads;                           /* >= 1; knob "threads" */
+  double flops;                          /* 2 m n k of every product; knob "mflop" */
   wf_real *pack_a[WF_CPU_MAX_THREADS];   /* [KC x MR] each, or NULL */
   wf_real *pack_b[WF_CPU_MAX_THREADS];   /* [KC x NC] each, or NULL */
 };
@@ -58,6 +59,13 @@ struct wf_ctx {
 /* Threads for an op over n values: 1 below a size where the fork costs more
  * than it saves, else the context's count. */
 int wf_cpu_threads_for(const wf_ctx *ctx, size_t n);
+
+/* peak.c: the code path the multiversioned loops take (2 AVX-512, 1 AVX2
+ * with FMA, 0 the baseline), and the fp32 FMA rate of this machine in
+ * MFLOP/s on `threads` threads, measured by a register-resident loop of
+ * independent FMAs at the widest vectors of that path (about 0.2 s). */
+int wf_cpu_isa(void);
+double wf_cpu_fma_peak(int threads);
 /* Thread t's share [*lo, *hi) of [0, n) among nt, in multiples of 64. */
 static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
                                 size_t *hi) {

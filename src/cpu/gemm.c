@@ -277,6 +277,7 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
                  const wf_epilogue *ep) {
   if (m <= 0 || n <= 0) return;
   if (ep != NULL && ep->kind == WF_EP_NONE) ep = NULL;
+  ctx->flops += 2.0 * m * n * (k > 0 ? k : 0);
   double flops = 2.0 * m * n * (k > 0 ? k : 1);
   int nt = ctx->threads;
   /* below ~1 MFLOP a fork-join costs more than it saves (and far more when

@@ -820,6 +820,20 @@ static void test_errors(void) {
                           &t, msg) == WF_ERR_ARG,
         "a trainer refuses a bad optimiser");
   CHECK(wf_algo_find("nope") == NULL, "unknown algorithm");
+  /* the CPU's measurement knobs: the products' FLOP count, the code path,
+   * the FMA peak */
+  wf_mlp_spec big = {.n_layers = 2, .widths = {100, 1000, 100}, .activation = WF_ACT_RELU};
+  wf_net *bn = make_net(&big, 2);
+  wf_real *xb = dalloc(100 * 100);
+  wf_device_knob(dev, "mflop", 0);
+  wf_mlp_forward(bn, xb, 100, 0, NULL);
+  CHECK(wf_device_knob(dev, "mflop", -1) == 40, "mflop counts 2 m n k: %d",
+        wf_device_knob(dev, "mflop", -1));
+  int isa = wf_device_knob(dev, "isa", -1);
+  CHECK(isa >= 0 && isa <= 2, "isa %d", isa);
+  CHECK(wf_device_knob(dev, "peak_mflops", 1) > 100, "an FMA peak above 0.1 GFLOP/s");
+  wf_device_free(dev, xb);
+  wf_net_free(bn);
   /* the device self-check: two CPU devices agree */
   wf_device *other = NULL;
   CHECK(wf_device_open(wf_cpu_backend(), &other, msg) == WF_OK, "second device");
