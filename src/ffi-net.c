@@ -3,6 +3,9 @@
  * release scratch buffers, then raise any error. */
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "compose.h"
 #include "ffi-util.h"
@@ -69,12 +72,40 @@ static uint64_t u64_from(SEXP x, int at, const char *what) {
   return (uint64_t)lo | ((uint64_t)hi << 32);
 }
 
+/* ---- memory R does not see --------------------------------------------------
+ * A net's buffers live outside R's heap, so R's collector does not know that
+ * dropping a net frees anything: a loop that makes many nets would grow
+ * until the next collection R runs for its own reasons. The bytes held by
+ * live nets are counted here, and creating a net runs a full collection
+ * (which runs the finalizers of unreachable nets) whenever they have
+ * doubled since the last one (at least 64 MB). */
+static double live_net_bytes = 0;
+static double gc_trigger_bytes = 64.0 * 1024 * 1024;
+/* identifies a net's handle, so a handle swapped into another net's R
+ * object is recognised (ffi_net_id) */
+static double last_net_id = 0;
+
+/* parameters, gradient, two optimiser moments, BatchNorm state */
+static double net_bytes(wf_net *net) {
+  const wf_layout *lay = wf_net_layout(net);
+  return ((double)lay->n_params * 4 + (double)lay->n_state) * sizeof(wf_real) + 4096;
+}
+
 static void net_finalize(SEXP ptr) {
   wf_net *net = (wf_net *)R_ExternalPtrAddr(ptr);
   if (net != NULL) {
+    live_net_bytes -= net_bytes(net);
+    if (live_net_bytes < 0) live_net_bytes = 0;
     wf_net_free(net);
     R_ClearExternalPtr(ptr);
   }
+}
+
+static void collect_if_grown(void) {
+  if (live_net_bytes <= gc_trigger_bytes) return;
+  R_gc();
+  double next = 2 * live_net_bytes;
+  gc_trigger_bytes = next > 64.0 * 1024 * 1024 ? next : 64.0 * 1024 * 1024;
 }
 
 SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
@@ -84,14 +115,34 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   if (!Rf_isString(device) || Rf_length(device) != 1)
     wf_r_abort("wgflow_error_arg", "`device` must be a single string");
   wf_device *dev = wf_r_device(CHAR(STRING_ELT(device, 0)));
+  collect_if_grown();
   char msg[WF_MSG_LEN];
   wf_net *net = NULL;
   wf_status rc = wf_net_create(&s, dev, k, &net, msg);
   if (rc != WF_OK) wf_r_abort_status(rc, msg);
-  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), R_NilValue));
+  SEXP id = PROTECT(Rf_ScalarReal(++last_net_id));
+  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), id));
   R_RegisterCFinalizerEx(ptr, net_finalize, TRUE);
-  UNPROTECT(1);
+  live_net_bytes += net_bytes(net);
+  UNPROTECT(2);
   return ptr;
+}
+
+/* The identity a handle was created with (a number), or NULL for anything
+ * that is not a net handle. */
+SEXP ffi_net_id(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != Rf_install("wf_net"))
+    return R_NilValue;
+  return R_ExternalPtrProtected(ptr);
+}
+
+/* Bytes held by live nets (as counted above) and the collection trigger. */
+SEXP ffi_net_memory(void) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = live_net_bytes;
+  REAL(out)[1] = gc_trigger_bytes;
+  UNPROTECT(1);
+  return out;
 }
 
 SEXP ffi_net_alive(SEXP ptr) {
@@ -123,19 +174,25 @@ SEXP ffi_net_get(SEXP ptr, SEXP what_) {
   return out;
 }
 
-SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
-  wf_net *net = wf_r_net(ptr);
-  int what = wf_r_int(what_, "what", 0, 2);
+/* Set a block (what: 0 params, 1 state, 2 gradient) from an R vector; arg
+ * names the R argument in errors. */
+static void set_block(wf_net *net, int what, SEXP value, const char *arg) {
   size_t n = block_size(net, what);
   if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
-    wf_r_abort("wgflow_error_arg", "`value` must be a double vector of length %zu", n);
+    wf_r_abort_arg(arg, "`%s` must be a double vector of length %zu", arg, n);
   for (size_t i = 0; i < n; i++)
     if (!isfinite(REAL(value)[i]))
-      wf_r_abort("wgflow_error_arg", "`value` must be finite (element %zu is not)", i + 1);
+      wf_r_abort_arg(arg, "`%s` must be finite (element %zu is not)", arg, i + 1);
+  wf_r_check_range(NULL, REAL(value), n, arg);
   wf_status rc = what == 0   ? wf_net_set_params(net, REAL(value))
                  : what == 1 ? wf_net_set_state(net, REAL(value))
                              : wf_net_set_grad(net, REAL(value));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+}
+
+SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
+  wf_net *net = wf_r_net(ptr);
+  set_block(net, wf_r_int(what_, "what", 0, 2), value, "value");
   return R_NilValue;
 }
 
@@ -163,6 +220,8 @@ SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   if (TYPEOF(m1) != REALSXP || TYPEOF(m2) != REALSXP ||
       (size_t)Rf_xlength(m1) != n || (size_t)Rf_xlength(m2) != n)
     wf_r_abort("wgflow_error_arg", "optimiser moments must have length %zu", n);
+  wf_r_check_range(NULL, REAL(m1), n, "m1");
+  wf_r_check_range(NULL, REAL(m2), n, "m2");
   wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL(m1), REAL(m2));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
@@ -499,7 +558,7 @@ SEXP ffi_opt_step(SEXP ptr, SEXP grad, SEXP opt) {
   wf_net *net = wf_r_net(ptr);
   wf_opt_spec o;
   wf_r_opt(opt, &o);
-  ffi_net_set(ptr, Rf_ScalarInteger(2), grad);
+  set_block(net, 2, grad, "grad");
   wf_status rc = wf_net_opt_step(net, &o);
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
@@ -519,10 +578,7 @@ SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *b = wf_scratch_alloc(&s, (size_t)n);
-  if (b == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
+  if (b == NULL) wf_scratch_nomem(&s, (size_t)n, "the draws (`n`)");
   TRY(k == 0 ? wf_net_uniform(net, b, (size_t)n) : wf_net_normal(net, b, (size_t)n));
   SEXP out = PROTECT(wf_r_vector_out(&s, b, (size_t)n, &rc));
   if (rc != WF_OK) goto fail;
@@ -532,6 +588,16 @@ SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
 fail:
   FAIL_AND_RAISE(s);
   return R_NilValue;
+}
+
+/* The processors this process may use (OpenMP's count; 1 without OpenMP,
+ * where the CPU backend runs one thread whatever is asked). */
+SEXP ffi_cpu_cores(void) {
+#ifdef _OPENMP
+  return Rf_ScalarInteger(omp_get_num_procs());
+#else
+  return Rf_ScalarInteger(1);
+#endif
 }
 
 SEXP ffi_threads(SEXP n) {
@@ -549,10 +615,7 @@ SEXP ffi_generate(SEXP gen, SEXP n_, SEXP key) {
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *out = wf_scratch_alloc(&s, (size_t)n * d);
-  if (out == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
+  if (out == NULL) wf_scratch_nomem(&s, (size_t)n * d, "the samples (`n`)");
   TRY(wf_generate(net, n, k, out));
   SEXP res = PROTECT(wf_r_matrix_out(&s, out, n, d, &rc));
   if (rc != WF_OK) goto fail;

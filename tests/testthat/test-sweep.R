@@ -49,6 +49,8 @@ test_that("a sequential sweep binds every run's metrics with its settings", {
   rows <- sw$persistency == 3 & sw$penalty == "gp" & sw$seed == 5
   expect_equal(sw$w1[rows], one$metrics$w1)
   expect_equal(sw$critic_loss[rows], one$metrics$critic_loss)
+  # the critic's `penalty` metric is kept beside the `penalty` setting
+  expect_equal(sw$penalty_metric[rows], one$metrics$penalty)
 })
 
 test_that("a sweep without a grid replicates one setting; fits can be kept", {
