@@ -288,12 +288,19 @@ km_fit <- function(time, event, conf = 0.95) {
 }
 
 # The area under a Kaplan-Meier curve from 0 to tau: the restricted mean
-# time to the event.
+# time to the event (lean: the bootstrap calls it thousands of times).
 km_rmst <- function(time, event, tau) {
-  k <- km_fit(time, event)
-  t <- c(k$time[k$time < tau], tau)
-  s <- k$surv[k$time < tau]
-  sum(diff(t) * s)
+  event <- as.logical(event)
+  ut <- sort(unique(time[event & time < tau]))
+  s <- 1
+  area <- 0
+  prev <- 0
+  for (t in ut) {
+    area <- area + s * (t - prev)
+    s <- s * (1 - sum(time == t & event) / sum(time >= t))
+    prev <- t
+  }
+  area + s * (tau - prev)
 }
 
 # The default restriction of mean times: as far as every level's curve is
@@ -467,11 +474,23 @@ wf_compare <- function(conv, by = NULL, outcome = "final", reference = NULL,
     rows <- lapply(split_groups(conv, strata), function(s) {
       ref <- s[s[[by]] == reference, , drop = FALSE]
       tau_s <- if (is_time) tau %||% default_tau(s, tcol, by) else NA_real_
-      stat <- if (is_time) function(g) km_rmst(g[[tcol]], g$reached, tau_s) else
-        function(g) mean(g[[outcome]], na.rm = TRUE)
+      # the statistic of rows i of a level's runs (vectors, not data
+      # frames: the bootstrap takes it R times)
+      stat_of <- function(g) {
+        if (is_time) {
+          time <- g[[tcol]]
+          event <- g$reached
+          function(i = seq_along(time)) km_rmst(time[i], event[i], tau_s)
+        } else {
+          v <- g[[outcome]]
+          function(i = seq_along(v)) mean(v[i], na.rm = TRUE)
+        }
+      }
+      stat <- function(g) stat_of(g)()
       boot <- function(g) {
-        vapply(seq_len(R), function(b) stat(g[sample.int(nrow(g), nrow(g), replace = TRUE), ,
-                                             drop = FALSE]), double(1))
+        f <- stat_of(g)
+        n <- nrow(g)
+        vapply(seq_len(R), function(b) f(sample.int(n, n, replace = TRUE)), double(1))
       }
       ref_boot <- boot(ref)
       ref_est <- stat(ref)
@@ -540,7 +559,7 @@ wf_compare <- function(conv, by = NULL, outcome = "final", reference = NULL,
 #' @export
 print.wf_comparison <- function(x, ...) {
   outcome <- attr(x, "outcome")
-  what <- if (!is.null(x$tau)) {
+  what <- if ("tau" %in% names(x)) {
     sprintf("restricted mean %s to %s <= %s (log-rank test)", outcome, attr(x, "metric"),
             format(attr(x, "threshold")))
   } else {

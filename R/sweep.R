@@ -36,7 +36,7 @@
 #' A sweep takes as long as its runs: the Figure 2 sweep of the w1fe
 #' vignette (21 runs of 800 epochs with the paper's networks) takes about 20
 #' minutes on two CPU cores, and `epochs = 800` with the default networks
-#' costs about 4 minutes per run on one core.
+#' costs about a minute and a half per run on one core.
 #'
 #' @param data The training data, passed unchanged to `fun` as its first
 #'   argument (for [w1fe()], a numeric matrix, one sample per row).
