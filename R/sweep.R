@@ -203,6 +203,7 @@ run_futures <- function(tasks, data, fun, fixed, threads, keep_fit, verbose) {
   futures <- vector("list", n)
   interrupted <- FALSE
   run <- sweep_run # a function of the namespace: workers load wgflow
+  expr <- quote(run(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks))
   collect <- function(i) {
     r <- future::value(futures[[i]])
     futures[i] <- list(NULL)
@@ -212,7 +213,7 @@ run_futures <- function(tasks, data, fun, fixed, threads, keep_fit, verbose) {
   tryCatch({
     for (i in seq_len(n)) {
       futures[[i]] <- future::future(
-        run(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks),
+        expr, substitute = FALSE,
         globals = list(run = run, task = tasks[[i]], data = data, fun = fun,
                        fixed = fixed, threads = threads, keep_fit = keep_fit,
                        verbose = verbose, n_tasks = n),

@@ -266,10 +266,11 @@ glance.list <- function(x, ...) {
   other_list_method("glance", x, ...)
 }
 
-# A list that is not of fits: broom's method for lists when broom is
-# installed (it knows optim() results and the like), else an error.
+# A list that is not of fits: broom's method for lists when broom is loaded
+# (it knows optim() results and the like; wgflow's list method may have
+# replaced its registration), else an error.
 other_list_method <- function(verb, x, ...) {
-  if (requireNamespace("broom", quietly = TRUE)) {
+  if (isNamespaceLoaded("broom")) {
     f <- get0(paste0(verb, ".list"), envir = asNamespace("broom"), inherits = FALSE)
     if (is.function(f)) return(f(x, ...))
   }

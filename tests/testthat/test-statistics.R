@@ -348,7 +348,7 @@ test_that("tidy, glance, summary and autoplot work for lists of fits (point 3)",
   expect_output(print(wf_fits(f1, f2)), "<wf_fits> 2 fits")
   # other lists keep their usual methods
   expect_identical(summary(list(1, "a")), summary.default(list(1, "a")))
-  if (!requireNamespace("broom", quietly = TRUE)) {
+  if (!isNamespaceLoaded("broom")) {
     expect_arg_error(tidy(list(1, 2)), "x")
   }
   skip_if_not_installed("ggplot2")
