@@ -206,7 +206,7 @@ run_futures <- function(tasks, data, fun, fixed, threads, keep_fit, verbose) {
   expr <- quote(run(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks))
   collect <- function(i) {
     r <- future::value(futures[[i]])
-    futures[i] <- list(NULL)
+    futures[i] <<- list(NULL) # collected once: value() relays its messages again
     results[i] <<- list(r)
     if (identical(r$status, "interrupted")) interrupted <<- TRUE
   }
