@@ -78,23 +78,51 @@ static uint64_t u64_from(SEXP x, int at, const char *what) {
  * until the next collection R runs for its own reasons. The bytes held by
  * live nets are counted here, and creating a net runs a full collection
  * (which runs the finalizers of unreachable nets) whenever they have
- * doubled since the last one (at least 64 MB). */
+ * doubled since the last one (at least 64 MB).
+ *
+ * A handle's protected value is a double vector [3]: its identity (so a
+ * handle swapped into another net's R object is recognised, ffi_net_id),
+ * the bytes counted for it, and the rows of the pass workspace counted. */
 static double live_net_bytes = 0;
 static double gc_trigger_bytes = 64.0 * 1024 * 1024;
-/* identifies a net's handle, so a handle swapped into another net's R
- * object is recognised (ffi_net_id) */
 static double last_net_id = 0;
 
-/* parameters, gradient, two optimiser moments, BatchNorm state */
-static double net_bytes(wf_net *net) {
+/* What a net holds, as far as its public shape tells: parameters,
+ * gradient, two optimiser moments, BatchNorm state, and the workspace of
+ * a pass over `rows` rows (net.c keeps about six buffers per layer width,
+ * five more per normalised width, three per input and output and four of
+ * the widest layer). An estimate for the collector, not an allocator. */
+static double net_bytes(wf_net *net, int rows) {
   const wf_layout *lay = wf_net_layout(net);
-  return ((double)lay->n_params * 4 + (double)lay->n_state) * sizeof(wf_real) + 4096;
+  const wf_mlp_spec *s = wf_net_spec(net);
+  double widths = 0, normed = 0, wmax = 0;
+  for (int l = 0; l < s->n_layers; l++) {
+    double n = s->widths[l + 1];
+    widths += n;
+    if (l < s->n_layers - 1 && s->norm != WF_NORM_NONE) normed += n;
+    if (n > wmax) wmax = n;
+  }
+  double per_row = 6 * widths + 5 * normed + 3 * (double)s->widths[0] +
+                   3 * (double)s->widths[s->n_layers] + 4 * wmax;
+  return ((double)lay->n_params * 4 + (double)lay->n_state + per_row * rows) *
+             sizeof(wf_real) + 4096;
+}
+
+/* After a pass over `rows` rows: count the workspace it may have grown. */
+static void account(SEXP ptr, wf_net *net, int rows) {
+  SEXP prot = R_ExternalPtrProtected(ptr);
+  if (TYPEOF(prot) != REALSXP || XLENGTH(prot) < 3 || rows <= REAL(prot)[2]) return;
+  double now = net_bytes(net, rows);
+  live_net_bytes += now - REAL(prot)[1];
+  REAL(prot)[1] = now;
+  REAL(prot)[2] = rows;
 }
 
 static void net_finalize(SEXP ptr) {
   wf_net *net = (wf_net *)R_ExternalPtrAddr(ptr);
   if (net != NULL) {
-    live_net_bytes -= net_bytes(net);
+    SEXP prot = R_ExternalPtrProtected(ptr);
+    if (TYPEOF(prot) == REALSXP && XLENGTH(prot) >= 3) live_net_bytes -= REAL(prot)[1];
     if (live_net_bytes < 0) live_net_bytes = 0;
     wf_net_free(net);
     R_ClearExternalPtr(ptr);
@@ -120,10 +148,13 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   wf_net *net = NULL;
   wf_status rc = wf_net_create(&s, dev, k, &net, msg);
   if (rc != WF_OK) wf_r_abort_status(rc, msg);
-  SEXP id = PROTECT(Rf_ScalarReal(++last_net_id));
-  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), id));
+  SEXP info = PROTECT(Rf_allocVector(REALSXP, 3));
+  REAL(info)[0] = ++last_net_id;
+  REAL(info)[1] = net_bytes(net, 0);
+  REAL(info)[2] = 0;
+  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), info));
   R_RegisterCFinalizerEx(ptr, net_finalize, TRUE);
-  live_net_bytes += net_bytes(net);
+  live_net_bytes += REAL(info)[1];
   UNPROTECT(2);
   return ptr;
 }
@@ -133,7 +164,9 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
 SEXP ffi_net_id(SEXP ptr) {
   if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != Rf_install("wf_net"))
     return R_NilValue;
-  return R_ExternalPtrProtected(ptr);
+  SEXP prot = R_ExternalPtrProtected(ptr);
+  if (TYPEOF(prot) != REALSXP || XLENGTH(prot) < 1) return R_NilValue;
+  return Rf_ScalarReal(REAL(prot)[0]);
 }
 
 /* Bytes held by live nets (as counted above) and the collection trigger. */
@@ -320,6 +353,7 @@ static SEXP forward_or_grad(SEXP ptr, SEXP x, SEXP train, int grad) {
   }
   TRY(wf_mlp_forward(net, xb, m, tr, grad ? NULL : out_b));
   if (grad) TRY(wf_mlp_input_grad(net, NULL, out_b));
+  account(ptr, net, m);
   SEXP out = PROTECT(wf_r_matrix_out(&s, out_b, m, cols, &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);
@@ -366,6 +400,7 @@ SEXP ffi_backward(SEXP ptr, SEXP x, SEXP dy, SEXP train) {
   TRY(wf_net_zero_grad(net));
   TRY(wf_mlp_forward(net, xb, m, tr, NULL));
   TRY(wf_mlp_backward(net, dyb, dxb));
+  account(ptr, net, m);
   const char *names[] = {"param_grad", "input_grad", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 1, wf_r_matrix_out(&s, dxb, m, in_dim(net), &rc));
@@ -402,6 +437,7 @@ SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
   TRY(wf_mlp_forward(net, xb, m, 0, NULL));
   TRY(wf_mlp_input_grad(net, NULL, NULL));
   TRY(wf_mlp_double_backward(net, ub, dxb, dub, slot));
+  account(ptr, net, m);
   TRY(wf_device_read_scalars(wf_net_device(net), &value, slot, 1));
   const char *names[] = {"value", "param_grad", "input_grad", "dir_grad", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
@@ -500,6 +536,7 @@ SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
   wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, NULL, 0);
   wf_scratch_free(&s);
+  account(ptr, net, 2 * m); /* real and fake rows in one pass */
   SEXP g = PROTECT(param_grad(net));
   SEXP out = report_list(&rep, g);
   UNPROTECT(1);
@@ -518,6 +555,7 @@ SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
   wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, &o, c);
   wf_scratch_free(&s);
+  account(ptr, net, 2 * m);
   return report_list(&rep, R_NilValue);
 }
 
@@ -542,6 +580,7 @@ SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
                       u, NULL, slots, slots + 1));
   TRY(wf_device_read_scalars(wf_net_device(net), host, slots, 2));
   wf_scratch_free(&s);
+  account(ptr, net, m);
   const char *names[] = {"value", "param_grad", "grad_norm", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(host[0]));
@@ -617,6 +656,7 @@ SEXP ffi_generate(SEXP gen, SEXP n_, SEXP key) {
   wf_real *out = wf_scratch_alloc(&s, (size_t)n * d);
   if (out == NULL) wf_scratch_nomem(&s, (size_t)n * d, "the samples (`n`)");
   TRY(wf_generate(net, n, k, out));
+  account(gen, net, n);
   SEXP res = PROTECT(wf_r_matrix_out(&s, out, n, d, &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);
