@@ -16,8 +16,23 @@ wf_algorithms <- new.env(parent = emptyenv())
 # train_metrics: the names, in order, of what epoch() returns.
 # eval_metrics: what evaluate() measures (the first is the progress metric).
 # evaluate: function(fit) -> a closure returning list(values = named list
-#   of eval_metrics, diverged = TRUE/FALSE); by default the exact W1 and W2
-#   of the generator against the held-out rows (train.R).
+#   of eval_metrics, diverged = TRUE/FALSE, and optionally se = named list
+#   of their standard errors, recorded as `<metric>_se` columns); by default
+#   the exact W1 and W2 of the generator against the held-out rows, with
+#   standard errors (train.R).
+# floor: function(fit) -> the sampling floor of the eval metrics, a tibble
+#   with columns metric, n, floor, floor_sd, reps (what a perfect model would
+#   score at this evaluation size), or NULL where none is known. Default
+#   (added with the statistics of convergence; descriptors written before
+#   get it): generator_floor(), the exact W1/W2 between the held-out rows
+#   and as many training rows, for eval metrics named "w1"/"w2".
+# net_spaces: for predict(type = <role>): a named list, by net role, of
+#   c(input, output) among "latent", "data" (scaled like the data when the
+#   fit has `scale = TRUE`) and "value". Default: the role "generator" maps
+#   "latent" to "data", every other role "data" to "value" (a critic or a
+#   potential).
+# progress_metrics: the training metrics the progress bar shows after the
+#   first eval metric. Default: the first two of train_metrics.
 # metric_titles: axis titles of the metrics (others use their name).
 # setting_keys: the settings that tell runs of this family apart (glance,
 #   plots of several fits).
@@ -28,12 +43,18 @@ wf_algorithms <- new.env(parent = emptyenv())
 new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
                           eval_metrics = c("w1", "w2"), evaluate = generator_evaluation,
                           metric_titles = character(), setting_keys = character(),
-                          aliases = character()) {
+                          aliases = character(), floor = generator_floor,
+                          net_spaces = NULL, progress_metrics = NULL) {
+  spaces <- stats::setNames(lapply(nets, function(role) {
+    if (role == "generator") c("latent", "data") else c("data", "value")
+  }), nets)
+  spaces[names(net_spaces)] <- net_spaces
   structure(list(name = name, nets = nets, data = data, train_metrics = train_metrics,
                  eval_metrics = eval_metrics, evaluate = evaluate,
                  metric_titles = metric_titles,
                  setting_keys = setting_keys, label = label, epoch = epoch,
-                 aliases = aliases),
+                 aliases = aliases, floor = floor, net_spaces = spaces,
+                 progress_metrics = progress_metrics %||% utils::head(train_metrics, 2L)),
             class = "wf_algorithm")
 }
 
@@ -66,4 +87,18 @@ known_metric_titles <- function() {
   titles <- unlist(lapply(unname(algos), function(a) a$metric_titles))
   c(titles[!duplicated(names(titles))],
     w1 = "exact W1 (generated vs held out)", w2 = "exact W2 (generated vs held out)")
+}
+
+# What a descriptor says, with the defaults of fields added after it was
+# written (a descriptor made by an older new_algorithm() still works).
+algo_field <- function(algo, field) {
+  v <- algo[[field]]
+  if (!is.null(v) || field %in% names(algo)) return(v)
+  switch(field,
+         floor = generator_floor,
+         progress_metrics = utils::head(algo$train_metrics, 2L),
+         net_spaces = stats::setNames(lapply(algo$nets, function(role) {
+           if (role == "generator") c("latent", "data") else c("data", "value")
+         }), algo$nets),
+         NULL)
 }

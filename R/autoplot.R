@@ -11,7 +11,12 @@
 #' generated and held-out samples) against the training epoch and against the cumulative
 #' training wall time, side by side, as in Figure 2 of Malik & Huang.
 #'
-#' For one fit this is its curve. Further fits in `...` (or lists of fits)
+#' For one fit this is its curve, with a band of plus and minus one
+#' standard error where the evaluation records one (`w1_se`), and a dotted
+#' line at the sampling floor (what a model drawing exactly from the data's
+#' law would score at this evaluation size; see [wf_floor()]); a sweep or
+#' several fits get the floor line too (the mean of their runs' floors).
+#' Further fits in `...` (or lists of fits)
 #' are drawn together, coloured by the first setting in which they differ
 #' (or by their names, when they are named); fits that differ only in their
 #' seed are replicates, drawn as their mean with a ribbon of their spread.
@@ -47,7 +52,9 @@
 #'   settings that vary and are not determined by `color` (other than the
 #'   seed), `character(0)` none.
 #' @param ribbon The spread over replicates: "range" (minimum to maximum),
-#'   "sd" (mean plus and minus one standard deviation) or "none".
+#'   "sd" (mean plus and minus one standard deviation) or "none". A curve
+#'   without replicates gets plus and minus one standard error of its
+#'   evaluations (unless "none").
 #' @return A ggplot object.
 #' @seealso [plot.wf_fit()] for base graphics, [tidy.wf_fit()].
 #' @name autoplot.wf_fit
@@ -72,18 +79,43 @@ NULL
 autoplot.wf_fit <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
                             color = NULL, facet = NULL,
                             ribbon = c("range", "sd", "none")) {
+  plot_fits(collect_fits(object, ...), metric, x, color, facet, ribbon)
+}
+
+plot_fits <- function(fits, metric, x, color, facet, ribbon) {
   need_ggplot2()
-  fits <- collect_fits(object, ...)
+  for (i in seq_along(fits)) check_fit(fits[[i]], if (i == 1L) "object" else "...")
   if (is.null(metric)) metric <- fit_eval_metrics(fits[[1]])[1]
+  r <- as_runs(fits)
   d <- fits_as_runs(fits)
   plot_runs(d$data, d$settings, metric, x, color, facet, ribbon,
-            title = if (length(fits) == 1L) fit_label(fits[[1]]) else NULL)
+            title = if (length(fits) == 1L) fit_label(fits[[1]]) else NULL,
+            floors = r$floors)
+}
+
+#' @rdname autoplot.wf_fit
+#' @method autoplot wf_fits
+#' @rawNamespace S3method(ggplot2::autoplot, wf_fits)
+autoplot.wf_fits <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
+                             color = NULL, facet = NULL,
+                             ribbon = c("range", "sd", "none")) {
+  plot_fits(collect_fits(object, ...), metric, x, color, facet, ribbon)
+}
+
+#' @rdname autoplot.wf_fit
+#' @method autoplot list
+#' @rawNamespace S3method(ggplot2::autoplot, list)
+autoplot.list <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
+                          color = NULL, facet = NULL, ribbon = c("range", "sd", "none")) {
+  if (!is_fit_list(object)) arg_error("object", "a list of wgflow fits", object)
+  autoplot.wf_fits(object, ..., metric = metric, x = x, color = color, facet = facet,
+                   ribbon = ribbon)
 }
 
 #' @rdname autoplot.wf_fit
 #' @method autoplot wf_sweep
 #' @rawNamespace S3method(ggplot2::autoplot, wf_sweep)
-autoplot.wf_sweep <- function(object, ..., metric = "w1", x = c("epoch", "seconds"),
+autoplot.wf_sweep <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
                               color = NULL, facet = NULL,
                               ribbon = c("range", "sd", "none")) {
   need_ggplot2()
@@ -91,7 +123,9 @@ autoplot.wf_sweep <- function(object, ..., metric = "w1", x = c("epoch", "second
     arg_error("object", "a wf_sweep tibble with columns `epoch` and `seconds`", object)
   }
   d <- as.data.frame(object)
-  plot_runs(d, sweep_settings(object), metric, x, color, facet, ribbon)
+  if (is.null(metric)) metric <- (attr(object, "eval_metrics") %||% "w1")[1]
+  plot_runs(d, sweep_settings(object), metric, x, color, facet, ribbon,
+            floors = attr(object, "floors"))
 }
 
 # ---- internals: runs for autoplot ------------------------------------------
@@ -148,11 +182,15 @@ fits_as_runs <- function(fits) {
   data <- do.call(rbind, lapply(parts, function(p) {
     m <- p$metrics
     for (col in setdiff(cols, names(m))) m[[col]] <- rep(NA_real_, nrow(m))
-    m <- m[cols]
+    m <- rename_clashes(m[cols], settings)
     for (k in settings) m[[k]] <- rep(p$settings[[k]], nrow(m))
     m
   }))
-  list(data = data, settings = settings)
+  # one row of settings per fit (in the order of `fits`)
+  keys <- do.call(rbind, lapply(parts, function(p) {
+    as.data.frame(p$settings[settings], stringsAsFactors = FALSE)
+  }))
+  list(data = data, settings = settings, keys = keys)
 }
 
 replicate_columns <- c("seed", "replicate", "rep", "run")
@@ -218,6 +256,7 @@ summarise_groups <- function(d, group_cols) {
     out$max <- max(y)
     out$sd <- s
     out$n <- length(y)
+    out$se <- if (length(y) == 1L) d$se[i] else NA_real_
     out
   })
   out <- do.call(rbind, rows)
@@ -236,7 +275,8 @@ aes_cols <- function(...) {
   do.call(ggplot2::aes, args)
 }
 
-plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL) {
+plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL,
+                      floors = NULL) {
   choices <- metric_columns(d[setdiff(names(d), settings)])
   if (length(choices) == 0) choices <- "w1"
   check_choice(metric, choices, "metric")
@@ -246,6 +286,8 @@ plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL
     if (is.list(d[[col]])) d[[col]] <- vapply(d[[col]], format_setting, character(1))
   }
   d$y <- as.double(d[[metric]])
+  se_col <- paste0(metric, "_se")
+  d$se <- if (se_col %in% names(d)) as.double(d[[se_col]]) else NA_real_
   d <- d[!is.na(d$y), , drop = FALSE]
   if (nrow(d) == 0) {
     wf_abort(sprintf("Metric `%s` has no recorded values to plot.", metric),
@@ -283,6 +325,13 @@ plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL
     s$lo <- s$y - s$sd
     s$hi <- s$y + s$sd
   }
+  # a curve without replicates: plus and minus one standard error
+  single <- ribbon != "none" & s$n == 1L & !is.na(s$se)
+  if (any(single)) {
+    s$lo[single] <- s$y[single] - s$se[single]
+    s$hi[single] <- s$y[single] + s$se[single]
+    s$n[single] <- 2L # drawn as a band
+  }
   long <- do.call(rbind, lapply(x, function(ax) {
     out <- s
     out$xval <- as.double(s[[ax]])
@@ -299,6 +348,11 @@ plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL
                                   alpha = 0.2, colour = NA)
   }
   p <- p + ggplot2::geom_line()
+  floor_y <- mean_floor(floors, metric)
+  if (!is.na(floor_y)) {
+    p <- p + ggplot2::geom_hline(yintercept = floor_y, linetype = "dotted",
+                                 colour = "grey30")
+  }
   per_group <- max(table(s$group))
   if (per_group <= 60) p <- p + ggplot2::geom_point(size = 1)
   by_axis <- length(x) > 1L
@@ -311,6 +365,9 @@ plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL
   }
   p <- p + ggplot2::labs(x = if (by_axis) NULL else axis_title(x), y = metric_title(metric),
                          title = title,
+                         caption = if (!is.na(floor_y)) sprintf(
+                           "dotted: sampling floor %s (a perfect model's score)",
+                           format(floor_y, digits = 3)) else NULL,
                          colour = color, fill = color)
   if (is.null(color)) {
     p <- p + ggplot2::scale_colour_manual(values = "black", guide = "none") +
@@ -321,6 +378,13 @@ plot_runs <- function(d, settings, metric, x, color, facet, ribbon, title = NULL
                    strip.background.x = if (by_axis) ggplot2::element_blank() else NULL)
 }
 
+# The mean of the runs' sampling floors of `metric` (NA if none).
+mean_floor <- function(floors, metric) {
+  if (!is.data.frame(floors) || !all(c("metric", "floor") %in% names(floors))) return(NA_real_)
+  v <- floors$floor[floors$metric == metric]
+  if (length(v) == 0L) NA_real_ else mean(v)
+}
+
 match_ribbon <- function(ribbon) {
   if (identical(ribbon, c("range", "sd", "none"))) ribbon <- "range"
   check_choice(ribbon, c("range", "sd", "none"), "ribbon")
@@ -328,4 +392,38 @@ match_ribbon <- function(ribbon) {
 
 sorted_factor <- function(v) {
   if (is.numeric(v)) factor(v, levels = sort(unique(v))) else factor(v)
+}
+
+#' @rdname wf_survival
+#' @param object A `wf_survival` object.
+#' @method autoplot wf_survival
+#' @rawNamespace S3method(ggplot2::autoplot, wf_survival)
+autoplot.wf_survival <- function(object, ...) {
+  need_ggplot2()
+  by <- attr(object, "by")
+  d <- as.data.frame(object)
+  d$curve <- if (length(by)) {
+    factor(do.call(paste, c(lapply(by, function(b) paste(b, "=", d[[b]])), sep = ", ")))
+  } else {
+    factor("all")
+  }
+  # steps to the end of the longest curve
+  ends <- do.call(rbind, lapply(split(d, d$curve), function(g) {
+    last <- g[nrow(g), , drop = FALSE]
+    last$time <- max(d$time)
+    last
+  }))
+  d <- rbind(d, ends)
+  ggplot2::ggplot(d, aes_cols(x = "time", y = "surv", colour = "curve", fill = "curve")) +
+    ggplot2::geom_step(mapping = aes_cols(y = "lower"), linetype = "dotted") +
+    ggplot2::geom_step(mapping = aes_cols(y = "upper"), linetype = "dotted") +
+    ggplot2::geom_step(linewidth = 0.9) +
+    ggplot2::coord_cartesian(ylim = c(0, 1)) +
+    ggplot2::labs(x = attr(object, "time"),
+                  y = sprintf("P(%s not yet <= %s)", attr(object, "metric"),
+                              format(attr(object, "threshold"))),
+                  colour = NULL, fill = NULL,
+                  title = "Time to threshold (Kaplan-Meier)",
+                  caption = sprintf("dotted: %g%% pointwise intervals", 100 * attr(object, "conf"))) +
+    ggplot2::theme_bw()
 }

@@ -9,7 +9,8 @@
 #' A GPU is usable when the CUDA runtime finds at least one device and a
 #' cuBLAS handle can be created on it. Models use the first device.
 #'
-#' @return A list with elements
+#' @return A list of class `wf_device_info` (printed as one line) with
+#'   elements
 #'   \describe{
 #'     \item{`compiled`}{`TRUE` if the package was built with CUDA.}
 #'     \item{`available`}{`TRUE` if a usable GPU is present.}
@@ -27,8 +28,20 @@
 #' info$message
 wf_device_info <- function() {
   info <- .Call(ffi_device_info, cuda_library_path())
+  class(info) <- "wf_device_info"
   wf_device_cache$info <- info
   info
+}
+
+#' @export
+print.wf_device_info <- function(x, ...) {
+  cat("<wf_device_info> ",
+      if (isTRUE(x$available)) sprintf("GPU available (%d device%s): %s", x$devices,
+                                      if (identical(x$devices, 1L)) "" else "s", x$message)
+      else if (isTRUE(x$compiled)) sprintf("built with CUDA; no usable GPU: %s", x$message)
+      else "built without CUDA: training runs on the CPU",
+      "\n", sep = "")
+  invisible(x)
 }
 
 # The full path of the installed wgflow_cuda.so, or "" when it was not built.
@@ -85,8 +98,9 @@ resolve_device <- function(device = "auto") {
       arg = "device"
     )
   }
-  # say it once a session, not at every fit
-  if (!isTRUE(wf_device_cache$told)) {
+  # say it once a session, and only where a GPU could have been used: a
+  # CPU-only build has nothing to explain
+  if (isTRUE(info$compiled) && !isTRUE(wf_device_cache$told)) {
     message("wgflow: no usable GPU (", reason, "); using the CPU.")
     wf_device_cache$told <- TRUE
   }

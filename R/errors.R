@@ -10,9 +10,10 @@ wf_abort <- function(message, class = NULL, arg = NULL, call = NULL) {
   stop(cond)
 }
 
-# Called from C (src/ffi-util.c) to raise a core error as a classed condition.
-abort_from_c <- function(message, class) {
-  wf_abort(message, class = class)
+# Called from C (src/ffi-util.c) to raise a core error as a classed condition
+# (with the argument's name when the C side knows it).
+abort_from_c <- function(message, class, arg = NULL) {
+  wf_abort(message, class = class, arg = arg)
 }
 
 arg_error <- function(arg, must, x) {
@@ -20,14 +21,27 @@ arg_error <- function(arg, must, x) {
            class = "wgflow_error_arg", arg = arg)
 }
 
+# A short description of a value for error messages: the value itself for a
+# plain scalar, its class and size otherwise (never an empty string).
 describe <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.function(x)) return("a function")
-  if (length(x) == 1L && is.atomic(x)) {
+  if (is.data.frame(x)) {
+    return(sprintf("a data frame of %d x %d", nrow(x), ncol(x)))
+  }
+  if (is.factor(x)) {
+    return(if (length(x) == 1L) sprintf("a factor (\"%s\")", as.character(x))
+           else sprintf("a factor of length %d", length(x)))
+  }
+  plain <- is.null(attributes(x)) || identical(names(attributes(x)), "names")
+  if (length(x) == 1L && is.atomic(x) && plain) {
     return(if (is.character(x)) sprintf("\"%s\"", x) else format(x))
   }
   if (is.matrix(x)) {
     return(sprintf("a %s matrix of %d x %d", typeof(x), nrow(x), ncol(x)))
+  }
+  if (length(x) == 1L && is.atomic(x)) {
+    return(sprintf("a %s (%s)", class(x)[1L], format(x)))
   }
   sprintf("a %s of length %d", class(x)[1L], length(x))
 }
@@ -71,17 +85,37 @@ check_choice <- function(x, choices, arg) {
   x
 }
 
-# A numeric matrix (or data frame of numeric columns) with `cols` columns,
-# no NA/NaN/Inf, at least `min_rows` rows; returned as a double matrix.
+# A numeric matrix (or data frame of numeric columns) with `cols` columns
+# (at least one), no NA/NaN/Inf, at least `min_rows` rows; returned as a
+# double matrix. A data frame's class is kept in the attribute "wf_frame"
+# (the training functions return samples in the same type).
 check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
+  frame <- NULL
   if (is.data.frame(x)) {
-    if (!all(vapply(x, is.numeric, logical(1)))) {
-      arg_error(arg, "a numeric matrix or a data frame of numeric columns", x)
+    numeric_col <- vapply(x, is.numeric, logical(1))
+    if (!all(numeric_col)) {
+      bad <- which(!numeric_col)[1L]
+      col <- x[[bad]]
+      wf_abort(sprintf(paste0("`%s` must be a numeric matrix or a data frame of numeric ",
+                              "columns; its column %s is %s."), arg,
+                       if (!is.null(names(x)) && nzchar(names(x)[bad])) {
+                         sprintf("`%s`", names(x)[bad])
+                       } else {
+                         bad
+                       },
+                       if (is.factor(col)) "a factor" else
+                         sprintf("of type %s", paste(class(col), collapse = "/"))),
+               class = "wgflow_error_arg", arg = arg)
     }
+    frame <- class(x)
     x <- as.matrix(x)
+    if (ncol(x) == 0L) x <- matrix(numeric(), nrow(x), 0L)
   }
   if (!is.matrix(x) || !(is.double(x) || is.integer(x))) {
     arg_error(arg, "a numeric matrix", x)
+  }
+  if (ncol(x) == 0L) {
+    arg_error(arg, "a numeric matrix with at least one column", x)
   }
   if (!is.null(cols) && ncol(x) != cols) {
     arg_error(arg, sprintf("a numeric matrix with %d column%s", cols,
@@ -97,5 +131,21 @@ check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
   }
   storage.mode(x) <- "double"
   dimnames(x) <- NULL
+  if (!is.null(frame)) attr(x, "wf_frame") <- frame
   x
+}
+
+# The largest magnitude a float32 engine value can hold: larger finite
+# doubles would become Inf inside the engine.
+float_max <- 3.4028234663852886e38
+
+# Refuse values whose magnitude is beyond float32 (classed, naming `arg`).
+check_float_range <- function(x, arg) {
+  if (length(x) > 0L && max(abs(x)) > float_max) {
+    wf_abort(sprintf(paste0("`%s` has values beyond the single-precision range ",
+                            "of the engine (|x| <= %.3g); rescale it (e.g. `scale = TRUE`)."),
+                     arg, float_max),
+             class = "wgflow_error_arg", arg = arg)
+  }
+  invisible(x)
 }

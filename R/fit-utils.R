@@ -14,10 +14,26 @@ fit_metrics <- function(fit) {
   m
 }
 
-# Numeric metric columns (everything but epoch and seconds).
+# Numeric metric columns (everything but epoch, seconds and the standard
+# errors `<metric>_se` of other columns).
 metric_columns <- function(m) {
   cols <- setdiff(names(m), c("epoch", "seconds"))
+  cols <- setdiff(cols, paste0(cols, "_se"))
   cols[vapply(as.list(m)[cols], is.numeric, logical(1))]
+}
+
+# The sampling floor of a fit's metric: its row of fit$floor (floor,
+# floor_sd, n, reps), or NULL.
+fit_floor <- function(fit, metric) {
+  fl <- fit$floor
+  if (!is.data.frame(fl) || !"metric" %in% names(fl)) return(NULL)
+  i <- match(metric, fl$metric)
+  if (is.na(i)) NULL else as.list(fl[i, , drop = FALSE])
+}
+
+floor_caption <- function(fl) {
+  sprintf("dotted: sampling floor %s (sd %s; %d vs %d rows of the data)",
+          format(fl$floor, digits = 3), format(fl$floor_sd, digits = 2), fl$n, fl$n)
 }
 
 last_index <- function(v) {

@@ -59,6 +59,7 @@ wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
 
 #' @export
 print.wf_mlp_spec <- function(x, ...) {
+  check_spec(x, "x")
   widths <- paste(c("in", x$hidden, "out"), collapse = " -> ")
   cat("<wf_mlp_spec> ", widths, "\n", sep = "")
   cat("  activation: ", x$activation, ", output: ", x$output_activation,

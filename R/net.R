@@ -23,7 +23,7 @@
 #' net
 #' length(wf_params(net))
 wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu") {
-  if (!inherits(spec, "wf_mlp_spec")) arg_error("spec", "a wf_mlp() specification", spec)
+  check_spec(spec, "spec")
   input_dim <- check_count(input_dim, "input_dim", max = 2^20)
   output_dim <- check_count(output_dim, "output_dim", max = 2^20)
   if (isTRUE(spec$residual) && input_dim != output_dim) {
@@ -43,6 +43,7 @@ new_net <- function(spec, input_dim, output_dim, key, device) {
   net$output_dim <- as.integer(output_dim)
   net$device <- device
   net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim), key, device)
+  net$ptr_id <- .Call(ffi_net_id, net$ptr)
   class(net) <- "wf_net"
   net_sync(net)
   net
@@ -57,14 +58,84 @@ seed_key <- function(seed) {
   c(as.double(seed), 2654435769) # high half: a fixed odd constant
 }
 
+# A wf_net whose R copy is whole: a valid spec, widths, and parameter,
+# state, optimiser and random-stream vectors of the lengths the spec gives
+# (what a rebuild from the R copy needs), and a handle that is its own.
 check_net <- function(net, arg = "net") {
-  if (!inherits(net, "wf_net")) arg_error(arg, "a wf_net", net)
+  if (!inherits(net, "wf_net") || !is.environment(net)) arg_error(arg, "a wf_net", net)
+  bad <- function(what) {
+    wf_abort(sprintf("`%s` is not a valid wf_net: %s.", arg, what),
+             class = "wgflow_error_arg", arg = arg)
+  }
+  get0_ <- function(nm) get0(nm, envir = net, inherits = FALSE)
+  spec <- get0_("spec")
+  if (!valid_spec(spec)) bad("its `spec` is not a wf_mlp() specification")
+  dims <- c(get0_("input_dim") %||% NA, get0_("output_dim") %||% NA)
+  if (!is.numeric(dims) || length(dims) != 2L || anyNA(dims) || any(dims < 1) ||
+      any(dims != round(dims)) || any(dims > 2^20)) {
+    bad("its `input_dim` and `output_dim` must be whole numbers >= 1")
+  }
+  n <- net_sizes(spec, dims[1], dims[2])
+  params <- get0_("params")
+  if (!is.double(params) || length(params) != n[["params"]] || !all(is.finite(params))) {
+    bad(sprintf("its `params` must be %d finite numbers", n[["params"]]))
+  }
+  state <- get0_("state")
+  if (!is.double(state) || length(state) != n[["state"]]) {
+    bad(sprintf("its `state` must be %d numbers", n[["state"]]))
+  }
+  opt <- get0_("opt")
+  if (!is.list(opt) || !is.double(opt$step) || length(opt$step) != 1L ||
+      !is.double(opt$m1) || length(opt$m1) != n[["params"]] ||
+      !is.double(opt$m2) || length(opt$m2) != n[["params"]]) {
+    bad("its optimiser state `opt` is not list(step, m1, m2) of the right lengths")
+  }
+  rng <- get0_("rng")
+  if (!is.double(rng) || length(rng) != 4L || anyNA(rng) || any(rng < 0) ||
+      any(rng >= 4294967296) || any(rng != floor(rng))) {
+    bad("its random stream `rng` must be four 32-bit whole numbers")
+  }
+  device <- get0_("device")
+  if (!is.character(device) || length(device) != 1L || !device %in% c("cpu", "cuda")) {
+    bad("its `device` must be \"cpu\" or \"cuda\"")
+  }
+  ptr <- get0_("ptr")
+  if (.Call(ffi_net_alive, ptr) && !identical(.Call(ffi_net_id, ptr), get0_("ptr_id"))) {
+    bad("its handle belongs to another net (was `ptr` copied from one?)")
+  }
   net
 }
 
-# The live external pointer, rebuilt from the R copy if it died (readRDS).
-net_ptr <- function(net) {
-  if (!.Call(ffi_net_alive, net$ptr)) {
+valid_spec <- function(spec) {
+  if (!inherits(spec, "wf_mlp_spec") || !is.list(spec)) return(FALSE)
+  fields <- c("hidden", "activation", "output_activation", "norm", "residual",
+              "init", "init_sd", "leaky_slope")
+  if (!all(fields %in% names(spec))) return(FALSE)
+  rebuilt <- tryCatch(do.call(wf_mlp, unclass(spec)[fields]), error = function(e) NULL)
+  !is.null(rebuilt)
+}
+
+check_spec <- function(spec, arg) {
+  if (!valid_spec(spec)) arg_error(arg, "a wf_mlp() specification", spec)
+  spec
+}
+
+# Lengths of a net's parameter and BatchNorm state vectors.
+net_sizes <- function(spec, input_dim, output_dim) {
+  widths <- c(input_dim, spec$hidden, output_dim)
+  L <- length(widths) - 1L
+  params <- sum(widths[-1L] * widths[-(L + 1L)] + widths[-1L])
+  hidden <- if (L > 1L) widths[2:L] else numeric()
+  if (spec$norm != "none") params <- params + 2 * sum(hidden)
+  c(params = params, state = if (spec$norm == "batch") 2 * sum(hidden) else 0)
+}
+
+# The live external pointer, rebuilt from the R copy if it died (readRDS,
+# a copy of a fit). A handle that belongs to another net is refused.
+net_ptr <- function(net, arg = "net") {
+  if (.Call(ffi_net_alive, net$ptr)) {
+    if (!identical(.Call(ffi_net_id, net$ptr), net$ptr_id)) check_net(net, arg)
+  } else {
     # a net saved on a GPU is rebuilt on the CPU where no GPU is usable
     if (identical(net$device, "cuda") && !is.null(gpu_refusal <- cuda_training_refusal())) {
       message("wgflow: rebuilding a GPU net on the CPU (", gpu_refusal, ").")
@@ -77,6 +148,7 @@ net_ptr <- function(net) {
     .Call(ffi_net_set_opt, ptr, net$opt$step, net$opt$m1, net$opt$m2)
     .Call(ffi_net_set_rng, ptr, net$rng)
     net$ptr <- ptr
+    net$ptr_id <- .Call(ffi_net_id, ptr)
   }
   net$ptr
 }
@@ -155,6 +227,7 @@ wf_param_layout <- function(net) {
 
 #' @export
 print.wf_net <- function(x, ...) {
+  check_net(x, "x")
   widths <- paste(c(x$input_dim, x$spec$hidden, x$output_dim), collapse = " -> ")
   cat(sprintf("<wf_net> %s, %s%s%s, %d parameters, %s\n", widths, x$spec$activation,
               if (x$spec$norm != "none") paste0(", ", x$spec$norm, " norm") else "",
@@ -165,18 +238,36 @@ print.wf_net <- function(x, ...) {
 #' Number of CPU threads
 #'
 #' The CPU backend splits matrix products and long elementwise operations
-#' over this many OpenMP threads. The default is 2 on machines with at least
-#' four cores and 1 otherwise: on two cores a second thread makes every step
-#' wait whenever another process is busy (often ten times slower), so ask for
+#' over this many OpenMP threads. When wgflow is loaded the number is 1 on
+#' machines with fewer than four cores and 2 otherwise: on two cores a
+#' second thread makes every step wait whenever another process is busy (a
+#' loaded two-core machine ran 6.7 times slower with 2 threads), so ask for
 #' it only on an otherwise idle machine. Within [wf_sweep()] workers, use 1.
+#' Asking for more threads than the machine has cores warns: they would
+#' only wait for each other.
 #'
 #' @param n `NULL` to query, or a whole number >= 1 to set.
 #' @return The previous number of threads (invisibly when setting).
 #' @export
 #' @examples
+#' wf_threads()          # the current number
 #' old <- wf_threads(1)
 #' wf_threads(old)
 wf_threads <- function(n = NULL) {
   if (is.null(n)) return(.Call(ffi_threads, NULL))
-  invisible(.Call(ffi_threads, check_count(n, "n", max = 1024L)))
+  n <- check_count(n, "n", max = 1024L)
+  cores <- .Call(ffi_cpu_cores)
+  if (n > cores) {
+    warning(structure(class = c("wgflow_warning_threads", "wgflow_warning", "warning",
+                                "condition"),
+                      list(message = sprintf(paste0(
+                        "wf_threads(%d): this machine has %d core%s; more threads ",
+                        "than cores only wait for each other."), n, cores,
+                        if (cores == 1L) "" else "s"), call = NULL)))
+  }
+  invisible(.Call(ffi_threads, n))
 }
+
+# Bytes of C memory held by live nets, as counted for R's collector
+# (src/ffi-net.c), and the count at which creating a net next collects.
+net_memory <- function() .Call(ffi_net_memory)

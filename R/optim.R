@@ -61,15 +61,28 @@ check_beta <- function(x, arg) {
   as.double(x)
 }
 
+# An optimiser whose fields are what its constructor would have made
+# (a forged or edited one is refused before it reaches C).
 check_optimizer <- function(x, arg) {
-  if (!inherits(x, "wf_optimizer")) {
-    arg_error(arg, "an optimiser from wf_adam(), wf_rmsprop() or wf_sgd()", x)
+  must <- "an optimiser from wf_adam(), wf_rmsprop() or wf_sgd()"
+  if (!inherits(x, "wf_optimizer") || !is.list(x)) arg_error(arg, must, x)
+  fields <- c("kind", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay")
+  num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
+  ok <- all(fields %in% names(x)) && is.character(x$kind) && length(x$kind) == 1L &&
+    !is.na(x$kind) && x$kind %in% names(opt_codes) &&
+    all(vapply(x[fields[-1L]], num, logical(1))) && x$lr >= 0 &&
+    x$beta1 >= 0 && x$beta1 < 1 && x$beta2 >= 0 && x$beta2 < 1 && x$eps > 0 &&
+    x$momentum >= 0 && x$weight_decay >= 0
+  if (!ok) {
+    wf_abort(sprintf("`%s` is not a valid optimiser: make it with wf_adam(), wf_rmsprop() or wf_sgd().",
+                     arg), class = "wgflow_error_arg", arg = arg)
   }
   x
 }
 
 #' @export
 print.wf_optimizer <- function(x, ...) {
+  check_optimizer(x, "x")
   extra <- switch(x$kind,
     adam = sprintf("betas (%g, %g)", x$beta1, x$beta2),
     rmsprop = sprintf("alpha %g", x$beta2),

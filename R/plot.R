@@ -13,8 +13,10 @@
 #' coordinates (the plot says so); one-dimensional data as densities.
 #' `what = "metrics"` draws a metric (by default the first exact distance the
 #' fit's algorithm evaluates, W1 for W1-FE) against the epoch
-#' and against the training wall time, side by side. No ggplot2 needed; see
-#' [autoplot.wf_fit()] for the ggplot2 version.
+#' and against the training wall time, side by side, with plus and minus one
+#' standard error at each evaluation (grey) and the sampling floor (dotted:
+#' what a model that draws exactly from the data's law would score). No
+#' ggplot2 needed; see [autoplot.wf_fit()] for the ggplot2 version.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param what "samples" (the default) or "metrics".
@@ -35,6 +37,7 @@
 #' plot(fit, "metrics")
 plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = NULL,
                         seed = 1L, ...) {
+  check_fit(x, "x")
   if (identical(what, c("samples", "metrics"))) what <- "samples"
   check_choice(what, c("samples", "metrics"), "what")
   if (what == "samples") {
@@ -59,10 +62,13 @@ plot_fit_samples <- function(fit, n, seed, ...) {
   d <- ncol(fit$data)
   k <- fit$generator$input_dim
   idx <- unique(round(seq(1, nrow(fit$data), length.out = min(n, nrow(fit$data)))))
-  xd <- fit$data[idx, , drop = FALSE]
-  z <- with_seed(seed, matrix(stats::rnorm(n * k), n, k))
-  gz <- stats::predict(fit, newdata = z)
+  # in the data's units: a fit trained on scaled data is drawn scaled back,
+  # its latents too (the map is then z -> G(z) in those units)
+  xd <- undo_scaling(fit$data[idx, , drop = FALSE], fit$scaling)
+  z <- with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
+  gz <- undo_scaling(wf_forward(fit$generator, z), fit$scaling)
   show_z <- k == d
+  if (show_z) z <- undo_scaling(z, fit$scaling)
   names_d <- fit$colnames %||% paste0("x", seq_len(d))
   dots <- list(...)
   if (d == 1L) {
@@ -125,12 +131,23 @@ plot_fit_metrics <- function(fit, metric, ...) {
   on.exit(graphics::par(old))
   type <- if (sum(keep) <= 60) "b" else "l"
   dots <- list(...)
+  fl <- fit_floor(fit, metric)
+  se <- m[[paste0(metric, "_se")]]
+  se <- if (is.null(se)) NULL else se[keep]
+  ylim <- range(c(y, if (!is.null(se)) c(y - se, y + se), fl$floor), na.rm = TRUE)
   for (ax in c("epoch", "seconds")) {
-    args <- modify_args(list(x = m[[ax]][keep], y = y, type = type, pch = 16,
+    xv <- m[[ax]][keep]
+    args <- modify_args(list(x = xv, y = y, type = type, pch = 16,
                               cex = 0.6, xlab = axis_title(ax),
-                              ylab = metric_title(metric),
-                              main = fit_label(fit)), dots)
+                              ylab = metric_title(metric), ylim = ylim,
+                              main = fit_label(fit),
+                              sub = if (!is.null(fl)) floor_caption(fl) else NULL), dots)
     do.call(graphics::plot, args)
+    if (!is.null(se) && any(!is.na(se))) {
+      ok <- !is.na(se)
+      graphics::segments(xv[ok], (y - se)[ok], xv[ok], (y + se)[ok], col = "grey50")
+    }
+    if (!is.null(fl)) graphics::abline(h = fl$floor, lty = 3)
   }
   invisible()
 }

@@ -10,8 +10,11 @@
 #' A one-screen summary of a fit: the algorithm, the data, the networks, the
 #' epochs done and how training ended, the last values of the exact
 #' distances its algorithm evaluates on the held-out data (W1 and W2 for
-#' the generators of [w1fe()] and [wgan()]) and the best value of the first,
-#' the training time and the device.
+#' the generators of [w1fe()] and [wgan()]) with their standard errors, the
+#' sampling floor of each (what a model drawing exactly from the data's law
+#' would score at this evaluation size), the lowest value of the first (the
+#' minimum over noisy evaluations, so biased low), the training time and
+#' the device.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param digits Significant digits for the distances.
@@ -26,6 +29,7 @@
 #'             seed = 1, verbose = FALSE)
 #' fit
 print.wf_fit <- function(x, digits = 3, ...) {
+  check_fit(x, "x")
   m <- fit_metrics(x)
   cat("<wgflow fit> ", fit_label(x), "\n", sep = "")
   cat(data_line(x), "\n", sep = "")
@@ -40,6 +44,8 @@ print.wf_fit <- function(x, digits = 3, ...) {
   for (metric in intersect(evals, names(m))) {
     cat(sprintf("  %-10s %s\n", paste0(toupper(metric), ":"),
                 distance_line(m, metric, digits, best = metric == evals[1])))
+    fl <- fit_floor(x, metric)
+    if (!is.null(fl)) cat(sprintf("  %-10s %s\n", "", floor_line(fl, digits)))
   }
   cat(sprintf("  %-10s %s\n", "time:", time_line(x)))
   invisible(x)
@@ -59,7 +65,10 @@ print.wf_fit <- function(x, digits = 3, ...) {
 #'   `setting` and `value`, as text), `final` (a tibble of `metric`, `epoch`
 #'   and `value`: the last recorded value of each metric) and `best` (the
 #'   same for the smallest value of each exact distance the algorithm
-#'   evaluates, e.g. W1 and W2).
+#'   evaluates, e.g. W1 and W2: the minimum over noisy evaluations, so
+#'   biased low) with its standard error `se`, and `floor` (the sampling
+#'   floor of each exact distance: `metric`, `n`, `floor`, `floor_sd`,
+#'   `reps`; `NULL` if unknown).
 #' @seealso [print.wf_fit()], [glance.wf_fit()], [tidy.wf_fit()].
 #' @export
 #' @examples
@@ -71,6 +80,7 @@ print.wf_fit <- function(x, digits = 3, ...) {
 #' s
 #' s$best
 summary.wf_fit <- function(object, ...) {
+  check_fit(object, "object")
   m <- fit_metrics(object)
   cols <- metric_columns(m)
   final <- lapply(cols, function(col) {
@@ -90,7 +100,12 @@ summary.wf_fit <- function(object, ...) {
   best <- tibble::tibble(
     metric = dists,
     epoch = vapply(best, `[`, numeric(1), 1L),
-    value = vapply(best, `[`, numeric(1), 2L)
+    value = vapply(best, `[`, numeric(1), 2L),
+    se = vapply(dists, function(col) {
+      se <- m[[paste0(col, "_se")]]
+      i <- best_index(m[[col]])
+      if (is.null(se) || is.na(i)) NA_real_ else as.double(se[i])
+    }, numeric(1), USE.NAMES = FALSE)
   )
   s <- object$settings
   settings <- tibble::tibble(
@@ -107,7 +122,7 @@ summary.wf_fit <- function(object, ...) {
     device = s$device %||% NA_character_,
     data = c(train = nrow_or_na(object$data), holdout = nrow_or_na(object$holdout),
              cols = if (is.null(object$data)) NA_integer_ else ncol(object$data)),
-    settings = settings, final = final, best = best
+    settings = settings, final = final, best = best, floor = object$floor
   ), class = "summary.wf_fit")
 }
 
@@ -135,8 +150,15 @@ print.summary.wf_fit <- function(x, digits = 4, ...) {
     print_metric_table(x$final, digits)
   }
   if (nrow(x$best) > 0) {
-    cat("\nBest exact distances:\n")
+    cat("\nLowest exact distances (minimum over noisy evaluations, biased low):\n")
     print_metric_table(x$best, digits)
+  }
+  if (is.data.frame(x$floor) && nrow(x$floor) > 0) {
+    cat("\nSampling floor (held-out rows vs as many training rows):\n")
+    fl <- x$floor
+    cat(sprintf("  %s  %s (sd %s) at n = %d, %d draws\n", format(fl$metric),
+                format(fl$floor, digits = digits), format(fl$floor_sd, digits = 2),
+                fl$n, fl$reps), sep = "")
   }
   cat(sprintf("\nTime: %s s of training, %s s per epoch, on %s\n",
               format(x$seconds, digits = 3), format(x$seconds_per_epoch, digits = 3),
@@ -169,7 +191,9 @@ data_line <- function(fit) {
   held <- nrow_or_na(fit$holdout)
   d <- if (is.null(fit$data)) NA_integer_ else ncol(fit$data)
   latent <- fit$settings$latent_dim
-  sprintf("  %-10s %s x %s training, %s held out%s", "data:", train, d, held,
+  sprintf("  %-10s %s x %s training, %s held out%s%s%s", "data:", train, d, held,
+          if (!is.null(fit$holdout_rows)) " (random rows)" else "",
+          if (!is.null(fit$scaling)) ", scaled" else "",
           if (is.null(latent)) "" else sprintf("; latent dimension %s", latent))
 }
 
@@ -178,19 +202,31 @@ epochs_line <- function(fit) {
   sprintf("%d done, %s", epochs_done(fit), status)
 }
 
-# best: also show the smallest value (for the main evaluation metric)
+# best: also show the smallest value (for the main evaluation metric),
+# saying that it is the minimum of noisy values
 distance_line <- function(m, metric, digits, best = FALSE) {
   v <- m[[metric]]
+  se <- m[[paste0(metric, "_se")]]
   i <- last_index(v)
   if (is.na(i)) return("not evaluated")
-  out <- sprintf("%s at epoch %s (exact, held out)", format(v[i], digits = digits),
-                 m$epoch[i])
+  pm <- function(j) {
+    if (is.null(se) || is.na(se[j])) "" else sprintf(" +/- %s", format(se[j], digits = 2))
+  }
+  out <- sprintf("%s%s at epoch %s (exact, held out)", format(v[i], digits = digits),
+                 pm(i), m$epoch[i])
   if (best) {
     b <- best_index(v)
-    out <- sprintf("%s; best %s at epoch %s", out, format(v[b], digits = digits),
-                   m$epoch[b])
+    n_eval <- sum(!is.na(v))
+    out <- sprintf("%s; lowest %s at epoch %s%s", out, format(v[b], digits = digits),
+                   m$epoch[b],
+                   if (n_eval > 1L) sprintf(" (of %d noisy evaluations)", n_eval) else "")
   }
   out
+}
+
+floor_line <- function(fl, digits) {
+  sprintf("sampling floor %s (sd %s): a perfect model's score at n = %d",
+          format(fl$floor, digits = digits), format(fl$floor_sd, digits = 2), fl$n)
 }
 
 time_line <- function(fit) {

@@ -1,4 +1,5 @@
-# Drawing from a trained generator.
+# Drawing from a trained generator, and the other things stats' generics
+# ask of a fit: predict(), simulate(), coef(), fitted().
 
 #' Samples from a fitted generator
 #'
@@ -6,44 +7,150 @@
 #' generator in evaluation mode. The latents come from their own stream
 #' keyed by `seed`, so the same seed gives the same samples, also after
 #' `saveRDS()`/`readRDS()`, and sampling never disturbs training.
-#' `predict()` does the same, or maps given latents `newdata`.
+#'
+#' Samples are in the data's units (a fit made with `scale = TRUE` trains
+#' on centred and scaled columns; its samples are scaled back) and in the
+#' data's type: a matrix for a matrix, a data frame (or tibble) with the
+#' data's column names for a data frame (or tibble). Samples that are not
+#' finite (a fit that diverged) come with a warning, never silently.
+#'
+#' `predict()` says what to compute with `type`:
+#' * "samples": `n` new samples, as `wf_sample()` (`newdata` must be `NULL`);
+#' * "generator": the generator's map `G(z)` of given latents `newdata`
+#'   (`latent_dim` columns), in data units;
+#' * the name of any other network of the fit, e.g. "critic": its values at
+#'   the data points `newdata` (in data units; scaled as the training data
+#'   were), one column per output: for W1-FE the critic (Kantorovich
+#'   potential) `phi(x)`.
+#'
+#' `simulate()` draws `nsim` samples of `n` rows (by default as many as the
+#' training rows). `coef()` gives the parameters of every network of the
+#' fit, by role. `fitted()` is an error: a generative model has no fitted
+#' values for its data; use `wf_sample()`.
 #'
 #' @param fit,object A fit with a generator, from [w1fe()], [wgan()] or
 #'   another wgflow trainer.
 #' @param n Number of samples.
 #' @param seed `NULL` (from R's RNG) or a whole number.
-#' @param newdata Optional matrix of latent vectors (`latent_dim` columns).
+#' @param newdata Latents (for "generator") or data points (for a critic or
+#'   potential), a numeric matrix or data frame.
+#' @param type "samples", "generator", or the name of another network of
+#'   the fit (e.g. "critic").
+#' @param nsim Number of samples to draw.
 #' @param ... Unused.
-#' @return A numeric matrix, one sample per row, with the data's column
-#'   names.
+#' @return `wf_sample()`, `predict()`: a matrix or data frame, one row per
+#'   sample or per row of `newdata`. `simulate()`: a list of `nsim` such
+#'   samples, with the attribute "seed". `coef()`: a named list of numeric
+#'   vectors.
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
 #' fit <- w1fe(x, epochs = 3, batch_size = 128, critic = wf_mlp(16),
 #'             generator = wf_mlp(16), eval_n = 100, seed = 1, verbose = FALSE)
 #' head(wf_sample(fit, 5, seed = 1))
-#' predict(fit, newdata = matrix(0, 2, 2))
+#' predict(fit, newdata = matrix(0, 2, 2), type = "generator")
+#' predict(fit, newdata = x[1:3, ], type = "critic")
+#' lengths(coef(fit))
+#' length(simulate(fit, nsim = 2, seed = 1, n = 10))
 wf_sample <- function(fit, n = 1000L, seed = NULL) {
-  check_fit(fit)
+  check_fit(fit, need = "generator")
   n <- check_count(n, "n", max = 2^28)
   key <- if (is.null(seed)) floor(stats::runif(2) * 4294967296) else
     stream_key(check_count(seed, "seed", min = 0L), 4L)
-  out <- .Call(ffi_generate, net_ptr(fit$generator), n, key)
-  colnames(out) <- fit$colnames
-  out
+  out <- .Call(ffi_generate, net_ptr(fit$generator, "fit"), n, key)
+  as_data_type(warn_nonfinite(undo_scaling(out, fit$scaling), fit), fit)
 }
 
 #' @rdname wf_sample
 #' @export
-predict.wf_fit <- function(object, newdata = NULL, n = 1000L, seed = NULL, ...) {
-  if (is.null(newdata)) return(wf_sample(object, n, seed))
-  out <- wf_forward(object$generator, check_data(newdata, "newdata",
-                                                 cols = object$generator$input_dim))
-  colnames(out) <- object$colnames
+predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
+                           seed = NULL, ...) {
+  check_fit(object, "object")
+  algo <- fit_algorithm(object)
+  spaces <- algo_field(algo, "net_spaces")
+  roles <- intersect(names(spaces), names(fit_nets(object)))
+  check_choice(type, c("samples", roles), "type")
+  if (type == "samples") {
+    if (!is.null(newdata)) {
+      wf_abort(paste0("`newdata` is not used by `type = \"samples\"`; use ",
+                      "`type = \"generator\"` to map latents, or a network's name ",
+                      "(e.g. \"critic\") for its values at data points."),
+               class = "wgflow_error_arg", arg = "newdata")
+    }
+    return(wf_sample(object, n, seed))
+  }
+  if (is.null(newdata)) {
+    wf_abort(sprintf("`type = \"%s\"` needs `newdata`.", type),
+             class = "wgflow_error_arg", arg = "newdata")
+  }
+  net <- object[[type]]
+  io <- spaces[[type]]
+  x <- check_data(newdata, "newdata", cols = net$input_dim)
+  attr(x, "wf_frame") <- NULL
+  if (io[1] == "data") x <- apply_scaling(x, object$scaling)
+  out <- wf_forward(net, x)
+  if (io[2] == "data") {
+    return(as_data_type(warn_nonfinite(undo_scaling(out, object$scaling), object), object))
+  }
+  warn_nonfinite(out, object)
+}
+
+#' @rdname wf_sample
+#' @importFrom stats simulate
+#' @export
+simulate.wf_fit <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
+  check_fit(object, "object", need = "generator")
+  nsim <- check_count(nsim, "nsim", max = 1e6)
+  n <- if (is.null(n)) nrow(object$data) %||% 1000L else check_count(n, "n", max = 2^28)
+  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  out <- lapply(seq_len(nsim), function(i) {
+    wf_sample(object, n, seed = if (is.null(seed)) NULL else
+      (seed + i - 1) %% .Machine$integer.max)
+  })
+  attr(out, "seed") <- seed
   out
 }
 
-check_fit <- function(fit, arg = "fit") {
-  if (!inherits(fit, "wf_fit")) arg_error(arg, "a wgflow fit", fit)
-  fit
+#' @rdname wf_sample
+#' @importFrom stats coef
+#' @export
+coef.wf_fit <- function(object, ...) {
+  check_fit(object, "object")
+  lapply(fit_nets(object), function(net) net$params)
+}
+
+#' @rdname wf_sample
+#' @importFrom stats fitted
+#' @export
+fitted.wf_fit <- function(object, ...) {
+  wf_abort(paste0("A generative model has no fitted values for its data: draw samples ",
+                  "with wf_sample() or simulate(), or map latents with ",
+                  "predict(type = \"generator\")."),
+           class = "wgflow_error_unsupported", arg = "object")
+}
+
+# Non-finite output of a fit's network is returned with a warning.
+warn_nonfinite <- function(out, fit) {
+  bad <- sum(!is.finite(out))
+  if (bad > 0L) {
+    diverged <- identical(fit$status, "diverged")
+    warning(structure(class = c("wgflow_warning_nonfinite", "wgflow_warning",
+                                "warning", "condition"),
+                      list(message = sprintf(
+                        "%d of %d values are not finite%s.", bad, length(out),
+                        if (diverged) sprintf(" (the fit diverged: %s)", fit$message %||% "")
+                        else ""), call = NULL)))
+  }
+  out
+}
+
+# A matrix of samples in the type of the fit's data: its column names, and a
+# data frame or tibble when the data was one.
+as_data_type <- function(x, fit) {
+  colnames(x) <- fit$colnames
+  frame <- fit$input_class
+  if (is.null(frame)) return(x)
+  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  df <- as.data.frame(x)
+  if ("tbl_df" %in% frame) tibble::as_tibble(df) else df
 }

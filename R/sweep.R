@@ -6,26 +6,37 @@
 #' seed, and binds the per-epoch metrics of all the runs into one tibble, so
 #' convergence can be compared across settings with replicates (for
 #' example W1 against wall time for persistency K in 1, 3, 5, 10, Figure 2 of
-#' Malik & Huang).
+#' Malik & Huang): see [wf_convergence()], [wf_compare()] and
+#' [tidy.wf_sweep()].
 #'
-#' The runs are futures ([future.apply::future_lapply()], one future per run,
-#' `future.seed = TRUE`), so where they run is decided by the caller's
-#' [future::plan()]: one after the other in this session
-#' (`future::sequential`, the default), in background R sessions on this
-#' machine (`future::multisession`), or on other machines
+#' The runs are futures ([future::future()], one per run), so where they run
+#' is decided by the caller's [future::plan()]: one after the other in this
+#' session (`future::sequential`, the default), in background R sessions on
+#' this machine (`future::multisession`), or on other machines
 #' (`future::cluster`). wgflow adds no scheduler of its own. Every run is
 #' seeded by its `seed`, so a sweep gives the same metrics (except the
-#' timings) under every plan.
+#' timings) under every plan; each run also gets its own parallel-safe
+#' stream of R's random numbers (L'Ecuyer-CMRG), and the session's random
+#' number generator (its kind and its state) is left as it was.
 #'
-#' Only the metrics travel back from the workers unless `keep_fits = TRUE`.
-#' A run that fails with an error gives one row with status `"error"` (its
-#' message is in `attr(, "messages")`) and a warning; if every run fails, the
-#' first run's error is raised.
+#' Only the metrics (and the sampling floor) of each run travel back from
+#' the workers unless `keep_fits = TRUE`. A run that fails with an error
+#' gives one row with status `"error"` (its message is in
+#' `attr(, "messages")`) and a warning; if every run fails, the first run's
+#' error is raised. Ctrl-C stops the whole sweep: the runs done (and the
+#' epochs done of the run that was interrupted) are returned, with a
+#' warning; runs already started on other workers are left to finish there
+#' and are not waited for.
 #'
 #' The CPU backend runs each fit on [wf_threads()] threads. When the workers
 #' share the cores of one machine, give each one thread (`threads = 1`) and
 #' as many workers as cores: several multithreaded fits competing for the
 #' same cores can run many times slower than one.
+#'
+#' A sweep takes as long as its runs: the Figure 2 sweep of the w1fe
+#' vignette (21 runs of 800 epochs with the paper's networks) takes about 20
+#' minutes on two CPU cores, and `epochs = 800` with the default networks
+#' costs about a minute and a half per run on one core.
 #'
 #' @param data The training data, passed unchanged to `fun` as its first
 #'   argument (for [w1fe()], a numeric matrix, one sample per row).
@@ -44,21 +55,28 @@
 #' @param threads `NULL` to leave the CPU threads of each run as they are in
 #'   the session that runs it, or a whole number: [wf_threads()] for each run
 #'   (restored afterwards).
-#' @param keep_fits Return the fits too, as `attr(, "fits")`: a list with
-#'   one fit per run, in the order of the result (by grid row, then seed).
-#'   Fits are much larger than their metrics; leave `FALSE` for big sweeps.
+#' @param keep_fits Return the fits too, as `attr(, "fits")`: a [wf_fits()]
+#'   list with one fit per run, in the order of the result (by grid row,
+#'   then seed). Fits are much larger than their metrics; leave `FALSE` for
+#'   big sweeps.
 #' @param verbose Report each run as it finishes. The fits themselves are run
 #'   with `verbose = FALSE` unless `...` says otherwise.
 #' @return A tibble of class `wf_sweep` with the columns of `grid`, `seed`,
 #'   `status` (the fit's, e.g. "completed" or "diverged", or "error") and the
 #'   columns of the fits' `$metrics` (a column one fit lacks is `NA` there),
 #'   one row per epoch of every run, ordered by grid row, then seed, then
-#'   epoch. Attributes: `settings` (the names of the columns of `grid`, and
+#'   epoch. A metric named like a column of `grid` (W1-FE's critic
+#'   `penalty`, with `penalty` in the grid) is renamed `<name>_metric`.
+#'   Attributes: `settings` (the names of the columns of `grid`, and
 #'   "seed"), `grid`, `seeds`, `messages` (one per run, `NA` when
-#'   the run had none), `elapsed` (seconds for the whole sweep) and, with
-#'   `keep_fits = TRUE`, `fits`.
-#' @seealso [w1fe()]; `vignette("w1fe", package = "wgflow")` uses a sweep to
-#'   reproduce Figure 2 of Malik & Huang.
+#'   the run had none), `eval_metrics` (the exact distances of the fits'
+#'   algorithm, main first), `floors` (the runs' sampling floors, see
+#'   [wf_floor()]: settings, `seed`, `metric`, `n`, `floor`, `floor_sd`,
+#'   `reps`), `elapsed` (seconds for the whole sweep), `interrupted`
+#'   (whether Ctrl-C stopped it) and, with `keep_fits = TRUE`, `fits`.
+#' @seealso [w1fe()], [wf_convergence()], [wf_compare()],
+#'   [tidy.wf_sweep()]; `vignette("w1fe", package = "wgflow")` uses a sweep
+#'   to reproduce Figure 2 of Malik & Huang.
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
@@ -100,22 +118,33 @@ wf_sweep <- function(data, grid, seeds = 1:3, fun = w1fe, ..., threads = NULL,
   n_tasks <- length(task_list)
 
   t0 <- proc.time()[["elapsed"]]
-  results <- future.apply::future_lapply(
-    task_list, sweep_run, data = data, fun = fun, fixed = fixed,
-    threads = threads, keep_fit = keep_fits, verbose = verbose,
-    n_tasks = n_tasks, future.seed = TRUE, future.chunk.size = 1L
-  )
+  collected <- run_futures(task_list, data = data, fun = fun, fixed = fixed,
+                           threads = threads, keep_fit = keep_fits, verbose = verbose)
   elapsed <- proc.time()[["elapsed"]] - t0
+  results <- collected$results
+  done <- !vapply(results, is.null, logical(1))
+  if (collected$interrupted) {
+    warning(structure(class = c("wgflow_warning_interrupted", "wgflow_warning", "warning",
+                                "condition"),
+                      list(message = sprintf(
+                        "wf_sweep(): interrupted; returning the %d of %d runs done.",
+                        sum(done), n_tasks), call = NULL)))
+    if (!any(done)) {
+      wf_abort("wf_sweep(): interrupted before any run was done.",
+               class = "wgflow_error_interrupt")
+    }
+  }
 
-  failed <- vapply(results, function(r) !is.null(r$error), logical(1))
-  if (all(failed)) stop(results[[1]]$error)
+  failed <- vapply(results[done], function(r) !is.null(r$error), logical(1))
+  if (all(failed) && !collected$interrupted) stop(results[[1]]$error)
   if (any(failed)) {
     warning(sprintf("wf_sweep(): %d of %d runs failed; the first: %s",
-                    sum(failed), n_tasks, conditionMessage(results[failed][[1]]$error)),
+                    sum(failed), sum(done), conditionMessage(results[done][failed][[1]]$error)),
             call. = FALSE)
   }
 
   ord <- order(tasks$row, match(tasks$seed, seeds))
+  ord <- ord[done[ord]]
   results <- results[ord]
   tasks <- tasks[ord, , drop = FALSE]
   parts <- lapply(seq_along(results), function(i) {
@@ -127,26 +156,131 @@ wf_sweep <- function(data, grid, seeds = 1:3, fun = w1fe, ..., threads = NULL,
     head$seed <- rep(tasks$seed[i], nrow(m))
     head$status <- rep(r$status, nrow(m))
     rownames(head) <- NULL
-    keep <- setdiff(names(m), names(head))
-    cbind(head, m[keep])
+    m <- rename_clashes(m, names(head))
+    cbind(head, m)
   })
   out <- tibble::as_tibble(bind_fill(parts))
   messages <- vapply(results, function(r) {
     if (!is.null(r$error)) conditionMessage(r$error) else
       if (is.null(r$message)) NA_character_ else as.character(r$message)
   }, character(1))
+  floors <- do.call(rbind, lapply(seq_along(results), function(i) {
+    fl <- results[[i]]$floor
+    if (!is.data.frame(fl) || nrow(fl) == 0L) return(NULL)
+    head <- grid[rep(tasks$row[i], nrow(fl)), , drop = FALSE]
+    head$seed <- rep(tasks$seed[i], nrow(fl))
+    rownames(head) <- NULL
+    cbind(head, as.data.frame(fl))
+  }))
+  evals <- unlist(lapply(results, `[[`, "eval_metrics"))
   attr(out, "settings") <- c(names(grid), "seed")
   attr(out, "grid") <- tibble::as_tibble(grid)
   attr(out, "seeds") <- seeds
   attr(out, "messages") <- messages
+  attr(out, "eval_metrics") <- if (length(evals)) unique(evals) else NULL
+  attr(out, "floors") <- if (is.null(floors)) NULL else tibble::as_tibble(floors)
   attr(out, "elapsed") <- elapsed
-  if (keep_fits) attr(out, "fits") <- lapply(results, `[[`, "fit")
+  attr(out, "interrupted") <- collected$interrupted
+  if (keep_fits) {
+    fits <- lapply(results, `[[`, "fit")
+    attr(out, "fits") <- structure(fits, class = c("wf_fits", "list"))
+  }
   class(out) <- c("wf_sweep", class(out))
   out
 }
 
+# The runs as futures, in the order of `tasks`, each with its own L'Ecuyer
+# stream of R's random numbers. Returns list(results (NULL for runs not
+# done), interrupted). Ctrl-C, or a run whose fit reports an interrupt,
+# stops the launching and the waiting; what is already resolved is kept.
+# The session's RNG kind and state are restored whatever happens.
+run_futures <- function(tasks, data, fun, fixed, threads, keep_fit, verbose) {
+  rng <- save_rng()
+  on.exit(restore_rng(rng), add = TRUE)
+  streams <- rng_streams(length(tasks))
+  n <- length(tasks)
+  results <- vector("list", n)
+  futures <- vector("list", n)
+  interrupted <- FALSE
+  run <- sweep_run # a function of the namespace: workers load wgflow
+  expr <- quote(run(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks))
+  collect <- function(i) {
+    r <- future::value(futures[[i]])
+    futures[i] <<- list(NULL) # collected once: value() relays its messages again
+    results[i] <<- list(r)
+    if (identical(r$status, "interrupted")) interrupted <<- TRUE
+  }
+  tryCatch({
+    for (i in seq_len(n)) {
+      futures[[i]] <- future::future(
+        expr, substitute = FALSE,
+        globals = list(run = run, task = tasks[[i]], data = data, fun = fun,
+                       fixed = fixed, threads = threads, keep_fit = keep_fit,
+                       verbose = verbose, n_tasks = n),
+        packages = "wgflow", seed = streams[[i]], label = sprintf("wf_sweep-%d", i))
+      # collect what has finished, so an interrupted run stops the sweep
+      for (j in seq_len(i)) {
+        if (!is.null(futures[[j]]) && future::resolved(futures[[j]])) collect(j)
+      }
+      if (interrupted) break
+    }
+    if (!interrupted) {
+      for (j in seq_len(n)) {
+        if (!is.null(futures[[j]])) collect(j)
+        if (interrupted) break
+      }
+    }
+  }, interrupt = function(e) {
+    interrupted <<- TRUE
+  })
+  if (interrupted) {
+    # keep what finished meanwhile, without waiting for the rest
+    for (j in seq_len(n)) {
+      f <- futures[[j]]
+      if (!is.null(f) && isTRUE(tryCatch(future::resolved(f), error = function(e) FALSE))) {
+        tryCatch(collect(j), error = function(e) NULL, interrupt = function(e) NULL)
+      }
+    }
+  }
+  list(results = results, interrupted = interrupted)
+}
+
+# n seeds (.Random.seed vectors) of successive L'Ecuyer-CMRG streams, drawn
+# from the session's RNG (whose state the caller restores).
+rng_streams <- function(n) {
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  base <- sample.int(.Machine$integer.max, 1L)
+  old <- RNGkind("L'Ecuyer-CMRG")
+  on.exit(RNGkind(old[1], old[2], old[3]), add = TRUE)
+  set.seed(base)
+  s <- get(".Random.seed", envir = globalenv())
+  out <- vector("list", n)
+  for (i in seq_len(n)) {
+    s <- parallel::nextRNGStream(s)
+    out[[i]] <- s
+  }
+  out
+}
+
+save_rng <- function() {
+  env <- globalenv()
+  list(kind = RNGkind(), had = exists(".Random.seed", envir = env, inherits = FALSE),
+       seed = get0(".Random.seed", envir = env, inherits = FALSE))
+}
+
+restore_rng <- function(rng) {
+  env <- globalenv()
+  RNGkind(rng$kind[1], rng$kind[2], rng$kind[3])
+  if (rng$had) {
+    assign(".Random.seed", rng$seed, envir = env)
+  } else if (exists(".Random.seed", envir = env, inherits = FALSE)) {
+    rm(".Random.seed", envir = env)
+  }
+}
+
 # One run of a sweep, in whichever R session the plan chose. Returns
-# list(metrics, status, message, fit, error); never signals an error.
+# list(metrics, status, message, floor, eval_metrics, fit, error); never
+# signals an error.
 sweep_run <- function(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks) {
   if (!is.null(threads)) {
     old <- wf_threads(threads)
@@ -170,9 +304,10 @@ sweep_run <- function(task, data, fun, fixed, threads, keep_fit, verbose, n_task
                 error = err))
   }
   status <- if (is.null(fit$status)) NA_character_ else as.character(fit$status)[1]
+  is_fit <- inherits(fit, "wf_fit") && !is.null(fit_algorithm(fit))
+  main <- if (is_fit) fit_eval_metrics(fit)[1] else "w1"
   if (verbose) {
     # the last value of the main exact distance of the fit's algorithm
-    main <- if (inherits(fit, "wf_fit")) fit_eval_metrics(fit)[1] else "w1"
     last <- if (main %in% names(metrics)) utils::tail(stats::na.omit(metrics[[main]]), 1) else numeric()
     secs <- if ("seconds" %in% names(metrics) && nrow(metrics) > 0) max(metrics$seconds) else NA
     message(sprintf("run %d/%d (%s): %s, %d epochs, %.1f s%s", task$index, n_tasks,
@@ -180,7 +315,17 @@ sweep_run <- function(task, data, fun, fixed, threads, keep_fit, verbose, n_task
                     if (length(last)) sprintf(", %s %.4g", toupper(main), last) else ""))
   }
   list(metrics = metrics, status = status, message = fit$message,
+       floor = if (is_fit) fit$floor else NULL,
+       eval_metrics = if (is_fit) fit_eval_metrics(fit) else NULL,
        fit = if (keep_fit) fit else NULL, error = NULL)
+}
+
+# A metric column named like a setting (W1-FE's critic `penalty` and its
+# `penalty` setting) becomes `<name>_metric`, so neither is lost.
+rename_clashes <- function(m, settings) {
+  clash <- names(m) %in% settings
+  names(m)[clash] <- paste0(names(m)[clash], "_metric")
+  m
 }
 
 sweep_label <- function(task) {

@@ -4,8 +4,14 @@
 # epoch that was done.
 
 # Train `epochs` more epochs of a fit; returns the fit with them appended.
+# Every family trains through here: the call is stored compactly, the
+# sampling floor of the evaluation is measured once per fit, and callbacks
+# (functions or wf_callback objects, see callbacks.R) see each epoch's
+# metrics and, if they ask, a snapshot of the fit.
 train_fit <- function(fit, epochs, verbose, callbacks) {
   algo <- fit_algorithm(fit)
+  fit$call <- compact_call(fit$call, fit$algorithm)
+  if (is.null(fit$floor)) fit$floor <- measure_floor(algo, fit)
   trainer <- new_trainer(fit)
   on.exit({
     free_trainer(trainer)
@@ -13,11 +19,50 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   })
   s <- fit$settings
   eval_fn <- algo$evaluate(fit)
+  old_metrics <- fit_metrics(fit)
+  ctx <- train_context(fit, algo, trainer, old_metrics)
   run <- run_epochs(epochs, function() algo$epoch(fit, trainer), eval_fn,
                     algo$train_metrics, algo$eval_metrics, s$eval_every, verbose,
                     callbacks, start_epoch = epochs_done(fit),
-                    start_seconds = training_seconds(fit))
+                    start_seconds = training_seconds(fit), ctx = ctx,
+                    progress_names = algo_field(algo, "progress_metrics"))
   finish_run(fit, run)
+}
+
+# What callbacks can reach during a run: the eval metrics, a snapshot of the
+# fit (metrics so far, networks as they are now, copied), and the
+# optimisers' learning rates.
+train_context <- function(fit, algo, trainer, old_metrics) {
+  ctx <- new.env(parent = emptyenv())
+  ctx$eval_names <- algo$eval_metrics
+  ctx$nets <- algo$nets
+  ctx$cols <- NULL # set by run_epochs()
+  ctx$fit <- function() {
+    sync_nets(fit)
+    snap <- copy_fit(fit)
+    new <- if (is.null(ctx$cols)) NULL else columns_tibble(ctx$cols)
+    snap$metrics <- if (nrow(old_metrics) == 0) new else
+      if (is.null(new)) old_metrics else bind_metrics(old_metrics, new)
+    snap$status <- "running"
+    snap
+  }
+  ctx$base_lr <- function(role) fit$settings[[paste0(role, "_optimizer")]]$lr
+  ctx$set_lr <- function(role, lr) {
+    set_trainer_lr(trainer, match(role, algo$nets), lr)
+  }
+  ctx
+}
+
+# The sampling floor of a fit's evaluation (its descriptor's floor
+# function); a failure there is a warning, never the end of training.
+measure_floor <- function(algo, fit) {
+  floor_fn <- algo_field(algo, "floor")
+  if (!is.function(floor_fn)) return(NULL)
+  tryCatch(floor_fn(fit), error = function(e) {
+    warning(sprintf("%s: the sampling floor could not be measured: %s",
+                    fit$algorithm, conditionMessage(e)), call. = FALSE)
+    NULL
+  })
 }
 
 #' Continue training a fit
@@ -29,28 +74,33 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
 #' epoch. Settings are the fit's; epochs and seconds carry on from its last
 #' row, and the last new epoch is evaluated as in the first run.
 #'
+#' Training runs on a copy: `fit` itself, its networks and its metrics are
+#' left as they were, so `fit` and the result can be compared or sampled
+#' side by side. Continuing in steps gives the same networks and metrics
+#' (but the timings) as one longer run with the same seed.
+#'
 #' @param fit A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param epochs Further epochs.
 #' @inheritParams w1fe
-#' @return The fit, with more epochs.
+#' @return A new fit, with more epochs.
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
 #' fit <- w1fe(x, epochs = 3, batch_size = 128, critic = wf_mlp(16),
 #'             generator = wf_mlp(16), eval_n = 100, seed = 1, verbose = FALSE)
-#' fit <- wf_continue(fit, epochs = 2)
-#' nrow(fit$metrics)
+#' fit5 <- wf_continue(fit, epochs = 2)
+#' c(nrow(fit$metrics), nrow(fit5$metrics))
 wf_continue <- function(fit, epochs = 100L, verbose = interactive(), callbacks = list()) {
-  if (!inherits(fit, "wf_fit") || is.null(fit_algorithm(fit))) {
-    arg_error("fit", "a fit from a wgflow trainer such as w1fe() or wgan()", fit)
-  }
+  check_fit(fit)
   epochs <- check_count(epochs, "epochs")
-  train_fit(fit, epochs, check_flag(verbose, "verbose"), check_callbacks(callbacks))
+  verbose <- check_flag(verbose, "verbose")
+  callbacks <- check_callbacks(callbacks)
+  train_fit(copy_fit(fit), epochs, verbose, callbacks)
 }
 
 # The default evaluation of a descriptor: a function(fit) returning the
 # evaluation closure, here the exact W1 and W2 of the fit's generator
-# against its held-out rows (eval_n of each).
+# against its held-out rows (eval_n of each), with standard errors.
 generator_evaluation <- function(fit) {
   s <- fit$settings
   held <- fit$holdout[seq_len(s$eval_n), , drop = FALSE]
@@ -59,58 +109,118 @@ generator_evaluation <- function(fit) {
 }
 
 # The exact W1 and W2 between n generated samples (latents from `key`) and
-# the held-out rows; NA, and diverged = TRUE, when the generator's output is
-# not finite (the OT solver refuses such points).
+# the held-out rows, each with its standard error (ot_estimate()); NA, and
+# diverged = TRUE, when the generator's output is not finite (the OT solver
+# refuses such points).
 evaluate_generator <- function(gen_ptr, n, key, held) {
   y <- .Call(ffi_generate, gen_ptr, n, key)
   if (!all(is.finite(y))) return(list(values = list(w1 = NA_real_, w2 = NA_real_),
+                                      se = list(w1 = NA_real_, w2 = NA_real_),
                                       diverged = TRUE))
-  list(values = list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2)),
-       diverged = FALSE)
+  w1 <- ot_estimate(y, held, 1)
+  w2 <- ot_estimate(y, held, 2)
+  list(values = list(w1 = w1[["distance"]], w2 = w2[["distance"]]),
+       se = list(w1 = w1[["se"]], w2 = w2[["se"]]), diverged = FALSE)
+}
+
+# The sampling floor of the default evaluation: for the eval metrics "w1"
+# and "w2", the exact distance between the m = min(eval_n, training rows)
+# held-out rows the evaluation uses and m training rows drawn at random
+# (`reps` draws, seeded by the fit's seed): what a generator that draws
+# exactly from the data's law would score, on average (`floor`) and its
+# spread (`floor_sd`). NULL when the fit has no such metrics or data.
+generator_floor <- function(fit) {
+  p <- c(w1 = 1, w2 = 2)[intersect(fit_eval_metrics(fit), c("w1", "w2"))]
+  reps <- floor_reps()
+  if (length(p) == 0L || reps < 1L || !is.matrix(fit$data) || !is.matrix(fit$holdout) ||
+      ncol(fit$data) != ncol(fit$holdout)) {
+    return(NULL)
+  }
+  m <- min(fit$settings$eval_n %||% nrow(fit$holdout), nrow(fit$data), nrow(fit$holdout))
+  if (m < 2L) return(NULL)
+  held <- fit$holdout[seq_len(m), , drop = FALSE]
+  floor_table(held, fit$data, m, p, reps, derived_seed(fit$settings$seed %||% 1L, 2L))
+}
+
+# Sampling floors: W_p between `held` (m rows) and m rows of `pool` drawn
+# without replacement, reps times, for each p; one row per p.
+floor_table <- function(held, pool, m, p, reps, seed) {
+  draws <- with_rng_seed(seed, lapply(seq_len(reps), function(r) sample.int(nrow(pool), m)))
+  vals <- vapply(draws, function(rows) {
+    y <- pool[rows, , drop = FALSE]
+    vapply(p, function(pp) ot_distance(held, y, pp), double(1))
+  }, double(length(p)))
+  vals <- matrix(vals, nrow = length(p))
+  tibble::tibble(metric = names(p), n = as.integer(m), floor = rowMeans(vals),
+                 floor_sd = if (reps > 1L) apply(vals, 1L, stats::sd) else NA_real_,
+                 reps = as.integer(reps))
+}
+
+floor_reps <- function() {
+  r <- getOption("wgflow.floor_reps", 5L)
+  if (!is.numeric(r) || length(r) != 1L || is.na(r) || r < 0) 5L else as.integer(r)
 }
 
 # The loop. epoch_fn(): a named numeric (that epoch's training metrics);
-# eval_fn(): list(values, diverged), not timed. Returns list(metrics,
-# status, message).
+# eval_fn(): list(values, diverged, and optionally se), not timed.
+# callbacks: from check_callbacks(); ctx: what they can reach (train_context(),
+# or NULL). Returns list(metrics, status, message).
 run_epochs <- function(epochs, epoch_fn, eval_fn, train_names, eval_names,
                        eval_every, verbose, callbacks, start_epoch = 0L,
-                       start_seconds = 0) {
+                       start_seconds = 0, ctx = NULL, progress_names = NULL) {
   cols <- new_columns(c("epoch", "seconds", train_names, eval_names),
                       min(epochs, 1024L))
+  if (is.null(ctx)) ctx <- new.env(parent = emptyenv())
+  if (is.null(ctx$eval_names)) ctx$eval_names <- eval_names
+  if (is.null(ctx$fit)) ctx$fit <- function() NULL
+  ctx$cols <- cols
   status <- "completed"
   message <- NULL
   seconds <- start_seconds
   evaluated <- FALSE # whether the last recorded row was evaluated
-  pb <- if (verbose) start_progress(epochs, eval_names[1], environment()) else NULL
+  pb <- if (verbose) start_progress(epochs, eval_names[1], progress_names, environment())
+    else NULL
   on.exit(close_progress(pb, cols, "failed")) # only if the loop exits by an error
+  begin <- run_hooks(callbacks, "on_train_begin", list(ctx), 0L)
+  if (!is.null(begin$stop)) {
+    status <- begin$stop$status
+    message <- begin$stop$message
+    epochs <- 0L
+  }
   for (i in seq_len(epochs)) {
     epoch <- start_epoch + i
     # one epoch: train, evaluate, record, callbacks; Ctrl-C anywhere in it,
     # or an interrupt seen by the C core, ends the run keeping what is done
     step <- tryCatch({
-      t0 <- proc.time()[["elapsed"]]
-      train <- epoch_fn()
-      seconds <- seconds + (proc.time()[["elapsed"]] - t0)
-      bad <- names(train)[!is.na(train) & !is.finite(train)]
-      if (length(bad) > 0) {
-        list(status = "diverged",
-             message = sprintf("training diverged at epoch %d: %s not finite",
-                               epoch, paste(bad, collapse = ", ")))
+      before <- run_hooks(callbacks, "on_epoch_begin", list(epoch, ctx), epoch - 1L)
+      if (!is.null(before$stop)) {
+        before$stop
       } else {
-        ev <- if (epoch %% eval_every == 0L || i == epochs) eval_fn() else NULL
-        row <- c(list(epoch = epoch, seconds = seconds), as.list(train),
-                 if (is.null(ev)) NULL else ev$values)
-        add_row(cols, row)
-        evaluated <- !is.null(ev)
-        update_progress(pb, cols)
-        if (isTRUE(ev$diverged)) {
+        t0 <- proc.time()[["elapsed"]]
+        train <- epoch_fn()
+        seconds <- seconds + (proc.time()[["elapsed"]] - t0)
+        bad <- names(train)[!is.na(train) & !is.finite(train)]
+        if (length(bad) > 0) {
           list(status = "diverged",
-               message = sprintf("the generator's output is not finite at epoch %d", epoch))
-        } else if (!all(vapply(callbacks, function(cb) !identical(cb(last_row(cols)), FALSE),
-                               logical(1)))) {
-          list(status = "stopped", message = sprintf("stopped by a callback after epoch %d", epoch))
+               message = sprintf("training diverged at epoch %d: %s not finite",
+                                 epoch, paste(bad, collapse = ", ")))
         } else {
-          list(status = "running")
+          ev <- if (epoch %% eval_every == 0L || i == epochs) eval_fn() else NULL
+          row <- c(list(epoch = epoch, seconds = seconds), as.list(train),
+                   as.list(before$values),
+                   if (is.null(ev)) NULL else ev$values,
+                   if (is.null(ev$se)) NULL else
+                     stats::setNames(ev$se, paste0(names(ev$se), "_se")))
+          add_row(cols, row)
+          evaluated <- !is.null(ev)
+          update_progress(pb, cols)
+          if (isTRUE(ev$diverged)) {
+            list(status = "diverged",
+                 message = sprintf("the generator's output is not finite at epoch %d", epoch))
+          } else {
+            after <- run_hooks(callbacks, "on_epoch_end", list(last_row(cols), ctx), epoch)
+            after$stop %||% list(status = "running")
+          }
         }
       }
     },
@@ -132,11 +242,43 @@ run_epochs <- function(epochs, epoch_fn, eval_fn, train_names, eval_names,
   list(metrics = columns_tibble(cols), status = status, message = message)
 }
 
+# Runs hook `hook` of every callback with `args`. Returns list(values =
+# the named numbers the hooks returned (recorded with the epoch), stop =
+# NULL or list(status, message)): a hook that returns FALSE stops the run
+# ("stopped", with the reason in its attribute "message" if it has one),
+# one that fails ends it ("error"), keeping the epochs done.
+run_hooks <- function(callbacks, hook, args, epoch) {
+  values <- numeric()
+  for (i in seq_along(callbacks)) {
+    f <- callbacks[[i]][[hook]]
+    if (!is.function(f)) next
+    res <- tryCatch(do.call(f, args), error = function(e) e)
+    if (inherits(res, "error")) {
+      return(list(values = values, stop = list(
+        status = "error",
+        message = sprintf("callback %d (%s) failed %s: %s", i, callbacks[[i]]$name,
+                          if (epoch > 0L) sprintf("after epoch %d", epoch) else "before training",
+                          conditionMessage(res)))))
+    }
+    if (identical(as.vector(res), FALSE)) {
+      why <- attr(res, "message")
+      return(list(values = values, stop = list(
+        status = "stopped",
+        message = if (is.character(why) && length(why) == 1L) why else
+          sprintf("stopped by a callback after epoch %d", epoch))))
+    }
+    if (is.numeric(res) && !is.null(names(res))) values <- c(values, res)
+  }
+  list(values = values, stop = NULL)
+}
+
 evaluate_last <- function(cols, eval_fn, eval_names) {
   if (cols$n == 0L || !is.na(cols$data[[eval_names[1]]][cols$n])) return(invisible())
   ev <- tryCatch(eval_fn(), error = function(e) NULL, interrupt = function(e) NULL)
   if (!is.null(ev)) {
-    for (nm in eval_names) cols$data[[nm]][cols$n] <- ev$values[[nm]]
+    vals <- c(ev$values, if (!is.null(ev$se)) stats::setNames(ev$se, paste0(names(ev$se), "_se")))
+    add_columns(cols, names(vals))
+    for (nm in names(vals)) cols$data[[nm]][cols$n] <- as.double(vals[[nm]])
   }
   invisible()
 }
@@ -148,19 +290,11 @@ finish_run <- function(fit, run) {
   fit$metrics <- if (nrow(old) == 0) run$metrics else bind_metrics(old, run$metrics)
   fit$status <- run$status
   fit$message <- run$message
-  if (run$status %in% c("interrupted", "diverged")) {
+  if (run$status %in% c("interrupted", "diverged", "error")) {
     warning(sprintf("%s: %s; returning the %d epochs done.", fit$algorithm,
                     run$message, nrow(fit$metrics)), call. = FALSE)
   }
   fit
-}
-
-check_callbacks <- function(callbacks) {
-  if (is.function(callbacks)) callbacks <- list(callbacks)
-  if (!is.list(callbacks) || !all(vapply(callbacks, is.function, logical(1)))) {
-    arg_error("callbacks", "a function or a list of functions", callbacks)
-  }
-  callbacks
 }
 
 # ---- metrics in preallocated columns ----------------------------------------
@@ -183,10 +317,20 @@ add_row <- function(cols, row) {
   if (n > length(cols$data[[1]])) {
     cols$data <- lapply(cols$data, function(v) c(v, rep(NA_real_, length(v))))
   }
-  for (nm in intersect(names(row), names(cols$data))) {
+  add_columns(cols, names(row))
+  for (nm in names(row)) {
     cols$data[[nm]][n] <- as.double(row[[nm]])
   }
   cols$n <- n
+  invisible(cols)
+}
+
+# Columns first seen in a later row (standard errors, learning rates) are
+# added, NA before.
+add_columns <- function(cols, names) {
+  for (nm in setdiff(names, names(cols$data))) {
+    cols$data[[nm]] <- rep(NA_real_, length(cols$data[[1]]))
+  }
   invisible(cols)
 }
 
@@ -217,23 +361,36 @@ bind_metrics <- function(a, b) {
 # half done made it error there and lost the fit) nor when it reaches its
 # total: only close_progress() closes it, once.
 
-start_progress <- function(total, metric, frame) {
+start_progress <- function(total, metric, others, frame) {
   pb <- new.env(parent = emptyenv())
   pb$metric <- metric
+  pb$others <- others
   pb$frame <- frame
   pb$id <- tryCatch(cli::cli_progress_bar(
     total = total, clear = FALSE, .envir = frame, status = "",
     auto_terminate = FALSE, .auto_close = FALSE,
-    format = "{cli::pb_bar} {cli::pb_current}/{cli::pb_total} | ETA {cli::pb_eta} | {cli::pb_status}",
-    format_failed = "{cli::pb_current}/{cli::pb_total} epochs, stopped | {cli::pb_status}"
+    # no 30-character bar: an 80-column console then shows the losses too
+    format = paste("{cli::pb_current}/{cli::pb_total} {cli::pb_percent} | {cli::pb_elapsed}",
+                   "| ETA {cli::pb_eta} | {cli::pb_status}"),
+    format_failed = "{cli::pb_current}/{cli::pb_total} epochs, stopped | {cli::pb_elapsed} | {cli::pb_status}"
   ), error = function(e) NULL)
   pb
 }
 
+# "W1 0.312 | critic_loss -0.21 | w1_critic 0.3": the latest main eval
+# metric and the latest training metrics the descriptor shows.
 progress_status <- function(pb, cols) {
-  v <- cols$data[[pb$metric]]
-  last <- if (is.null(v)) NA_real_ else v[last_index(v[seq_len(cols$n)])]
-  sprintf("%s %s", toupper(pb$metric), format(last, digits = 3))
+  latest <- function(nm) {
+    v <- cols$data[[nm]]
+    if (is.null(v) || cols$n == 0L) return(NA_real_)
+    i <- last_index(v[seq_len(cols$n)])
+    if (is.na(i)) NA_real_ else v[i]
+  }
+  parts <- sprintf("%s %s", toupper(pb$metric), format(latest(pb$metric), digits = 3))
+  for (nm in intersect(pb$others, names(cols$data))) {
+    parts <- c(parts, sprintf("%s %s", nm, format(latest(nm), digits = 2)))
+  }
+  paste(parts, collapse = " | ")
 }
 
 update_progress <- function(pb, cols) {

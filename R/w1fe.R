@@ -25,7 +25,9 @@
 #' ([wf_wasserstein()]), so convergence can be studied against epochs and
 #' wall time. Data batches are drawn with replacement.
 #'
-#' @param data A numeric matrix or data frame, one sample per row.
+#' @param data A numeric matrix or data frame (or tibble) of numeric
+#'   columns, one sample per row. Samples ([wf_sample()]) come back in the
+#'   same type, with the same column names.
 #' @param persistency K, generator updates per Euler step (>= 1).
 #' @param penalty The critic's Lipschitz constraint: "lp" (WGAN-LP), "gp"
 #'   (WGAN-GP) or "clip" (weight clipping, the original WGAN).
@@ -34,7 +36,9 @@
 #'   hidden layers of 128, ReLU).
 #' @param latent_dim Dimension of the generator's standard normal input
 #'   (default: the data's, as in the paper's 2-D experiments).
-#' @param batch_size Mini-batch size m.
+#' @param batch_size Mini-batch size m. A size larger than the training
+#'   rows (the default 512 on a small data set) is reduced to their number,
+#'   with a message.
 #' @param critic_steps Critic updates per epoch.
 #' @param step_size The Euler time step epsilon.
 #' @param lambda Penalty weight for "gp" and "lp".
@@ -48,16 +52,26 @@
 #' @param eval_every Evaluate exact distances every this many epochs (and at
 #'   the last epoch).
 #' @param eval_n Samples per evaluation (generated and held out).
-#' @param holdout Held-out data for evaluation, never used for training: a
-#'   number of rows taken from the end of `data`, or a matrix of further
-#'   data. `NULL` holds out `eval_n` rows, but at most a fifth of `data`.
+#' @param holdout Held-out data for evaluation, never used for training:
+#'   `NULL` holds out `eval_n` rows, but at most a fifth of `data`; a
+#'   fraction in (0, 1) holds out that share of the rows, a whole number
+#'   that many rows; the rows are drawn at random with the run's seed (so
+#'   sorted data do not bias the evaluation; `$holdout_rows` says which).
+#'   A matrix (or data frame) is further data, and all of `data` trains.
+#' @param scale `FALSE` (the default: the networks' defaults suit data of
+#'   unit scale, such as the toy data), or `TRUE`: centre and scale each
+#'   column by the training rows' mean and standard deviation (stored in
+#'   `$scaling`), train and evaluate on that scale, and return samples in
+#'   the data's units. Use it for data in other units (e.g. `faithful`).
 #' @param seed `NULL` (drawn from R's RNG, so `set.seed()` reproduces a run)
 #'   or a whole number. A seed reproduces a run on one device.
 #' @param device "auto", "cpu" or "cuda"; see [wf_device_info()].
 #' @param verbose Show a progress bar with the latest W1.
-#' @param callbacks A function or list of functions called after each epoch
-#'   with that epoch's metrics (a one-row tibble); one that returns `FALSE`
-#'   stops training.
+#' @param callbacks A function, a callback object, or a list of them,
+#'   called after each epoch: `function(row)` with that epoch's metrics (a
+#'   one-row tibble), `function(row, fit)` also with a snapshot of the fit;
+#'   one that returns `FALSE` stops training. See [wf_callbacks] for early
+#'   stopping, checkpoints and learning-rate schedules.
 #' @return A fit of class `wf_w1fe` (and `wf_fit`): `$metrics` is a tibble
 #'   with one row per epoch: `epoch`, `seconds` (cumulative training wall
 #'   time, evaluation excluded), `critic_loss`, `w1_critic` (the critic's
@@ -66,12 +80,24 @@
 #'   `|grad phi(G z)|` at the Euler step), `fit_mse_first` and
 #'   `fit_mse_last` (the regression loss before the first and the last of
 #'   the K updates; for "naive" persistency, `-mean phi(G z)` instead), and
-#'   `w1`, `w2` (exact, NA between evaluations). Also `$critic`,
-#'   `$generator` ([wf_net()]s), `$settings`, `$status` ("completed",
-#'   "interrupted", "diverged" or "stopped").
+#'   `w1`, `w2` (exact, NA between evaluations) and their standard errors
+#'   `w1_se`, `w2_se` (see [wf_wasserstein()]). Also `$floor` (the sampling
+#'   floor of W1 and W2 at this evaluation size, see [wf_floor()]),
+#'   `$critic`, `$generator` ([wf_net()]s), `$settings`, `$status`
+#'   ("completed", "interrupted", "diverged", "stopped" or "error").
 #' @seealso [wgan()], [wf_continue()], [wf_sample()], [wf_sweep()].
 #' @references Malik, Huang (2024). A differential equation approach for
 #'   Wasserstein GANs and beyond. arXiv:2405.16351.
+#'
+#'   Arjovsky, Chintala, Bottou (2017). Wasserstein generative adversarial
+#'   networks. ICML (the critic, weight clipping, RMSprop).
+#'
+#'   Gulrajani, Ahmed, Arjovsky, Dumoulin, Courville (2017). Improved
+#'   training of Wasserstein GANs. NeurIPS (the gradient penalty, "gp", and
+#'   the eight-Gaussian toy data).
+#'
+#'   Petzka, Fischer, Lukovnikov (2018). On the regularization of
+#'   Wasserstein GANs. ICLR (the Lipschitz penalty, "lp").
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
@@ -86,13 +112,14 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
                  lambda = 10, clip = 0.01, critic_optimizer = NULL,
                  generator_optimizer = NULL, persistency_mode = "euler",
                  eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
-                 device = "auto", verbose = interactive(), callbacks = list()) {
+                 device = "auto", verbose = interactive(), callbacks = list(),
+                 scale = FALSE) {
   verbose <- check_flag(verbose, "verbose")
   callbacks <- check_callbacks(callbacks)
   fit <- new_w1fe(data, persistency, penalty, epochs, critic, generator,
                   latent_dim, batch_size, critic_steps, step_size, lambda, clip,
                   critic_optimizer, generator_optimizer, persistency_mode,
-                  eval_every, eval_n, holdout, seed, device, "w1fe")
+                  eval_every, eval_n, holdout, seed, device, "w1fe", scale)
   fit$call <- match.call()
   train_fit(fit, fit$settings$epochs, verbose, callbacks)
 }
@@ -109,6 +136,17 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
 #' @inheritParams w1fe
 #' @param ... Further arguments of [w1fe()].
 #' @return A fit of class `wf_w1fe`, with `$algorithm` "wgan".
+#' @references Arjovsky, Chintala, Bottou (2017). Wasserstein generative
+#'   adversarial networks. ICML.
+#'
+#'   Gulrajani, Ahmed, Arjovsky, Dumoulin, Courville (2017). Improved
+#'   training of Wasserstein GANs. NeurIPS.
+#'
+#'   Petzka, Fischer, Lukovnikov (2018). On the regularization of
+#'   Wasserstein GANs. ICLR.
+#'
+#'   Malik, Huang (2024). A differential equation approach for Wasserstein
+#'   GANs and beyond. arXiv:2405.16351 (Proposition 4.1).
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
@@ -123,7 +161,7 @@ wgan <- function(data, penalty = "lp", epochs = 800L, ...) {
   }
   fit <- w1fe(data, persistency = 1L, penalty = penalty, epochs = epochs, ...)
   fit$algorithm <- "wgan"
-  fit$call <- match.call()
+  fit$call <- compact_call(match.call(), "wgan")
   fit
 }
 
@@ -132,13 +170,13 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
                      latent_dim, batch_size, critic_steps, step_size, lambda,
                      clip, critic_optimizer, generator_optimizer,
                      persistency_mode, eval_every, eval_n, holdout, seed, device,
-                     algorithm) {
+                     algorithm, scale = FALSE) {
   x <- check_data(data, "data", min_rows = 2L)
   persistency <- check_count(persistency, "persistency")
   check_choice(penalty, c("lp", "gp", "clip"), "penalty")
   epochs <- check_count(epochs, "epochs")
-  if (!inherits(critic, "wf_mlp_spec")) arg_error("critic", "a wf_mlp() specification", critic)
-  if (!inherits(generator, "wf_mlp_spec")) arg_error("generator", "a wf_mlp() specification", generator)
+  check_spec(critic, "critic")
+  check_spec(generator, "generator")
   if (critic$norm == "batch") {
     wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
              class = "wgflow_error_arg", arg = "critic")
@@ -164,12 +202,8 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   check_choice(persistency_mode, c("euler", "naive"), "persistency_mode")
   eval_every <- check_count(eval_every, "eval_every")
   eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  split <- split_holdout(x, holdout, eval_n)
-  if (batch_size > nrow(split$train)) {
-    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
-                     batch_size, nrow(split$train)), class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
+  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  split <- split_holdout(x, holdout, eval_n, seed)
   settings <- list(persistency = persistency, penalty = penalty, epochs = epochs,
                    latent_dim = latent_dim, batch_size = batch_size,
                    critic_steps = critic_steps, step_size = step_size,
@@ -181,7 +215,7 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
                generator = list(spec = generator, input_dim = latent_dim,
                                 output_dim = ncol(x)))
   new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
-          settings, colnames = colnames(data))
+          settings, colnames = colnames(data), scale = scale)
 }
 
 # One epoch: the three phases of src/core/algo_w1fe.c.

@@ -3,6 +3,9 @@
  * release scratch buffers, then raise any error. */
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "compose.h"
 #include "ffi-util.h"
@@ -69,12 +72,68 @@ static uint64_t u64_from(SEXP x, int at, const char *what) {
   return (uint64_t)lo | ((uint64_t)hi << 32);
 }
 
+/* ---- memory R does not see --------------------------------------------------
+ * A net's buffers live outside R's heap, so R's collector does not know that
+ * dropping a net frees anything: a loop that makes many nets would grow
+ * until the next collection R runs for its own reasons. The bytes held by
+ * live nets are counted here, and creating a net runs a full collection
+ * (which runs the finalizers of unreachable nets) whenever they have
+ * doubled since the last one (at least 64 MB).
+ *
+ * A handle's protected value is a double vector [3]: its identity (so a
+ * handle swapped into another net's R object is recognised, ffi_net_id),
+ * the bytes counted for it, and the rows of the pass workspace counted. */
+static double live_net_bytes = 0;
+static double gc_trigger_bytes = 64.0 * 1024 * 1024;
+static double last_net_id = 0;
+
+/* What a net holds, as far as its public shape tells: parameters,
+ * gradient, two optimiser moments, BatchNorm state, and the workspace of
+ * a pass over `rows` rows (net.c keeps about six buffers per layer width,
+ * five more per normalised width, three per input and output and four of
+ * the widest layer). An estimate for the collector, not an allocator. */
+static double net_bytes(wf_net *net, int rows) {
+  const wf_layout *lay = wf_net_layout(net);
+  const wf_mlp_spec *s = wf_net_spec(net);
+  double widths = 0, normed = 0, wmax = 0;
+  for (int l = 0; l < s->n_layers; l++) {
+    double n = s->widths[l + 1];
+    widths += n;
+    if (l < s->n_layers - 1 && s->norm != WF_NORM_NONE) normed += n;
+    if (n > wmax) wmax = n;
+  }
+  double per_row = 6 * widths + 5 * normed + 3 * (double)s->widths[0] +
+                   3 * (double)s->widths[s->n_layers] + 4 * wmax;
+  return ((double)lay->n_params * 4 + (double)lay->n_state + per_row * rows) *
+             sizeof(wf_real) + 4096;
+}
+
+/* After a pass over `rows` rows: count the workspace it may have grown. */
+static void account(SEXP ptr, wf_net *net, int rows) {
+  SEXP prot = R_ExternalPtrProtected(ptr);
+  if (TYPEOF(prot) != REALSXP || XLENGTH(prot) < 3 || rows <= REAL(prot)[2]) return;
+  double now = net_bytes(net, rows);
+  live_net_bytes += now - REAL(prot)[1];
+  REAL(prot)[1] = now;
+  REAL(prot)[2] = rows;
+}
+
 static void net_finalize(SEXP ptr) {
   wf_net *net = (wf_net *)R_ExternalPtrAddr(ptr);
   if (net != NULL) {
+    SEXP prot = R_ExternalPtrProtected(ptr);
+    if (TYPEOF(prot) == REALSXP && XLENGTH(prot) >= 3) live_net_bytes -= REAL(prot)[1];
+    if (live_net_bytes < 0) live_net_bytes = 0;
     wf_net_free(net);
     R_ClearExternalPtr(ptr);
   }
+}
+
+static void collect_if_grown(void) {
+  if (live_net_bytes <= gc_trigger_bytes) return;
+  R_gc();
+  double next = 2 * live_net_bytes;
+  gc_trigger_bytes = next > 64.0 * 1024 * 1024 ? next : 64.0 * 1024 * 1024;
 }
 
 SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
@@ -84,14 +143,39 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   if (!Rf_isString(device) || Rf_length(device) != 1)
     wf_r_abort("wgflow_error_arg", "`device` must be a single string");
   wf_device *dev = wf_r_device(CHAR(STRING_ELT(device, 0)));
+  collect_if_grown();
   char msg[WF_MSG_LEN];
   wf_net *net = NULL;
   wf_status rc = wf_net_create(&s, dev, k, &net, msg);
   if (rc != WF_OK) wf_r_abort_status(rc, msg);
-  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), R_NilValue));
+  SEXP info = PROTECT(Rf_allocVector(REALSXP, 3));
+  REAL(info)[0] = ++last_net_id;
+  REAL(info)[1] = net_bytes(net, 0);
+  REAL(info)[2] = 0;
+  SEXP ptr = PROTECT(R_MakeExternalPtr(net, Rf_install("wf_net"), info));
   R_RegisterCFinalizerEx(ptr, net_finalize, TRUE);
-  UNPROTECT(1);
+  live_net_bytes += REAL(info)[1];
+  UNPROTECT(2);
   return ptr;
+}
+
+/* The identity a handle was created with (a number), or NULL for anything
+ * that is not a net handle. */
+SEXP ffi_net_id(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != Rf_install("wf_net"))
+    return R_NilValue;
+  SEXP prot = R_ExternalPtrProtected(ptr);
+  if (TYPEOF(prot) != REALSXP || XLENGTH(prot) < 1) return R_NilValue;
+  return Rf_ScalarReal(REAL(prot)[0]);
+}
+
+/* Bytes held by live nets (as counted above) and the collection trigger. */
+SEXP ffi_net_memory(void) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = live_net_bytes;
+  REAL(out)[1] = gc_trigger_bytes;
+  UNPROTECT(1);
+  return out;
 }
 
 SEXP ffi_net_alive(SEXP ptr) {
@@ -123,19 +207,25 @@ SEXP ffi_net_get(SEXP ptr, SEXP what_) {
   return out;
 }
 
-SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
-  wf_net *net = wf_r_net(ptr);
-  int what = wf_r_int(what_, "what", 0, 2);
+/* Set a block (what: 0 params, 1 state, 2 gradient) from an R vector; arg
+ * names the R argument in errors. */
+static void set_block(wf_net *net, int what, SEXP value, const char *arg) {
   size_t n = block_size(net, what);
   if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
-    wf_r_abort("wgflow_error_arg", "`value` must be a double vector of length %zu", n);
+    wf_r_abort_arg(arg, "`%s` must be a double vector of length %zu", arg, n);
   for (size_t i = 0; i < n; i++)
     if (!isfinite(REAL(value)[i]))
-      wf_r_abort("wgflow_error_arg", "`value` must be finite (element %zu is not)", i + 1);
+      wf_r_abort_arg(arg, "`%s` must be finite (element %zu is not)", arg, i + 1);
+  wf_r_check_range(NULL, REAL(value), n, arg);
   wf_status rc = what == 0   ? wf_net_set_params(net, REAL(value))
                  : what == 1 ? wf_net_set_state(net, REAL(value))
                              : wf_net_set_grad(net, REAL(value));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
+}
+
+SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
+  wf_net *net = wf_r_net(ptr);
+  set_block(net, wf_r_int(what_, "what", 0, 2), value, "value");
   return R_NilValue;
 }
 
@@ -163,6 +253,8 @@ SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   if (TYPEOF(m1) != REALSXP || TYPEOF(m2) != REALSXP ||
       (size_t)Rf_xlength(m1) != n || (size_t)Rf_xlength(m2) != n)
     wf_r_abort("wgflow_error_arg", "optimiser moments must have length %zu", n);
+  wf_r_check_range(NULL, REAL(m1), n, "m1");
+  wf_r_check_range(NULL, REAL(m2), n, "m2");
   wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL(m1), REAL(m2));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
@@ -261,6 +353,7 @@ static SEXP forward_or_grad(SEXP ptr, SEXP x, SEXP train, int grad) {
   }
   TRY(wf_mlp_forward(net, xb, m, tr, grad ? NULL : out_b));
   if (grad) TRY(wf_mlp_input_grad(net, NULL, out_b));
+  account(ptr, net, m);
   SEXP out = PROTECT(wf_r_matrix_out(&s, out_b, m, cols, &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);
@@ -307,6 +400,7 @@ SEXP ffi_backward(SEXP ptr, SEXP x, SEXP dy, SEXP train) {
   TRY(wf_net_zero_grad(net));
   TRY(wf_mlp_forward(net, xb, m, tr, NULL));
   TRY(wf_mlp_backward(net, dyb, dxb));
+  account(ptr, net, m);
   const char *names[] = {"param_grad", "input_grad", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 1, wf_r_matrix_out(&s, dxb, m, in_dim(net), &rc));
@@ -343,6 +437,7 @@ SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
   TRY(wf_mlp_forward(net, xb, m, 0, NULL));
   TRY(wf_mlp_input_grad(net, NULL, NULL));
   TRY(wf_mlp_double_backward(net, ub, dxb, dub, slot));
+  account(ptr, net, m);
   TRY(wf_device_read_scalars(wf_net_device(net), &value, slot, 1));
   const char *names[] = {"value", "param_grad", "input_grad", "dir_grad", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
@@ -441,6 +536,7 @@ SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
   wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, NULL, 0);
   wf_scratch_free(&s);
+  account(ptr, net, 2 * m); /* real and fake rows in one pass */
   SEXP g = PROTECT(param_grad(net));
   SEXP out = report_list(&rep, g);
   UNPROTECT(1);
@@ -459,6 +555,7 @@ SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
   int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
   wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, &o, c);
   wf_scratch_free(&s);
+  account(ptr, net, 2 * m);
   return report_list(&rep, R_NilValue);
 }
 
@@ -483,6 +580,7 @@ SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
                       u, NULL, slots, slots + 1));
   TRY(wf_device_read_scalars(wf_net_device(net), host, slots, 2));
   wf_scratch_free(&s);
+  account(ptr, net, m);
   const char *names[] = {"value", "param_grad", "grad_norm", ""};
   SEXP out = PROTECT(wf_r_named_list(names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(host[0]));
@@ -499,7 +597,7 @@ SEXP ffi_opt_step(SEXP ptr, SEXP grad, SEXP opt) {
   wf_net *net = wf_r_net(ptr);
   wf_opt_spec o;
   wf_r_opt(opt, &o);
-  ffi_net_set(ptr, Rf_ScalarInteger(2), grad);
+  set_block(net, 2, grad, "grad");
   wf_status rc = wf_net_opt_step(net, &o);
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
@@ -519,10 +617,7 @@ SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *b = wf_scratch_alloc(&s, (size_t)n);
-  if (b == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
+  if (b == NULL) wf_scratch_nomem(&s, (size_t)n, "the draws (`n`)");
   TRY(k == 0 ? wf_net_uniform(net, b, (size_t)n) : wf_net_normal(net, b, (size_t)n));
   SEXP out = PROTECT(wf_r_vector_out(&s, b, (size_t)n, &rc));
   if (rc != WF_OK) goto fail;
@@ -532,6 +627,16 @@ SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
 fail:
   FAIL_AND_RAISE(s);
   return R_NilValue;
+}
+
+/* The processors this process may use (OpenMP's count; 1 without OpenMP,
+ * where the CPU backend runs one thread whatever is asked). */
+SEXP ffi_cpu_cores(void) {
+#ifdef _OPENMP
+  return Rf_ScalarInteger(omp_get_num_procs());
+#else
+  return Rf_ScalarInteger(1);
+#endif
 }
 
 SEXP ffi_threads(SEXP n) {
@@ -549,11 +654,9 @@ SEXP ffi_generate(SEXP gen, SEXP n_, SEXP key) {
   wf_scratch s = {.net = net};
   wf_status rc;
   wf_real *out = wf_scratch_alloc(&s, (size_t)n * d);
-  if (out == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
+  if (out == NULL) wf_scratch_nomem(&s, (size_t)n * d, "the samples (`n`)");
   TRY(wf_generate(net, n, k, out));
+  account(gen, net, n);
   SEXP res = PROTECT(wf_r_matrix_out(&s, out, n, d, &rc));
   if (rc != WF_OK) goto fail;
   wf_scratch_free(&s);

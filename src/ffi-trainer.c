@@ -56,9 +56,12 @@ SEXP ffi_trainer_create(SEXP algo, SEXP nets, SEXP opts, SEXP data) {
   }
   const double *rows_major[WF_TRAINER_MAX_DATA];
   int rows[WF_TRAINER_MAX_DATA], cols[WF_TRAINER_MAX_DATA];
-  for (; a->data[n_data] != NULL; n_data++)
+  for (; a->data[n_data] != NULL; n_data++) {
     rows_major[n_data] = wf_r_row_major(NULL, named(data, a->data[n_data], "data"),
                                         a->data[n_data], &rows[n_data], &cols[n_data]);
+    wf_r_check_range(NULL, rows_major[n_data], (size_t)rows[n_data] * cols[n_data],
+                     a->data[n_data]);
+  }
   char msg[WF_MSG_LEN];
   wf_trainer *t = NULL;
   wf_status rc = wf_trainer_create(a, net, opt, n_nets, rows_major, rows, cols,
@@ -106,6 +109,18 @@ SEXP ffi_trainer_run(SEXP ptr, SEXP phase, SEXP args) {
   Rf_setAttrib(res, R_NamesSymbol, res_names);
   UNPROTECT(2);
   return res;
+}
+
+/* Set the learning rate of the optimiser of the trainer's net number index
+ * (1-based, role order) for its next phases: a schedule, one change per
+ * epoch. (A recorded step is recorded again after the change.) */
+SEXP ffi_trainer_set_lr(SEXP ptr, SEXP index, SEXP lr) {
+  wf_trainer *t = r_trainer(ptr);
+  int i = wf_r_int(index, "index", 1, t->n_nets);
+  double v = wf_r_double(lr, "lr");
+  if (v < 0) wf_r_abort_arg("lr", "`lr` must be >= 0, not %g", v);
+  t->opts[i - 1].lr = v;
+  return R_NilValue;
 }
 
 SEXP ffi_trainer_free(SEXP ptr) {

@@ -1,4 +1,5 @@
 /* ffi-util.c — classed errors, external pointers and matrix staging. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,19 +7,53 @@
 
 #include "ffi-util.h"
 
+/* call wgflow:::abort_from_c(msg, cls, arg), which signals the classed
+ * error (arg may be NULL) */
+static void abort_with(const char *cls, const char *arg, const char *msg) {
+  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("wgflow")));
+  SEXP call = PROTECT(Rf_lang4(Rf_install("abort_from_c"), Rf_mkString(msg),
+                               Rf_mkString(cls),
+                               arg == NULL ? R_NilValue : Rf_mkString(arg)));
+  Rf_eval(call, ns);
+  UNPROTECT(2);
+  Rf_error("%s", msg); /* not reached */
+}
+
 void wf_r_abort(const char *cls, const char *fmt, ...) {
   char msg[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  /* call wgflow:::abort_from_c(msg, cls), which signals the classed error */
-  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("wgflow")));
-  SEXP call = PROTECT(Rf_lang3(Rf_install("abort_from_c"), Rf_mkString(msg),
-                               Rf_mkString(cls)));
-  Rf_eval(call, ns);
-  UNPROTECT(2);
-  Rf_error("%s", msg); /* not reached */
+  abort_with(cls, NULL, msg);
+}
+
+void wf_r_abort_arg(const char *arg, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  abort_with("wgflow_error_arg", arg, msg);
+}
+
+void wf_r_check_range(wf_scratch *s, const double *x, size_t n, const char *what) {
+  if (sizeof(wf_real) != sizeof(float)) return;
+  for (size_t i = 0; i < n; i++) {
+    if (fabs(x[i]) > FLT_MAX) {
+      if (s != NULL) wf_scratch_free(s);
+      wf_r_abort_arg(what, "`%s` has a value (%g, element %zu) beyond the "
+                     "single-precision range of the engine (|x| <= %g)",
+                     what, x[i], i + 1, (double)FLT_MAX);
+    }
+  }
+}
+
+void wf_scratch_nomem(wf_scratch *s, size_t n, const char *what) {
+  if (s != NULL) wf_scratch_free(s);
+  wf_r_abort("wgflow_error_memory",
+             "out of memory: cannot allocate %zu values (%.3g GB) for %s", n,
+             (double)n * sizeof(wf_real) / 1e9, what);
 }
 
 void wf_r_abort_status(wf_status status, const char *msg) {
@@ -73,7 +108,8 @@ void wf_scratch_abort(wf_scratch *s, wf_status status) {
            status == WF_ERR_DEVICE && dev_msg[0] != '\0' ? dev_msg
                                                          : wf_net_message(s->net));
   if (status == WF_ERR_NOMEM && msg[0] == '\0')
-    snprintf(msg, sizeof(msg), "out of device memory");
+    snprintf(msg, sizeof(msg), "out of memory on the %s device",
+             wf_backend_name(wf_device_backend(wf_net_device(s->net))));
   wf_scratch_free(s);
   wf_r_abort_status(status, msg);
 }
@@ -107,11 +143,9 @@ wf_real *wf_r_matrix_in(wf_scratch *s, SEXP x, int cols, const char *what,
     wf_r_abort("wgflow_error_arg", "`%s` must have %d columns, not %d", what, cols, d);
   }
   size_t n = (size_t)*m * cols;
+  wf_r_check_range(s, rm, n, what);
   wf_real *buf = wf_scratch_alloc(s, n);
-  if (buf == NULL) {
-    wf_scratch_free(s);
-    wf_r_abort("wgflow_error_memory", "out of memory staging `%s`", what);
-  }
+  if (buf == NULL) wf_scratch_nomem(s, n, what);
   wf_status rc = wf_device_upload(wf_net_device(s->net), buf, rm, n);
   if (rc != WF_OK) {
     char msg[WF_MSG_LEN];

@@ -12,6 +12,8 @@
 /* Raise an R error of class `cls` (plus "wgflow_error") with a formatted
  * message. Does not return. Free C resources before calling it. */
 void wf_r_abort(const char *cls, const char *fmt, ...);
+/* Raise a "wgflow_error_arg" whose `arg` field names the argument. */
+void wf_r_abort_arg(const char *arg, const char *fmt, ...);
 /* Raise the R error that matches a core status, with the net's message. */
 void wf_r_abort_status(wf_status status, const char *msg);
 
@@ -36,6 +38,14 @@ void wf_scratch_free(wf_scratch *s);
 /* Free the scratch buffers, then raise the R error for status with the
  * net's message. Does not return. */
 void wf_scratch_abort(wf_scratch *s, wf_status status);
+
+/* Refuse (an error naming `what`, after freeing s, which may be NULL) any
+ * of x[n] beyond the range of wf_real when it is float: such a double would
+ * become Inf in the engine. */
+void wf_r_check_range(wf_scratch *s, const double *x, size_t n, const char *what);
+/* Free s (may be NULL) and raise an out-of-memory error that says how much
+ * was asked for, and for what. Does not return. */
+void wf_scratch_nomem(wf_scratch *s, size_t n, const char *what);
 
 /* A double matrix x [m x cols] (R, column-major) into a new scratch buffer,
  * row-major. Errors (before allocating) if x is not a double matrix with

@@ -11,6 +11,8 @@
 
 extern SEXP ffi_net_create(SEXP, SEXP, SEXP);
 extern SEXP ffi_net_alive(SEXP);
+extern SEXP ffi_net_id(SEXP);
+extern SEXP ffi_net_memory(void);
 extern SEXP ffi_net_free(SEXP);
 extern SEXP ffi_net_get(SEXP, SEXP);
 extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
@@ -30,10 +32,12 @@ extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
 extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
 extern SEXP ffi_threads(SEXP);
+extern SEXP ffi_cpu_cores(void);
 extern SEXP ffi_trainer_create(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_free(SEXP);
 extern SEXP ffi_trainer_set_graphs(SEXP, SEXP);
+extern SEXP ffi_trainer_set_lr(SEXP, SEXP, SEXP);
 extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
@@ -44,6 +48,8 @@ extern SEXP ffi_ot_assign(SEXP, SEXP, SEXP);
 static const R_CallMethodDef call_entries[] = {
     {"ffi_net_create", (DL_FUNC)&ffi_net_create, 3},
     {"ffi_net_alive", (DL_FUNC)&ffi_net_alive, 1},
+    {"ffi_net_id", (DL_FUNC)&ffi_net_id, 1},
+    {"ffi_net_memory", (DL_FUNC)&ffi_net_memory, 0},
     {"ffi_net_free", (DL_FUNC)&ffi_net_free, 1},
     {"ffi_net_get", (DL_FUNC)&ffi_net_get, 2},
     {"ffi_net_set", (DL_FUNC)&ffi_net_set, 3},
@@ -63,10 +69,12 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
     {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},
     {"ffi_threads", (DL_FUNC)&ffi_threads, 1},
+    {"ffi_cpu_cores", (DL_FUNC)&ffi_cpu_cores, 0},
     {"ffi_trainer_create", (DL_FUNC)&ffi_trainer_create, 4},
     {"ffi_trainer_run", (DL_FUNC)&ffi_trainer_run, 3},
     {"ffi_trainer_free", (DL_FUNC)&ffi_trainer_free, 1},
     {"ffi_trainer_set_graphs", (DL_FUNC)&ffi_trainer_set_graphs, 2},
+    {"ffi_trainer_set_lr", (DL_FUNC)&ffi_trainer_set_lr, 3},
     {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},

@@ -62,8 +62,8 @@ test_that("print shows the toy's label and its own exact distances", {
     expect_match(out[1], "<wgflow fit> Toy algorithm (alpha = 2)", fixed = TRUE)
     expect_match(txt, "4 done, stopped", fixed = TRUE)
     expect_match(txt, "stopped by a callback after epoch 4", fixed = TRUE)
-    expect_match(txt, "ENERGY:    1.5 at epoch 4 (exact, held out); best 1.5 at epoch 4",
-                 fixed = TRUE)
+    expect_match(txt, paste("ENERGY:    1.5 at epoch 4 (exact, held out); lowest 1.5",
+                            "at epoch 4 (of 2 noisy evaluations)"), fixed = TRUE)
     expect_match(txt, "SPREAD:    8 at epoch 4 (exact, held out)", fixed = TRUE)
     expect_no_match(txt, "W1|W2|critic|generator")
     expect_match(txt, "2 s of training (0.5 s per epoch) on cpu", fixed = TRUE)
@@ -94,7 +94,8 @@ test_that("tidy and glance use the toy's metric columns and setting keys", {
   with_toy_algorithm({
     fit <- toy_fit()
     td <- tidy(fit)
-    expect_named(td, c("epoch", "seconds", "metric", "value"))
+    expect_named(td, c("epoch", "seconds", "metric", "value", "std.error"))
+    expect_true(all(is.na(td$std.error))) # the toy records no standard errors
     expect_identical(nrow(td), 4L + 2L + 2L + 2L)
     expect_setequal(td$metric, c("toy_loss", "toy_gap", "energy", "spread"))
     expect_equal(td$value[td$metric == "energy"], c(2, 1.5))

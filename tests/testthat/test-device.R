@@ -41,9 +41,46 @@ test_that("without a GPU, device = 'auto' falls back to the CPU, saying so once"
           "a GPU is available")
   cache <- wgflow:::wf_device_cache
   cache$told <- FALSE
-  expect_message(dev <- resolve_device("auto"), "CPU")
+  if (isTRUE(wf_device_info()$compiled)) {
+    # a CUDA build on a machine without a usable GPU says why, once
+    expect_message(dev <- resolve_device("auto"), "CPU")
+  } else {
+    # a CPU-only build has nothing to explain: no message at all
+    expect_silent(dev <- resolve_device("auto"))
+  }
   expect_identical(dev, "cpu")
   expect_silent(resolve_device("auto"))
+})
+
+test_that("a CPU-only build never says 'no usable GPU' (issue 12, point 19)", {
+  cache <- wgflow:::wf_device_cache
+  old <- as.list(cache)
+  on.exit({
+    rm(list = ls(cache), envir = cache)
+    for (nm in names(old)) assign(nm, old[[nm]], envir = cache)
+  })
+  cache$told <- FALSE
+  cache$info <- structure(list(compiled = FALSE, available = FALSE, devices = 0L,
+                               message = "built without CUDA"), class = "wf_device_info")
+  expect_silent(expect_identical(resolve_device("auto"), "cpu"))
+  cache$told <- FALSE
+  cache$info <- structure(list(compiled = TRUE, available = FALSE, devices = 0L,
+                               message = "no CUDA device found"), class = "wf_device_info")
+  expect_message(resolve_device("auto"), "no usable GPU")
+})
+
+test_that("wf_device_info() prints one line", {
+  info <- wf_device_info()
+  expect_s3_class(info, "wf_device_info")
+  out <- capture.output(print(info))
+  expect_length(out, 1L)
+  expect_match(out, "^<wf_device_info> ")
+  expect_match(capture.output(print(structure(list(compiled = FALSE, available = FALSE,
+    devices = 0L, message = "built without CUDA"), class = "wf_device_info"))),
+    "built without CUDA: training runs on the CPU", fixed = TRUE)
+  expect_match(capture.output(print(structure(list(compiled = TRUE, available = TRUE,
+    devices = 1L, message = "NVIDIA H200"), class = "wf_device_info"))),
+    "GPU available (1 device): NVIDIA H200", fixed = TRUE)
 })
 
 test_that("with a GPU, device = 'auto' and 'cuda' give 'cuda'", {

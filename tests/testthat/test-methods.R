@@ -61,7 +61,9 @@ test_that("summary collects settings, final and best metrics", {
   expect_equal(s$seconds_per_epoch, max(fit$metrics$seconds) / 5)
   out <- capture.output(print(s))
   expect_true(any(grepl("Settings", out)))
-  expect_true(any(grepl("Best exact distances", out)))
+  expect_true(any(grepl("Lowest exact distances (minimum over noisy evaluations, biased low)",
+                        out, fixed = TRUE)))
+  expect_true(any(grepl("Sampling floor", out)))
   expect_true(any(grepl("per epoch", out)))
 })
 
@@ -69,7 +71,7 @@ test_that("tidy gives the long form without NAs", {
   sparse <- tiny_fit(epochs = 4, eval_every = 3)
   td <- tidy(sparse)
   expect_s3_class(td, "tbl_df")
-  expect_identical(names(td), c("epoch", "seconds", "metric", "value"))
+  expect_identical(names(td), c("epoch", "seconds", "metric", "value", "std.error"))
   expect_false(anyNA(td$value))
   # 7 training metrics every epoch, w1 and w2 at epochs 3 and 4 only.
   expect_identical(nrow(td), 4L * 7L + 2L * 2L)

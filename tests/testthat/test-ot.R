@@ -45,7 +45,8 @@ test_that("the plan carries an LP certificate (n = 200)", {
   y <- cbind(rnorm(n, 2, 0.5), rnorm(n, -1, 0.5))
   for (p in c(1, 2)) {
     res <- wf_wasserstein(x, y, p, plan = TRUE)
-    expect_named(res, c("distance", "assignment", "u", "v"))
+    expect_named(res, c("distance", "assignment", "u", "v", "se"))
+    expect_true(is.finite(res$se) && res$se > 0)
     expect_type(res$assignment, "integer")
     expect_setequal(res$assignment, seq_len(n))
     c <- cost_matrix(x, y, p)
@@ -121,6 +122,10 @@ test_that("bad input is a classed error naming the argument", {
   expect_arg_error(wf_wasserstein(x, x, p = Inf), "p")
   expect_arg_error(wf_wasserstein(x, x, plan = NA), "plan")
   expect_arg_error(wf_wasserstein(x, x, plan = "yes"), "plan")
-  # costs beyond double range are a numeric error, not a crash
-  expect_error(wf_wasserstein(x * 1e200, x, p = 2), class = "wgflow_error_numeric")
+  # coordinates whose costs would leave the double range are rescaled (W_p
+  # is homogeneous); the dual potentials cannot be, and are an error
+  expect_equal(wf_wasserstein(x * 1e200, x, p = 2),
+               1e200 * wf_wasserstein(x, x * 1e-200, p = 2), tolerance = 1e-12)
+  expect_error(wf_wasserstein(x * 1e200, x, p = 2, plan = TRUE),
+               class = "wgflow_error_numeric")
 })

@@ -49,6 +49,23 @@ test_that("a sequential sweep binds every run's metrics with its settings", {
   rows <- sw$persistency == 3 & sw$penalty == "gp" & sw$seed == 5
   expect_equal(sw$w1[rows], one$metrics$w1)
   expect_equal(sw$critic_loss[rows], one$metrics$critic_loss)
+  # the critic's `penalty` metric is kept beside the `penalty` setting
+  expect_equal(sw$penalty_metric[rows], one$metrics$penalty)
+})
+
+test_that("verbose reports each run once", {
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  msgs <- character()
+  withCallingHandlers(
+    tiny_sweep(data.frame(persistency = c(1, 3)), seeds = 1:2, verbose = TRUE),
+    message = function(m) {
+      msgs <<- c(msgs, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  runs <- grep("^run [0-9]/4", msgs, value = TRUE)
+  expect_length(runs, 4L)
+  expect_setequal(substr(runs, 1, 9), sprintf("run %d/4 (", 1:4))
 })
 
 test_that("a sweep without a grid replicates one setting; fits can be kept", {

@@ -171,7 +171,8 @@ test_that("evaluate_generator gives NA and diverged = TRUE for a non-finite gene
   expect_true(is.finite(ok$values$w1) && ok$values$w1 > 0)
   expect_gte(ok$values$w2, ok$values$w1 - 1e-9)
   wf_params(fit$generator) <- 1e30 * wf_params(fit$generator)
-  expect_false(all(is.finite(wf_sample(fit, 20, seed = 1))))
+  expect_warning(s <- wf_sample(fit, 20, seed = 1), class = "wgflow_warning_nonfinite")
+  expect_false(all(is.finite(s)))
   bad <- expect_no_error(wgflow:::evaluate_generator(
     wgflow:::net_ptr(fit$generator), 50L, fit$eval_key, held))
   expect_true(bad$diverged)
@@ -288,4 +289,16 @@ test_that("the metric columns grow past their first capacity", {
   expect_equal(run$metrics$loss, as.double(1:2500))
   expect_identical(which(!is.na(run$metrics$w1)), c(1000L, 2000L, 2500L))
   expect_named(run$metrics, c("epoch", "seconds", "loss", "w1", "w2"))
+})
+
+# ---- issue 12, point 12: what the bar shows -------------------------------------
+
+test_that("the bar shows the elapsed time and the latest losses (point 12)", {
+  res <- with_shown_progress(quick_fit(epochs = 3, eval_every = 1, verbose = TRUE))
+  last <- res$output[length(res$output)]
+  expect_match(last, "3/3", fixed = TRUE)
+  expect_match(last, "W1 [0-9.]+", perl = TRUE)
+  expect_match(last, "critic_loss -?[0-9.e-]+")
+  expect_match(last, "w1_critic -?[0-9.e-]+")
+  expect_match(last, "\\| [0-9.]+m?s \\|") # elapsed, e.g. "| 0s |" or "| 1.2s |"
 })

@@ -15,7 +15,9 @@ test_that("w1fe returns one metrics row per epoch with the documented columns", 
   expect_identical(fit$metrics$epoch, 1:4)
   expect_named(fit$metrics, c("epoch", "seconds", "critic_loss", "w1_critic",
                               "penalty", "grad_norm", "euler_grad_norm",
-                              "fit_mse_first", "fit_mse_last", "w1", "w2"))
+                              "fit_mse_first", "fit_mse_last", "w1", "w2",
+                              "w1_se", "w2_se"))
+  expect_identical(is.na(fit$metrics$w1_se), is.na(fit$metrics$w1))
   expect_true(all(diff(fit$metrics$seconds) >= 0))
   # exact distances on eval epochs (every 2nd and the last), NA elsewhere
   expect_identical(!is.na(fit$metrics$w1), c(FALSE, TRUE, FALSE, TRUE))
@@ -105,7 +107,8 @@ test_that("samples have the data's shape and column names; seeds matter", {
   expect_identical(colnames(s), c("x", "y"))
   expect_false(identical(s, wf_sample(fit, 30, seed = 2)))
   z <- matrix(rnorm(10), 5, 2)
-  expect_equal(unname(predict(fit, newdata = z)), wf_forward(fit$generator, z))
+  expect_equal(unname(predict(fit, newdata = z, type = "generator")),
+               wf_forward(fit$generator, z))
 })
 
 test_that("a callback returning FALSE stops training, keeping the epochs done", {
@@ -169,11 +172,11 @@ test_that("bad arguments are classed errors naming the argument", {
   expect_identical(arg_of(w1fe(x, batch_size = 64, device = "tpu")), "device")
   expect_identical(arg_of(w1fe(x, batch_size = 64, verbose = NA)), "verbose")
   expect_identical(arg_of(w1fe(x, batch_size = 64, callbacks = 1)), "callbacks")
-  expect_identical(arg_of(w1fe(x, batch_size = 600, epochs = 1, verbose = FALSE)), "batch_size")
   expect_identical(arg_of(wf_continue(list())), "fit")
   expect_identical(arg_of(wf_sample(list(), 5)), "fit")
   fit <- small_fit(epochs = 1)
   expect_identical(arg_of(wf_sample(fit, 0)), "n")
   expect_identical(arg_of(wf_continue(fit, epochs = -1)), "epochs")
-  expect_identical(arg_of(predict(fit, newdata = matrix(1, 2, 5))), "newdata")
+  expect_identical(arg_of(predict(fit, newdata = matrix(1, 2, 5), type = "generator")),
+                   "newdata")
 })
