@@ -160,6 +160,31 @@ wf_status wf_critic_report_spec(const double *slots /* [WF_CRITIC_SLOTS] host */
  * -mean phi, GAN and DRAGAN mean softplus(-phi) = -mean log D. */
 wf_loss_spec wf_critic_generator_loss(wf_critic_kind kind, int m);
 
+/* ---- Wasserstein-proximal terms (prox.c) ----------------------------------- *
+ * RWP's relaxed proximal term of a generator g against a frozen snapshot a
+ * of it (Lin, Li, Osher, Montufar): weight * mean_i |g(z_i) - a(z_i)|^2,
+ * with weight = 1 / (2 h). After wf_mlp_forward(g, z, m, train, ...): a is
+ * run on the same z [m x in] in the same mode, the term is added to *slot
+ * and its gradient with respect to g's outputs is added into dy [m x out]
+ * (which holds, e.g., the adversarial loss's pull-back), so
+ * wf_mlp_backward(g, dy, ...) then takes the gradient of the sum.
+ * disp_slot += mean_i |g(z_i) - a(z_i)|^2 (NULL: not wanted). */
+wf_status wf_proximal_term(wf_net *g, wf_net *a, const wf_real *z, int m,
+                           int train, double weight, wf_real *dy, double *slot,
+                           double *disp_slot);
+
+/* SBE's potential objective (Lin et al., App. G) at y = g(z), ya = a(z)
+ * [m x d] each, for a potential phi (one output):
+ *   J = mean phi(y) - mean phi(ya) - mean |grad phi(ya)|^2 / 2,
+ * whose supremum over phi is the semi-backward Euler approximation of half
+ * the squared W2 distance between the laws of y and ya. phi's gradient
+ * += -dJ/dtheta, so an optimiser step ascends J. x2 [2m x d] and u
+ * [m x d] are work space. Three slots: slots[0] += mean phi(y) -
+ * mean phi(ya), slots[1] += mean |grad phi(ya)|^2 / 2 (so J = slots[0] -
+ * slots[1]), slots[2] += mean |grad phi(ya)|. */
+wf_status wf_sbe_potential_grad(wf_net *phi, const wf_real *y, const wf_real *ya,
+                                int m, wf_real *x2, wf_real *u, double *slots);
+
 #ifdef __cplusplus
 }
 #endif
