@@ -667,8 +667,9 @@ static void test_critic_kinds(void) {
   c.real = dnormal((size_t)m * d, 1, &hreal);
   c.fake = dnormal((size_t)m * d, 1, &hfake);
   for (int i = 0; i < m * d; i++) hu[i] = runif();
-  c.noise = dalloc((size_t)m * d);
-  put(c.noise, hu, (size_t)m * d);
+  wf_real *u_dev = dalloc((size_t)m * d);
+  put(u_dev, hu, (size_t)m * d);
+  c.noise = u_dev;
   c.slots = wf_device_alloc_scalars(dev, WF_CRITIC_SLOTS);
   size_t np = wf_net_layout(c.net)->n_params;
   double *an = hvec(np), *fd = hvec(np);
@@ -751,8 +752,8 @@ static void test_critic_kinds(void) {
     free(adx), free(fdx);
   }
   wf_critic_ws_free(&c.ws);
-  wf_real *bufs[] = {c.real, c.fake, t, y};
-  for (size_t i = 0; i < 4; i++) wf_device_free(dev, bufs[i]);
+  wf_real *bufs[] = {c.real, c.fake, t, y, u_dev};
+  for (size_t i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
   wf_device_free(dev, c.slots);
   free(hreal), free(hfake), free(hu), free(an), free(fd);
   wf_net_free(c.net);
