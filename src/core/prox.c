@@ -18,8 +18,11 @@ wf_status wf_proximal_term(wf_net *g, wf_net *a, const wf_real *z, int m,
                            double *disp_slot) {
   if (!(weight >= 0) || !isfinite(weight))
     return wf_fail(g, WF_ERR_ARG, "the proximal weight must be finite and >= 0");
-  if (memcmp(wf_net_layout(g), wf_net_layout(a), sizeof(wf_layout)) != 0)
+  if (memcmp(wf_net_layout(g), wf_net_layout(a), sizeof(wf_layout)) != 0 ||
+      wf_net_in(g) != wf_net_in(a) || wf_net_out(g) != wf_net_out(a))
     return wf_fail(g, WF_ERR_ARG, "the proximal anchor must have the generator's shape");
+  if (a->dev != g->dev)
+    return wf_fail(g, WF_ERR_ARG, "the proximal anchor must be on the generator's device");
   if (g->cache == WF_CACHE_EMPTY || g->m != m)
     return wf_fail(g, WF_ERR_STATE, "the proximal term needs the generator's forward first");
   wf_status rc = wf_mlp_forward(a, z, m, train, NULL);
