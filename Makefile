@@ -96,6 +96,11 @@ gpu-check:
 bench-w1fe: install
 	$(WITH_LIB) $(RSCRIPT) bench/w1fe.R
 
+.PHONY: bench-rwp
+bench-rwp: install
+	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 128
+	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 2
+
 .PHONY: bench-ot
 bench-ot: install $(POT_VENV)/bin/python
 	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R

@@ -1,8 +1,10 @@
-# The WGAN critic loss, penalties and optimiser steps on a net.
+# The critic losses (WGAN, standard GAN, DRAGAN), penalties and optimiser
+# steps on a net.
 
 penalty_codes <- c(none = 0L, gp = 1L, lp = 2L)
+critic_loss_codes <- c(wgan = 0L, gan = 1L, dragan = 2L)
 
-check_critic_args <- function(net, real, fake, t) {
+check_critic_args <- function(net, real, fake, t, loss = "wgan") {
   check_net(net)
   if (net$output_dim != 1L) {
     wf_abort(sprintf("A critic must have one output, not %d.", net$output_dim),
@@ -18,48 +20,101 @@ check_critic_args <- function(net, real, fake, t) {
     arg_error("fake", sprintf("a matrix with %d rows (as `real`)", nrow(real)), fake)
   }
   if (!is.null(t)) {
-    if (!is.numeric(t) || length(t) != nrow(real) || anyNA(t) || any(t < 0 | t > 1)) {
-      arg_error("t", sprintf("NULL or %d numbers in [0, 1]", nrow(real)), t)
+    if (loss == "dragan") {
+      # DRAGAN's noise u: one row per sample, row-major for the C side
+      ok <- is.numeric(t) && is.matrix(t) && identical(dim(t), dim(real)) &&
+        !anyNA(t) && all(t >= 0 & t <= 1)
+      if (!ok) arg_error("t", sprintf("NULL or a %d x %d matrix of numbers in [0, 1]",
+                                      nrow(real), ncol(real)), t)
+      t <- as.double(base::t(t))
+    } else {
+      if (!is.numeric(t) || length(t) != nrow(real) || anyNA(t) || any(t < 0 | t > 1)) {
+        arg_error("t", sprintf("NULL or %d numbers in [0, 1]", nrow(real)), t)
+      }
+      t <- as.double(t)
     }
-    t <- as.double(t)
   }
   list(real = real, fake = fake, t = t)
 }
 
-#' The WGAN critic loss and its gradient
+# The penalty code of a critic loss: WGAN's from `penalty`; the GAN and
+# DRAGAN losses take none of WGAN's (DRAGAN's is its own), so an explicit
+# `penalty` other than "none" with them is an error.
+critic_penalty_code <- function(loss, penalty, penalty_given) {
+  if (loss == "wgan") return(if (penalty == "clip") 0L else penalty_codes[[penalty]])
+  if (penalty_given && penalty != "none") {
+    wf_abort(sprintf("`penalty` must be \"none\" with `loss = \"%s\"`%s.", loss,
+                     if (loss == "dragan") " (DRAGAN's penalty is part of its loss)" else ""),
+             class = "wgflow_error_arg", arg = "penalty")
+  }
+  0L
+}
+
+# DRAGAN's noise scale: half the standard deviation of the data batch over
+# all its entries, as Kodali et al. perturb their data.
+dragan_perturb <- function(real) {
+  s <- if (length(real) > 1L) stats::sd(as.vector(real)) else 0
+  0.5 * s
+}
+
+#' Critic losses and their gradients
 #'
-#' `loss = -(mean phi(real) - mean phi(fake)) + P`, where the penalty `P` is
-#' `lambda * mean((|grad phi(xh)| - 1)^2)` ("gp") or
-#' `lambda * mean(max(0, |grad phi(xh)| - 1)^2)` ("lp") at the interpolates
-#' `xh = t * real + (1 - t) * fake`, or 0 ("none"). `wf_critic_step()` takes
-#' one optimiser step on it (for `penalty = "clip"`: no penalty, then every
-#' parameter clamped to `[-clip, clip]`, the original WGAN).
-#' `wf_penalty()` is the penalty alone at given points.
+#' The critic (discriminator) losses of the adversarial algorithms, on a
+#' critic `phi` with one output:
+#'
+#' * `loss = "wgan"`: `-(mean phi(real) - mean phi(fake)) + P`, where the
+#'   penalty `P` is `lambda * mean((|grad phi(xh)| - 1)^2)` ("gp") or
+#'   `lambda * mean(max(0, |grad phi(xh)| - 1)^2)` ("lp") at the
+#'   interpolates `xh = t * real + (1 - t) * fake`, or 0 ("none").
+#' * `loss = "gan"`: the standard GAN with `D = sigmoid(phi)`:
+#'   `-mean log D(real) - mean log(1 - D(fake))` (binary cross-entropy on
+#'   the logits `phi`); its generator minimises `-mean log D(G z)` (the
+#'   non-saturating loss).
+#' * `loss = "dragan"`: the GAN loss plus
+#'   `lambda * mean((|grad phi(xp)| - 1)^2)` at perturbed data points
+#'   `xp = real + 0.5 sd(real) u`, `u ~ U(0, 1)` elementwise, `sd` over all
+#'   entries of the batch (Kodali et al.'s DRAGAN).
+#'
+#' `wf_critic_step()` takes one optimiser step on the loss (for
+#' `penalty = "clip"`: WGAN without penalty, then every parameter clamped to
+#' `[-clip, clip]`, the original WGAN). `wf_penalty()` is the WGAN penalty
+#' alone at given points.
 #'
 #' @param net A critic [wf_net()] with one output.
 #' @param real,fake Numeric matrices of data and generated samples (same
 #'   shape).
-#' @param penalty "lp", "gp" or "none" (and "clip" for `wf_critic_step()`).
-#' @param lambda Penalty weight (>= 0).
-#' @param t `NULL` (draw from the net's random stream) or the interpolation
-#'   weights, one per row.
-#' @return A list with `loss`, `w1` (the critic's W1 estimate
-#'   `mean phi(real) - mean phi(fake)`), `penalty`, `grad_norm` (mean
-#'   `|grad phi(xh)|`, NA without penalty) and, for `wf_critic_loss()`,
-#'   `param_grad`.
+#' @param penalty For `loss = "wgan"`: "lp", "gp" or "none" (and "clip" for
+#'   `wf_critic_step()`). The other losses take none (leave it unset).
+#' @param lambda Penalty weight (>= 0), WGAN's or DRAGAN's.
+#' @param t `NULL` (draw from the net's random stream) or the randomness of
+#'   the penalty: for "wgan" the interpolation weights, one per row; for
+#'   "dragan" the noise `u`, a matrix of the shape of `real`.
+#' @param loss The critic loss: "wgan", "gan" or "dragan".
+#' @return A list with `loss`, `w1` (the WGAN critic's W1 estimate
+#'   `mean phi(real) - mean phi(fake)`, NA for the other losses),
+#'   `penalty`, `grad_norm` (mean `|grad phi|` at the penalty's points, NA
+#'   without penalty) and, for `wf_critic_loss()`, `param_grad`.
+#' @references Goodfellow et al. (2014), Generative adversarial nets.
+#'   Gulrajani et al. (2017), Improved training of Wasserstein GANs. Kodali
+#'   et al. (2017), On convergence and stability of GANs (DRAGAN).
 #' @export
 #' @examples
 #' critic <- wf_net(wf_mlp(c(16, 16)), 2, 1, seed = 1)
 #' real <- matrix(rnorm(64), 32, 2)
 #' fake <- matrix(rnorm(64, 1), 32, 2)
 #' wf_critic_loss(critic, real, fake, penalty = "lp")$loss
+#' wf_critic_loss(critic, real, fake, loss = "dragan")$loss
 #' wf_critic_step(critic, real, fake, wf_adam(1e-3))
-wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NULL) {
-  a <- check_critic_args(net, real, fake, t)
+wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NULL,
+                           loss = "wgan") {
+  check_choice(loss, names(critic_loss_codes), "loss")
+  a <- check_critic_args(net, real, fake, t, loss)
   check_choice(penalty, names(penalty_codes), "penalty")
+  code <- critic_penalty_code(loss, penalty, !missing(penalty))
   lambda <- check_number(lambda, "lambda", min = 0)
-  out <- .Call(ffi_critic_loss, net_ptr(net), a$real, a$fake, a$t,
-               penalty_codes[[penalty]], lambda)
+  perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
+  out <- .Call(ffi_critic_loss, net_ptr(net), a$real, a$fake, a$t, code, lambda,
+               critic_loss_codes[[loss]], perturb)
   net_sync(net) # the random stream moved if t was drawn
   out
 }
@@ -69,15 +124,18 @@ wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NUL
 #' @param clip The clipping value for `penalty = "clip"`.
 #' @export
 wf_critic_step <- function(net, real, fake, optimizer, penalty = "lp", lambda = 10,
-                           t = NULL, clip = 0.01) {
-  a <- check_critic_args(net, real, fake, t)
+                           t = NULL, clip = 0.01, loss = "wgan") {
+  check_choice(loss, names(critic_loss_codes), "loss")
+  a <- check_critic_args(net, real, fake, t, loss)
   check_optimizer(optimizer, "optimizer")
   check_choice(penalty, c(names(penalty_codes), "clip"), "penalty")
+  code <- critic_penalty_code(loss, penalty, !missing(penalty))
   lambda <- check_number(lambda, "lambda", min = 0)
   clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
-  code <- if (penalty == "clip") 0L else penalty_codes[[penalty]]
+  perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
   out <- .Call(ffi_critic_step, net_ptr(net), a$real, a$fake, a$t, code, lambda,
-               opt_for_c(optimizer), if (penalty == "clip") clip else 0)
+               opt_for_c(optimizer), if (loss == "wgan" && penalty == "clip") clip else 0,
+               critic_loss_codes[[loss]], perturb)
   net_sync(net)
   out
 }

@@ -454,8 +454,9 @@ fail:
   return R_NilValue;
 }
 
-/* Stage real, fake (and t) for the critic calls. */
-static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t,
+/* Stage real, fake (and t: WGAN's interpolation weights [m], DRAGAN's
+ * noise [m x in] row-major, t_per_row values a row) for the critic calls. */
+static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t, int t_per_row,
                         wf_real **rb, wf_real **fb, wf_real **tb) {
   int m, m2;
   int d = in_dim(s->net);
@@ -468,13 +469,13 @@ static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t,
   }
   *tb = NULL;
   if (!Rf_isNull(t)) {
-    if (TYPEOF(t) != REALSXP || Rf_length(t) != m) {
+    size_t nt = (size_t)m * t_per_row;
+    if (TYPEOF(t) != REALSXP || (size_t)Rf_xlength(t) != nt) {
       wf_scratch_free(s);
-      wf_r_abort("wgflow_error_arg", "`t` must be a double vector of length %d", m);
+      wf_r_abort("wgflow_error_arg", "`t` must be a double vector of length %zu", nt);
     }
-    *tb = wf_scratch_alloc(s, (size_t)m);
-    if (*tb == NULL ||
-        wf_device_upload(wf_net_device(s->net), *tb, REAL(t), (size_t)m) != WF_OK) {
+    *tb = wf_scratch_alloc(s, nt);
+    if (*tb == NULL || wf_device_upload(wf_net_device(s->net), *tb, REAL(t), nt) != WF_OK) {
       wf_scratch_free(s);
       wf_r_abort("wgflow_error_memory", "could not stage `t`");
     }
@@ -501,8 +502,7 @@ static SEXP report_list(const wf_critic_report *r, SEXP grad) {
  * space before raising any error. */
 static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
                                    const wf_real *fb, int m, const wf_real *tb,
-                                   int pen, double lam, const wf_opt_spec *opt,
-                                   double clip) {
+                                   const wf_critic_spec *cs, const wf_opt_spec *opt) {
   wf_net *net = s->net;
   wf_critic_ws ws = {0};
   wf_critic_report rep = {0, 0, 0, 0};
@@ -511,14 +511,12 @@ static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
   wf_status rc = slots == NULL ? WF_ERR_NOMEM : WF_OK;
   if (rc == WF_OK && opt == NULL) rc = wf_net_zero_grad(net);
   if (rc == WF_OK)
-    rc = opt == NULL ? wf_critic_loss_grad(net, &ws, rb, fb, m, tb, (wf_penalty)pen,
-                                           lam, slots)
-                     : wf_critic_step(net, &ws, rb, fb, m, tb, (wf_penalty)pen, lam,
-                                      opt, clip, slots);
+    rc = opt == NULL ? wf_critic_loss_grad_spec(net, &ws, cs, rb, fb, m, tb, slots)
+                     : wf_critic_step_spec(net, &ws, cs, rb, fb, m, tb, opt, slots);
   if (rc == WF_OK)
     rc = wf_device_read_scalars(wf_net_device(net), host, slots, WF_CRITIC_SLOTS);
   wf_critic_ws_free(&ws);
-  if (rc == WF_OK && wf_critic_report_of(host, 1, (wf_penalty)pen, &rep) != WF_OK) {
+  if (rc == WF_OK && wf_critic_report_spec(host, 1, cs, &rep) != WF_OK) {
     wf_scratch_free(s);
     wf_r_abort("wgflow_error_numeric", "the critic loss is not finite");
   }
@@ -526,15 +524,28 @@ static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
   return rep;
 }
 
+/* kind: 0 WGAN, 1 GAN, 2 DRAGAN; penalty: 0 none, 1 GP, 2 LP (WGAN only);
+ * perturb: DRAGAN's noise scale. */
+static wf_critic_spec critic_spec(SEXP kind, SEXP penalty, SEXP lambda, SEXP perturb,
+                                  double clip) {
+  wf_critic_spec cs = {(wf_critic_kind)wf_r_int(kind, "loss", 0, WF_CRITIC_KIND_COUNT - 1),
+                       (wf_penalty)wf_r_int(penalty, "penalty", 0, 2),
+                       wf_r_double(lambda, "lambda"), wf_r_double(perturb, "perturb"),
+                       clip > 0 ? clip : 0};
+  char msg[WF_MSG_LEN];
+  if (wf_critic_spec_check(&cs, msg) != WF_OK) wf_r_abort("wgflow_error_arg", "%s", msg);
+  return cs;
+}
+
 SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
-                     SEXP lambda) {
+                     SEXP lambda, SEXP kind, SEXP perturb) {
   wf_net *net = wf_r_net(ptr);
-  int pen = wf_r_int(penalty, "penalty", 0, 2);
-  double lam = wf_r_double(lambda, "lambda");
+  wf_critic_spec cs = critic_spec(kind, penalty, lambda, perturb, 0);
   wf_scratch s = {.net = net};
   wf_real *rb, *fb, *tb;
-  int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
-  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, NULL, 0);
+  int m = stage_critic(&s, real, fake, t, cs.kind == WF_CRITIC_DRAGAN ? in_dim(net) : 1,
+                       &rb, &fb, &tb);
+  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, &cs, NULL);
   wf_scratch_free(&s);
   account(ptr, net, 2 * m); /* real and fake rows in one pass */
   SEXP g = PROTECT(param_grad(net));
@@ -544,16 +555,16 @@ SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
 }
 
 SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
-                     SEXP lambda, SEXP opt, SEXP clip) {
+                     SEXP lambda, SEXP opt, SEXP clip, SEXP kind, SEXP perturb) {
   wf_net *net = wf_r_net(ptr);
-  int pen = wf_r_int(penalty, "penalty", 0, 2);
-  double lam = wf_r_double(lambda, "lambda"), c = wf_r_double(clip, "clip");
+  wf_critic_spec cs = critic_spec(kind, penalty, lambda, perturb, wf_r_double(clip, "clip"));
   wf_opt_spec o;
   wf_r_opt(opt, &o);
   wf_scratch s = {.net = net};
   wf_real *rb, *fb, *tb;
-  int m = stage_critic(&s, real, fake, t, &rb, &fb, &tb);
-  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, pen, lam, &o, c);
+  int m = stage_critic(&s, real, fake, t, cs.kind == WF_CRITIC_DRAGAN ? in_dim(net) : 1,
+                       &rb, &fb, &tb);
+  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, &cs, &o);
   wf_scratch_free(&s);
   account(ptr, net, 2 * m);
   return report_list(&rep, R_NilValue);

@@ -25,8 +25,8 @@ extern SEXP ffi_forward(SEXP, SEXP, SEXP);
 extern SEXP ffi_input_grad(SEXP, SEXP, SEXP);
 extern SEXP ffi_backward(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_double_backward(SEXP, SEXP, SEXP);
-extern SEXP ffi_critic_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-extern SEXP ffi_critic_step(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_critic_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_critic_step(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_penalty(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
@@ -62,8 +62,8 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_input_grad", (DL_FUNC)&ffi_input_grad, 3},
     {"ffi_backward", (DL_FUNC)&ffi_backward, 4},
     {"ffi_double_backward", (DL_FUNC)&ffi_double_backward, 3},
-    {"ffi_critic_loss", (DL_FUNC)&ffi_critic_loss, 6},
-    {"ffi_critic_step", (DL_FUNC)&ffi_critic_step, 8},
+    {"ffi_critic_loss", (DL_FUNC)&ffi_critic_loss, 8},
+    {"ffi_critic_step", (DL_FUNC)&ffi_critic_step, 10},
     {"ffi_penalty", (DL_FUNC)&ffi_penalty, 4},
     {"ffi_opt_step", (DL_FUNC)&ffi_opt_step, 3},
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},

@@ -103,6 +103,88 @@ wf_status wf_critic_report_of(const double *slots /* [WF_CRITIC_SLOTS] host */,
                               int steps, wf_penalty penalty,
                               wf_critic_report *rep);
 
+/* ---- critic losses of every adversarial algorithm ------------------------ *
+ * A critic-loss kind, with its generator loss:
+ *   WGAN    -(mean phi(real) - mean phi(fake)) + P, P by `penalty` (none,
+ *           GP, LP at interpolates, as above); generator -mean phi(G z)
+ *   GAN     the standard (non-saturating) GAN: with D = sigmoid(phi),
+ *           -mean log D(real) - mean log(1 - D(fake)), as BCE with logits;
+ *           generator -mean log D(G z)
+ *   DRAGAN  GAN + lambda mean (|grad phi(xp)| - 1)^2 at the perturbed data
+ *           xp = real + perturb * u, u ~ U(0, 1) elementwise (Kodali et al.
+ *           take perturb = 0.5 sd(x)); generator as GAN
+ * The penalty acts on phi, the logit, as DRAGAN's does on its
+ * discriminator's pre-sigmoid output. Slots as above:
+ *   [WF_CRITIC_REAL] += the loss's data term (-mean phi(real), or
+ *   -mean log D(real)), [WF_CRITIC_FAKE] += its generated term, so their
+ *   sum plus [WF_CRITIC_PENALTY] is the loss. */
+typedef enum {
+  WF_CRITIC_WGAN = 0,
+  WF_CRITIC_GAN,
+  WF_CRITIC_DRAGAN,
+  WF_CRITIC_KIND_COUNT
+} wf_critic_kind;
+
+typedef struct {
+  wf_critic_kind kind;
+  wf_penalty penalty; /* WGAN: NONE, GP or LP; GAN, DRAGAN: NONE */
+  double lambda;      /* the penalty's weight (WGAN with GP / LP, DRAGAN) */
+  double perturb;     /* DRAGAN: the noise scale of xp (>= 0) */
+  double clip;        /* > 0: clamp every parameter after each step */
+} wf_critic_spec;
+
+/* WF_OK or WF_ERR_ARG with a message (an unknown kind, a penalty with GAN,
+ * a negative lambda or perturb, ...). */
+wf_status wf_critic_spec_check(const wf_critic_spec *cs, char *msg);
+/* The loss's gradient, accumulated into the critic's gradient. real, fake:
+ * [m x in]. noise: WGAN's interpolation weights [m], DRAGAN's u [m x in],
+ * or NULL to draw them from the critic's stream (GAN: unused). */
+wf_status wf_critic_loss_grad_spec(wf_net *critic, wf_critic_ws *ws,
+                                   const wf_critic_spec *cs, const wf_real *real,
+                                   const wf_real *fake, int m,
+                                   const wf_real *noise, double *slots);
+/* One update: zero the gradient, the loss's gradient, one optimiser step,
+ * the clamp when cs->clip > 0. */
+wf_status wf_critic_step_spec(wf_net *critic, wf_critic_ws *ws,
+                              const wf_critic_spec *cs, const wf_real *real,
+                              const wf_real *fake, int m, const wf_real *noise,
+                              const wf_opt_spec *opt, double *slots);
+/* The report of `steps` accumulated evaluations; w1 is the critic's W1
+ * estimate for WGAN, NaN for GAN and DRAGAN; grad_norm NaN without a
+ * penalty. WF_ERR_NUMERIC if a value is not finite. */
+wf_status wf_critic_report_spec(const double *slots /* [WF_CRITIC_SLOTS] host */,
+                                int steps, const wf_critic_spec *cs,
+                                wf_critic_report *rep);
+/* The generator's loss on the critic's outputs phi(G z) [m] for a kind,
+ * to pull back through the critic (wf_pullback with t = NULL): WGAN
+ * -mean phi, GAN and DRAGAN mean softplus(-phi) = -mean log D. */
+wf_loss_spec wf_critic_generator_loss(wf_critic_kind kind, int m);
+
+/* ---- Wasserstein-proximal terms (prox.c) ----------------------------------- *
+ * RWP's relaxed proximal term of a generator g against a frozen snapshot a
+ * of it (Lin, Li, Osher, Montufar): weight * mean_i |g(z_i) - a(z_i)|^2,
+ * with weight = 1 / (2 h). After wf_mlp_forward(g, z, m, train, ...): a is
+ * run on the same z [m x in] in the same mode, the term is added to *slot
+ * and its gradient with respect to g's outputs is added into dy [m x out]
+ * (which holds, e.g., the adversarial loss's pull-back), so
+ * wf_mlp_backward(g, dy, ...) then takes the gradient of the sum.
+ * disp_slot += mean_i |g(z_i) - a(z_i)|^2 (NULL: not wanted). */
+wf_status wf_proximal_term(wf_net *g, wf_net *a, const wf_real *z, int m,
+                           int train, double weight, wf_real *dy, double *slot,
+                           double *disp_slot);
+
+/* SBE's potential objective (Lin et al., App. G) at y = g(z), ya = a(z)
+ * [m x d] each, for a potential phi (one output):
+ *   J = mean phi(y) - mean phi(ya) - mean |grad phi(ya)|^2 / 2,
+ * whose supremum over phi is the semi-backward Euler approximation of half
+ * the squared W2 distance between the laws of y and ya. phi's gradient
+ * += -dJ/dtheta, so an optimiser step ascends J. x2 [2m x d] and u
+ * [m x d] are work space. Three slots: slots[0] += mean phi(y) -
+ * mean phi(ya), slots[1] += mean |grad phi(ya)|^2 / 2 (so J = slots[0] -
+ * slots[1]), slots[2] += mean |grad phi(ya)|. */
+wf_status wf_sbe_potential_grad(wf_net *phi, const wf_real *y, const wf_real *ya,
+                                int m, wf_real *x2, wf_real *u, double *slots);
+
 #ifdef __cplusplus
 }
 #endif

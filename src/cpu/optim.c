@@ -6,6 +6,11 @@
 
 #include "cpu.h"
 
+/* In chunks of 256: the moment updates and the parameter update vectorise;
+ * the square roots between them run on their own, because GCC keeps any
+ * loop that calls sqrtf scalar unless errno is off for the whole file
+ * (-fno-math-errno), which made Adam about twice as slow. Same operations
+ * in the same order as one loop, so the same numbers. */
 WF_CLONES
 static void adam_range(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
                        size_t n, const wf_opt_spec *o, double t) {
@@ -13,11 +18,18 @@ static void adam_range(wf_real *p, const wf_real *g, wf_real *m1, wf_real *m2,
   wf_real wd = (wf_real)o->weight_decay, eps = (wf_real)o->eps;
   wf_real step = (wf_real)(o->lr / (1 - pow(o->beta1, t)));
   wf_real bc2 = (wf_real)sqrt(1 - pow(o->beta2, t));
-  for (size_t i = 0; i < n; i++) {
-    wf_real gi = g[i] + wd * p[i];
-    m1[i] += (1 - b1) * (gi - m1[i]);
-    m2[i] = b2 * m2[i] + (1 - b2) * gi * gi;
-    p[i] -= step * m1[i] / (WF_SQRT(m2[i]) / bc2 + eps);
+  wf_real root[256]; /* sqrt(m2) of a chunk */
+  for (size_t lo = 0; lo < n; lo += 256) {
+    size_t len = n - lo < 256 ? n - lo : 256;
+    wf_real *pc = p + lo, *m1c = m1 + lo, *m2c = m2 + lo;
+    const wf_real *gc = g + lo;
+    for (size_t i = 0; i < len; i++) {
+      wf_real gi = gc[i] + wd * pc[i];
+      m1c[i] += (1 - b1) * (gi - m1c[i]);
+      m2c[i] = b2 * m2c[i] + (1 - b2) * gi * gi;
+    }
+    for (size_t i = 0; i < len; i++) root[i] = WF_SQRT(m2c[i]);
+    for (size_t i = 0; i < len; i++) pc[i] -= step * m1c[i] / (root[i] / bc2 + eps);
   }
 }
 

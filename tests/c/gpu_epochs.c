@@ -2,7 +2,8 @@
  * backend, and the device-memory test. Built by tools/gpu-check with the
  * CPU and CUDA backends linked in (float); no R.
  *
- *   gpu_epochs epochs    3 epochs of each workload on both devices, from the
+ *   gpu_epochs epochs    3 epochs of each workload (W1-FE; RWP with WGAN-GP
+ *                        and DRAGAN critics, SBE) on both devices, from the
  *                        same seeds: every phase output and the final
  *                        generator within float tolerance; and recorded
  *                        (graph) steps against eager ones on the GPU: the
@@ -17,6 +18,7 @@
 #include <cuda_runtime.h>
 #include <string.h>
 
+#include "prox_run.h"
 #include "test_util.h"
 #include "w1fe_run.h"
 
@@ -169,6 +171,86 @@ static void memory_test(wf_device *gpu) {
   free(data);
 }
 
+/* NaN outputs (the GAN losses' w1_critic) compare as equal */
+static void clear_nan(double *v, int n) {
+  for (int i = 0; i < n; i++)
+    if (isnan(v[i])) v[i] = 0;
+}
+
+/* RWP and SBE outer iterations on the GPU against the CPU, from the same
+ * seeds (prox_run.h) */
+static void prox_match(wf_device *gpu, wf_device *cpu, const prox_workload *w,
+                       int epochs) {
+  int n = 4096;
+  double *data = w1fe_data(&W1FE_2D, n), out[2][8], worst = 0;
+  prox_run run[2];
+  wf_device *devs[2] = {gpu, cpu};
+  char msg[WF_MSG_LEN];
+  for (int k = 0; k < 2; k++) {
+    int bad = prox_open(&run[k], devs[k], w, data, n, 5, msg);
+    CHECK(!bad, "%s open on %s: %s", w->name, wf_device_backend(devs[k])->name, msg);
+    if (bad) exit(1);
+  }
+  for (int e = 0; e < epochs; e++) {
+    for (int k = 0; k < 2; k++) {
+      CHECK(prox_epoch(&run[k], w, out[k]) == 0, "%s epoch %d on %s: %s", w->name,
+            e + 1, wf_device_backend(devs[k])->name, wf_trainer_message(run[k].t));
+      clear_nan(out[k], 8);
+    }
+    double d = rel_diff(out[0], out[1], 8);
+    if (d > worst) worst = d;
+  }
+  size_t np = wf_net_layout(run[0].nets[1])->n_params;
+  double *p = malloc(2 * np * sizeof(double));
+  wf_net_get_params(run[0].nets[1], p);
+  wf_net_get_params(run[1].nets[1], p + np);
+  double dp = rel_diff(p, p + np, np);
+  printf("epochs %-10s %d outer iterations: max rel diff of phase outputs %.3g, of "
+         "the generator %.3g\n", w->name, epochs, worst, dp);
+  CHECK(worst < 5e-3, "%s: phase outputs differ by %g", w->name, worst);
+  CHECK(dp < 1e-2, "%s: generators differ by %g", w->name, dp);
+  free(p);
+  for (int k = 0; k < 2; k++) prox_close(&run[k]);
+  free(data);
+}
+
+/* their recorded steps (the critic's, the generator's l, SBE's potential
+ * steps) against eager ones on the GPU: the same bits */
+static void prox_graphs_match(wf_device *gpu, const prox_workload *w, int epochs) {
+  int n = 4096, same = 1;
+  double *data = w1fe_data(&W1FE_2D, n), out[2][8];
+  prox_run run[2];
+  char msg[WF_MSG_LEN];
+  for (int k = 0; k < 2; k++) {
+    int bad = prox_open(&run[k], gpu, w, data, n, 9, msg);
+    CHECK(!bad, "%s open: %s", w->name, msg);
+    if (bad) exit(1);
+  }
+  wf_trainer_set_graphs(run[1].t, 0);
+  for (int e = 0; e < epochs; e++) {
+    for (int k = 0; k < 2; k++)
+      CHECK(prox_epoch(&run[k], w, out[k]) == 0, "%s epoch %d (graphs %s): %s", w->name,
+            e + 1, k ? "off" : "on", wf_trainer_message(run[k].t));
+    same &= memcmp(out[0], out[1], sizeof(out[0])) == 0;
+  }
+  int nets_same = 1;
+  for (int i = 0; i < run[0].n_nets; i++) {
+    size_t np = wf_net_layout(run[0].nets[i])->n_params;
+    double *p = malloc(2 * np * sizeof(double));
+    wf_net_get_params(run[0].nets[i], p);
+    wf_net_get_params(run[1].nets[i], p + np);
+    nets_same &= memcmp(p, p + np, np * sizeof(double)) == 0;
+    free(p);
+  }
+  printf("graphs %-10s %d outer iterations: replayed and eager steps %s; nets %s\n",
+         w->name, epochs, same ? "give the same outputs" : "DIFFER",
+         nets_same ? "identical" : "DIFFER");
+  CHECK(same, "%s: replayed steps differ from eager ones", w->name);
+  CHECK(nets_same, "%s: nets differ", w->name);
+  for (int k = 0; k < 2; k++) prox_close(&run[k]);
+  free(data);
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "epochs";
   wf_device *gpu = open_device(wf_cuda_backend());
@@ -180,6 +262,11 @@ int main(int argc, char **argv) {
     epochs_match(gpu, cpu, &W1FE_IMAGE, 3);
     graphs_match(gpu, &W1FE_2D, 4);
     graphs_match(gpu, &W1FE_IMAGE, 2);
+    const prox_workload *prox[] = {&PROX_RWP, &PROX_RWP_DRAGAN, &PROX_SBE};
+    for (int i = 0; i < 3; i++) {
+      prox_match(gpu, cpu, prox[i], 3);
+      prox_graphs_match(gpu, prox[i], 3);
+    }
     wf_device_release(cpu);
   } else if (strcmp(mode, "memory") == 0) {
     memory_test(gpu);

@@ -1,8 +1,10 @@
 /* test_core.c — standalone tests of the engine core over the CPU backend:
  * nets and their passes, parameter blocks, clones and aliases, every
  * composition (loss-backward, pull-back, gradient penalties, the Euler
- * step, regression steps, the WGAN critic loss) and the generic trainer
- * with W1-FE (Proposition 4.1).
+ * step, regression steps, the critic losses: WGAN, GAN, DRAGAN; RWP's
+ * proximal term and SBE's potential objective) and the generic trainer
+ * with W1-FE (Proposition 4.1), RWP (l = 1 is WGAN training; Proposition 5
+ * of Lin et al.) and SBE.
  *
  * No R: builds with a C compiler alone. Every buffer the engine sees is
  * allocated, uploaded and downloaded through the device (no host arrays
@@ -613,6 +615,371 @@ static void test_critic_loss(void) {
   free(an), free(fd);
   wf_net_free(c.net);
 }
+
+/* ---- critic-loss kinds: the standard GAN and DRAGAN -------------------- */
+typedef struct {
+  wf_net *net;
+  wf_critic_ws ws;
+  wf_critic_spec cs;
+  wf_real *real, *fake, *noise;
+  double *slots;
+  int m;
+} kind_case;
+
+static double f_kind(void *p) {
+  kind_case *c = p;
+  double h[WF_CRITIC_SLOTS];
+  wf_critic_report rep;
+  wf_device_zero_scalars(dev, c->slots, WF_CRITIC_SLOTS);
+  wf_net_zero_grad(c->net);
+  wf_critic_loss_grad_spec(c->net, &c->ws, &c->cs, c->real, c->fake, c->m, c->noise,
+                           c->slots);
+  wf_device_read_scalars(dev, h, c->slots, WF_CRITIC_SLOTS);
+  wf_critic_report_spec(h, 1, &c->cs, &rep);
+  return rep.loss;
+}
+
+/* the generator's loss pulled back through the critic, at x */
+typedef struct {
+  wf_net *net;
+  wf_critic_kind kind;
+  wf_real *x, *dx;
+  double *slot;
+  int m;
+} gen_case;
+
+static double f_gen(void *p) {
+  gen_case *c = p;
+  wf_loss_spec ls = wf_critic_generator_loss(c->kind, c->m);
+  wf_device_zero_scalars(dev, c->slot, 1);
+  wf_pullback(c->net, c->x, c->m, 1, &ls, NULL, c->slot, c->dx);
+  return read_slot(c->slot);
+}
+
+static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+
+static void test_critic_kinds(void) {
+  wf_mlp_spec s = {.n_layers = 3, .widths = {2, 8, 8, 1}, .activation = WF_ACT_TANH,
+                   .init = WF_INIT_NORMAL, .init_sd = 0.8, .norm = WF_NORM_LAYER};
+  int m = 7, d = 2;
+  kind_case c = {.net = make_net(&s, 9), .m = m};
+  double *hreal, *hfake, *hu = hvec((size_t)m * d);
+  c.real = dnormal((size_t)m * d, 1, &hreal);
+  c.fake = dnormal((size_t)m * d, 1, &hfake);
+  for (int i = 0; i < m * d; i++) hu[i] = runif();
+  wf_real *u_dev = dalloc((size_t)m * d);
+  put(u_dev, hu, (size_t)m * d);
+  c.noise = u_dev;
+  c.slots = wf_device_alloc_scalars(dev, WF_CRITIC_SLOTS);
+  size_t np = wf_net_layout(c.net)->n_params;
+  double *an = hvec(np), *fd = hvec(np);
+  wf_real *y = dalloc(2 * (size_t)m);
+  double hy[14];
+  for (int kind = WF_CRITIC_GAN; kind <= WF_CRITIC_DRAGAN; kind++) {
+    c.cs = (wf_critic_spec){(wf_critic_kind)kind, WF_PENALTY_NONE, 10, 0.35, 0};
+    double loss = f_kind(&c);
+    wf_net_get_grad(c.net, an);
+    fd_params(c.net, f_kind, &c, fd);
+    CHECK(rel_err(an, fd, np) < FD_TOL, "critic loss kind %d: param grad err %g", kind,
+          rel_err(an, fd, np));
+    /* the value: -mean log D(real) - mean log(1 - D(fake)) (+ DRAGAN's penalty
+     * at real + 0.35 u, by wf_grad_penalty at those points) */
+    double h[WF_CRITIC_SLOTS], want = 0;
+    wf_mlp_forward(c.net, c.real, m, 1, y);
+    wf_mlp_forward(c.net, c.fake, m, 1, y + m);
+    get(hy, y, 2 * (size_t)m);
+    for (int i = 0; i < m; i++) want += (softplus(-hy[i]) + softplus(hy[m + i])) / m;
+    if (kind == WF_CRITIC_DRAGAN) {
+      double *hxp = hvec((size_t)m * d);
+      for (int i = 0; i < m * d; i++) hxp[i] = hreal[i] + 0.35 * hu[i];
+      wf_real *xp = dalloc((size_t)m * d), *u = dalloc((size_t)m * d);
+      put(xp, hxp, (size_t)m * d);
+      wf_device_zero_scalars(dev, c.slots, 2);
+      wf_grad_penalty(c.net, xp, m, WF_ROWNORM_GP, 10.0 / m, u, NULL, c.slots,
+                      c.slots + 1);
+      wf_device_read_scalars(dev, h, c.slots, 2);
+      want += h[0];
+      wf_device_free(dev, xp);
+      wf_device_free(dev, u);
+      free(hxp);
+    }
+    CHECK(fabs(loss - want) < 1e-12, "critic loss kind %d: value %g, want %g", kind,
+          loss, want);
+  }
+  /* the spec form of WGAN-GP is the WGAN critic loss */
+  c.cs = (wf_critic_spec){WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0, 0};
+  wf_real *t = dalloc((size_t)m);
+  double ht[7];
+  for (int i = 0; i < m; i++) ht[i] = runif();
+  put(t, ht, (size_t)m);
+  c.noise = t;
+  double l1 = f_kind(&c);
+  wf_net_get_grad(c.net, an);
+  wf_device_zero_scalars(dev, c.slots, WF_CRITIC_SLOTS);
+  wf_net_zero_grad(c.net);
+  wf_critic_loss_grad(c.net, &c.ws, c.real, c.fake, m, t, WF_PENALTY_GP, 10, c.slots);
+  double h[WF_CRITIC_SLOTS];
+  wf_critic_report rep;
+  wf_device_read_scalars(dev, h, c.slots, WF_CRITIC_SLOTS);
+  wf_critic_report_of(h, 1, WF_PENALTY_GP, &rep);
+  wf_net_get_grad(c.net, fd);
+  CHECK(l1 == rep.loss && memcmp(an, fd, np * sizeof(double)) == 0,
+        "the WGAN spec is the WGAN critic loss");
+  /* inconsistent specs are refused */
+  char msg[WF_MSG_LEN];
+  wf_critic_spec bad = {WF_CRITIC_GAN, WF_PENALTY_GP, 10, 0, 0};
+  CHECK(wf_critic_spec_check(&bad, msg) == WF_ERR_ARG, "GAN with GP refused");
+  bad = (wf_critic_spec){WF_CRITIC_DRAGAN, WF_PENALTY_NONE, 10, -1, 0};
+  CHECK(wf_critic_spec_check(&bad, msg) == WF_ERR_ARG, "negative perturbation refused");
+  bad = (wf_critic_spec){(wf_critic_kind)7, WF_PENALTY_NONE, 10, 0, 0};
+  CHECK(wf_critic_spec_check(&bad, msg) == WF_ERR_ARG, "unknown kind refused");
+  CHECK(wf_critic_loss_grad_spec(c.net, &c.ws, &bad, c.real, c.fake, m, NULL, c.slots) ==
+            WF_ERR_ARG && strstr(wf_net_message(c.net), "unknown") != NULL,
+        "an unknown kind is refused by the loss: %s", wf_net_message(c.net));
+  /* the generator's loss through the critic: value and input gradient */
+  for (int kind = WF_CRITIC_WGAN; kind <= WF_CRITIC_GAN; kind++) {
+    gen_case g = {.net = c.net, .kind = (wf_critic_kind)kind, .x = c.fake, .m = m,
+                  .slot = c.slots, .dx = dalloc((size_t)m * d)};
+    double v = f_gen(&g), want = 0, *adx = hvec((size_t)m * d), *fdx = hvec((size_t)m * d);
+    get(adx, g.dx, (size_t)m * d);
+    for (int i = 0; i < m; i++)
+      want += (kind == WF_CRITIC_WGAN ? -hy[m + i] : softplus(-hy[m + i])) / m;
+    CHECK(fabs(v - want) < 1e-12, "generator loss kind %d: %g, want %g", kind, v, want);
+    fd_input(c.fake, hfake, (size_t)m * d, f_gen, &g, fdx);
+    CHECK(rel_err(adx, fdx, (size_t)m * d) < FD_TOL, "generator loss kind %d: err %g",
+          kind, rel_err(adx, fdx, (size_t)m * d));
+    wf_device_free(dev, g.dx);
+    free(adx), free(fdx);
+  }
+  wf_critic_ws_free(&c.ws);
+  wf_real *bufs[] = {c.real, c.fake, t, y, u_dev};
+  for (size_t i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
+  wf_device_free(dev, c.slots);
+  free(hreal), free(hfake), free(hu), free(an), free(fd);
+  wf_net_free(c.net);
+}
+
+/* ---- RWP's proximal term and SBE's potential objective ------------------- */
+typedef struct {
+  wf_net *g, *a, *critic; /* critic NULL: the proximal term alone */
+  wf_real *z, *dy;
+  double *slots, weight;
+  int m;
+} prox_case;
+
+/* F(g(z)) (GAN loss through the critic) + weight mean |g(z) - a(z)|^2, its
+ * gradient in g's */
+static double f_prox(void *p) {
+  prox_case *c = p;
+  wf_device_zero_scalars(dev, c->slots, 3);
+  wf_net_zero_grad(c->g);
+  wf_mlp_forward(c->g, c->z, c->m, 1, NULL);
+  if (c->critic != NULL) {
+    wf_loss_spec ls = wf_critic_generator_loss(WF_CRITIC_GAN, c->m);
+    wf_pullback(c->critic, wf_mlp_output(c->g), c->m, 1, &ls, NULL, c->slots, c->dy);
+  } else {
+    double zero[64] = {0};
+    put(c->dy, zero, (size_t)c->m * wf_net_out(c->g)); /* at most 64 values */
+  }
+  wf_proximal_term(c->g, c->a, c->z, c->m, 1, c->weight, c->dy, c->slots + 1,
+                   c->slots + 2);
+  wf_mlp_backward(c->g, c->dy, NULL);
+  return read_slot(c->slots) + read_slot(c->slots + 1);
+}
+
+typedef struct {
+  wf_net *phi;
+  wf_real *y, *ya, *x2, *u;
+  double *slots;
+  int m;
+} sbe_case;
+
+/* J, its gradient -dJ/dtheta in phi's */
+static double f_sbe(void *p) {
+  sbe_case *c = p;
+  double h[3];
+  wf_device_zero_scalars(dev, c->slots, 3);
+  wf_net_zero_grad(c->phi);
+  wf_sbe_potential_grad(c->phi, c->y, c->ya, c->m, c->x2, c->u, c->slots);
+  wf_device_read_scalars(dev, h, c->slots, 3);
+  return h[0] - h[1];
+}
+
+static void test_proximal(void) {
+  /* a generator with BatchNorm (train mode on both), its jiggled snapshot */
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {3, 6, 5, 2}, .activation = WF_ACT_ELU,
+                    .norm = WF_NORM_BATCH, .init = WF_INIT_TORCH};
+  wf_mlp_spec cs = {.n_layers = 2, .widths = {2, 7, 1}, .activation = WF_ACT_TANH,
+                    .init = WF_INIT_NORMAL, .init_sd = 0.9};
+  char msg[WF_MSG_LEN];
+  int m = 6;
+  prox_case c = {.g = make_net(&gs, 41), .critic = NULL, .m = m, .weight = 1 / (2 * 0.3)};
+  jiggle(c.g, 0.2);
+  CHECK(wf_net_clone(c.g, &c.a, msg) == WF_OK, "clone: %s", msg);
+  jiggle(c.a, 0.2);
+  double *hz;
+  c.z = dnormal((size_t)m * 3, 1, &hz);
+  c.dy = dalloc((size_t)m * 2);
+  c.slots = wf_device_alloc_scalars(dev, 3);
+  size_t np = wf_net_layout(c.g)->n_params;
+  double *an = hvec(np), *fd = hvec(np);
+  for (int with_critic = 0; with_critic < 2; with_critic++) {
+    c.critic = with_critic ? make_net(&cs, 43) : NULL;
+    double v = f_prox(&c);
+    wf_net_get_grad(c.g, an);
+    fd_params(c.g, f_prox, &c, fd);
+    CHECK(rel_err(an, fd, np) < FD_TOL, "proximal objective (critic %d): err %g",
+          with_critic, rel_err(an, fd, np));
+    /* the value: weight * mean_i |g(z_i) - a(z_i)|^2, and the displacement */
+    double yg[12], ya[12], want = 0;
+    wf_real *o = dalloc(12);
+    wf_mlp_forward(c.g, c.z, m, 1, o);
+    get(yg, o, 12);
+    wf_mlp_forward(c.a, c.z, m, 1, o);
+    get(ya, o, 12);
+    wf_device_free(dev, o);
+    for (int i = 0; i < 12; i++) want += (yg[i] - ya[i]) * (yg[i] - ya[i]) / m;
+    f_prox(&c);
+    CHECK(fabs(read_slot(c.slots + 1) - c.weight * want) < 1e-12 &&
+              fabs(read_slot(c.slots + 2) - want) < 1e-12,
+          "proximal term value %g, want %g", read_slot(c.slots + 1), c.weight * want);
+    (void)v;
+    if (c.critic != NULL) wf_net_free(c.critic);
+  }
+  /* at the snapshot itself the term and its gradient vanish exactly */
+  wf_net_copy_params(c.a, c.g);
+  c.critic = NULL;
+  f_prox(&c);
+  wf_net_get_grad(c.g, an);
+  double gsum = 0;
+  for (size_t i = 0; i < np; i++) gsum += fabs(an[i]);
+  CHECK(gsum == 0 && read_slot(c.slots + 1) == 0, "no proximal gradient at the anchor");
+  wf_mlp_spec other = gs;
+  other.widths[1] = 4;
+  wf_net *o = make_net(&other, 1);
+  wf_mlp_forward(c.g, c.z, m, 1, NULL);
+  CHECK(wf_proximal_term(c.g, o, c.z, m, 1, 1, c.dy, c.slots, NULL) == WF_ERR_ARG,
+        "an anchor of another shape is refused");
+  CHECK(wf_proximal_term(c.g, c.a, c.z, m, 1, -1, c.dy, c.slots, NULL) == WF_ERR_ARG,
+        "a negative weight is refused");
+  wf_net_free(o);
+
+  /* SBE: J = mean phi(y) - mean phi(ya) - mean |grad phi(ya)|^2 / 2, a
+   * potential with one hidden layer and LayerNorm */
+  wf_mlp_spec ps = {.n_layers = 2, .widths = {2, 9, 1}, .activation = WF_ACT_TANH,
+                    .norm = WF_NORM_LAYER, .init = WF_INIT_TORCH};
+  sbe_case s = {.phi = make_net(&ps, 47), .m = m};
+  jiggle(s.phi, 0.3);
+  double *hy, *hya;
+  s.y = dnormal((size_t)m * 2, 1, &hy);
+  s.ya = dnormal((size_t)m * 2, 1, &hya);
+  s.x2 = dalloc((size_t)m * 4);
+  s.u = dalloc((size_t)m * 2);
+  s.slots = wf_device_alloc_scalars(dev, 3);
+  size_t nq = wf_net_layout(s.phi)->n_params;
+  double *aq = hvec(nq), *fq = hvec(nq);
+  double j = f_sbe(&s);
+  wf_net_get_grad(s.phi, aq);
+  fd_params(s.phi, f_sbe, &s, fq);
+  for (size_t i = 0; i < nq; i++) fq[i] = -fq[i]; /* the gradient is -dJ */
+  CHECK(rel_err(aq, fq, nq) < FD_TOL, "SBE objective: err %g", rel_err(aq, fq, nq));
+  /* its value from the passes */
+  wf_real *py = dalloc((size_t)m), *g = dalloc((size_t)m * 2);
+  double hp[6], hpa[6], hg[12], want = 0;
+  wf_mlp_forward(s.phi, s.y, m, 1, py);
+  get(hp, py, (size_t)m);
+  wf_mlp_forward(s.phi, s.ya, m, 1, py);
+  get(hpa, py, (size_t)m);
+  wf_mlp_input_grad(s.phi, NULL, g);
+  get(hg, g, (size_t)m * 2);
+  for (int i = 0; i < m; i++)
+    want += (hp[i] - hpa[i] - 0.5 * (hg[2 * i] * hg[2 * i] + hg[2 * i + 1] * hg[2 * i + 1])) / m;
+  CHECK(fabs(j - want) < 1e-12, "SBE objective value %g, want %g", j, want);
+  wf_real *bufs[] = {c.z, c.dy, s.y, s.ya, s.x2, s.u, py, g};
+  for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) wf_device_free(dev, bufs[i]);
+  wf_device_free(dev, c.slots);
+  wf_device_free(dev, s.slots);
+  free(hz), free(an), free(fd), free(hy), free(hya), free(aq), free(fq);
+  wf_net_free(c.g), wf_net_free(c.a), wf_net_free(s.phi);
+}
+
+/* ---- Proposition 5: the relaxed proximal step on two weighted deltas ----- *
+ * rho(theta) = alpha delta_A + (1 - alpha) delta_B as a generator: a Linear
+ * 2 -> 1 map on latents e1 (a fraction alpha of the batch) and e2, so
+ * A = w1 + c, B = w2 + c. F = W1 to theta* = alpha |A - a*| + (1 - alpha)
+ * |B - b*| is the mean L1 loss against a* and b*. In one dimension the
+ * relaxed metric is the W2 one, so gradient descent on F + (1/(2h)) mean
+ * |g(z) - g_k(z)|^2, through wf_proximal_term, must reach the closed form
+ * A = shrink_{a*}(A_k, h), B = shrink_{b*}(B_k, h) (from outside the
+ * shrink region, where the minimiser is smooth and descent converges to
+ * it exactly); and F there is at most F at the Euclidean proximal point
+ * shrink(A_k, alpha h), shrink(B_k, (1 - alpha) h). A coefficient of 1/h
+ * would shrink by h/2, a minus sign would diverge. */
+static double shrink(double x, double centre, double h) {
+  return x > centre + h ? x - h : (x < centre - h ? x + h : centre);
+}
+
+static void test_prop5(void) {
+  wf_mlp_spec s = {.n_layers = 1, .widths = {2, 1}, .activation = WF_ACT_IDENTITY};
+  const int m = 10;
+  const double cases[][5] = {/* alpha, h, A_k - a*, B_k - b*, lr */
+                             {0.3, 0.5, -1.5, 1.4, 0.2},
+                             {0.5, 0.2, 0.7, -0.9, 0.1},
+                             {0.8, 1.0, -2.5, -3.0, 0.3},
+                             {0.1, 0.05, 0.4, 0.2, 0.02}};
+  const double astar = -1, bstar = 2;
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    double alpha = cases[k][0], h = cases[k][1], lr = cases[k][4];
+    double ak = astar + cases[k][2], bk = bstar + cases[k][3];
+    int na = (int)lround(alpha * m);
+    double hz[2 * m], ht[m], p[3] = {ak, bk, 0}; /* weight [1 x 2], bias */
+    for (int i = 0; i < m; i++) {
+      hz[2 * i] = i < na;
+      hz[2 * i + 1] = i >= na;
+      ht[i] = i < na ? astar : bstar;
+    }
+    wf_net *g = make_net(&s, 3), *a = NULL;
+    char msg[WF_MSG_LEN];
+    wf_net_set_params(g, p);
+    wf_net_clone(g, &a, msg);
+    wf_real *z = dalloc(2 * m), *t = dalloc(m), *dy = dalloc(m), *o = dalloc(2);
+    double *slots = wf_device_alloc_scalars(dev, 1);
+    put(z, hz, 2 * m);
+    put(t, ht, m);
+    wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = lr, .eps = 1};
+    wf_loss_spec l1 = {WF_LOSS_L1, 1.0 / m, 0, 0};
+    double zero[m];
+    memset(zero, 0, sizeof(zero));
+    wf_status rc = WF_OK;
+    for (int it = 0; it < 4000 && rc == WF_OK; it++) {
+      /* grad = that of F (the L1 loss), then + the proximal term's */
+      wf_net_zero_grad(g);
+      rc = wf_loss_backward(g, z, m, 1, &l1, t, NULL, NULL);
+      if (rc == WF_OK) rc = wf_mlp_forward(g, z, m, 1, NULL);
+      put(dy, zero, m);
+      if (rc == WF_OK) rc = wf_proximal_term(g, a, z, m, 1, 1 / (2 * h), dy, slots, NULL);
+      if (rc == WF_OK) rc = wf_mlp_backward(g, dy, NULL);
+      if (rc == WF_OK) rc = wf_net_opt_step(g, &sgd);
+    }
+    double e[4] = {1, 0, 0, 1}, out[2];
+    wf_real *ez = dalloc(4);
+    put(ez, e, 4);
+    wf_mlp_forward(g, ez, 2, 0, o);
+    get(out, o, 2);
+    double aw = shrink(ak, astar, h), bw = shrink(bk, bstar, h);
+    double ae = shrink(ak, astar, alpha * h), be = shrink(bk, bstar, (1 - alpha) * h);
+    double fw = alpha * fabs(out[0] - astar) + (1 - alpha) * fabs(out[1] - bstar);
+    double fe = alpha * fabs(ae - astar) + (1 - alpha) * fabs(be - bstar);
+    CHECK(rc == WF_OK && fabs(out[0] - aw) < 1e-9 && fabs(out[1] - bw) < 1e-9,
+          "Proposition 5 case %zu: RWP step (%.12g, %.12g), closed form (%.12g, %.12g)",
+          k, out[0], out[1], aw, bw);
+    CHECK(fw <= fe + 1e-12, "Proposition 5 case %zu: F_W %g <= F_E %g", k, fw, fe);
+    wf_real *bufs[] = {z, t, dy, o, ez};
+    for (size_t i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
+    wf_device_free(dev, slots);
+    wf_net_free(g), wf_net_free(a);
+  }
+}
 #endif
 
 /* ---- clones, aliases and copies ------------------------------------------ */
@@ -788,6 +1155,235 @@ static void test_w1fe(void) {
   free(p0), free(p1), free(data);
 }
 
+/* ---- SBE: with g = g_prev + v the potential's gradient is v --------------- *
+ * sup over phi of mean phi(ya + v) - mean phi(ya) - mean |grad phi(ya)|^2 / 2
+ * is attained (for a linear phi exactly, and to first order in general) at
+ * grad phi = v: train the paper's potential (one hidden layer, LayerNorm)
+ * on fresh batches and check the cosine of grad phi(ya) with v. */
+static void test_sbe_alignment(void) {
+  wf_mlp_spec ps = {.n_layers = 2, .widths = {2, 32, 1}, .activation = WF_ACT_TANH,
+                    .norm = WF_NORM_LAYER, .init = WF_INIT_TORCH};
+  wf_net *phi = make_net(&ps, 53);
+  const int m = 128;
+  const double v[2] = {0.4, -0.25};
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 3e-3, .beta1 = 0.5, .beta2 = 0.999,
+                      .eps = 1e-8};
+  wf_real *y = dalloc(2 * m), *ya = dalloc(2 * m), *x2 = dalloc(4 * m), *u = dalloc(2 * m);
+  wf_real *g = dalloc(2 * m);
+  double *slots = wf_device_alloc_scalars(dev, 3);
+  double hy[2 * m], hya[2 * m], hg[2 * m];
+  seed_test_stream(77);
+  for (int it = 0; it < 600; it++) {
+    for (int i = 0; i < m; i++)
+      for (int k = 0; k < 2; k++) {
+        hya[2 * i + k] = rnorm();
+        hy[2 * i + k] = hya[2 * i + k] + v[k];
+      }
+    put(y, hy, 2 * m);
+    put(ya, hya, 2 * m);
+    wf_net_zero_grad(phi);
+    wf_device_zero_scalars(dev, slots, 3);
+    wf_sbe_potential_grad(phi, y, ya, m, x2, u, slots);
+    wf_net_opt_step(phi, &adam);
+  }
+  /* mean cosine of grad phi with v on fresh points, and the objective near
+   * its supremum |v|^2 / 2 */
+  for (int i = 0; i < 2 * m; i++) hya[i] = rnorm();
+  put(ya, hya, 2 * m);
+  wf_mlp_forward(phi, ya, m, 0, NULL);
+  wf_mlp_input_grad(phi, NULL, g);
+  get(hg, g, 2 * m);
+  double cos_mean = 0, vn = sqrt(v[0] * v[0] + v[1] * v[1]);
+  for (int i = 0; i < m; i++) {
+    double gn = sqrt(hg[2 * i] * hg[2 * i] + hg[2 * i + 1] * hg[2 * i + 1]);
+    cos_mean += (hg[2 * i] * v[0] + hg[2 * i + 1] * v[1]) / (gn * vn + 1e-30) / m;
+  }
+  double h[3];
+  wf_device_read_scalars(dev, h, slots, 3);
+  CHECK(cos_mean >= 0.95, "SBE potential: mean cosine of grad phi with v %g", cos_mean);
+  CHECK(h[0] - h[1] > 0.5 * 0.5 * vn * vn, "SBE potential: J %g near |v|^2/2 = %g",
+        h[0] - h[1], 0.5 * vn * vn);
+  wf_real *bufs[] = {y, ya, x2, u, g};
+  for (size_t i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
+  wf_device_free(dev, slots);
+  wf_net_free(phi);
+}
+
+/* ---- RWP and SBE through the trainer ---------------------------------------- */
+static wf_trainer *prox_trainer(const char *algo, uint64_t seed, const double *data,
+                                int n, wf_net **nets) {
+  wf_mlp_spec cs = {.n_layers = 3, .widths = {2, 16, 16, 1},
+                    .activation = WF_ACT_TANH, .init = WF_INIT_TORCH};
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {3, 16, 16, 2},
+                    .activation = WF_ACT_RELU, .init = WF_INIT_TORCH};
+  wf_mlp_spec ps = {.n_layers = 2, .widths = {2, 16, 1}, .activation = WF_ACT_TANH,
+                    .norm = WF_NORM_LAYER, .init = WF_INIT_TORCH};
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.5, .beta2 = 0.9,
+                      .eps = 1e-8};
+  wf_opt_spec opts[4] = {adam, adam, adam, adam};
+  int n_nets = strcmp(algo, "sbe") == 0 ? 4 : 2;
+  nets[0] = make_net(&cs, seed);
+  nets[1] = make_net(&gs, seed + 1);
+  if (n_nets == 4) {
+    char msg[WF_MSG_LEN];
+    nets[2] = make_net(&ps, seed + 2);
+    wf_net_clone(nets[1], &nets[3], msg); /* the anchor starts at the generator */
+  }
+  int rows = n, cols = 2;
+  char msg[WF_MSG_LEN];
+  wf_trainer *t = NULL;
+  wf_status rc = wf_trainer_create(wf_algo_find(algo), nets, opts, n_nets, &data,
+                                   &rows, &cols, 1, &t, msg);
+  CHECK(rc == WF_OK, "%s trainer: %s", algo, msg);
+  return t;
+}
+
+static int same_params(wf_net *a, wf_net *b) {
+  size_t np = wf_net_layout(a)->n_params;
+  double *p = hvec(np), *q = hvec(np);
+  wf_net_get_params(a, p);
+  wf_net_get_params(b, q);
+  int same = memcmp(p, q, np * sizeof(double)) == 0;
+  free(p), free(q);
+  return same;
+}
+
+static void test_rwp(void) {
+  int n = 300, m = 32;
+  double *data = hvec((size_t)n * 2);
+  for (int i = 0; i < 2 * n; i++) data[i] = rnorm() + (i % 2 ? 2 : -1);
+  const char *cn[] = {"batch_size", "steps", "loss", "penalty", "lambda", "perturb"};
+  const char *gn[] = {"batch_size", "steps", "loss", "h", "proximal"};
+  double out[4];
+  /* RWP with l = 1 and a WGAN-GP critic is W1-FE's naive K = 1, i.e. WGAN
+   * training, bit for bit: the proximal gradient is zero at the anchor */
+  {
+    wf_net *rn[2], *wn[2];
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.5, .beta2 = 0.9,
+                        .eps = 1e-8};
+    wf_trainer *r = prox_trainer("rwp", 61, data, n, rn);
+    wf_trainer *w = w1fe_trainer(61, data, n, &adam, wn);
+    /* the same generator spec and seeds as prox_trainer's */
+    const char *wc[] = {"batch_size", "steps", "penalty", "lambda"};
+    const char *we[] = {"batch_size", "step_size"};
+    const char *wf[] = {"persistency", "mode"};
+    double cv[] = {m, 3, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0};
+    double gv[] = {m, 1, WF_CRITIC_WGAN, 0.1, 1};
+    double wcv[] = {m, 3, WF_PENALTY_GP, 10}, wev[] = {m, 1}, wfv[] = {1, 1};
+    int ok = 1;
+    for (int it = 0; it < 4; it++) {
+      ok &= phase(r, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(r, "generator", gn, gv, 5, out) == WF_OK;
+      ok &= out[1] == 0 && out[2] == 0; /* l = 1: no displacement yet */
+      ok &= phase(w, "critic", wc, wcv, 4, out) == WF_OK;
+      ok &= phase(w, "euler", we, wev, 2, out) == WF_OK;
+      ok &= phase(w, "fit", wf, wfv, 2, out) == WF_OK;
+    }
+    CHECK(ok, "rwp / w1fe phases: %s %s", wf_trainer_message(r), wf_trainer_message(w));
+    CHECK(same_params(rn[0], wn[0]) && same_params(rn[1], wn[1]),
+          "RWP (l = 1, WGAN-GP) equals WGAN training exactly");
+    wf_trainer_free(r), wf_trainer_free(w);
+    for (int i = 0; i < 2; i++) wf_net_free(rn[i]), wf_net_free(wn[i]);
+  }
+  /* the same for the GAN and DRAGAN losses: with and without the proximal
+   * term, l = 1 gives the same parameters */
+  for (int kind = WF_CRITIC_GAN; kind <= WF_CRITIC_DRAGAN; kind++) {
+    wf_net *a[2], *b[2];
+    wf_trainer *ta = prox_trainer("rwp", 71, data, n, a);
+    wf_trainer *tb = prox_trainer("rwp", 71, data, n, b);
+    double cv[] = {m, 1, kind, WF_PENALTY_NONE, 10, 0.5};
+    double with[] = {m, 1, kind, 0.2, 1}, without[] = {m, 1, kind, 0.2, 0};
+    int ok = 1;
+    for (int it = 0; it < 3; it++) {
+      ok &= phase(ta, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(ta, "generator", gn, with, 5, out) == WF_OK;
+      ok &= phase(tb, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(tb, "generator", gn, without, 5, out) == WF_OK;
+    }
+    CHECK(ok && isnan(out[1]), "kind %d phases: %s", kind, wf_trainer_message(ta));
+    CHECK(same_params(a[0], b[0]) && same_params(a[1], b[1]),
+          "RWP (l = 1, kind %d) equals plain training", kind);
+    /* l = 10: the proximal term is 1/(2h) times the mean displacement */
+    double l10[] = {m, 10, kind, 0.2, 1};
+    CHECK(phase(ta, "generator", gn, l10, 5, out) == WF_OK && out[2] > 0 &&
+              fabs(out[1] - out[2] / 0.4) <= 1e-6 * out[1],
+          "proximal %g = displacement %g / (2h)", out[1], out[2]);
+    CHECK(!same_params(a[1], b[1]), "l = 10 moves the generator");
+    wf_trainer_free(ta), wf_trainer_free(tb);
+    for (int i = 0; i < 2; i++) wf_net_free(a[i]), wf_net_free(b[i]);
+  }
+  /* bad arguments are named */
+  {
+    wf_net *a[2];
+    wf_trainer *t = prox_trainer("rwp", 81, data, n, a);
+    double gan_gp[] = {m, 1, WF_CRITIC_GAN, WF_PENALTY_GP, 10, 0};
+    CHECK(phase(t, "critic", cn, gan_gp, 6, out) == WF_ERR_ARG,
+          "GAN with GP refused: %s", wf_trainer_message(t));
+    double h0[] = {m, 1, WF_CRITIC_WGAN, 0, 1};
+    CHECK(phase(t, "generator", gn, h0, 5, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "`h`") != NULL,
+          "h = 0 refused: %s", wf_trainer_message(t));
+    double l0[] = {m, 0, WF_CRITIC_WGAN, 0.1, 1};
+    CHECK(phase(t, "generator", gn, l0, 5, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "`steps`") != NULL,
+          "l = 0 refused: %s", wf_trainer_message(t));
+    double k9[] = {m, 1, 9, 0.1, 1};
+    CHECK(phase(t, "generator", gn, k9, 5, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "`loss`") != NULL,
+          "an unknown loss refused: %s", wf_trainer_message(t));
+    wf_trainer_free(t);
+    for (int i = 0; i < 2; i++) wf_net_free(a[i]);
+  }
+  /* SBE: the literal anchor makes J = -mean |grad Phi|^2 / 2 <= 0; the
+   * lag-one anchor is the generator before the last generator phase */
+  {
+    wf_net *s[4];
+    wf_trainer *t = prox_trainer("sbe", 91, data, n, s);
+    const char *pn[] = {"batch_size", "steps", "lag"};
+    const char *sg[] = {"batch_size", "steps", "loss", "h", "lag"};
+    double cv[] = {m, 2, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0};
+    size_t np = wf_net_layout(s[1])->n_params;
+    double *p0 = hvec(np), *pa = hvec(np);
+    int ok = 1;
+    for (int lag = 0; lag <= 1; lag++) {
+      double pv[] = {m, 3, lag}, gv[] = {m, 2, WF_CRITIC_WGAN, 0.2, lag};
+      for (int it = 0; it < 3; it++) {
+        ok &= phase(t, "critic", cn, cv, 6, out) == WF_OK;
+        ok &= phase(t, "potential", pn, pv, 3, out) == WF_OK;
+        if (lag == 0) CHECK(out[0] <= 0 && out[1] >= 0, "literal SBE: J = %g <= 0", out[0]);
+        wf_net_get_params(s[1], p0);
+        ok &= phase(t, "generator", sg, gv, 5, out) == WF_OK;
+      }
+      wf_net_get_params(s[3], pa);
+      if (lag == 1)
+        CHECK(memcmp(p0, pa, np * sizeof(double)) == 0 && !same_params(s[1], s[3]),
+              "lag-one anchor = the generator before its phase");
+    }
+    CHECK(ok, "sbe phases: %s", wf_trainer_message(t));
+    wf_trainer_free(t);
+    free(p0), free(pa);
+    for (int i = 0; i < 4; i++) wf_net_free(s[i]);
+    /* an anchor of another shape is refused */
+    wf_net *bad[4];
+    wf_mlp_spec cs = {.n_layers = 2, .widths = {2, 4, 1}, .activation = WF_ACT_TANH};
+    wf_mlp_spec gs = {.n_layers = 2, .widths = {3, 4, 2}, .activation = WF_ACT_TANH};
+    wf_mlp_spec gs2 = {.n_layers = 2, .widths = {3, 5, 2}, .activation = WF_ACT_TANH};
+    bad[0] = make_net(&cs, 1), bad[1] = make_net(&gs, 2), bad[2] = make_net(&cs, 3);
+    bad[3] = make_net(&gs2, 4);
+    wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
+    wf_opt_spec opts[4] = {sgd, sgd, sgd, sgd};
+    int rows = n, cols = 2;
+    char msg[WF_MSG_LEN];
+    const double *dp = data;
+    wf_trainer *tb = NULL;
+    CHECK(wf_trainer_create(wf_algo_find("sbe"), bad, opts, 4, &dp, &rows, &cols, 1, &tb,
+                            msg) == WF_ERR_ARG && strstr(msg, "anchor") != NULL,
+          "sbe refuses a bad anchor: %s", msg);
+    for (int i = 0; i < 4; i++) wf_net_free(bad[i]);
+  }
+  free(data);
+}
+
 static void test_errors(void) {
   char msg[WF_MSG_LEN];
   wf_net *net;
@@ -854,10 +1450,15 @@ int main(void) {
   test_errors();
   test_clone_alias();
   test_w1fe();
+  test_rwp();
+  test_sbe_alignment();
 #ifdef WF_DOUBLE
   test_passes();
   test_compose();
   test_critic_loss();
+  test_critic_kinds();
+  test_proximal();
+  test_prop5();
 #endif
   wf_device_release(dev);
   printf("%s: %d passed, %d failed\n", sizeof(wf_real) == 8 ? "double" : "float",
