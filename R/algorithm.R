@@ -40,10 +40,14 @@ wf_algorithms <- new.env(parent = emptyenv())
 # epoch: function(fit, trainer) -> named numeric, one training epoch,
 #   running the trainer's phases.
 # aliases: further names of fits trained by it (e.g. "wgan").
+# (The defaults are wrappers: a family's file may register itself before
+# train.R is collated.)
 new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
-                          eval_metrics = c("w1", "w2"), evaluate = generator_evaluation,
+                          eval_metrics = c("w1", "w2"),
+                          evaluate = function(...) generator_evaluation(...),
                           metric_titles = character(), setting_keys = character(),
-                          aliases = character(), floor = generator_floor,
+                          aliases = character(),
+                          floor = function(fit) generator_floor(fit),
                           net_spaces = NULL, progress_metrics = NULL) {
   spaces <- stats::setNames(lapply(nets, function(role) {
     if (role == "generator") c("latent", "data") else c("data", "value")

@@ -85,7 +85,8 @@ rwp_defaults <- function(loss) {
 #'   updates), `proximal` (the proximal term, averaged) and `displacement`
 #'   (`mean |g(z) - g_prev(z)|^2` before each update, averaged; both NA
 #'   with `h = Inf`); and the exact `w1`, `w2` to held-out data every
-#'   `eval_every` epochs. Also `$critic`, `$generator`, `$settings`,
+#'   `eval_every` epochs, with their standard errors `w1_se`, `w2_se` (see
+#'   [wf_wasserstein()]). Also `$floor` (the sampling floor), `$critic`, `$generator`, `$settings`,
 #'   `$status`.
 #' @seealso [sbe()], [wf_critic_loss()], [wf_continue()], [wf_sweep()];
 #'   `vignette("rwp", package = "wgflow")`.

@@ -21,7 +21,7 @@ test_that("rwp returns one metrics row per outer iteration with the documented c
   expect_s3_class(fit, "wf_rwp")
   expect_named(fit$metrics, c("epoch", "seconds", "critic_loss", "w1_critic", "penalty",
                               "grad_norm", "gen_loss", "proximal", "displacement",
-                              "w1", "w2"))
+                              "w1", "w2", "w1_se", "w2_se"))
   expect_identical(fit$metrics$epoch, 1:4)
   expect_identical(!is.na(fit$metrics$w1), c(FALSE, TRUE, FALSE, TRUE))
   # the proximal term is 1/(2h) times the mean squared displacement
@@ -90,7 +90,7 @@ test_that("sbe: the lag-one anchor trails the generator; the literal one degener
   expect_s3_class(fit, "wf_sbe")
   expect_named(fit$metrics, c("epoch", "seconds", "critic_loss", "w1_critic", "penalty",
                               "grad_norm", "potential_objective", "potential_grad_norm",
-                              "gen_loss", "potential_term", "w1", "w2"))
+                              "gen_loss", "potential_term", "w1", "w2", "w1_se", "w2_se"))
   expect_false(identical(wf_params(fit$anchor), wf_params(fit$generator)))
   expect_match(wgflow:::fit_label(fit), "lag-one anchor")
   # read literally, J = -mean |grad Phi|^2 / 2 <= 0 at every phase
