@@ -77,6 +77,8 @@ typedef struct {
   int residual;                     /* needs widths[0] == widths[n_layers] */
   wf_init init;                     /* torch: U(-1/sqrt(in), 1/sqrt(in)) */
   double init_sd;                   /* normal init: weights ~ N(0, sd), bias 0 */
+  int gamma_normal;                 /* norm gamma ~ N(0, init_sd) instead of 1
+                                     * (identity-start residual generators) */
 } wf_mlp_spec;
 
 /* Where each parameter block of layer l (0-based) starts in the buffer.

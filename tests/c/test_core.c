@@ -613,6 +613,194 @@ static void test_critic_loss(void) {
   free(an), free(fd);
   wf_net_free(c.net);
 }
+
+/* ---- potentials: the W2 dual's pair loss and equality penalty ----------- */
+typedef struct {
+  wf_potential phi, psi;
+  wf_pot_ws ws;
+  wf_real *a, *b;
+  double *slots;
+  int m, eq, reg;
+  double ot_scale, lambda;
+  wf_net *zero[3]; /* nets whose gradient is zeroed before a run */
+} pot_case;
+
+/* the composition's objective, from its slots */
+static double f_pot(void *p) {
+  pot_case *c = p;
+  wf_device_zero_scalars(dev, c->slots, 2);
+  for (int i = 0; i < 3; i++)
+    if (c->zero[i] != NULL) wf_net_zero_grad(c->zero[i]);
+  wf_status rc;
+  if (c->eq) {
+    rc = wf_pot_eq_penalty(&c->phi, &c->psi, c->a, c->m, c->lambda, &c->ws, c->slots);
+    return rc == WF_OK ? read_slot(c->slots) : NAN;
+  }
+  rc = wf_pot_pair_loss(&c->phi, &c->psi, c->a, c->b, c->m, c->ot_scale,
+                        (wf_pot_reg)c->reg, c->lambda, &c->ws, c->slots);
+  return rc == WF_OK ? c->ot_scale * c->m * read_slot(c->slots) + read_slot(c->slots + 1)
+                     : NAN;
+}
+
+/* the analytic parameter gradient of every net against central differences */
+static void check_pot_grads(pot_case *c, wf_net *const *nets, const char *const *names,
+                            int n_nets, const char *label) {
+  double v = f_pot(c);
+  CHECK(isfinite(v) && v != 0, "%s: value %g", label, v);
+  double *an[3];
+  for (int k = 0; k < n_nets; k++) {
+    size_t np = wf_net_layout(nets[k])->n_params;
+    an[k] = hvec(np);
+    wf_net_get_grad(nets[k], an[k]); /* all nets' gradients from the one run */
+  }
+  for (int k = 0; k < n_nets; k++) {
+    size_t np = wf_net_layout(nets[k])->n_params;
+    double *fd = hvec(np);
+    fd_params(nets[k], f_pot, c, fd);
+    CHECK(rel_err(an[k], fd, np) < FD_TOL, "%s: %s's gradient err %g", label, names[k],
+          rel_err(an[k], fd, np));
+    free(fd), free(an[k]);
+  }
+}
+
+static void test_potentials(void) {
+  wf_mlp_spec fs = {.n_layers = 3, .widths = {2, 8, 8, 1}, .activation = WF_ACT_TANH,
+                    .init = WF_INIT_NORMAL, .init_sd = 0.7};
+  wf_mlp_spec es = fs;
+  es.activation = WF_ACT_SOFTPLUS;
+  es.norm = WF_NORM_LAYER;
+  char msg[WF_MSG_LEN];
+  wf_net *f = make_net(&fs, 41), *g = make_net(&es, 42), *e = make_net(&es, 43), *fa;
+  CHECK(wf_net_alias(f, &fa, msg) == WF_OK, "alias: %s", msg);
+  jiggle(g, 0.2);
+  jiggle(e, 0.2);
+  /* lift g and e so that the constraint is violated on some pairs */
+  for (int k = 0; k < 2; k++) {
+    wf_net *n = k ? e : g;
+    const wf_layout *lay = wf_net_layout(n);
+    double *p = hvec(lay->n_params);
+    wf_net_get_params(n, p);
+    p[lay->bias[2]] += 1.5;
+    wf_net_set_params(n, p);
+    free(p);
+  }
+  int m = 6;
+  pot_case c = {.m = m, .lambda = 3};
+  double *ha;
+  c.a = dnormal((size_t)m * 2, 1, &ha);
+  c.b = dnormal((size_t)m * 2, 1, NULL);
+  c.slots = wf_device_alloc_scalars(dev, 2);
+  wf_potential F = {{f}, {1}, 1}, G = {{g}, {1}, 1};
+  wf_potential Ge = {{fa, e}, {-1, 1}, 2}; /* g = -f + e */
+  wf_net *fg[] = {f, g}, *fe[] = {f, e};
+  const char *n_fg[] = {"f", "g"}, *n_fe[] = {"f", "e"};
+  /* the equality penalty on either side, plain and reparameterised; a
+   * penalty large enough that the path through T matters */
+  c.eq = 1;
+  c.zero[0] = f, c.zero[1] = g, c.zero[2] = e;
+  c.phi = F, c.psi = G;
+  check_pot_grads(&c, fg, n_fg, 2, "eq (f at x, g at T)");
+  c.phi = G, c.psi = F;
+  check_pot_grads(&c, fg, n_fg, 2, "eq (g at x, f at T)");
+  c.phi = F, c.psi = Ge;
+  check_pot_grads(&c, fe, n_fe, 2, "eq (f at x, -f + e at T)");
+  c.phi = Ge, c.psi = F;
+  check_pot_grads(&c, fe, n_fe, 2, "eq (-f + e at x, f at T)");
+  /* its value against the passes: f at x, T = x - grad f, g at T */
+  {
+    c.phi = F, c.psi = G;
+    double v = f_pot(&c), want = 0;
+    wf_real *y = dalloc(m), *gx = dalloc((size_t)m * 2), *t = dalloc((size_t)m * 2);
+    double hy[6], hg[12], ht[12], hgt[6];
+    wf_mlp_forward(f, c.a, m, 1, y);
+    wf_mlp_input_grad(f, NULL, gx);
+    get(hy, y, m);
+    get(hg, gx, 12);
+    for (int i = 0; i < 12; i++) ht[i] = ha[i] - hg[i];
+    put(t, ht, 12);
+    wf_mlp_forward(g, t, m, 1, y);
+    get(hgt, y, m);
+    for (int i = 0; i < m; i++) {
+      double E = hy[i] + hgt[i] - 0.5 * (hg[2 * i] * hg[2 * i] + hg[2 * i + 1] * hg[2 * i + 1]);
+      want += c.lambda / m * E * E;
+    }
+    CHECK(fabs(v - want) < 1e-12 * fmax(1, want), "eq value %.15g vs %.15g", v, want);
+    wf_device_free(dev, y), wf_device_free(dev, gx), wf_device_free(dev, t);
+  }
+  /* the pair loss: dual objective plus the L2 or entropic penalty */
+  c.eq = 0;
+  for (c.reg = WF_POT_REG_L2; c.reg <= WF_POT_REG_ENTROPIC; c.reg++) {
+    for (int k = 0; k < 2; k++) {
+      c.ot_scale = k == 0 ? -1.0 / m : 0;
+      c.lambda = c.reg == WF_POT_REG_L2 ? 3 : 0.5;
+      c.phi = F, c.psi = G;
+      check_pot_grads(&c, fg, n_fg, 2, c.reg ? "pair entropic (f, g)" : "pair L2 (f, g)");
+      c.phi = F, c.psi = Ge;
+      check_pot_grads(&c, fe, n_fe, 2, c.reg ? "pair entropic (f, -f + e)" : "pair L2 (f, -f + e)");
+    }
+  }
+  /* refusals: shared nets, a bad regulariser, a negative lambda */
+  CHECK(wf_pot_pair_loss(&F, &F, c.a, c.b, m, 0, WF_POT_REG_L2, 1, &c.ws, c.slots) ==
+            WF_ERR_ARG, "two potentials on one net refused");
+  CHECK(wf_pot_pair_loss(&F, &G, c.a, c.b, m, 0, (wf_pot_reg)7, 1, &c.ws, c.slots) ==
+            WF_ERR_ARG, "unknown regulariser refused");
+  CHECK(wf_pot_eq_penalty(&F, &G, c.a, m, -1, &c.ws, c.slots) == WF_ERR_ARG,
+        "negative lambda refused");
+  CHECK(wf_pot_pair_loss(&F, &G, c.a, c.b, m, 0, WF_POT_REG_ENTROPIC, 0, &c.ws, c.slots) ==
+            WF_ERR_ARG, "entropic with lambda 0 refused");
+  wf_pot_ws_free(&c.ws);
+  wf_device_free(dev, c.a), wf_device_free(dev, c.b), wf_device_free(dev, c.slots);
+  free(ha);
+  wf_net_free(fa), wf_net_free(f), wf_net_free(g), wf_net_free(e);
+}
+
+/* the weighted regression step: its loss and an SGD step against differences */
+typedef struct {
+  wf_net *net;
+  wf_real *x, *t, *w, *diff, *sq;
+  double *slot;
+  int m;
+} wreg_case;
+
+static double f_wreg(void *p) {
+  wreg_case *c = p;
+  /* lr 0: the step leaves the parameters, the slot has the loss */
+  wf_opt_spec none = {.kind = WF_OPT_SGD, .lr = 0, .eps = 1};
+  wf_device_zero_scalars(dev, c->slot, 1);
+  wf_weighted_regress_step(c->net, c->x, c->m, c->t, c->w, &none, c->diff, c->sq, c->slot);
+  return read_slot(c->slot);
+}
+
+static void test_weighted_regress(void) {
+  wf_mlp_spec gs = {.n_layers = 2, .widths = {2, 6, 2}, .activation = WF_ACT_TANH,
+                    .init = WF_INIT_TORCH};
+  int m = 5;
+  wreg_case c = {.net = make_net(&gs, 9), .m = m};
+  double hw[5] = {0.5, 0, 2, 1.5, 0.25};
+  c.x = dnormal(10, 1, NULL);
+  c.t = dnormal(10, 1, NULL);
+  c.w = dalloc(5);
+  put(c.w, hw, 5);
+  c.diff = dalloc(10);
+  c.sq = dalloc(5);
+  c.slot = wf_device_alloc_scalars(dev, 1);
+  size_t np = wf_net_layout(c.net)->n_params;
+  double *p0 = hvec(np), *p1 = hvec(np), *fd = hvec(np);
+  wf_net_get_params(c.net, p0);
+  fd_params(c.net, f_wreg, &c, fd);
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
+  wf_device_zero_scalars(dev, c.slot, 1);
+  CHECK(wf_weighted_regress_step(c.net, c.x, m, c.t, c.w, &sgd, c.diff, c.sq, c.slot) ==
+            WF_OK, "weighted regress");
+  wf_net_get_params(c.net, p1);
+  for (size_t i = 0; i < np; i++) p0[i] -= 0.1 * fd[i];
+  CHECK(rel_err(p1, p0, np) < 1e-8, "weighted regress: SGD step err %g", rel_err(p1, p0, np));
+  wf_real *bufs[] = {c.x, c.t, c.w, c.diff, c.sq};
+  for (int i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
+  wf_device_free(dev, c.slot);
+  free(p0), free(p1), free(fd);
+  wf_net_free(c.net);
+}
 #endif
 
 /* ---- clones, aliases and copies ------------------------------------------ */
@@ -797,6 +985,34 @@ static void test_errors(void) {
         "zero width refused");
   wf_mlp_spec res = {.n_layers = 2, .widths = {2, 4, 3}, .residual = 1};
   CHECK(wf_net_create(&res, dev, 1, &net, msg) == WF_ERR_ARG, "residual with in != out refused");
+  /* a normal norm gamma (the identity start of W2GAN's generator) needs
+   * the normal init; it draws gamma ~ N(0, init_sd), the rest unchanged */
+  wf_mlp_spec gn = {.n_layers = 3, .widths = {2, 32, 32, 2}, .activation = WF_ACT_RELU,
+                    .norm = WF_NORM_BATCH, .residual = 1, .init = WF_INIT_TORCH,
+                    .init_sd = 0.01, .gamma_normal = 1};
+  CHECK(wf_net_create(&gn, dev, 1, &net, msg) == WF_ERR_ARG, "normal gamma needs normal init");
+  gn.init = WF_INIT_NORMAL;
+  wf_net *g1 = make_net(&gn, 3);
+  gn.gamma_normal = 0;
+  wf_net *g0 = make_net(&gn, 3);
+  const wf_layout *gl = wf_net_layout(g1);
+  double *p1 = hvec(gl->n_params), *p0 = hvec(gl->n_params);
+  wf_net_get_params(g1, p1);
+  wf_net_get_params(g0, p0);
+  double sq = 0, rest = 0;
+  for (int l = 0; l < 2; l++)
+    for (int j = 0; j < 32; j++) {
+      double gj = p1[gl->gamma[l] + j];
+      sq += gj * gj / 64;
+      CHECK(p0[gl->gamma[l] + j] == 1 && gj != 0 && p1[gl->beta[l] + j] == 0,
+            "gamma normal, beta 0");
+      p1[gl->gamma[l] + j] = p0[gl->gamma[l] + j];
+    }
+  for (size_t i = 0; i < gl->n_params; i++) rest += fabs(p1[i] - p0[i]);
+  CHECK(fabs(sqrt(sq) - 0.01) < 0.003 && rest == 0,
+        "gamma ~ N(0, 0.01) (rms %g), every other parameter as with gamma 1", sqrt(sq));
+  free(p1), free(p0);
+  wf_net_free(g1), wf_net_free(g0);
   wf_mlp_spec ok = {.n_layers = 2, .widths = {2, 4, 1}};
   net = make_net(&ok, 1);
   wf_real *u = dalloc(2);
@@ -844,6 +1060,8 @@ int main(void) {
   test_passes();
   test_compose();
   test_critic_loss();
+  test_potentials();
+  test_weighted_regress();
 #endif
   wf_device_release(dev);
   printf("%s: %d passed, %d failed\n", sizeof(wf_real) == 8 ? "double" : "float",
