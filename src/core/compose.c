@@ -270,6 +270,36 @@ wf_status wf_pot_pair_loss(const wf_potential *phi, const wf_potential *psi,
   return rc;
 }
 
+wf_status wf_pot_plan_density(const wf_potential *phi, const wf_potential *psi,
+                              const wf_real *a, const wf_real *b, int m,
+                              wf_pot_reg reg, double lambda, wf_pot_ws *ws,
+                              wf_real *h) {
+  wf_status rc = pot_prepare(phi, psi, m, lambda, ws);
+  if (rc != WF_OK) return rc;
+  wf_net *net = pot_net(phi);
+  if ((reg != WF_POT_REG_L2 && reg != WF_POT_REG_ENTROPIC) ||
+      (reg == WF_POT_REG_ENTROPIC && !(lambda > 0)))
+    return wf_fail(net, WF_ERR_ARG, "a plan density needs L2, or entropic with lambda > 0");
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
+  rc = pot_forward(phi, a, m, ws->v1, NULL);
+  if (rc == WF_OK) rc = pot_forward(psi, b, m, ws->v2, NULL);
+  if (rc != WF_OK) return rc;
+  be->copy(ctx, ws->r, ws->v1, (size_t)m);
+  be->axpy(ctx, (size_t)m, 1, ws->v2, ws->r);
+  be->row_sq_dist(ctx, a, b, m, wf_net_in(net), ws->tmp);
+  be->axpy(ctx, (size_t)m, -0.5, ws->tmp, ws->r);
+  if (reg == WF_POT_REG_L2) {
+    wf_loss_spec hinge = {WF_LOSS_SQ_HINGE, lambda, 0.0, 0}; /* dy = 2 lambda r+ */
+    be->loss(ctx, &hinge, ws->r, NULL, (size_t)m, h, NULL);
+  } else {
+    be->scal(ctx, (size_t)m, (wf_real)(1.0 / lambda), ws->r);
+    wf_loss_spec ex = {WF_LOSS_EXP, 1.0, 0.0, 0}; /* dy = exp(r / lambda) */
+    be->loss(ctx, &ex, ws->r, NULL, (size_t)m, h, NULL);
+  }
+  return wf_net_sync_error(net);
+}
+
 wf_status wf_pot_eq_penalty(const wf_potential *phi, const wf_potential *psi,
                             const wf_real *x, int m, double lambda, wf_pot_ws *ws,
                             double *slot) {

@@ -111,6 +111,16 @@ wf_status wf_pot_pair_loss(const wf_potential *phi, const wf_potential *psi,
                            wf_pot_reg reg, double lambda, wf_pot_ws *ws,
                            double *slots);
 
+/* The density of the regularised optimal plan at pairs (a_i, b_i) with
+ * respect to the product of the marginals, h [m]: the derivative of the
+ * penalty, 2 lambda max(0, r_i) (L2) or exp(r_i / lambda) (entropic), at
+ * r_i = phi(a_i) + psi(b_i) - |a_i - b_i|^2 / 2 (Seguy et al.: the weights
+ * of Barycentric-OT's regression). No gradients. */
+wf_status wf_pot_plan_density(const wf_potential *phi, const wf_potential *psi,
+                              const wf_real *a, const wf_real *b, int m,
+                              wf_pot_reg reg, double lambda, wf_pot_ws *ws,
+                              wf_real *h);
+
 /* The equality (complementary slackness) penalty at x [m x d]:
  *   P = (lambda / m) sum_i (phi(x_i) + psi(T_i) - |grad phi(x_i)|^2 / 2)^2,
  *   T_i = x_i - grad phi(x_i),

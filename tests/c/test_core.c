@@ -739,6 +739,33 @@ static void test_potentials(void) {
       check_pot_grads(&c, fe, n_fe, 2, c.reg ? "pair entropic (f, -f + e)" : "pair L2 (f, -f + e)");
     }
   }
+  /* the plan density: pen'(r) at the pairs, against the forwards */
+  {
+    wf_real *h = dalloc(m), *y = dalloc(m);
+    double hh[6], fa_[6], gb[6], hb[12];
+    get(hb, c.b, 12);
+    wf_mlp_forward(f, c.a, m, 1, y);
+    get(fa_, y, m);
+    wf_mlp_forward(g, c.b, m, 1, y);
+    get(gb, y, m);
+    for (int reg = 0; reg <= 1; reg++) {
+      double lam = reg ? 0.7 : 3;
+      CHECK(wf_pot_plan_density(&F, &G, c.a, c.b, m, (wf_pot_reg)reg, lam, &c.ws, h) ==
+                WF_OK, "plan density");
+      get(hh, h, m);
+      double err = 0;
+      int pos = 0;
+      for (int i = 0; i < m; i++) {
+        double dx = ha[2 * i] - hb[2 * i], dy = ha[2 * i + 1] - hb[2 * i + 1];
+        double r = fa_[i] + gb[i] - 0.5 * (dx * dx + dy * dy);
+        double want = reg ? exp(r / lam) : 2 * lam * fmax(0, r);
+        pos += want > 0;
+        err = fmax(err, fabs(hh[i] - want) / fmax(1, want));
+      }
+      CHECK(err < 1e-12 && pos > 0, "plan density reg %d: err %g", reg, err);
+    }
+    wf_device_free(dev, h), wf_device_free(dev, y);
+  }
   /* refusals: shared nets, a bad regulariser, a negative lambda */
   CHECK(wf_pot_pair_loss(&F, &F, c.a, c.b, m, 0, WF_POT_REG_L2, 1, &c.ws, c.slots) ==
             WF_ERR_ARG, "two potentials on one net refused");
@@ -976,6 +1003,158 @@ static void test_w1fe(void) {
   free(p0), free(p1), free(data);
 }
 
+/* ---- W2GAN and W2-FE: the phases, and Proposition 4.1 for W2-FE -------- */
+static wf_trainer *w2_trainer(const char *algo, uint64_t seed, const double *const *data,
+                              const int *rows, int n_data, const wf_opt_spec *gen_opt,
+                              wf_net **nets) {
+  wf_mlp_spec cs = {.n_layers = 3, .widths = {2, 16, 16, 1},
+                    .activation = WF_ACT_TANH, .init = WF_INIT_NORMAL, .init_sd = 0.3};
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {2, 16, 16, 2}, .activation = WF_ACT_RELU,
+                    .norm = WF_NORM_BATCH, .residual = 1, .init = WF_INIT_NORMAL,
+                    .init_sd = 0.1, .gamma_normal = 1};
+  nets[0] = make_net(&cs, seed);
+  nets[1] = make_net(&cs, seed + 1);
+  nets[2] = make_net(&gs, seed + 2);
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                      .eps = 1e-8};
+  wf_opt_spec opts[3] = {adam, adam, *gen_opt};
+  int cols[2] = {2, 2};
+  char msg[WF_MSG_LEN];
+  wf_trainer *t = NULL;
+  wf_status rc = wf_trainer_create(wf_algo_find(algo), nets, opts, 3, data, rows, cols,
+                                   n_data, &t, msg);
+  CHECK(rc == WF_OK, "%s trainer: %s", algo, msg);
+  return t;
+}
+
+static void test_w2(void) {
+  int n = 200, m = 32;
+  double *x = hvec((size_t)n * 2), *z = hvec((size_t)n * 2);
+  for (int i = 0; i < 2 * n; i++) {
+    x[i] = 0.3 * rnorm() + (i % 4 < 2 ? 1 : -1);
+    z[i] = 2 * rnorm();
+  }
+  const double *data[2] = {x, z};
+  int rows[2] = {n, n};
+  const char *crit_names[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                              "reparam", "lambda_e", "reg"};
+  double out[5];
+  /* every penalty switch runs, in both registrations */
+  for (int mode = 0; mode < 2; mode++) {
+    wf_net *nets[3];
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                        .eps = 1e-8};
+    const char *algo = mode ? "w2gan_map" : "w2gan";
+    wf_trainer *t = w2_trainer(algo, 5, data, rows, mode ? 2 : 1, &adam, nets);
+    for (int ineq = 0; ineq <= 3; ineq++)
+      for (int reparam = 0; reparam <= 1; reparam++)
+        for (int reg = 0; reg <= 1; reg++) {
+          double vals[] = {m, 2, ineq, 20, ineq == 1 ? 0 : 20, reparam, 5, reg};
+          wf_status rc = phase(t, "critic", crit_names, vals, 8, out);
+          CHECK(rc == WF_OK && isfinite(out[0]) && isfinite(out[1]) && out[2] >= 0 &&
+                    (ineq == 1 ? isnan(out[3]) : out[3] > 0) &&
+                    (reparam ? out[4] >= 0 : isnan(out[4])),
+                "%s critic ineq %d reparam %d reg %d: %s (%g %g %g %g %g)", algo, ineq,
+                reparam, reg, wf_trainer_message(t), out[0], out[1], out[2], out[3],
+                out[4]);
+        }
+    const char *gen_names[] = {"batch_size", "steps"};
+    double gen_vals[] = {m, 3};
+    CHECK(phase(t, "generator", gen_names, gen_vals, 2, out) == WF_OK && isfinite(out[0]),
+          "%s generator: %s", algo, wf_trainer_message(t));
+    double bad[] = {m, 2, 3, 20, 20, 0, 0, 2};
+    CHECK(phase(t, "critic", crit_names, bad, 8, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "reg") != NULL,
+          "an unknown regulariser is named");
+    const char *fit_names[] = {"persistency"};
+    double k1[] = {1};
+    CHECK(phase(t, "fit", fit_names, k1, 1, out) == WF_ERR_STATE, "fit needs an Euler step");
+    wf_trainer_free(t);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  }
+  /* W2-FE, K = 1 with SGD(gamma) equals the W2GAN generator update with
+   * SGD(2 eps gamma), from the same state and the same z (Proposition 4.1's
+   * argument with the W2 potential: grad of mean |zeta - G|^2 at the frozen
+   * zeta = G - eps grad f(G) is 2 eps times that of mean f(G)) */
+  double gamma = 0.05, eps = 0.6;
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = gamma, .eps = 1};
+  wf_opt_spec sgd_w2gan = sgd;
+  sgd_w2gan.lr = 2 * eps * gamma;
+  wf_net *nets[2][3];
+  wf_trainer *t[2];
+  for (int r = 0; r < 2; r++) {
+    t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan, nets[r]);
+    double vals[] = {m, 3, 3, 20, 20, 1, 0, 0};
+    CHECK(phase(t[r], "critic", crit_names, vals, 8, out) == WF_OK, "critic: %s",
+          wf_trainer_message(t[r]));
+    if (r == 0) {
+      const char *en[] = {"batch_size", "step_size"};
+      double ev[] = {m, eps};
+      CHECK(phase(t[r], "euler", en, ev, 2, out) == WF_OK && out[0] > 0, "euler: %s",
+            wf_trainer_message(t[r]));
+      const char *fn[] = {"persistency"};
+      double fv[] = {1};
+      CHECK(phase(t[r], "fit", fn, fv, 1, out) == WF_OK && out[0] == out[1], "fit: %s",
+            wf_trainer_message(t[r]));
+    } else {
+      const char *gn[] = {"batch_size"};
+      double gv[] = {m};
+      CHECK(phase(t[r], "generator", gn, gv, 1, out) == WF_OK, "generator: %s",
+            wf_trainer_message(t[r]));
+    }
+  }
+  size_t np = wf_net_layout(nets[0][2])->n_params;
+  double *p0 = hvec(np), *p1 = hvec(np);
+  wf_net_get_params(nets[0][2], p0);
+  wf_net_get_params(nets[1][2], p1);
+#ifdef WF_DOUBLE
+  double tol = 1e-11;
+#else
+  double tol = 2e-5;
+#endif
+  CHECK(rel_err(p0, p1, np) < tol, "W2-FE K = 1 is the W2GAN update at 2 eps lr: err %g",
+        rel_err(p0, p1, np));
+  for (int r = 0; r < 2; r++) {
+    wf_trainer_free(t[r]);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[r][i]);
+  }
+  free(p0), free(p1);
+
+  /* Barycentric-OT: the dual stage, then the map stage, split by u's steps */
+  {
+    wf_net *bn[3];
+    wf_mlp_spec cs = {.n_layers = 2, .widths = {2, 16, 1}, .activation = WF_ACT_RELU,
+                      .init = WF_INIT_TORCH};
+    wf_mlp_spec gs = {.n_layers = 2, .widths = {2, 16, 2}, .activation = WF_ACT_RELU,
+                      .residual = 1, .init = WF_INIT_NORMAL, .init_sd = 0.01};
+    bn[0] = make_net(&cs, 1), bn[1] = make_net(&cs, 2), bn[2] = make_net(&gs, 3);
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 5e-3, .beta1 = 0.9, .beta2 = 0.999,
+                        .eps = 1e-8};
+    wf_opt_spec opts[3] = {adam, adam, adam};
+    int cols[2] = {2, 2};
+    char msg[WF_MSG_LEN];
+    wf_trainer *bt = NULL;
+    CHECK(wf_trainer_create(wf_algo_find("barycentric"), bn, opts, 3, data, rows, cols, 2,
+                            &bt, msg) == WF_OK, "barycentric: %s", msg);
+    const char *names[] = {"batch_size", "steps", "dual_steps", "lambda", "reg"};
+    for (int reg = 0; reg <= 1; reg++) {
+      double v1[] = {m, 5, 3 + 2 * reg, 0.5, reg};
+      CHECK(phase(bt, "steps", names, v1, 5, out) == WF_OK && isfinite(out[0]) &&
+                isfinite(out[1]) && isfinite(out[2]),
+            "barycentric: both stages in one call (%s)", wf_trainer_message(bt));
+      CHECK(phase(bt, "steps", names, v1, 5, out) == WF_OK && isnan(out[0]) &&
+                isnan(out[1]) && isfinite(out[2]),
+            "barycentric: the map stage alone");
+    }
+    CHECK(wf_net_block(bn[0])->step == 5, "the dual stage's length is u's steps");
+    double v0[] = {m, 5, 3, 0, 0};
+    CHECK(phase(bt, "steps", names, v0, 5, out) == WF_ERR_ARG, "lambda 0 refused");
+    wf_trainer_free(bt);
+    for (int i = 0; i < 3; i++) wf_net_free(bn[i]);
+  }
+  free(x), free(z);
+}
+
 static void test_errors(void) {
   char msg[WF_MSG_LEN];
   wf_net *net;
@@ -1056,6 +1235,7 @@ int main(void) {
   test_errors();
   test_clone_alias();
   test_w1fe();
+  test_w2();
 #ifdef WF_DOUBLE
   test_passes();
   test_compose();
