@@ -15,9 +15,9 @@
  *              (eps = 1: zeta = T(G(z)), the Monge map's image)
  *   fit        W2-FE: K generator updates regressing G(z) onto zeta
  *
- * Two registrations share the phases: "w2gan" draws latents z ~ N(0, I);
- * "w2gan_map" draws them as rows of a source sample, to learn a map from
- * the source to the data. Randomness: data rows and interpolation weights
+ * Four registrations share the phases: "w2gan" and "w2fe" draw latents
+ * z ~ N(0, I); "w2gan_map" and "w2fe_map" draw them as rows of a source
+ * sample, to learn a map from the source to the data. Randomness: data rows and interpolation weights
  * from f's stream, latents from the generator's.
  */
 #include <math.h>
@@ -334,22 +334,20 @@ static const wf_phase phases[] = {
     {"fit", fit_phase, {"fit_mse_first", "fit_mse_last", NULL}},
     {NULL, NULL, {NULL}}};
 
-const wf_algo wf_algo_w2gan = {
-    .name = "w2gan",
-    .nets = {"f", "g", "generator", NULL},
-    .data = {"data", NULL},
-    .state_size = sizeof(w2_state),
-    .init = init,
-    .free = release,
-    .phases = phases,
-};
-
-const wf_algo wf_algo_w2gan_map = {
-    .name = "w2gan_map",
-    .nets = {"f", "g", "generator", NULL},
-    .data = {"data", "source", NULL},
-    .state_size = sizeof(w2_state),
-    .init = init,
-    .free = release,
-    .phases = phases,
-};
+/* one registration per family and latent source: W2GAN and W2-FE run the
+ * same phases (the R side picks generator or euler + fit); "_map" learns a
+ * map from the source sample */
+#define W2_ALGO(var, label, ...)                 \
+  const wf_algo var = {                          \
+      .name = label,                             \
+      .nets = {"f", "g", "generator", NULL},     \
+      .data = {__VA_ARGS__, NULL},               \
+      .state_size = sizeof(w2_state),            \
+      .init = init,                              \
+      .free = release,                           \
+      .phases = phases,                          \
+  }
+W2_ALGO(wf_algo_w2gan, "w2gan", "data");
+W2_ALGO(wf_algo_w2gan_map, "w2gan_map", "data", "source");
+W2_ALGO(wf_algo_w2fe, "w2fe", "data");
+W2_ALGO(wf_algo_w2fe_map, "w2fe_map", "data", "source");

@@ -5,7 +5,7 @@
 
 extern const wf_algo wf_algo_w1fe;
 extern const wf_algo wf_algo_w1fe_map;
-extern const wf_algo wf_algo_w2gan, wf_algo_w2gan_map;
+extern const wf_algo wf_algo_w2gan, wf_algo_w2gan_map, wf_algo_w2fe, wf_algo_w2fe_map;
 extern const wf_algo wf_algo_barycentric;
 
 static const wf_algo *const registry[] = {
@@ -13,6 +13,8 @@ static const wf_algo *const registry[] = {
     &wf_algo_w1fe_map,
     &wf_algo_w2gan,
     &wf_algo_w2gan_map,
+    &wf_algo_w2fe,
+    &wf_algo_w2fe_map,
     &wf_algo_barycentric,
     NULL};
 
