@@ -32,15 +32,17 @@ enum { DATA = 0, SOURCE = 1 };  /* data roles */
 enum {
   S_DUAL = 0,   /* mean f(a) + mean g(b) on the pairs */
   S_INEQ = 1,   /* the inequality penalty on the pairs */
-  S_INTERP = 3, /* ... and on interpolates (2: their mean, unused) */
-  S_EQ_A = 4,   /* the equality penalty on the generated side */
-  S_EQ_B = 5,   /* ... and on the data side */
+  S_EQ_A = 2,   /* the equality penalty on the generated side */
+  S_EQ_B = 3,   /* ... and on the data side */
+  S_INTERP = 5, /* the inequality penalty on interpolates (4: their mean) */
   S_E = 6,      /* lambda_e mean max(0, e(b))^2 */
   S_COUNT = 7
 };
 
 typedef struct {
-  wf_net *f_alias;  /* f's second cache, for g = -f + e */
+  /* more caches of f and g (g or e): the dual loss evaluates the potentials
+   * at the pairs, at T = a - grad f(a) and at S = b - grad g(b) */
+  wf_net *f_alias[3], *g_alias;
   wf_pot_ws ws;
   int m;            /* rows of the current z and zeta (0: no Euler step yet) */
   wf_replay critic_step, gen_step, fit_step;
@@ -79,14 +81,17 @@ static wf_status init(wf_trainer *t) {
     return wf_trainer_fail(t, WF_ERR_ARG,
                            "the potentials cannot use BatchNorm (double backward)");
   w2_state *st = t->state;
-  if (wf_net_alias(f, &st->f_alias, t->msg) != WF_OK) return WF_ERR_NOMEM;
+  for (int i = 0; i < 3; i++)
+    if (wf_net_alias(f, &st->f_alias[i], t->msg) != WF_OK) return WF_ERR_NOMEM;
+  if (wf_net_alias(g, &st->g_alias, t->msg) != WF_OK) return WF_ERR_NOMEM;
   return WF_OK;
 }
 
 static void release(wf_trainer *t) {
   w2_state *st = t->state;
   wf_pot_ws_free(&st->ws);
-  wf_net_free(st->f_alias);
+  for (int i = 0; i < 3; i++) wf_net_free(st->f_alias[i]);
+  wf_net_free(st->g_alias);
 }
 
 /* y = G(z) in training mode for m fresh latents z (normal, or source rows);
@@ -101,14 +106,21 @@ static wf_status generate(wf_trainer *t, int m, int *zidx, wf_real *z,
   return WF_OK;
 }
 
-/* the two potentials: f, and g or -f + e */
-static void potentials(wf_trainer *t, int reparam, wf_potential *pf, wf_potential *pg) {
+/* the potentials at the four points of the dual loss, over distinct
+ * caches: f at a, g at b, g at T, f at S; g is g or -f + e */
+static void potentials(wf_trainer *t, int reparam, wf_potential *pf, wf_potential *pg,
+                       wf_potential *pg_t, wf_potential *pf_s) {
   w2_state *st = t->state;
-  *pf = (wf_potential){{t->nets[F]}, {1}, 1};
-  if (reparam)
-    *pg = (wf_potential){{st->f_alias, t->nets[G]}, {-1, 1}, 2};
-  else
-    *pg = (wf_potential){{t->nets[G]}, {1}, 1};
+  wf_net *f = t->nets[F], *g = t->nets[G];
+  *pf = (wf_potential){{f}, {1}, 1};
+  *pf_s = (wf_potential){{st->f_alias[2]}, {1}, 1};
+  if (reparam) {
+    *pg = (wf_potential){{st->f_alias[0], g}, {-1, 1}, 2};
+    *pg_t = (wf_potential){{st->f_alias[1], st->g_alias}, {-1, 1}, 2};
+  } else {
+    *pg = (wf_potential){{g}, {1}, 1};
+    *pg_t = (wf_potential){{st->g_alias}, {1}, 1};
+  }
 }
 
 /* one update of the potentials on a fresh batch */
@@ -127,14 +139,15 @@ static wf_status critic_step(wf_trainer *t, void *data) {
   WF_TRY(generate(t, m, c->zidx, c->z, &a));
   WF_TRY_NET(t, f, wf_net_zero_grad(f));
   WF_TRY_NET(t, g, wf_net_zero_grad(g));
-  wf_potential pf, pg;
-  potentials(t, c->reparam, &pf, &pg);
+  wf_potential pf, pg, pg_t, pf_s;
+  potentials(t, c->reparam, &pf, &pg, &pg_t, &pf_s);
   wf_pot_reg reg = (wf_pot_reg)c->reg;
-  /* the dual objective, with the penalty on the pairs if asked */
+  /* the dual objective, with the penalty on the pairs if asked, and the
+   * equality penalty on both sides (slots S_DUAL, S_INEQ, S_EQ_A, S_EQ_B) */
   int pairs = c->ineq & 1;
-  WF_TRY_NET(t, f, wf_pot_pair_loss(&pf, &pg, a, b, m, -1.0 / m,
+  WF_TRY_NET(t, f, wf_pot_dual_loss(&pf, &pg, &pg_t, &pf_s, a, b, m, -1.0 / m,
                                     pairs ? reg : WF_POT_REG_L2,
-                                    pairs ? c->lambda_ineq : 0, &st->ws,
+                                    pairs ? c->lambda_ineq : 0, c->lambda_eq, &st->ws,
                                     t->slots + S_DUAL));
   if (c->ineq & 2) {
     /* at_i = s1 a_i + (1 - s1) b_{i+1}, bt_i = s2 b_i + (1 - s2) a_{i+1}:
@@ -151,12 +164,6 @@ static wf_status critic_step(wf_trainer *t, void *data) {
     be->row_lerp(ctx, b, c->a_sh, c->s2, m, d, c->bt);
     WF_TRY_NET(t, f, wf_pot_pair_loss(&pf, &pg, c->at, c->bt, m, 0, reg, c->lambda_ineq,
                                       &st->ws, t->slots + S_INTERP - 1));
-  }
-  if (c->lambda_eq > 0) { /* complementary slackness on both sides */
-    WF_TRY_NET(t, f, wf_pot_eq_penalty(&pf, &pg, a, m, c->lambda_eq, &st->ws,
-                                       t->slots + S_EQ_A));
-    WF_TRY_NET(t, f, wf_pot_eq_penalty(&pg, &pf, b, m, c->lambda_eq, &st->ws,
-                                       t->slots + S_EQ_B));
   }
   if (c->reparam && c->lambda_e > 0) { /* e(b) <= 0 since f(b) + g(b) <= c(b, b) = 0 */
     wf_loss_spec hinge = {WF_LOSS_SQ_HINGE, c->lambda_e / m, 0.0, 0};

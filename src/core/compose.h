@@ -88,9 +88,8 @@ typedef struct {
 typedef struct {
   wf_device *dev;
   int cap, d;
-  wf_real *v1, *v2, *r, *w, *tmp; /* [cap] */
-  wf_real *g1, *g2, *pt, *u;      /* [cap x d] */
-  wf_real *tmpd;                  /* [cap x d] */
+  wf_real *v[4], *r, *w, *wa, *wb, *tmp; /* [cap] */
+  wf_real *g[4], *pt, *ps, *u, *tmpd;    /* [cap x d] */
 } wf_pot_ws;
 
 wf_status wf_pot_ws_reserve(wf_pot_ws *ws, wf_device *dev, int m, int d, char *msg);
@@ -120,6 +119,25 @@ wf_status wf_pot_plan_density(const wf_potential *phi, const wf_potential *psi,
                               const wf_real *a, const wf_real *b, int m,
                               wf_pot_reg reg, double lambda, wf_pot_ws *ws,
                               wf_real *h);
+
+/* The W2 critic's loss on pairs (a_i, b_i) with the equality penalty on
+ * both sides, sharing every evaluation (the pair loss's phi(a), psi(b) are
+ * the equality penalties' too):
+ *   ot_scale sum_i (phi(a_i) + psi(b_i)) + (1/m) sum_i pen(r_i)
+ *   + (lambda_eq / m) sum_i (phi(a_i) + psi(T_i) - |grad phi(a_i)|^2 / 2)^2
+ *   + (lambda_eq / m) sum_i (phi(S_i) + psi(b_i) - |grad psi(b_i)|^2 / 2)^2
+ * with T = a - grad phi(a), S = b - grad psi(b): the sum of
+ * wf_pot_pair_loss(phi, psi, a, b) and wf_pot_eq_penalty on either side,
+ * for about half their work. Four potentials with pairwise distinct nets:
+ * phi_a, psi_b at the pairs, psi_t at T, phi_s at S (aliases of phi and
+ * psi's nets). lambda_eq = 0 is the pair loss alone. slots[0] += mean
+ * phi(a) + psi(b); [1] += the inequality penalty; [2], [3] += the equality
+ * penalties at a and at b. */
+wf_status wf_pot_dual_loss(const wf_potential *phi_a, const wf_potential *psi_b,
+                           const wf_potential *psi_t, const wf_potential *phi_s,
+                           const wf_real *a, const wf_real *b, int m, double ot_scale,
+                           wf_pot_reg reg, double lambda_ineq, double lambda_eq,
+                           wf_pot_ws *ws, double *slots);
 
 /* The equality (complementary slackness) penalty at x [m x d]:
  *   P = (lambda / m) sum_i (phi(x_i) + psi(T_i) - |grad phi(x_i)|^2 / 2)^2,

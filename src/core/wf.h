@@ -268,6 +268,15 @@ const wf_real *wf_mlp_input_grad_result(const wf_net *net);
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value);
 
+/* After wf_mlp_input_grad with dy == NULL on the same batch (the gradient of
+ * the summed output, no BatchNorm): grad += dS/dtheta for
+ *   S = sum_i w_i sum_j y_ij + sum_i u_i . g_i,
+ * w [m] row weights, u [m x in] a direction (either NULL: that part is
+ * absent). The backward along per-row weights of a one-output potential,
+ * fused with its double backward: the w part reuses the kept adjoint chain,
+ * so it costs the parameter products alone (no adjoint propagation). */
+wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u);
+
 /* ---- optimiser steps on a net's block ------------------------------------- */
 wf_status wf_net_zero_grad(wf_net *net);
 wf_status wf_net_opt_step(wf_net *net, const wf_opt_spec *opt);

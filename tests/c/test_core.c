@@ -614,24 +614,92 @@ static void test_critic_loss(void) {
   wf_net_free(c.net);
 }
 
+/* ---- backward_rows: the backward along row weights, fused with the double
+ * backward, against the two passes it replaces ----------------------------- */
+static void test_backward_rows(void) {
+  wf_mlp_spec specs[3] = {
+      {.n_layers = 3, .widths = {3, 7, 6, 1}, .activation = WF_ACT_TANH,
+       .norm = WF_NORM_LAYER, .init = WF_INIT_TORCH},
+      {.n_layers = 3, .widths = {2, 8, 8, 1}, .activation = WF_ACT_RELU,
+       .init = WF_INIT_NORMAL, .init_sd = 0.5},
+      {.n_layers = 2, .widths = {3, 5, 3}, .activation = WF_ACT_SOFTPLUS, .residual = 1,
+       .init = WF_INIT_TORCH}};
+  for (int k = 0; k < 3; k++) {
+    wf_mlp_spec *s = &specs[k];
+    wf_net *net = make_net(s, 60 + k);
+    jiggle(net, 0.2);
+    int m = 7, in = s->widths[0], out = s->widths[s->n_layers];
+    size_t np = wf_net_layout(net)->n_params, nx = (size_t)m * in;
+    double *hw = hvec(m), *ones_w = hvec((size_t)m * out);
+    for (int i = 0; i < m; i++) hw[i] = rnorm();
+    for (int i = 0; i < m * out; i++) ones_w[i] = hw[i / out];
+    wf_real *x = dnormal(nx, 1, NULL), *u = dnormal(nx, 1, NULL), *w = dalloc(m);
+    wf_real *dyw = dalloc((size_t)m * out);
+    put(w, hw, m);
+    put(dyw, ones_w, (size_t)m * out); /* dy_ij = w_i */
+    double *want = hvec(np), *got = hvec(np), *part = hvec(np);
+    for (int variant = 0; variant < 3; variant++) { /* w, u, both */
+      int use_w = variant != 1, use_u = variant != 0;
+      /* the reference: backward along dy = w, and the double backward along u */
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      if (use_w) wf_mlp_backward(net, dyw, NULL);
+      wf_net_get_grad(net, part);
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      wf_mlp_input_grad(net, NULL, NULL);
+      if (use_u) wf_mlp_double_backward(net, u, NULL, NULL, NULL);
+      wf_net_get_grad(net, want);
+      for (size_t i = 0; i < np; i++) want[i] += part[i];
+      /* the fused pass after the input gradient */
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      wf_mlp_input_grad(net, NULL, NULL);
+      CHECK(wf_mlp_backward_rows(net, use_w ? w : NULL, use_u ? u : NULL) == WF_OK,
+            "backward_rows: %s", wf_net_message(net));
+      wf_net_get_grad(net, got);
+      CHECK(rel_err(got, want, np) < 1e-12, "backward_rows net %d variant %d: err %g", k,
+            variant, rel_err(got, want, np));
+    }
+    /* it needs the chain of the summed output */
+    wf_mlp_forward(net, x, m, 1, NULL);
+    CHECK(wf_mlp_backward_rows(net, w, NULL) == WF_ERR_STATE, "backward_rows before input_grad");
+    wf_mlp_input_grad(net, dyw, NULL);
+    CHECK(wf_mlp_backward_rows(net, w, NULL) == WF_ERR_STATE,
+          "backward_rows after an input gradient along another dy");
+    wf_device_free(dev, x), wf_device_free(dev, u), wf_device_free(dev, w);
+    wf_device_free(dev, dyw);
+    free(hw), free(ones_w), free(want), free(got), free(part);
+    wf_net_free(net);
+  }
+}
+
 /* ---- potentials: the W2 dual's pair loss and equality penalty ----------- */
 typedef struct {
-  wf_potential phi, psi;
+  wf_potential phi, psi, psi_t, phi_s;
   wf_pot_ws ws;
   wf_real *a, *b;
   double *slots;
-  int m, eq, reg;
-  double ot_scale, lambda;
+  int m, eq, reg; /* eq: 1 the equality penalty, 2 the fused dual loss */
+  double ot_scale, lambda, lambda_eq;
   wf_net *zero[3]; /* nets whose gradient is zeroed before a run */
 } pot_case;
 
 /* the composition's objective, from its slots */
 static double f_pot(void *p) {
   pot_case *c = p;
-  wf_device_zero_scalars(dev, c->slots, 2);
+  wf_device_zero_scalars(dev, c->slots, 4);
   for (int i = 0; i < 3; i++)
     if (c->zero[i] != NULL) wf_net_zero_grad(c->zero[i]);
   wf_status rc;
+  if (c->eq == 2) {
+    rc = wf_pot_dual_loss(&c->phi, &c->psi, &c->psi_t, &c->phi_s, c->a, c->b, c->m,
+                          c->ot_scale, (wf_pot_reg)c->reg, c->lambda, c->lambda_eq,
+                          &c->ws, c->slots);
+    double s[4];
+    wf_device_read_scalars(dev, s, c->slots, 4);
+    return rc == WF_OK ? c->ot_scale * c->m * s[0] + s[1] + s[2] + s[3] : NAN;
+  }
   if (c->eq) {
     rc = wf_pot_eq_penalty(&c->phi, &c->psi, c->a, c->m, c->lambda, &c->ws, c->slots);
     return rc == WF_OK ? read_slot(c->slots) : NAN;
@@ -689,7 +757,7 @@ static void test_potentials(void) {
   double *ha;
   c.a = dnormal((size_t)m * 2, 1, &ha);
   c.b = dnormal((size_t)m * 2, 1, NULL);
-  c.slots = wf_device_alloc_scalars(dev, 2);
+  c.slots = wf_device_alloc_scalars(dev, 4);
   wf_potential F = {{f}, {1}, 1}, G = {{g}, {1}, 1};
   wf_potential Ge = {{fa, e}, {-1, 1}, 2}; /* g = -f + e */
   wf_net *fg[] = {f, g}, *fe[] = {f, e};
@@ -765,6 +833,53 @@ static void test_potentials(void) {
       CHECK(err < 1e-12 && pos > 0, "plan density reg %d: err %g", reg, err);
     }
     wf_device_free(dev, h), wf_device_free(dev, y);
+  }
+  /* the fused dual loss: pairs, inequality and both equality penalties,
+   * against differences, and equal to the separate compositions' sum */
+  {
+    wf_net *fa2, *fa3, *ea, *ga;
+    CHECK(wf_net_alias(f, &fa2, msg) == WF_OK && wf_net_alias(f, &fa3, msg) == WF_OK &&
+              wf_net_alias(e, &ea, msg) == WF_OK && wf_net_alias(g, &ga, msg) == WF_OK,
+          "aliases");
+    wf_potential Gt = {{fa2, ea}, {-1, 1}, 2}, Fs = {{fa3}, {1}, 1};
+    wf_potential Gpt = {{ga}, {1}, 1}, Fps = {{fa}, {1}, 1};
+    c.eq = 2;
+    c.lambda_eq = 3;
+    for (c.reg = WF_POT_REG_L2; c.reg <= WF_POT_REG_ENTROPIC; c.reg++) {
+      c.lambda = c.reg == WF_POT_REG_L2 ? 3 : 0.5;
+      c.ot_scale = -1.0 / m;
+      c.phi = F, c.psi = Ge, c.psi_t = Gt, c.phi_s = Fs;
+      check_pot_grads(&c, fe, n_fe, 2, c.reg ? "dual entropic (f, -f + e)" : "dual L2 (f, -f + e)");
+      c.phi = F, c.psi = G, c.psi_t = Gpt, c.phi_s = Fps;
+      check_pot_grads(&c, fg, n_fg, 2, c.reg ? "dual entropic (f, g)" : "dual L2 (f, g)");
+    }
+    /* the same value and gradients as the three separate compositions */
+    c.reg = WF_POT_REG_L2;
+    c.lambda = 3;
+    c.phi = F, c.psi = Ge, c.psi_t = Gt, c.phi_s = Fs;
+    double fused = f_pot(&c);
+    size_t nf = wf_net_layout(f)->n_params, ne = wf_net_layout(e)->n_params;
+    double *gf = hvec(nf), *ge = hvec(ne), *sf = hvec(nf), *se = hvec(ne);
+    wf_net_get_grad(f, gf);
+    wf_net_get_grad(e, ge);
+    wf_net_zero_grad(f), wf_net_zero_grad(e);
+    double s4[4], sep = 0;
+    wf_device_zero_scalars(dev, c.slots, 4);
+    wf_pot_pair_loss(&F, &Ge, c.a, c.b, m, -1.0 / m, WF_POT_REG_L2, 3, &c.ws, c.slots);
+    wf_pot_eq_penalty(&F, &Ge, c.a, m, 3, &c.ws, c.slots + 2);
+    wf_pot_eq_penalty(&Ge, &F, c.b, m, 3, &c.ws, c.slots + 3);
+    wf_device_read_scalars(dev, s4, c.slots, 4);
+    sep = -s4[0] + s4[1] + s4[2] + s4[3];
+    wf_net_get_grad(f, sf);
+    wf_net_get_grad(e, se);
+    CHECK(fabs(fused - sep) < 1e-12 * fmax(1, fabs(sep)) && rel_err(gf, sf, nf) < 1e-12 &&
+              rel_err(ge, se, ne) < 1e-12,
+          "dual loss = pair + eq + eq (value %g vs %g, grads %g %g)", fused, sep,
+          rel_err(gf, sf, nf), rel_err(ge, se, ne));
+    CHECK(wf_pot_dual_loss(&F, &Ge, &Ge, &Fs, c.a, c.b, m, 0, WF_POT_REG_L2, 1, 1, &c.ws,
+                           c.slots) == WF_ERR_ARG, "dual loss: shared nets refused");
+    free(gf), free(ge), free(sf), free(se);
+    wf_net_free(fa2), wf_net_free(fa3), wf_net_free(ea), wf_net_free(ga);
   }
   /* refusals: shared nets, a bad regulariser, a negative lambda */
   CHECK(wf_pot_pair_loss(&F, &F, c.a, c.b, m, 0, WF_POT_REG_L2, 1, &c.ws, c.slots) ==
@@ -1240,6 +1355,7 @@ int main(void) {
   test_passes();
   test_compose();
   test_critic_loss();
+  test_backward_rows();
   test_potentials();
   test_weighted_regress();
 #endif
