@@ -17,7 +17,13 @@ mean f(G(z)) with Adam(1e-4, 0.9, 0.999). Prints
 "torch_ms_per_iter <threads> <ms>" and writes G(x) for the held-out
 source rows.
 
-usage: w2gan_torch.py target.csv source.csv held_source.csv out.csv iters threads
+Two structures of the same critic loss: "public" evaluates the potentials
+as the W2GAN public code does (f(a) and g(b) once for the dual objective
+and again, with their gradients, for the equality penalties); "shared"
+evaluates f(a), g(b) and their gradients once and uses them for both, as
+wgflow does.
+
+usage: w2gan_torch.py target.csv source.csv held_source.csv out.csv iters threads [public|shared]
 """
 import sys
 import time
@@ -69,12 +75,37 @@ def value_and_grad(net, x):
     return v, g
 
 
-def critic_loss(f, e, a, b, lam=200.0):
+def cost(x, y):
+    return 0.5 * ((x - y) ** 2).sum(dim=1)
+
+
+def interp_penalty(f, g_of, a, b, lam):
+    m = a.shape[0]
+    s1, s2 = torch.rand(m, 1), torch.rand(m, 1)
+    a1, b1 = torch.roll(a, -1, 0), torch.roll(b, -1, 0)
+    at, bt = s1 * a + (1 - s1) * b1, s2 * b + (1 - s2) * a1
+    r = f(at).squeeze(1) + g_of(bt).squeeze(1) - cost(at, bt)
+    return lam * torch.clamp(r, min=0).pow(2).mean()
+
+
+def critic_loss_shared(f, e, a, b, lam=200.0):
     def g_of(x):
         return -f(x) + e(x)
 
-    def cost(x, y):
-        return 0.5 * ((x - y) ** 2).sum(dim=1)
+    fa, pa = value_and_grad(f, a.detach().clone())
+    gb, qb = value_and_grad(g_of, b.detach().clone())
+    loss = -(fa.mean() + gb.mean())
+    loss = loss + lam * torch.clamp(fa + gb - cost(a, b), min=0).pow(2).mean()
+    loss = loss + interp_penalty(f, g_of, a, b, lam)
+    E = fa + g_of(a.detach() - pa).squeeze(1) - 0.5 * (pa ** 2).sum(dim=1)
+    loss = loss + lam * E.pow(2).mean()
+    E = f(b.detach() - qb).squeeze(1) + gb - 0.5 * (qb ** 2).sum(dim=1)
+    return loss + lam * E.pow(2).mean()
+
+
+def critic_loss(f, e, a, b, lam=200.0):
+    def g_of(x):
+        return -f(x) + e(x)
 
     fa, ga = f(a).squeeze(1), g_of(b).squeeze(1)
     loss = -(fa.mean() + ga.mean())
@@ -91,7 +122,7 @@ def critic_loss(f, e, a, b, lam=200.0):
     loss = loss + lam * E.pow(2).mean()
     # and on the data side: S(b) = b - grad g(b)
     vb, qb = value_and_grad(g_of, b.detach().clone())
-    E = f(b.detach() - qb).squeeze(1) + vb.squeeze(-1) - 0.5 * (qb ** 2).sum(dim=1)
+    E = f(b.detach() - qb).squeeze(1) + vb - 0.5 * (qb ** 2).sum(dim=1)
     loss = loss + lam * E.pow(2).mean()
     return loss
 
@@ -99,6 +130,8 @@ def critic_loss(f, e, a, b, lam=200.0):
 def main():
     tgt_path, src_path, held_path, out_path, iters, threads = sys.argv[1:7]
     iters, threads = int(iters), int(threads)
+    mode = sys.argv[7] if len(sys.argv) > 7 else "public"
+    loss_fn = critic_loss_shared if mode == "shared" else critic_loss
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     load = lambda p: torch.tensor(np.loadtxt(p, delimiter=","), dtype=torch.float32)
@@ -116,7 +149,7 @@ def main():
             with torch.no_grad():
                 a = gen(src[torch.randint(0, src.shape[0], (m,))])
             opt_c.zero_grad(set_to_none=True)
-            critic_loss(f, e, a, b).backward()
+            loss_fn(f, e, a, b).backward()
             opt_c.step()
         opt_g.zero_grad(set_to_none=True)
         loss = f(gen(src[torch.randint(0, src.shape[0], (m,))])).mean()
