@@ -226,8 +226,9 @@ plot_fit_map <- function(fit, n, seed, ...) {
   do.call(graphics::plot, args)
   graphics::points(xd[, 1], xd[, 2], col = map_colours[["data"]], pch = 16, cex = 0.45)
   graphics::points(z[, 1], z[, 2], col = map_colours[["source"]], pch = 16, cex = 0.45)
-  graphics::arrows(z[, 1], z[, 2], gz[, 1], gz[, 2], length = 0.04,
-                   col = map_colours[["arrow"]], lwd = 0.6)
+  # a point that did not move has no arrow (and no warning about it)
+  suppressWarnings(graphics::arrows(z[, 1], z[, 2], gz[, 1], gz[, 2], length = 0.04,
+                                    col = map_colours[["arrow"]], lwd = 0.6))
   graphics::points(gz[, 1], gz[, 2], col = map_colours[["image"]], pch = 16, cex = 0.45)
   graphics::legend("topright", legend = c("source x", "G(x)", "data"),
                    col = map_colours[c("source", "image", "data")], pch = 16, cex = 0.8,
@@ -259,8 +260,8 @@ plot_fit_potential <- function(fit, grid = 40L, ...) {
                  main = "x - grad f(x)")
   graphics::points(fit$data[seq_len(min(500, nrow(fit$data))), ], pch = 16, cex = 0.3,
                    col = map_colours[["data"]])
-  graphics::arrows(xy[sub, 1], xy[sub, 2], tx[sub, 1], tx[sub, 2], length = 0.03,
-                   col = "grey30", lwd = 0.6)
+  suppressWarnings(graphics::arrows(xy[sub, 1], xy[sub, 2], tx[sub, 1], tx[sub, 2],
+                                    length = 0.03, col = "grey30", lwd = 0.6))
   for (p in list(list(v = f, main = "f (generated side)"),
                  list(v = g, main = "g (data side)"))) {
     z <- matrix(p$v, grid, grid)
