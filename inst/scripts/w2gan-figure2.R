@@ -21,17 +21,18 @@
 # G(x) - x and T_disc(x) - x, and the exact W2 of G(x) to those targets.
 #
 # Writes (small csv files for the vignette):
-#   <out>/w2gan-figure2.csv   pair, method, seed, epoch, seconds, map_error,
+#   <out>/w2gan-figure2.csv.gz pair, method, seed, epoch, seconds, map_error,
 #                             map_cosine, w2  (every evaluation)
-#   <out>/w2gan-maps.csv      pair, method, x, y, gx, gy: 150 held-out source
+#   <out>/w2gan-maps.csv.gz   pair, method, x, y, gx, gy: 100 held-out source
 #                             points and their images, seed 1 (Discrete-OT
 #                             included: its assignment)
-#   <out>/w2gan-potential.csv pair, x, y, f, g, tx, ty: W2GAN's potentials and
+#   <out>/w2gan-potential.csv.gz pair, x, y, f, g, tx, ty: W2GAN's potentials and
 #                             x - grad f(x) on a 30 x 30 grid, seed 1, after
 #                             a quarter of the training (while the map still
 #                             moves the points)
-#   <out>/w2gan-geodesic.csv  epoch, x, y, gx, gy: W2GAN's generator on the
-#                             checkerboard at five points of training, seed 1
+#   <out>/w2gan-geodesic.csv.gz epoch, x, y, gx, gy: W2GAN's generator on the
+#                             checkerboard at four points of training, seed 1
+# (gzip'd: read.csv() reads them as they are)
 #
 # Usage (from the package root, with wgflow installed):
 #   nice Rscript inst/scripts/w2gan-figure2.R [out] [iters] [seeds]
@@ -102,12 +103,12 @@ started <- Sys.time()
 for (pair in pairs) {
   p <- wf_toy_pair(pair, n = n + eval_n, seed = 100L + match(pair, pairs))
   src_held <- p$source[(n + 1):(n + eval_n), , drop = FALSE]
-  show <- src_held[seq_len(150), , drop = FALSE]
+  show <- src_held[seq_len(100), , drop = FALSE]
   t_disc <- wf_discrete_map(src_held, p$target[(n + 1):(n + eval_n), , drop = FALSE])
   maps[[length(maps) + 1]] <- data.frame(pair = pair, method = "Discrete-OT",
                                          x = show[, 1], y = show[, 2],
-                                         gx = t_disc[seq_len(150), 1],
-                                         gy = t_disc[seq_len(150), 2])
+                                         gx = t_disc[seq_len(100), 1],
+                                         gy = t_disc[seq_len(100), 2])
   for (seed in seeds) {
     for (method in names(methods)) {
       t0 <- Sys.time()
@@ -156,17 +157,17 @@ for (pair in pairs) {
   }
 }
 round_df <- function(d) {
-  for (nm in names(d)) if (is.double(d[[nm]])) d[[nm]] <- signif(d[[nm]], 4)
+  for (nm in names(d)) if (is.double(d[[nm]])) d[[nm]] <- round(d[[nm]], 3)
   d
 }
-utils::write.csv(do.call(rbind, rows), file.path(out, "w2gan-figure2.csv"), row.names = FALSE)
-utils::write.csv(round_df(do.call(rbind, maps)), file.path(out, "w2gan-maps.csv"),
-                 row.names = FALSE)
-utils::write.csv(round_df(do.call(rbind, pots)), file.path(out, "w2gan-potential.csv"),
-                 row.names = FALSE)
-if (length(geo)) {
-  utils::write.csv(round_df(do.call(rbind, geo)), file.path(out, "w2gan-geodesic.csv"),
-                   row.names = FALSE)
+write_gz <- function(d, name) {
+  con <- gzfile(file.path(out, name), "w")
+  on.exit(close(con))
+  utils::write.csv(round_df(d), con, row.names = FALSE)
 }
+write_gz(do.call(rbind, rows), "w2gan-figure2.csv.gz")
+write_gz(do.call(rbind, maps), "w2gan-maps.csv.gz")
+write_gz(do.call(rbind, pots), "w2gan-potential.csv.gz")
+if (length(geo)) write_gz(do.call(rbind, geo), "w2gan-geodesic.csv.gz")
 cat(sprintf("done in %.1f min; files in %s\n",
             as.double(difftime(Sys.time(), started, units = "mins")), out))
