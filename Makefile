@@ -101,6 +101,10 @@ bench-rwp: install
 	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 128
 	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 2
 
+.PHONY: bench-w2gan
+bench-w2gan: install
+	$(WITH_LIB) $(RSCRIPT) bench/w2gan.R
+
 .PHONY: bench-ot
 bench-ot: install $(POT_VENV)/bin/python
 	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R

@@ -9,8 +9,11 @@ toy_pair_names <- c("4gaussians", "checkerboard", "2spirals")
 #' Two-dimensional toy distributions
 #'
 #' Draws `n` samples from one of the standard 2-D benchmark distributions of
-#' Wasserstein GANs and Wasserstein gradient flows. The mixtures pick each
-#' sample's component independently and with equal probability.
+#' Wasserstein GANs and Wasserstein gradient flows. The mixtures of the W1-FE
+#' experiments ("8gaussians", "25gaussians", "rings") pick each sample's
+#' component independently and with equal probability; those of the W2GAN
+#' experiments ("4gaussians", "checkerboard") assign the components
+#' round-robin (equal counts, as the W2GAN public code does), in random order.
 #'
 #' \describe{
 #'   \item{`"8gaussians"`}{The mixture of Metz et al. used by Malik & Huang
@@ -30,11 +33,11 @@ toy_pair_names <- c("4gaussians", "checkerboard", "2spirals")
 #'   \item{`"rings"`}{Four concentric circles of radii 0.5, 1, 1.5 and 2, each
 #'     with probability 1/4: for radius `rho` and an angle `a` uniform on
 #'     `[0, 2 pi)`, the point is `rho * (cos a, sin a) + 0.05 * N(0, I)`.}
-#'   \item{`"4gaussians"`}{The W2GAN target: centres `(+-1, +-1) / sqrt(2) * 2`
-#'     (that is `(+-1.414, +-1.414)`), standard deviation 0.1.}
-#'   \item{`"checkerboard"`}{The W2GAN target: uniform distributions on squares
-#'     of side 0.5 centred at `(0, +-c)` and `(+-c, 0)`, `c = 1.5 / sqrt(2)`
-#'     (about 1.06).}
+#'   \item{`"4gaussians"`}{The W2GAN target: centres `(+-1, +-1) / sqrt(2)`
+#'     (that is `(+-0.707, +-0.707)`), standard deviation 0.1, equal counts.}
+#'   \item{`"checkerboard"`}{The W2GAN target: uniform distributions on the
+#'     five squares of side 0.5 centred at `(+-c, +-c)` and `(0, 0)`,
+#'     `c = 1.5 / sqrt(2)` (about 1.06), equal counts.}
 #'   \item{`"2spirals"`}{The W2GAN target spiral: `theta = theta0 +
 #'     sqrt(U) * 570 degrees` with `theta0 = 0.001` degrees, point
 #'     `0.15 * (-theta cos theta, theta sin theta) + (V1, V2)`, `U, V1, V2`
@@ -69,18 +72,22 @@ wf_toy <- function(name, n = 10000, seed = NULL) {
 #' Source and target samples for 2-D transport-map experiments
 #'
 #' Draws independent samples from the source and target distributions of the
-#' three 2-D experiments of the W2GAN paper (Leygonie et al.), in which a map
-#' from the source to the target is learned. Each target is the distribution
-#' [wf_toy()] draws under the same name.
+#' three 2-D experiments of the W2GAN paper (Leygonie et al., section 6.1),
+#' in which a map from the source `P_z` to the target `P_x` is learned. Each
+#' target is the distribution [wf_toy()] draws under the same name. Mixture
+#' components are assigned round-robin (equal counts), in random order.
 #'
 #' \describe{
 #'   \item{`"4gaussians"`}{Four Gaussians with standard deviation 0.1 and
-#'     equal weights, centred at `(+-1, +-1) / sqrt(2) * s`: `s = 1` for the
-#'     source, `s = 2` for the target (the target centres are further apart).}
+#'     equal weights, centred at `(+-1, +-1) / sqrt(2) * s`: `s = 2` for the
+#'     source, `s = 1` for the target ("the mixture centres of `P_x` are
+#'     closer to each other than those of `P_z`"). The identity map is then
+#'     about 1.0 away from the Monge map.}
 #'   \item{`"checkerboard"`}{Uniform distributions on squares of side 0.5 with
-#'     equal weights. Source: five squares centred at `(+-c, +-c)` and
-#'     `(0, 0)`; target: four squares centred at `(0, +-c)` and `(+-c, 0)`,
-#'     `c = 1.5 / sqrt(2)` (about 1.06). Together they form a checkerboard.}
+#'     equal weights. Source: four squares centred at `(0, +-c)` and
+#'     `(+-c, 0)`; target: five squares centred at `(+-c, +-c)` and `(0, 0)`,
+#'     `c = 1.5 / sqrt(2)` (about 1.06) ("of size 4 and 5 respectively").
+#'     Together they form a checkerboard.}
 #'   \item{`"2spirals"`}{`theta = theta0 + sqrt(U) * 570 degrees`,
 #'     `theta0 = 0.001` degrees. Source `0.15 * (theta cos theta,
 #'     -theta sin theta) + V`; target `0.15 * (-theta cos theta,
@@ -146,8 +153,14 @@ toy_matrix <- function(x, y) {
 }
 
 # Equal-weight mixture: n points, each centre[k, ] + the k-th row of noise.
-mixture <- function(centres, n, noise) {
-  k <- sample.int(nrow(centres), n, replace = TRUE)
+# Components drawn independently, or round-robin (equal counts, the W2GAN
+# code's way) in random order.
+mixture <- function(centres, n, noise, round_robin = FALSE) {
+  k <- if (round_robin) {
+    sample(rep_len(seq_len(nrow(centres)), n))
+  } else {
+    sample.int(nrow(centres), n, replace = TRUE)
+  }
   noise(n) + centres[k, , drop = FALSE]
 }
 
@@ -182,18 +195,18 @@ toy_sample <- function(name, n, side) {
       cbind(r * cos(a), r * sin(a)) + gauss_noise(0.05)(n)
     },
     "4gaussians" = {
-      s <- if (side == "source") 1 else 2
+      s <- if (side == "source") 2 else 1
       centres <- s / sqrt(2) * cbind(c(1, 1, -1, -1), c(1, -1, 1, -1))
-      mixture(centres, n, gauss_noise(0.1))
+      mixture(centres, n, gauss_noise(0.1), round_robin = TRUE)
     },
     "checkerboard" = {
       cc <- checker_c
       centres <- if (side == "source") {
-        cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))
-      } else {
         cbind(c(0, 0, cc, -cc), c(cc, -cc, 0, 0))
+      } else {
+        cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))
       }
-      mixture(centres, n, square_noise(0.5))
+      mixture(centres, n, square_noise(0.5), round_robin = TRUE)
     },
     "2spirals" = {
       deg <- pi / 180

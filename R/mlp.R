@@ -27,6 +27,11 @@ init_codes <- c(torch = 0L, normal = 1L)
 #'   `N(0, init_sd^2)`, biases 0). Defaults to "normal" with `init_sd = 0.01`
 #'   for residual networks, so they start near the identity map.
 #' @param init_sd Standard deviation for `init = "normal"`.
+#' @param gamma_init The norm's initial scale `gamma`: "one" (PyTorch's
+#'   default) or "normal" (`N(0, init_sd^2)`, needs `init = "normal"`). With
+#'   a residual net, "normal" makes every layer of `H` start small, so
+#'   `G(z) = z + H(z)` starts at the identity even through BatchNorm (the
+#'   W2GAN generator's start; see [w2gan()]). The norm's `beta` starts at 0.
 #' @param leaky_slope Negative slope of "leaky_relu".
 #' @return An object of class `wf_mlp_spec`.
 #' @export
@@ -36,7 +41,8 @@ init_codes <- c(torch = 0L, normal = 1L)
 wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
                    output_activation = "identity", norm = "none",
                    residual = FALSE, init = if (residual) "normal" else "torch",
-                   init_sd = if (residual) 0.01 else 0.02, leaky_slope = 0.2) {
+                   init_sd = if (residual) 0.01 else 0.02, gamma_init = "one",
+                   leaky_slope = 0.2) {
   if (!is.numeric(hidden) || !all(is.finite(hidden)) || any(hidden != round(hidden)) ||
       any(hidden < 1) || any(hidden > 2^20) || length(hidden) > 30) {
     arg_error("hidden", "a vector of at most 30 whole numbers in [1, 2^20]", hidden)
@@ -47,11 +53,17 @@ wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
   check_flag(residual, "residual")
   check_choice(init, names(init_codes), "init")
   check_number(init_sd, "init_sd", min = 0)
+  check_choice(gamma_init, c("one", "normal"), "gamma_init")
+  if (gamma_init == "normal" && init != "normal") {
+    wf_abort("`gamma_init = \"normal\"` needs `init = \"normal\"` (it uses `init_sd`).",
+             class = "wgflow_error_arg", arg = "gamma_init")
+  }
   check_number(leaky_slope, "leaky_slope")
   structure(
     list(hidden = as.integer(hidden), activation = activation,
          output_activation = output_activation, norm = norm,
          residual = residual, init = init, init_sd = as.double(init_sd),
+         gamma_init = gamma_init,
          leaky_slope = as.double(leaky_slope)),
     class = "wf_mlp_spec"
   )
@@ -65,6 +77,7 @@ print.wf_mlp_spec <- function(x, ...) {
   cat("  activation: ", x$activation, ", output: ", x$output_activation,
       ", norm: ", x$norm, if (x$residual) ", residual" else "", "\n", sep = "")
   cat("  init: ", x$init, if (x$init == "normal") paste0(" (sd ", x$init_sd, ")"),
+      if (identical(x$gamma_init, "normal") && x$norm != "none") ", norm gamma normal",
       "\n", sep = "")
   invisible(x)
 }
@@ -76,5 +89,6 @@ spec_for_c <- function(spec, input_dim, output_dim) {
        output_activation = activation_codes[[spec$output_activation]],
        leaky_slope = spec$leaky_slope, norm = norm_codes[[spec$norm]],
        residual = as.integer(spec$residual), init = init_codes[[spec$init]],
-       init_sd = spec$init_sd)
+       init_sd = spec$init_sd,
+       gamma_normal = as.integer(identical(spec$gamma_init, "normal")))
 }

@@ -15,11 +15,17 @@
 #' fit's algorithm evaluates, W1 for W1-FE) against the epoch
 #' and against the training wall time, side by side, with plus and minus one
 #' standard error at each evaluation (grey) and the sampling floor (dotted:
-#' what a model that draws exactly from the data's law would score). No
+#' what a model that draws exactly from the data's law would score).
+#' `what = "map"` draws,
+#' as the W2GAN paper's Figure 2, source points (magenta; held-out source
+#' rows of a map fit, else latents), their images `G(x)` (red), grey arrows
+#' between them and data points (green). `what = "potential"` (fits of
+#' [w2gan()] and [w2fe()]) draws, as its Figure 3, the potentials `f` and
+#' `g` as heat maps with the map `x - grad f(x)` as arrows on a grid. No
 #' ggplot2 needed; see [autoplot.wf_fit()] for the ggplot2 version.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
-#' @param what "samples" (the default) or "metrics".
+#' @param what "samples" (the default), "metrics", "map" or "potential".
 #' @param n Number of data points, latent points and generated points drawn.
 #' @param metric For "metrics": the metric column to plot; `NULL` takes the
 #'   first exact distance the fit's algorithm evaluates ("w1" for W1-FE).
@@ -35,17 +41,20 @@
 #'             seed = 1, verbose = FALSE)
 #' plot(fit)
 #' plot(fit, "metrics")
-plot.wf_fit <- function(x, what = c("samples", "metrics"), n = 500L, metric = NULL,
-                        seed = 1L, ...) {
+plot.wf_fit <- function(x, what = c("samples", "metrics", "map", "potential"), n = 500L,
+                        metric = NULL, seed = 1L, ...) {
   check_fit(x, "x")
-  if (identical(what, c("samples", "metrics"))) what <- "samples"
-  check_choice(what, c("samples", "metrics"), "what")
-  if (what == "samples") {
-    n <- check_count(n, "n", max = 1e6)
-    plot_fit_samples(x, n, check_seed(seed), ...)
-  } else {
+  if (identical(what, c("samples", "metrics", "map", "potential"))) what <- "samples"
+  check_choice(what, c("samples", "metrics", "map", "potential"), "what")
+  if (what == "metrics") {
     plot_fit_metrics(x, metric %||% fit_eval_metrics(x)[1], ...)
+    return(invisible(x))
   }
+  n <- check_count(n, "n", max = 1e6)
+  switch(what,
+         samples = plot_fit_samples(x, n, check_seed(seed), ...),
+         map = plot_fit_map(x, n, check_seed(seed), ...),
+         potential = plot_fit_potential(x, ...))
   invisible(x)
 }
 

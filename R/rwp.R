@@ -271,7 +271,8 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
   }
   eval_every <- check_count(eval_every, "eval_every")
   eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  split <- split_holdout(x, holdout, eval_n)
+  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  split <- split_holdout(x, holdout, eval_n, seed)
   if (batch_size > nrow(split$train)) {
     wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
                      batch_size, nrow(split$train)), class = "wgflow_error_arg",

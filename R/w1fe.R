@@ -72,6 +72,12 @@
 #'   one-row tibble), `function(row, fit)` also with a snapshot of the fit;
 #'   one that returns `FALSE` stops training. See [wf_callbacks] for early
 #'   stopping, checkpoints and learning-rate schedules.
+#' @param source `NULL` (latents `z ~ N(0, I)`), or a source sample with the
+#'   columns of `data`: the generator then learns a map from it, as in the
+#'   W2GAN paper's WGAN-GP / WGAN-LP baselines, and is evaluated as a map
+#'   ([w2gan()]'s `map_error`, `map_cosine`, `w2`). With a source, the
+#'   default `generator` is [w2gan()]'s identity start. Not with
+#'   `scale = TRUE`.
 #' @return A fit of class `wf_w1fe` (and `wf_fit`): `$metrics` is a tibble
 #'   with one row per epoch: `epoch`, `seconds` (cumulative training wall
 #'   time, evaluation excluded), `critic_loss`, `w1_critic` (the critic's
@@ -113,13 +119,15 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
                  generator_optimizer = NULL, persistency_mode = "euler",
                  eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
                  device = "auto", verbose = interactive(), callbacks = list(),
-                 scale = FALSE) {
+                 scale = FALSE, source = NULL) {
   verbose <- check_flag(verbose, "verbose")
   callbacks <- check_callbacks(callbacks)
+  if (!is.null(source) && missing(generator)) generator <- identity_generator()
   fit <- new_w1fe(data, persistency, penalty, epochs, critic, generator,
                   latent_dim, batch_size, critic_steps, step_size, lambda, clip,
                   critic_optimizer, generator_optimizer, persistency_mode,
-                  eval_every, eval_n, holdout, seed, device, "w1fe", scale)
+                  eval_every, eval_n, holdout, seed, device, "w1fe", scale,
+                  source)
   fit$call <- match.call()
   train_fit(fit, fit$settings$epochs, verbose, callbacks)
 }
@@ -170,7 +178,7 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
                      latent_dim, batch_size, critic_steps, step_size, lambda,
                      clip, critic_optimizer, generator_optimizer,
                      persistency_mode, eval_every, eval_n, holdout, seed, device,
-                     algorithm, scale = FALSE) {
+                     algorithm, scale = FALSE, source = NULL) {
   x <- check_data(data, "data", min_rows = 2L)
   persistency <- check_count(persistency, "persistency")
   check_choice(penalty, c("lp", "gp", "clip"), "penalty")
@@ -180,6 +188,11 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   if (critic$norm == "batch") {
     wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
              class = "wgflow_error_arg", arg = "critic")
+  }
+  map <- !is.null(source)
+  if (map && !is.null(latent_dim)) {
+    wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
+             class = "wgflow_error_arg", arg = "latent_dim")
   }
   latent_dim <- if (is.null(latent_dim)) ncol(x) else check_count(latent_dim, "latent_dim", max = 2^20)
   if (generator$residual && latent_dim != ncol(x)) {
@@ -203,7 +216,17 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   eval_every <- check_count(eval_every, "eval_every")
   eval_n <- check_count(eval_n, "eval_n", min = 2L)
   if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
-  split <- split_holdout(x, holdout, eval_n, seed)
+  if (map && !isFALSE(scale)) {
+    wf_abort("`scale = TRUE` is not available with a `source`: a map is learnt in the data's own units.",
+             class = "wgflow_error_arg", arg = "scale")
+  }
+  split <- if (map) split_pair(x, source, holdout, eval_n, seed) else
+    split_holdout(x, holdout, eval_n, seed)
+  if (map && batch_size > nrow(split$source)) {
+    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `source`.",
+                     batch_size, nrow(split$source)), class = "wgflow_error_arg",
+             arg = "batch_size")
+  }
   settings <- list(persistency = persistency, penalty = penalty, epochs = epochs,
                    latent_dim = latent_dim, batch_size = batch_size,
                    critic_steps = critic_steps, step_size = step_size,
@@ -214,8 +237,12 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   nets <- list(critic = list(spec = critic, input_dim = ncol(x), output_dim = 1L),
                generator = list(spec = generator, input_dim = latent_dim,
                                 output_dim = ncol(x)))
-  new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
-          settings, colnames = colnames(data), scale = scale)
+  if (!map) {
+    return(new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
+                   settings, colnames = colnames(data), scale = scale))
+  }
+  add_source(new_fit(w1fe_map_algorithm, algorithm, split, eval_n, seed, device, nets,
+                     settings, colnames = colnames(data)), split)
 }
 
 # One epoch: the three phases of src/core/algo_w1fe.c.
@@ -264,5 +291,20 @@ w1fe_algorithm <- register_algorithm(new_algorithm(
   setting_keys = c("penalty", "persistency", "persistency_mode", "step_size",
                    "batch_size", "critic_steps", "lambda"),
   label = w1fe_label,
+  epoch = w1fe_epoch
+))
+
+# W1-FE / WGAN from a source sample: the same phases, latents from the
+# source's rows, evaluated as a map (maps.R).
+w1fe_map_algorithm <- register_algorithm(new_algorithm(
+  name = "w1fe_map",
+  nets = c("critic", "generator"),
+  data = function(fit) list(data = fit$data, source = fit$source),
+  train_metrics = w1fe_algorithm$train_metrics,
+  eval_metrics = map_eval_metrics,
+  evaluate = map_evaluation,
+  metric_titles = c(w1fe_algorithm$metric_titles, map_metric_titles),
+  setting_keys = w1fe_algorithm$setting_keys,
+  label = function(fit) paste(w1fe_label(fit), "map"),
   epoch = w1fe_epoch
 ))

@@ -48,6 +48,7 @@ static void spec_from_list(SEXP spec, wf_mlp_spec *s) {
   s->residual = wf_r_int(list_get(spec, "residual"), "residual", 0, 1);
   s->init = (wf_init)wf_r_int(list_get(spec, "init"), "init", 0, 1);
   s->init_sd = wf_r_double(list_get(spec, "init_sd"), "init_sd");
+  s->gamma_normal = wf_r_int(list_get(spec, "gamma_normal"), "gamma_normal", 0, 1);
 }
 
 void wf_r_opt(SEXP opt, wf_opt_spec *o) {

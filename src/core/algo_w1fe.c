@@ -16,6 +16,10 @@
  *
  * Randomness: data batches and interpolates from the critic's stream,
  * latents from the generator's.
+ *
+ * Two registrations share the phases: "w1fe" draws latents z ~ N(0, I);
+ * "w1fe_map" draws them as rows of a source sample (WGAN-GP / WGAN-LP
+ * maps between two samples, the W2GAN paper's baselines).
  */
 #include <math.h>
 
@@ -23,7 +27,7 @@
 #include "trainer.h"
 
 enum { CRITIC = 0, GEN = 1 }; /* net roles */
-enum { DATA = 0 };            /* data roles */
+enum { DATA = 0, SOURCE = 1 }; /* data roles */
 
 typedef struct {
   wf_critic_ws ws;     /* the critic loss's work space */
@@ -36,6 +40,7 @@ typedef struct {
   int m, penalty, mode;
   double lambda, clip;
   int *idx;       /* [m] data rows */
+  int *zidx;      /* [m] source rows (w1fe_map) */
   wf_real *real;  /* [m x d] */
   wf_real *z;     /* [m x latent] */
   wf_real *zeta;  /* [m x d] Euler targets */
@@ -51,6 +56,10 @@ static wf_status init(wf_trainer *t) {
     return wf_trainer_fail(t, WF_ERR_ARG,
                            "the generator outputs %d columns, the data has %d",
                            wf_net_out(gen), d);
+  if (t->n_data > SOURCE && t->data[SOURCE].d != wf_net_in(gen))
+    return wf_trainer_fail(t, WF_ERR_ARG,
+                           "the generator takes %d columns, the source has %d",
+                           wf_net_in(gen), t->data[SOURCE].d);
   return WF_OK;
 }
 
@@ -58,11 +67,13 @@ static void release(wf_trainer *t) {
   wf_critic_ws_free(&((w1fe_state *)t->state)->ws);
 }
 
-/* y = G(z) for m fresh latents z from the generator's stream; y is the
- * generator's cached output */
-static wf_status generate(wf_trainer *t, int m, wf_real *z, const wf_real **y) {
+/* y = G(z) for m fresh latents z from the generator's stream (normal, or
+ * rows of the source); y is the generator's cached output */
+static wf_status generate(wf_trainer *t, int m, int *zidx, wf_real *z,
+                          const wf_real **y) {
   wf_net *gen = t->nets[GEN];
-  WF_TRY_NET(t, gen, wf_net_normal(gen, z, (size_t)m * wf_net_in(gen)));
+  const wf_data *src = t->n_data > SOURCE ? &t->data[SOURCE] : NULL;
+  WF_TRY_NET(t, gen, wf_latents(gen, src ? src->x : NULL, src ? src->n : 0, m, zidx, z));
   WF_TRY_NET(t, gen, wf_mlp_forward(gen, z, m, 1, NULL));
   *y = wf_mlp_output(gen);
   return WF_OK;
@@ -77,7 +88,7 @@ static wf_status critic_step(wf_trainer *t, void *data) {
   WF_TRY_NET(t, critic, wf_net_random_index(critic, c->idx, (size_t)c->m, x->n));
   WF_BE(t->dev)->gather_rows(WF_CTX(t->dev), x->x, x->d, c->idx, c->m, c->real);
   const wf_real *fake;
-  WF_TRY(generate(t, c->m, c->z, &fake));
+  WF_TRY(generate(t, c->m, c->zidx, c->z, &fake));
   WF_TRY_NET(t, critic, wf_critic_step(critic, &st->ws, c->real, fake, c->m, NULL,
                                        (wf_penalty)c->penalty, c->lambda,
                                        &t->opts[CRITIC], c->clip, t->slots));
@@ -97,9 +108,11 @@ static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   w1fe_state *st = t->state;
   int m = c.m, d = t->data[DATA].d;
   c.idx = wf_trainer_ints(t, "idx", (size_t)m);             /* [m] */
+  c.zidx = wf_trainer_ints(t, "zidx", (size_t)m);           /* [m] */
   c.real = wf_trainer_buffer(t, "real", (size_t)m * d);     /* [m x d] */
   c.z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
-  if (c.idx == NULL || c.real == NULL || c.z == NULL) return WF_ERR_NOMEM;
+  if (c.idx == NULL || c.zidx == NULL || c.real == NULL || c.z == NULL)
+    return WF_ERR_NOMEM;
   st->m = 0; /* z is overwritten: the Euler targets are gone */
   wf_trainer_zero_slots(t, WF_CRITIC_SLOTS);
   double key[] = {m, c.penalty, c.lambda, c.clip};
@@ -127,10 +140,11 @@ static wf_status euler_phase(wf_trainer *t, const wf_args *a, double *out) {
   wf_real *z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
   wf_real *zeta = wf_trainer_buffer(t, "zeta", (size_t)m * d); /* [m x d] */
   wf_real *g = wf_trainer_buffer(t, "g", (size_t)m * d);       /* [m x d] */
-  if (z == NULL || zeta == NULL || g == NULL) return WF_ERR_NOMEM;
+  int *zidx = wf_trainer_ints(t, "zidx", (size_t)m);           /* [m] */
+  if (z == NULL || zeta == NULL || g == NULL || zidx == NULL) return WF_ERR_NOMEM;
   st->m = 0;
   const wf_real *y;
-  WF_TRY(generate(t, m, z, &y));
+  WF_TRY(generate(t, m, zidx, z, &y));
   wf_trainer_zero_slots(t, 1);
   WF_TRY_NET(t, t->nets[CRITIC],
              wf_euler_step(t->nets[CRITIC], y, m, eps, g, zeta, t->slots));
@@ -214,6 +228,16 @@ const wf_algo wf_algo_w1fe = {
     .name = "w1fe",
     .nets = {"critic", "generator", NULL},
     .data = {"data", NULL},
+    .state_size = sizeof(w1fe_state),
+    .init = init,
+    .free = release,
+    .phases = phases,
+};
+
+const wf_algo wf_algo_w1fe_map = {
+    .name = "w1fe_map",
+    .nets = {"critic", "generator", NULL},
+    .data = {"data", "source", NULL},
     .state_size = sizeof(w1fe_state),
     .init = init,
     .free = release,

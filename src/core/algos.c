@@ -6,9 +6,19 @@
 extern const wf_algo wf_algo_w1fe;
 extern const wf_algo wf_algo_rwp, wf_algo_sbe;
 
+extern const wf_algo wf_algo_w1fe_map;
+extern const wf_algo wf_algo_w2gan, wf_algo_w2gan_map, wf_algo_w2fe, wf_algo_w2fe_map;
+extern const wf_algo wf_algo_barycentric;
+
 static const wf_algo *const registry[] = {
     &wf_algo_w1fe,
     &wf_algo_rwp, &wf_algo_sbe,
+    &wf_algo_w1fe_map,
+    &wf_algo_w2gan,
+    &wf_algo_w2gan_map,
+    &wf_algo_w2fe,
+    &wf_algo_w2fe_map,
+    &wf_algo_barycentric,
     NULL};
 
 const wf_algo *wf_algo_find(const char *name) {

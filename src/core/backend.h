@@ -59,19 +59,23 @@ typedef struct {
  *   L1          L = sum_k |y_k - t_k|        dL/dy_k = sign(y_k - t_k)
  *   BCE_LOGITS  L = sum_k softplus(y_k) - t_k y_k   dL/dy_k = sigmoid(y_k) - t_k
  *   SQ_HINGE    L = sum_k max(0, y_k - t_k)^2       dL/dy_k = 2 max(0, y_k - t_k)
+ *   EXP         L = sum_k exp(y_k - t_k)            dL/dy_k = exp(y_k - t_k)
+ *               (entropic penalties; the residual in wf_real, exp in double)
  * The op adds s * L to *slot (if slot != NULL) and writes s * dL/dy to dy
  * (adds it with accumulate; nothing if dy == NULL). Values are summed in
  * double. Gradients: MSE, L1 and SQ_HINGE as (wf_real)(s * c) * r in
  * wf_real, c the kind's constant factor (1 or 2) and r the residual (or its
  * sign), so a scale of 1/m gives exactly the (wf_real)(2.0 / m) * (y - t)
  * of a hand-written MSE; LINEAR as (wf_real)(s * t_k) and BCE_LOGITS as
- * (wf_real)(s * (sigmoid(y_k) - t_k)), computed in double. */
+ * (wf_real)(s * (sigmoid(y_k) - t_k)) and EXP as (wf_real)(s * exp(r)),
+ * computed in double. */
 typedef enum {
   WF_LOSS_LINEAR = 0,
   WF_LOSS_MSE,
   WF_LOSS_L1,
   WF_LOSS_BCE_LOGITS,
   WF_LOSS_SQ_HINGE,
+  WF_LOSS_EXP,
   WF_LOSS_COUNT
 } wf_loss_kind;
 

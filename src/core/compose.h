@@ -55,6 +55,102 @@ wf_status wf_regress_step(wf_net *net, const wf_real *x, int m,
                           const wf_real *target, const wf_loss_spec *ls,
                           const wf_opt_spec *opt, double *slot);
 
+/* m latents z [m x in] for a generator: N(0, I) from its stream (src NULL),
+ * or m rows of src [n_src x in] drawn uniformly with replacement from its
+ * stream (a map between two samples). idx [m]: work space. */
+wf_status wf_latents(wf_net *gen, const wf_real *src, int n_src, int m, int *idx,
+                     wf_real *z);
+
+/* One optimiser step of net on the weighted regression
+ * L = (1/m) sum_i w_i |net(x_i) - target_i|^2 / 2 (x [m x in], target
+ * [m x out], w [m] fixed): Barycentric-OT's map stage. slot += L before the
+ * step. diff [m x out] and sq [m]: work space. */
+wf_status wf_weighted_regress_step(wf_net *net, const wf_real *x, int m,
+                                   const wf_real *target, const wf_real *w,
+                                   const wf_opt_spec *opt, wf_real *diff,
+                                   wf_real *sq, double *slot);
+
+/* ---- potentials and the W2 dual ------------------------------------------ *
+ * A potential is phi(x) = sum_k coef[k] net_k(x) over one-output nets: W2GAN's
+ * f, its g, or its epsilon reparameterisation g = -f + e. A net caches the
+ * point it last saw, so a potential needed at two points of one step is two
+ * potentials over aliases of the same nets (wf_net_alias): the two
+ * potentials given to one composition must not share a net (they may share
+ * parameters). Parameter gradients add into the nets' blocks. */
+#define WF_POT_TERMS 2
+typedef struct {
+  wf_net *net[WF_POT_TERMS];
+  double coef[WF_POT_TERMS];
+  int n; /* terms, 1 .. WF_POT_TERMS */
+} wf_potential;
+
+/* Work space of the potential compositions, owned by their caller. */
+typedef struct {
+  wf_device *dev;
+  int cap, d;
+  wf_real *v[4], *r, *w, *wa, *wb, *tmp; /* [cap] */
+  wf_real *g[4], *pt, *ps, *u, *tmpd;    /* [cap x d] */
+} wf_pot_ws;
+
+wf_status wf_pot_ws_reserve(wf_pot_ws *ws, wf_device *dev, int m, int d, char *msg);
+void wf_pot_ws_free(wf_pot_ws *ws);
+
+/* The constraint phi(a) + psi(b) <= c(a, b) = |a - b|^2 / 2 as a penalty on
+ * r = phi(a) + psi(b) - c(a, b): L2, lambda max(0, r)^2, or entropic,
+ * lambda exp(r / lambda) (the regularised duals of Seguy et al.). */
+typedef enum { WF_POT_REG_L2 = 0, WF_POT_REG_ENTROPIC } wf_pot_reg;
+
+/* On pairs (a_i, b_i), a, b [m x d]: adds to the objective
+ *   ot_scale * sum_i (phi(a_i) + psi(b_i)) + (1/m) sum_i pen(r_i)
+ * (ot_scale = -1/m: the dual objective to maximise, as a loss; 0: the
+ * penalty alone, e.g. on interpolates) and its parameter gradient.
+ * slots[0] += mean_i (phi(a_i) + psi(b_i)); slots[1] += the penalty. */
+wf_status wf_pot_pair_loss(const wf_potential *phi, const wf_potential *psi,
+                           const wf_real *a, const wf_real *b, int m, double ot_scale,
+                           wf_pot_reg reg, double lambda, wf_pot_ws *ws,
+                           double *slots);
+
+/* The density of the regularised optimal plan at pairs (a_i, b_i) with
+ * respect to the product of the marginals, h [m]: the derivative of the
+ * penalty, 2 lambda max(0, r_i) (L2) or exp(r_i / lambda) (entropic), at
+ * r_i = phi(a_i) + psi(b_i) - |a_i - b_i|^2 / 2 (Seguy et al.: the weights
+ * of Barycentric-OT's regression). No gradients. */
+wf_status wf_pot_plan_density(const wf_potential *phi, const wf_potential *psi,
+                              const wf_real *a, const wf_real *b, int m,
+                              wf_pot_reg reg, double lambda, wf_pot_ws *ws,
+                              wf_real *h);
+
+/* The W2 critic's loss on pairs (a_i, b_i) with the equality penalty on
+ * both sides, sharing every evaluation (the pair loss's phi(a), psi(b) are
+ * the equality penalties' too):
+ *   ot_scale sum_i (phi(a_i) + psi(b_i)) + (1/m) sum_i pen(r_i)
+ *   + (lambda_eq / m) sum_i (phi(a_i) + psi(T_i) - |grad phi(a_i)|^2 / 2)^2
+ *   + (lambda_eq / m) sum_i (phi(S_i) + psi(b_i) - |grad psi(b_i)|^2 / 2)^2
+ * with T = a - grad phi(a), S = b - grad psi(b): the sum of
+ * wf_pot_pair_loss(phi, psi, a, b) and wf_pot_eq_penalty on either side,
+ * for about half their work. Four potentials with pairwise distinct nets:
+ * phi_a, psi_b at the pairs, psi_t at T, phi_s at S (aliases of phi and
+ * psi's nets). lambda_eq = 0 is the pair loss alone. slots[0] += mean
+ * phi(a) + psi(b); [1] += the inequality penalty; [2], [3] += the equality
+ * penalties at a and at b. */
+wf_status wf_pot_dual_loss(const wf_potential *phi_a, const wf_potential *psi_b,
+                           const wf_potential *psi_t, const wf_potential *phi_s,
+                           const wf_real *a, const wf_real *b, int m, double ot_scale,
+                           wf_pot_reg reg, double lambda_ineq, double lambda_eq,
+                           wf_pot_ws *ws, double *slots);
+
+/* The equality (complementary slackness) penalty at x [m x d]:
+ *   P = (lambda / m) sum_i (phi(x_i) + psi(T_i) - |grad phi(x_i)|^2 / 2)^2,
+ *   T_i = x_i - grad phi(x_i),
+ * zero at the optimum, where T is the Monge map and the constraint is
+ * tight on its graph. Its parameter gradient flows through T: with
+ * w_i = 2 lambda E_i / m, phi gets w . dphi/dtheta at x plus the double
+ * backward along u_i = -w_i (grad psi(T_i) + grad phi(x_i)), psi gets
+ * w . dpsi/dtheta at T. slot += P. */
+wf_status wf_pot_eq_penalty(const wf_potential *phi, const wf_potential *psi,
+                            const wf_real *x, int m, double lambda, wf_pot_ws *ws,
+                            double *slot);
+
 /* ---- the WGAN critic loss ---------------------------------------------- *
  * loss = -(mean phi(real) - mean phi(fake)) + P, where P is lambda times
  * the mean of (|grad phi(xh)| - 1)^2 (GP) or max(0, |grad phi(xh)| - 1)^2

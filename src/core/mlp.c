@@ -209,6 +209,7 @@ wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g) {
     WF_NET_BE(net)->fill(WF_NET_CTX(net), net->dy_chain, ny, 1);
   else
     WF_NET_BE(net)->copy(WF_NET_CTX(net), net->dy_chain, dy, ny);
+  net->chain_ones = dy == NULL;
   reverse_sweep(net, net->dy_chain, net->chain_x, 0, 1);
   if (g != NULL)
     WF_NET_BE(net)->copy(WF_NET_CTX(net), g, net->chain_x, (size_t)net->m * IN_OF(net));
@@ -246,29 +247,20 @@ static void tangent_sweep(wf_net *net) {
   }
 }
 
-wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
-                                 wf_real *du, double *value) {
+/* The reverse sweep of the second-order passes. With have_u: of the
+ * tangent pass (tangent_sweep done, u in u_in), S_u = sum_i u_i . g_i; with
+ * w: S_w = sum_i w_i sum_j y_ij, whose adjoint at every layer is the kept
+ * chain of the summed output scaled by rows (rows do not mix without
+ * BatchNorm), so it adds parameter products but nothing to propagate:
+ *   dW += chain_z^T (hdot_{l-1} + w h_{l-1}),  db += chain_z^T w.
+ * dx (NULL: not wanted) gets dS_u/dx. */
+static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx) {
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
-  if (s->norm == WF_NORM_BATCH)
-    return wf_fail(net, WF_ERR_UNSUPPORTED,
-                   "double backward through BatchNorm is not supported "
-                   "(use norm = \"none\" or \"layer\" for critics)");
-  if (net->cache != WF_CACHE_INPUT_GRAD)
-    return wf_fail(net, WF_ERR_STATE,
-                   "double backward needs forward and input_grad first");
   int m = net->m, L = L_OF(net);
   size_t nx = (size_t)m * IN_OF(net);
-  be->copy(ctx, net->u_in, u, nx);
-  /* S = sum u . grad_x f, with the gradient from the input-gradient pass */
-  if (value != NULL) {
-    wf_loss_spec dot = {WF_LOSS_LINEAR, 1.0, 0.0, 0};
-    be->loss(ctx, &dot, net->u_in, net->chain_x, nx, NULL, value);
-  }
-  tangent_sweep(net);
-
   const wf_real *hbar = NULL; /* primal adjoint of h_l; NULL means zero */
   for (int l = L - 1; l >= 0; l--) {
     wf_layer_cache *c = &net->layer[l];
@@ -276,32 +268,50 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
     size_t mn = (size_t)m * n;
     wf_activation act = layer_act(net, l);
     int norm = has_norm(net, l);
-    const wf_real *udot = norm ? c->ndot : c->zdot;
-    /* primal adjoint of the activation's input */
-    wf_real *ubar = NULL;
-    if (hbar != NULL || !is_piecewise_linear(act)) {
-      ubar = net->adj[0];
-      be->act_second(ctx, act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
-                     udot, ubar, mn);
+    const wf_real *gamma = WF_PARAMS(net) + lay->gamma[l];
+    wf_real *dgamma = WF_GRAD(net) + lay->gamma[l], *dbeta = WF_GRAD(net) + lay->beta[l];
+    wf_real *ubar = NULL, *zbar = NULL; /* primal adjoints of the act's input, of z */
+    if (have_u) {
+      const wf_real *udot = norm ? c->ndot : c->zdot;
+      if (hbar != NULL || !is_piecewise_linear(act)) {
+        ubar = net->adj[0];
+        be->act_second(ctx, act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
+                       udot, ubar, mn);
+      }
+      zbar = ubar;
+      if (norm) {
+        /* tangent adjoint of nrm: chain_h * act'(nrm) */
+        wf_real *ndbar = net->adj[2];
+        be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
+        zbar = net->adj[1];
+        be->ln_double(ctx, ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd, gamma, m,
+                      n, zbar, dgamma, dbeta);
+      }
     }
-    wf_real *zbar = ubar; /* primal adjoint of z */
-    if (norm) {
-      /* tangent adjoint of nrm: chain_h * act'(nrm) */
-      wf_real *ndbar = net->adj[2];
-      be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
-      zbar = net->adj[1];
-      be->ln_double(ctx, ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd,
-                    WF_PARAMS(net) + lay->gamma[l], m, n, zbar,
-                    WF_GRAD(net) + lay->gamma[l], WF_GRAD(net) + lay->beta[l]);
+    if (w != NULL && norm) {
+      /* S_w's gamma and beta: the norm's backward along w (act'(nrm) chain_h) */
+      wf_real *nbar = net->adj[2];
+      be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, nbar, mn);
+      be->row_scale(ctx, nbar, w, m, n, nbar);
+      be->ln_backward(ctx, nbar, c->xhat, c->rstd, gamma, m, n, net->adj[3], dgamma, dbeta);
     }
-    /* dW += zdotbar^T hdot_{l-1} + zbar^T h_{l-1}; the tangent adjoint of z
-     * is chain_z; the bias gets the primal part only */
+    /* dW += zdotbar^T hdot_{l-1} (+ the w part) + zbar^T h_{l-1}; the tangent
+     * adjoint of z is chain_z; the bias gets the primal parts only */
     const wf_real *prev_dot = l == 0 ? net->u_in : net->layer[l - 1].hdot;
-    wf_real *dw = WF_GRAD(net) + lay->weight[l];
-    be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
+    const wf_real *h_in = layer_input(net, l);
+    wf_real *dw = WF_GRAD(net) + lay->weight[l], *db = WF_GRAD(net) + lay->bias[l];
+    if (w != NULL) {
+      wf_real *b = net->adj[2]; /* [m x k] hdot_{l-1} + w h_{l-1} */
+      be->row_scale(ctx, h_in, w, m, k, b);
+      if (have_u) be->axpy(ctx, (size_t)m * k, 1, prev_dot, b);
+      be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, b, k, 1, dw, k, NULL);
+      be->gemm(ctx, 1, 0, n, 1, m, 1, c->chain_z, n, w, 1, 1, db, 1, NULL);
+    } else if (have_u) {
+      be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
+    }
     if (zbar != NULL) {
-      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1, dw, k, NULL);
-      be->col_sum(ctx, zbar, m, n, WF_GRAD(net) + lay->bias[l]);
+      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, h_in, k, 1, dw, k, NULL);
+      be->col_sum(ctx, zbar, m, n, db);
     }
     if (zbar == NULL || (l == 0 && dx == NULL)) {
       hbar = NULL;
@@ -312,6 +322,48 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
     hbar = next;
   }
   if (dx != NULL && hbar == NULL) be->fill(ctx, dx, nx, 0);
+}
+
+static wf_status check_second(wf_net *net, const char *what) {
+  if (net->spec.norm == WF_NORM_BATCH)
+    return wf_fail(net, WF_ERR_UNSUPPORTED,
+                   "%s through BatchNorm is not supported "
+                   "(use norm = \"none\" or \"layer\" for critics)", what);
+  if (net->cache != WF_CACHE_INPUT_GRAD)
+    return wf_fail(net, WF_ERR_STATE, "%s needs forward and input_grad first", what);
+  return WF_OK;
+}
+
+wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
+                                 wf_real *du, double *value) {
+  const wf_backend *be = WF_NET_BE(net);
+  wf_ctx *ctx = WF_NET_CTX(net);
+  wf_status rc = check_second(net, "double backward");
+  if (rc != WF_OK) return rc;
+  size_t nx = (size_t)net->m * IN_OF(net);
+  be->copy(ctx, net->u_in, u, nx);
+  /* S = sum u . grad_x f, with the gradient from the input-gradient pass */
+  if (value != NULL) {
+    wf_loss_spec dot = {WF_LOSS_LINEAR, 1.0, 0.0, 0};
+    be->loss(ctx, &dot, net->u_in, net->chain_x, nx, NULL, value);
+  }
+  tangent_sweep(net);
+  second_sweep(net, 1, NULL, dx);
   if (du != NULL) be->copy(ctx, du, net->chain_x, nx);
+  return wf_net_sync_error(net);
+}
+
+wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u) {
+  wf_status rc = check_second(net, "backward_rows");
+  if (rc != WF_OK) return rc;
+  if (!net->chain_ones)
+    return wf_fail(net, WF_ERR_STATE,
+                   "backward_rows needs the input gradient of the summed output");
+  if (w == NULL && u == NULL) return WF_OK;
+  if (u != NULL) {
+    WF_NET_BE(net)->copy(WF_NET_CTX(net), net->u_in, u, (size_t)net->m * IN_OF(net));
+    tangent_sweep(net);
+  }
+  second_sweep(net, u != NULL, w, NULL);
   return wf_net_sync_error(net);
 }

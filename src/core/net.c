@@ -46,6 +46,8 @@ wf_status wf_mlp_check(const wf_mlp_spec *s, char *msg) {
     return wf_fail_msg(msg, WF_ERR_ARG,
                        "a residual MLP needs input width (%d) == output width (%d)",
                        s->widths[0], s->widths[s->n_layers]);
+  if (s->gamma_normal && s->init != WF_INIT_NORMAL)
+    return wf_fail_msg(msg, WF_ERR_ARG, "a normal gamma needs the normal init");
   if (!(s->init_sd >= 0) || !isfinite(s->init_sd) || !isfinite(s->leaky_slope))
     return wf_fail_msg(msg, WF_ERR_ARG, "init_sd and leaky_slope must be finite, sd >= 0");
   return WF_OK;
@@ -111,7 +113,8 @@ static wf_status init_params(wf_net *net, double *p, double *st) {
     }
     if (l < s->n_layers - 1 && s->norm != WF_NORM_NONE) {
       for (size_t j = 0; j < out; j++) {
-        p[lay->gamma[l] + j] = 1.0;
+        size_t k = lay->gamma[l] + j;
+        p[k] = s->gamma_normal ? s->init_sd * p[k] : 1.0; /* p[k] holds a normal */
         p[lay->beta[l] + j] = 0.0;
       }
       if (s->norm == WF_NORM_BATCH) {

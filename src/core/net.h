@@ -54,6 +54,7 @@ struct wf_net {
   int m;               /* rows of the cached batch */
   int train;           /* mode of the cached forward */
   wf_cache_state cache;
+  int chain_ones;      /* the input-gradient chain is of dy = ones */
   wf_layer_cache layer[WF_MAX_LAYERS];
   wf_real *x_in;       /* [cap x in] input of the cached forward */
   wf_real *y_out;      /* [cap x out] output (residual nets; else the last h) */

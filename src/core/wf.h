@@ -77,6 +77,8 @@ typedef struct {
   int residual;                     /* needs widths[0] == widths[n_layers] */
   wf_init init;                     /* torch: U(-1/sqrt(in), 1/sqrt(in)) */
   double init_sd;                   /* normal init: weights ~ N(0, sd), bias 0 */
+  int gamma_normal;                 /* norm gamma ~ N(0, init_sd) instead of 1
+                                     * (identity-start residual generators) */
 } wf_mlp_spec;
 
 /* Where each parameter block of layer l (0-based) starts in the buffer.
@@ -268,6 +270,15 @@ const wf_real *wf_mlp_input_grad_result(const wf_net *net);
  * the device slot *value when value != NULL. */
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value);
+
+/* After wf_mlp_input_grad with dy == NULL on the same batch (the gradient of
+ * the summed output, no BatchNorm): grad += dS/dtheta for
+ *   S = sum_i w_i sum_j y_ij + sum_i u_i . g_i,
+ * w [m] row weights, u [m x in] a direction (either NULL: that part is
+ * absent). The backward along per-row weights of a one-output potential,
+ * fused with its double backward: the w part reuses the kept adjoint chain,
+ * so it costs the parameter products alone (no adjoint propagation). */
+wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u);
 
 /* ---- optimiser steps on a net's block ------------------------------------- */
 wf_status wf_net_zero_grad(wf_net *net);

@@ -182,6 +182,12 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
     for (int p = 0; p < k; p++)
       for (int j = 0; j < n; j++) tmp[(size_t)p * n + j] = b[(size_t)j * ldb + p];
     b = tmp, ldb = n, tb = 0;
+  } else if (!ta && !tb && n <= 8 && (size_t)k * n <= room) {
+    /* a few columns of a plain B (an input gradient through the first
+     * layer's weights): transpose it, for the dot products below */
+    for (int p = 0; p < k; p++)
+      for (int j = 0; j < n; j++) tmp[(size_t)j * k + p] = b[(size_t)p * ldb + j];
+    b = tmp, ldb = k, tb = 1;
   }
   if (!ta && tb) { /* rows of A against rows of B: dot products, in vector
                      * lanes (C alone would not reassociate the sum) */

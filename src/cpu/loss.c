@@ -80,6 +80,14 @@ static double loss_range(const wf_loss_spec *ls, const wf_real *y,
     }
     break;
   }
+  case WF_LOSS_EXP:
+    for (size_t k = lo; k < hi; k++) {
+      wf_real r = y[k] - (t != NULL ? t[k] : tr);
+      double e = exp((double)r);
+      sum += e;
+      if (dy != NULL) put(dy, k, (wf_real)(s * e), acc);
+    }
+    break;
   default:
     break;
   }

@@ -18,7 +18,7 @@ static __device__ __forceinline__ void put(wf_real *dy, size_t k, wf_real g,
 /* y, t [n] (t NULL: the target); dy [n] (=|+=) s * dL/dy if not NULL; the
  * sum of the loss terms into sink slot 0 (times s there). The arithmetic is
  * cpu/loss.c's: residuals in float with t = (float)target (MSE, L1,
- * SQ_HINGE), LINEAR and BCE_LOGITS on the double t_k or target; c the
+ * SQ_HINGE, EXP), LINEAR and BCE_LOGITS on the double t_k or target; c the
  * float gradient factor, (float)(2 s) or (float)s. Products that meet an
  * add are rounded alone (__fmul_rn), as on the CPU. */
 static __global__ void loss_kernel(int kind, double s, wf_real c, double target,
@@ -56,6 +56,12 @@ static __global__ void loss_kernel(int kind, double s, wf_real c, double target,
         double sig = yk >= 0 ? 1 / (1 + e) : e / (1 + e);
         put(dy, k, (wf_real)(s * (sig - tk)), accumulate);
       }
+      break;
+    }
+    case WF_LOSS_EXP: {
+      wf_real r = y[k] - (t != NULL ? t[k] : tr);
+      val = exp((double)r);
+      if (dy != NULL) put(dy, k, (wf_real)(s * val), accumulate);
       break;
     }
     default: { /* WF_LOSS_SQ_HINGE */

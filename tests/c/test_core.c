@@ -980,6 +980,336 @@ static void test_prop5(void) {
     wf_net_free(g), wf_net_free(a);
   }
 }
+
+/* ---- backward_rows: the backward along row weights, fused with the double
+ * backward, against the two passes it replaces ----------------------------- */
+static void test_backward_rows(void) {
+  wf_mlp_spec specs[3] = {
+      {.n_layers = 3, .widths = {3, 7, 6, 1}, .activation = WF_ACT_TANH,
+       .norm = WF_NORM_LAYER, .init = WF_INIT_TORCH},
+      {.n_layers = 3, .widths = {2, 8, 8, 1}, .activation = WF_ACT_RELU,
+       .init = WF_INIT_NORMAL, .init_sd = 0.5},
+      {.n_layers = 2, .widths = {3, 5, 3}, .activation = WF_ACT_SOFTPLUS, .residual = 1,
+       .init = WF_INIT_TORCH}};
+  for (int k = 0; k < 3; k++) {
+    wf_mlp_spec *s = &specs[k];
+    wf_net *net = make_net(s, 60 + k);
+    jiggle(net, 0.2);
+    int m = 7, in = s->widths[0], out = s->widths[s->n_layers];
+    size_t np = wf_net_layout(net)->n_params, nx = (size_t)m * in;
+    double *hw = hvec(m), *ones_w = hvec((size_t)m * out);
+    for (int i = 0; i < m; i++) hw[i] = rnorm();
+    for (int i = 0; i < m * out; i++) ones_w[i] = hw[i / out];
+    wf_real *x = dnormal(nx, 1, NULL), *u = dnormal(nx, 1, NULL), *w = dalloc(m);
+    wf_real *dyw = dalloc((size_t)m * out);
+    put(w, hw, m);
+    put(dyw, ones_w, (size_t)m * out); /* dy_ij = w_i */
+    double *want = hvec(np), *got = hvec(np), *part = hvec(np);
+    for (int variant = 0; variant < 3; variant++) { /* w, u, both */
+      int use_w = variant != 1, use_u = variant != 0;
+      /* the reference: backward along dy = w, and the double backward along u */
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      if (use_w) wf_mlp_backward(net, dyw, NULL);
+      wf_net_get_grad(net, part);
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      wf_mlp_input_grad(net, NULL, NULL);
+      if (use_u) wf_mlp_double_backward(net, u, NULL, NULL, NULL);
+      wf_net_get_grad(net, want);
+      for (size_t i = 0; i < np; i++) want[i] += part[i];
+      /* the fused pass after the input gradient */
+      wf_net_zero_grad(net);
+      wf_mlp_forward(net, x, m, 1, NULL);
+      wf_mlp_input_grad(net, NULL, NULL);
+      CHECK(wf_mlp_backward_rows(net, use_w ? w : NULL, use_u ? u : NULL) == WF_OK,
+            "backward_rows: %s", wf_net_message(net));
+      wf_net_get_grad(net, got);
+      CHECK(rel_err(got, want, np) < 1e-12, "backward_rows net %d variant %d: err %g", k,
+            variant, rel_err(got, want, np));
+    }
+    /* it needs the chain of the summed output */
+    wf_mlp_forward(net, x, m, 1, NULL);
+    CHECK(wf_mlp_backward_rows(net, w, NULL) == WF_ERR_STATE, "backward_rows before input_grad");
+    wf_mlp_input_grad(net, dyw, NULL);
+    CHECK(wf_mlp_backward_rows(net, w, NULL) == WF_ERR_STATE,
+          "backward_rows after an input gradient along another dy");
+    wf_device_free(dev, x), wf_device_free(dev, u), wf_device_free(dev, w);
+    wf_device_free(dev, dyw);
+    free(hw), free(ones_w), free(want), free(got), free(part);
+    wf_net_free(net);
+  }
+}
+
+/* ---- potentials: the W2 dual's pair loss and equality penalty ----------- */
+typedef struct {
+  wf_potential phi, psi, psi_t, phi_s;
+  wf_pot_ws ws;
+  wf_real *a, *b;
+  double *slots;
+  int m, eq, reg; /* eq: 1 the equality penalty, 2 the fused dual loss */
+  double ot_scale, lambda, lambda_eq;
+  wf_net *zero[3]; /* nets whose gradient is zeroed before a run */
+} pot_case;
+
+/* the composition's objective, from its slots */
+static double f_pot(void *p) {
+  pot_case *c = p;
+  wf_device_zero_scalars(dev, c->slots, 4);
+  for (int i = 0; i < 3; i++)
+    if (c->zero[i] != NULL) wf_net_zero_grad(c->zero[i]);
+  wf_status rc;
+  if (c->eq == 2) {
+    rc = wf_pot_dual_loss(&c->phi, &c->psi, &c->psi_t, &c->phi_s, c->a, c->b, c->m,
+                          c->ot_scale, (wf_pot_reg)c->reg, c->lambda, c->lambda_eq,
+                          &c->ws, c->slots);
+    double s[4];
+    wf_device_read_scalars(dev, s, c->slots, 4);
+    return rc == WF_OK ? c->ot_scale * c->m * s[0] + s[1] + s[2] + s[3] : NAN;
+  }
+  if (c->eq) {
+    rc = wf_pot_eq_penalty(&c->phi, &c->psi, c->a, c->m, c->lambda, &c->ws, c->slots);
+    return rc == WF_OK ? read_slot(c->slots) : NAN;
+  }
+  rc = wf_pot_pair_loss(&c->phi, &c->psi, c->a, c->b, c->m, c->ot_scale,
+                        (wf_pot_reg)c->reg, c->lambda, &c->ws, c->slots);
+  return rc == WF_OK ? c->ot_scale * c->m * read_slot(c->slots) + read_slot(c->slots + 1)
+                     : NAN;
+}
+
+/* the analytic parameter gradient of every net against central differences */
+static void check_pot_grads(pot_case *c, wf_net *const *nets, const char *const *names,
+                            int n_nets, const char *label) {
+  double v = f_pot(c);
+  CHECK(isfinite(v) && v != 0, "%s: value %g", label, v);
+  double *an[3];
+  for (int k = 0; k < n_nets; k++) {
+    size_t np = wf_net_layout(nets[k])->n_params;
+    an[k] = hvec(np);
+    wf_net_get_grad(nets[k], an[k]); /* all nets' gradients from the one run */
+  }
+  for (int k = 0; k < n_nets; k++) {
+    size_t np = wf_net_layout(nets[k])->n_params;
+    double *fd = hvec(np);
+    fd_params(nets[k], f_pot, c, fd);
+    CHECK(rel_err(an[k], fd, np) < FD_TOL, "%s: %s's gradient err %g", label, names[k],
+          rel_err(an[k], fd, np));
+    free(fd), free(an[k]);
+  }
+}
+
+static void test_potentials(void) {
+  wf_mlp_spec fs = {.n_layers = 3, .widths = {2, 8, 8, 1}, .activation = WF_ACT_TANH,
+                    .init = WF_INIT_NORMAL, .init_sd = 0.7};
+  wf_mlp_spec es = fs;
+  es.activation = WF_ACT_SOFTPLUS;
+  es.norm = WF_NORM_LAYER;
+  char msg[WF_MSG_LEN];
+  wf_net *f = make_net(&fs, 41), *g = make_net(&es, 42), *e = make_net(&es, 43), *fa;
+  CHECK(wf_net_alias(f, &fa, msg) == WF_OK, "alias: %s", msg);
+  jiggle(g, 0.2);
+  jiggle(e, 0.2);
+  /* lift g and e so that the constraint is violated on some pairs */
+  for (int k = 0; k < 2; k++) {
+    wf_net *n = k ? e : g;
+    const wf_layout *lay = wf_net_layout(n);
+    double *p = hvec(lay->n_params);
+    wf_net_get_params(n, p);
+    p[lay->bias[2]] += 1.5;
+    wf_net_set_params(n, p);
+    free(p);
+  }
+  int m = 6;
+  pot_case c = {.m = m, .lambda = 3};
+  double *ha;
+  c.a = dnormal((size_t)m * 2, 1, &ha);
+  c.b = dnormal((size_t)m * 2, 1, NULL);
+  c.slots = wf_device_alloc_scalars(dev, 4);
+  wf_potential F = {{f}, {1}, 1}, G = {{g}, {1}, 1};
+  wf_potential Ge = {{fa, e}, {-1, 1}, 2}; /* g = -f + e */
+  wf_net *fg[] = {f, g}, *fe[] = {f, e};
+  const char *n_fg[] = {"f", "g"}, *n_fe[] = {"f", "e"};
+  /* the equality penalty on either side, plain and reparameterised; a
+   * penalty large enough that the path through T matters */
+  c.eq = 1;
+  c.zero[0] = f, c.zero[1] = g, c.zero[2] = e;
+  c.phi = F, c.psi = G;
+  check_pot_grads(&c, fg, n_fg, 2, "eq (f at x, g at T)");
+  c.phi = G, c.psi = F;
+  check_pot_grads(&c, fg, n_fg, 2, "eq (g at x, f at T)");
+  c.phi = F, c.psi = Ge;
+  check_pot_grads(&c, fe, n_fe, 2, "eq (f at x, -f + e at T)");
+  c.phi = Ge, c.psi = F;
+  check_pot_grads(&c, fe, n_fe, 2, "eq (-f + e at x, f at T)");
+  /* its value against the passes: f at x, T = x - grad f, g at T */
+  {
+    c.phi = F, c.psi = G;
+    double v = f_pot(&c), want = 0;
+    wf_real *y = dalloc(m), *gx = dalloc((size_t)m * 2), *t = dalloc((size_t)m * 2);
+    double hy[6], hg[12], ht[12], hgt[6];
+    wf_mlp_forward(f, c.a, m, 1, y);
+    wf_mlp_input_grad(f, NULL, gx);
+    get(hy, y, m);
+    get(hg, gx, 12);
+    for (int i = 0; i < 12; i++) ht[i] = ha[i] - hg[i];
+    put(t, ht, 12);
+    wf_mlp_forward(g, t, m, 1, y);
+    get(hgt, y, m);
+    for (int i = 0; i < m; i++) {
+      double E = hy[i] + hgt[i] - 0.5 * (hg[2 * i] * hg[2 * i] + hg[2 * i + 1] * hg[2 * i + 1]);
+      want += c.lambda / m * E * E;
+    }
+    CHECK(fabs(v - want) < 1e-12 * fmax(1, want), "eq value %.15g vs %.15g", v, want);
+    wf_device_free(dev, y), wf_device_free(dev, gx), wf_device_free(dev, t);
+  }
+  /* the pair loss: dual objective plus the L2 or entropic penalty */
+  c.eq = 0;
+  for (c.reg = WF_POT_REG_L2; c.reg <= WF_POT_REG_ENTROPIC; c.reg++) {
+    for (int k = 0; k < 2; k++) {
+      c.ot_scale = k == 0 ? -1.0 / m : 0;
+      c.lambda = c.reg == WF_POT_REG_L2 ? 3 : 0.5;
+      c.phi = F, c.psi = G;
+      check_pot_grads(&c, fg, n_fg, 2, c.reg ? "pair entropic (f, g)" : "pair L2 (f, g)");
+      c.phi = F, c.psi = Ge;
+      check_pot_grads(&c, fe, n_fe, 2, c.reg ? "pair entropic (f, -f + e)" : "pair L2 (f, -f + e)");
+    }
+  }
+  /* the plan density: pen'(r) at the pairs, against the forwards */
+  {
+    wf_real *h = dalloc(m), *y = dalloc(m);
+    double hh[6], fa_[6], gb[6], hb[12];
+    get(hb, c.b, 12);
+    wf_mlp_forward(f, c.a, m, 1, y);
+    get(fa_, y, m);
+    wf_mlp_forward(g, c.b, m, 1, y);
+    get(gb, y, m);
+    for (int reg = 0; reg <= 1; reg++) {
+      double lam = reg ? 0.7 : 3;
+      CHECK(wf_pot_plan_density(&F, &G, c.a, c.b, m, (wf_pot_reg)reg, lam, &c.ws, h) ==
+                WF_OK, "plan density");
+      get(hh, h, m);
+      double err = 0;
+      int pos = 0;
+      for (int i = 0; i < m; i++) {
+        double dx = ha[2 * i] - hb[2 * i], dy = ha[2 * i + 1] - hb[2 * i + 1];
+        double r = fa_[i] + gb[i] - 0.5 * (dx * dx + dy * dy);
+        double want = reg ? exp(r / lam) : 2 * lam * fmax(0, r);
+        pos += want > 0;
+        err = fmax(err, fabs(hh[i] - want) / fmax(1, want));
+      }
+      CHECK(err < 1e-12 && pos > 0, "plan density reg %d: err %g", reg, err);
+    }
+    wf_device_free(dev, h), wf_device_free(dev, y);
+  }
+  /* the fused dual loss: pairs, inequality and both equality penalties,
+   * against differences, and equal to the separate compositions' sum */
+  {
+    wf_net *fa2, *fa3, *ea, *ga;
+    CHECK(wf_net_alias(f, &fa2, msg) == WF_OK && wf_net_alias(f, &fa3, msg) == WF_OK &&
+              wf_net_alias(e, &ea, msg) == WF_OK && wf_net_alias(g, &ga, msg) == WF_OK,
+          "aliases");
+    wf_potential Gt = {{fa2, ea}, {-1, 1}, 2}, Fs = {{fa3}, {1}, 1};
+    wf_potential Gpt = {{ga}, {1}, 1}, Fps = {{fa}, {1}, 1};
+    c.eq = 2;
+    c.lambda_eq = 3;
+    for (c.reg = WF_POT_REG_L2; c.reg <= WF_POT_REG_ENTROPIC; c.reg++) {
+      c.lambda = c.reg == WF_POT_REG_L2 ? 3 : 0.5;
+      c.ot_scale = -1.0 / m;
+      c.phi = F, c.psi = Ge, c.psi_t = Gt, c.phi_s = Fs;
+      check_pot_grads(&c, fe, n_fe, 2, c.reg ? "dual entropic (f, -f + e)" : "dual L2 (f, -f + e)");
+      c.phi = F, c.psi = G, c.psi_t = Gpt, c.phi_s = Fps;
+      check_pot_grads(&c, fg, n_fg, 2, c.reg ? "dual entropic (f, g)" : "dual L2 (f, g)");
+    }
+    /* the same value and gradients as the three separate compositions */
+    c.reg = WF_POT_REG_L2;
+    c.lambda = 3;
+    c.phi = F, c.psi = Ge, c.psi_t = Gt, c.phi_s = Fs;
+    double fused = f_pot(&c);
+    size_t nf = wf_net_layout(f)->n_params, ne = wf_net_layout(e)->n_params;
+    double *gf = hvec(nf), *ge = hvec(ne), *sf = hvec(nf), *se = hvec(ne);
+    wf_net_get_grad(f, gf);
+    wf_net_get_grad(e, ge);
+    wf_net_zero_grad(f), wf_net_zero_grad(e);
+    double s4[4], sep = 0;
+    wf_device_zero_scalars(dev, c.slots, 4);
+    wf_pot_pair_loss(&F, &Ge, c.a, c.b, m, -1.0 / m, WF_POT_REG_L2, 3, &c.ws, c.slots);
+    wf_pot_eq_penalty(&F, &Ge, c.a, m, 3, &c.ws, c.slots + 2);
+    wf_pot_eq_penalty(&Ge, &F, c.b, m, 3, &c.ws, c.slots + 3);
+    wf_device_read_scalars(dev, s4, c.slots, 4);
+    sep = -s4[0] + s4[1] + s4[2] + s4[3];
+    wf_net_get_grad(f, sf);
+    wf_net_get_grad(e, se);
+    CHECK(fabs(fused - sep) < 1e-12 * fmax(1, fabs(sep)) && rel_err(gf, sf, nf) < 1e-12 &&
+              rel_err(ge, se, ne) < 1e-12,
+          "dual loss = pair + eq + eq (value %g vs %g, grads %g %g)", fused, sep,
+          rel_err(gf, sf, nf), rel_err(ge, se, ne));
+    CHECK(wf_pot_dual_loss(&F, &Ge, &Ge, &Fs, c.a, c.b, m, 0, WF_POT_REG_L2, 1, 1, &c.ws,
+                           c.slots) == WF_ERR_ARG, "dual loss: shared nets refused");
+    free(gf), free(ge), free(sf), free(se);
+    wf_net_free(fa2), wf_net_free(fa3), wf_net_free(ea), wf_net_free(ga);
+  }
+  /* refusals: shared nets, a bad regulariser, a negative lambda */
+  CHECK(wf_pot_pair_loss(&F, &F, c.a, c.b, m, 0, WF_POT_REG_L2, 1, &c.ws, c.slots) ==
+            WF_ERR_ARG, "two potentials on one net refused");
+  CHECK(wf_pot_pair_loss(&F, &G, c.a, c.b, m, 0, (wf_pot_reg)7, 1, &c.ws, c.slots) ==
+            WF_ERR_ARG, "unknown regulariser refused");
+  CHECK(wf_pot_eq_penalty(&F, &G, c.a, m, -1, &c.ws, c.slots) == WF_ERR_ARG,
+        "negative lambda refused");
+  CHECK(wf_pot_pair_loss(&F, &G, c.a, c.b, m, 0, WF_POT_REG_ENTROPIC, 0, &c.ws, c.slots) ==
+            WF_ERR_ARG, "entropic with lambda 0 refused");
+  wf_pot_ws_free(&c.ws);
+  wf_device_free(dev, c.a), wf_device_free(dev, c.b), wf_device_free(dev, c.slots);
+  free(ha);
+  wf_net_free(fa), wf_net_free(f), wf_net_free(g), wf_net_free(e);
+}
+
+/* the weighted regression step: its loss and an SGD step against differences */
+typedef struct {
+  wf_net *net;
+  wf_real *x, *t, *w, *diff, *sq;
+  double *slot;
+  int m;
+} wreg_case;
+
+static double f_wreg(void *p) {
+  wreg_case *c = p;
+  /* lr 0: the step leaves the parameters, the slot has the loss */
+  wf_opt_spec none = {.kind = WF_OPT_SGD, .lr = 0, .eps = 1};
+  wf_device_zero_scalars(dev, c->slot, 1);
+  wf_weighted_regress_step(c->net, c->x, c->m, c->t, c->w, &none, c->diff, c->sq, c->slot);
+  return read_slot(c->slot);
+}
+
+static void test_weighted_regress(void) {
+  wf_mlp_spec gs = {.n_layers = 2, .widths = {2, 6, 2}, .activation = WF_ACT_TANH,
+                    .init = WF_INIT_TORCH};
+  int m = 5;
+  wreg_case c = {.net = make_net(&gs, 9), .m = m};
+  double hw[5] = {0.5, 0, 2, 1.5, 0.25};
+  c.x = dnormal(10, 1, NULL);
+  c.t = dnormal(10, 1, NULL);
+  c.w = dalloc(5);
+  put(c.w, hw, 5);
+  c.diff = dalloc(10);
+  c.sq = dalloc(5);
+  c.slot = wf_device_alloc_scalars(dev, 1);
+  size_t np = wf_net_layout(c.net)->n_params;
+  double *p0 = hvec(np), *p1 = hvec(np), *fd = hvec(np);
+  wf_net_get_params(c.net, p0);
+  fd_params(c.net, f_wreg, &c, fd);
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
+  wf_device_zero_scalars(dev, c.slot, 1);
+  CHECK(wf_weighted_regress_step(c.net, c.x, m, c.t, c.w, &sgd, c.diff, c.sq, c.slot) ==
+            WF_OK, "weighted regress");
+  wf_net_get_params(c.net, p1);
+  for (size_t i = 0; i < np; i++) p0[i] -= 0.1 * fd[i];
+  CHECK(rel_err(p1, p0, np) < 1e-8, "weighted regress: SGD step err %g", rel_err(p1, p0, np));
+  wf_real *bufs[] = {c.x, c.t, c.w, c.diff, c.sq};
+  for (int i = 0; i < 5; i++) wf_device_free(dev, bufs[i]);
+  wf_device_free(dev, c.slot);
+  free(p0), free(p1), free(fd);
+  wf_net_free(c.net);
+}
 #endif
 
 /* ---- clones, aliases and copies ------------------------------------------ */
@@ -1384,6 +1714,158 @@ static void test_rwp(void) {
   free(data);
 }
 
+/* ---- W2GAN and W2-FE: the phases, and Proposition 4.1 for W2-FE -------- */
+static wf_trainer *w2_trainer(const char *algo, uint64_t seed, const double *const *data,
+                              const int *rows, int n_data, const wf_opt_spec *gen_opt,
+                              wf_net **nets) {
+  wf_mlp_spec cs = {.n_layers = 3, .widths = {2, 16, 16, 1},
+                    .activation = WF_ACT_TANH, .init = WF_INIT_NORMAL, .init_sd = 0.3};
+  wf_mlp_spec gs = {.n_layers = 3, .widths = {2, 16, 16, 2}, .activation = WF_ACT_RELU,
+                    .norm = WF_NORM_BATCH, .residual = 1, .init = WF_INIT_NORMAL,
+                    .init_sd = 0.1, .gamma_normal = 1};
+  nets[0] = make_net(&cs, seed);
+  nets[1] = make_net(&cs, seed + 1);
+  nets[2] = make_net(&gs, seed + 2);
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                      .eps = 1e-8};
+  wf_opt_spec opts[3] = {adam, adam, *gen_opt};
+  int cols[2] = {2, 2};
+  char msg[WF_MSG_LEN];
+  wf_trainer *t = NULL;
+  wf_status rc = wf_trainer_create(wf_algo_find(algo), nets, opts, 3, data, rows, cols,
+                                   n_data, &t, msg);
+  CHECK(rc == WF_OK, "%s trainer: %s", algo, msg);
+  return t;
+}
+
+static void test_w2(void) {
+  int n = 200, m = 32;
+  double *x = hvec((size_t)n * 2), *z = hvec((size_t)n * 2);
+  for (int i = 0; i < 2 * n; i++) {
+    x[i] = 0.3 * rnorm() + (i % 4 < 2 ? 1 : -1);
+    z[i] = 2 * rnorm();
+  }
+  const double *data[2] = {x, z};
+  int rows[2] = {n, n};
+  const char *crit_names[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                              "reparam", "lambda_e", "reg"};
+  double out[5];
+  /* every penalty switch runs, in both registrations */
+  for (int mode = 0; mode < 2; mode++) {
+    wf_net *nets[3];
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                        .eps = 1e-8};
+    const char *algo = mode ? "w2gan_map" : "w2gan";
+    wf_trainer *t = w2_trainer(algo, 5, data, rows, mode ? 2 : 1, &adam, nets);
+    for (int ineq = 0; ineq <= 3; ineq++)
+      for (int reparam = 0; reparam <= 1; reparam++)
+        for (int reg = 0; reg <= 1; reg++) {
+          double vals[] = {m, 2, ineq, 20, ineq == 1 ? 0 : 20, reparam, 5, reg};
+          wf_status rc = phase(t, "critic", crit_names, vals, 8, out);
+          CHECK(rc == WF_OK && isfinite(out[0]) && isfinite(out[1]) && out[2] >= 0 &&
+                    (ineq == 1 ? isnan(out[3]) : out[3] > 0) &&
+                    (reparam ? out[4] >= 0 : isnan(out[4])),
+                "%s critic ineq %d reparam %d reg %d: %s (%g %g %g %g %g)", algo, ineq,
+                reparam, reg, wf_trainer_message(t), out[0], out[1], out[2], out[3],
+                out[4]);
+        }
+    const char *gen_names[] = {"batch_size", "steps"};
+    double gen_vals[] = {m, 3};
+    CHECK(phase(t, "generator", gen_names, gen_vals, 2, out) == WF_OK && isfinite(out[0]),
+          "%s generator: %s", algo, wf_trainer_message(t));
+    double bad[] = {m, 2, 3, 20, 20, 0, 0, 2};
+    CHECK(phase(t, "critic", crit_names, bad, 8, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "reg") != NULL,
+          "an unknown regulariser is named");
+    const char *fit_names[] = {"persistency"};
+    double k1[] = {1};
+    CHECK(phase(t, "fit", fit_names, k1, 1, out) == WF_ERR_STATE, "fit needs an Euler step");
+    wf_trainer_free(t);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  }
+  /* W2-FE, K = 1 with SGD(gamma) equals the W2GAN generator update with
+   * SGD(2 eps gamma), from the same state and the same z (Proposition 4.1's
+   * argument with the W2 potential: grad of mean |zeta - G|^2 at the frozen
+   * zeta = G - eps grad f(G) is 2 eps times that of mean f(G)) */
+  double gamma = 0.05, eps = 0.6;
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = gamma, .eps = 1};
+  wf_opt_spec sgd_w2gan = sgd;
+  sgd_w2gan.lr = 2 * eps * gamma;
+  wf_net *nets[2][3];
+  wf_trainer *t[2];
+  for (int r = 0; r < 2; r++) {
+    t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan, nets[r]);
+    double vals[] = {m, 3, 3, 20, 20, 1, 0, 0};
+    CHECK(phase(t[r], "critic", crit_names, vals, 8, out) == WF_OK, "critic: %s",
+          wf_trainer_message(t[r]));
+    if (r == 0) {
+      const char *en[] = {"batch_size", "step_size"};
+      double ev[] = {m, eps};
+      CHECK(phase(t[r], "euler", en, ev, 2, out) == WF_OK && out[0] > 0, "euler: %s",
+            wf_trainer_message(t[r]));
+      const char *fn[] = {"persistency"};
+      double fv[] = {1};
+      CHECK(phase(t[r], "fit", fn, fv, 1, out) == WF_OK && out[0] == out[1], "fit: %s",
+            wf_trainer_message(t[r]));
+    } else {
+      const char *gn[] = {"batch_size"};
+      double gv[] = {m};
+      CHECK(phase(t[r], "generator", gn, gv, 1, out) == WF_OK, "generator: %s",
+            wf_trainer_message(t[r]));
+    }
+  }
+  size_t np = wf_net_layout(nets[0][2])->n_params;
+  double *p0 = hvec(np), *p1 = hvec(np);
+  wf_net_get_params(nets[0][2], p0);
+  wf_net_get_params(nets[1][2], p1);
+#ifdef WF_DOUBLE
+  double tol = 1e-11;
+#else
+  double tol = 2e-5;
+#endif
+  CHECK(rel_err(p0, p1, np) < tol, "W2-FE K = 1 is the W2GAN update at 2 eps lr: err %g",
+        rel_err(p0, p1, np));
+  for (int r = 0; r < 2; r++) {
+    wf_trainer_free(t[r]);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[r][i]);
+  }
+  free(p0), free(p1);
+
+  /* Barycentric-OT: the dual stage, then the map stage, split by u's steps */
+  {
+    wf_net *bn[3];
+    wf_mlp_spec cs = {.n_layers = 2, .widths = {2, 16, 1}, .activation = WF_ACT_RELU,
+                      .init = WF_INIT_TORCH};
+    wf_mlp_spec gs = {.n_layers = 2, .widths = {2, 16, 2}, .activation = WF_ACT_RELU,
+                      .residual = 1, .init = WF_INIT_NORMAL, .init_sd = 0.01};
+    bn[0] = make_net(&cs, 1), bn[1] = make_net(&cs, 2), bn[2] = make_net(&gs, 3);
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 5e-3, .beta1 = 0.9, .beta2 = 0.999,
+                        .eps = 1e-8};
+    wf_opt_spec opts[3] = {adam, adam, adam};
+    int cols[2] = {2, 2};
+    char msg[WF_MSG_LEN];
+    wf_trainer *bt = NULL;
+    CHECK(wf_trainer_create(wf_algo_find("barycentric"), bn, opts, 3, data, rows, cols, 2,
+                            &bt, msg) == WF_OK, "barycentric: %s", msg);
+    const char *names[] = {"batch_size", "steps", "dual_steps", "lambda", "reg"};
+    for (int reg = 0; reg <= 1; reg++) {
+      double v1[] = {m, 5, 3 + 2 * reg, 0.5, reg};
+      CHECK(phase(bt, "steps", names, v1, 5, out) == WF_OK && isfinite(out[0]) &&
+                isfinite(out[1]) && isfinite(out[2]),
+            "barycentric: both stages in one call (%s)", wf_trainer_message(bt));
+      CHECK(phase(bt, "steps", names, v1, 5, out) == WF_OK && isnan(out[0]) &&
+                isnan(out[1]) && isfinite(out[2]),
+            "barycentric: the map stage alone");
+    }
+    CHECK(wf_net_block(bn[0])->step == 5, "the dual stage's length is u's steps");
+    double v0[] = {m, 5, 3, 0, 0};
+    CHECK(phase(bt, "steps", names, v0, 5, out) == WF_ERR_ARG, "lambda 0 refused");
+    wf_trainer_free(bt);
+    for (int i = 0; i < 3; i++) wf_net_free(bn[i]);
+  }
+  free(x), free(z);
+}
+
 static void test_errors(void) {
   char msg[WF_MSG_LEN];
   wf_net *net;
@@ -1393,6 +1875,34 @@ static void test_errors(void) {
         "zero width refused");
   wf_mlp_spec res = {.n_layers = 2, .widths = {2, 4, 3}, .residual = 1};
   CHECK(wf_net_create(&res, dev, 1, &net, msg) == WF_ERR_ARG, "residual with in != out refused");
+  /* a normal norm gamma (the identity start of W2GAN's generator) needs
+   * the normal init; it draws gamma ~ N(0, init_sd), the rest unchanged */
+  wf_mlp_spec gn = {.n_layers = 3, .widths = {2, 32, 32, 2}, .activation = WF_ACT_RELU,
+                    .norm = WF_NORM_BATCH, .residual = 1, .init = WF_INIT_TORCH,
+                    .init_sd = 0.01, .gamma_normal = 1};
+  CHECK(wf_net_create(&gn, dev, 1, &net, msg) == WF_ERR_ARG, "normal gamma needs normal init");
+  gn.init = WF_INIT_NORMAL;
+  wf_net *g1 = make_net(&gn, 3);
+  gn.gamma_normal = 0;
+  wf_net *g0 = make_net(&gn, 3);
+  const wf_layout *gl = wf_net_layout(g1);
+  double *p1 = hvec(gl->n_params), *p0 = hvec(gl->n_params);
+  wf_net_get_params(g1, p1);
+  wf_net_get_params(g0, p0);
+  double sq = 0, rest = 0;
+  for (int l = 0; l < 2; l++)
+    for (int j = 0; j < 32; j++) {
+      double gj = p1[gl->gamma[l] + j];
+      sq += gj * gj / 64;
+      CHECK(p0[gl->gamma[l] + j] == 1 && gj != 0 && p1[gl->beta[l] + j] == 0,
+            "gamma normal, beta 0");
+      p1[gl->gamma[l] + j] = p0[gl->gamma[l] + j];
+    }
+  for (size_t i = 0; i < gl->n_params; i++) rest += fabs(p1[i] - p0[i]);
+  CHECK(fabs(sqrt(sq) - 0.01) < 0.003 && rest == 0,
+        "gamma ~ N(0, 0.01) (rms %g), every other parameter as with gamma 1", sqrt(sq));
+  free(p1), free(p0);
+  wf_net_free(g1), wf_net_free(g0);
   wf_mlp_spec ok = {.n_layers = 2, .widths = {2, 4, 1}};
   net = make_net(&ok, 1);
   wf_real *u = dalloc(2);
@@ -1452,6 +1962,7 @@ int main(void) {
   test_w1fe();
   test_rwp();
   test_sbe_alignment();
+  test_w2();
 #ifdef WF_DOUBLE
   test_passes();
   test_compose();
@@ -1459,6 +1970,9 @@ int main(void) {
   test_critic_kinds();
   test_proximal();
   test_prop5();
+  test_backward_rows();
+  test_potentials();
+  test_weighted_regress();
 #endif
   wf_device_release(dev);
   printf("%s: %d passed, %d failed\n", sizeof(wf_real) == 8 ? "double" : "float",

@@ -1227,6 +1227,7 @@ static double loss_term(wf_loss_kind kind, double y, double t) {
   case WF_LOSS_L1: return fabs(r);
   case WF_LOSS_BCE_LOGITS: return fmax(y, 0) - t * y + log1p(exp(-fabs(y)));
   case WF_LOSS_SQ_HINGE: return r > 0 ? r * r : 0;
+  case WF_LOSS_EXP: return exp(r);
   default: return 0;
   }
 }
@@ -1248,7 +1249,7 @@ static void loss_case(wf_loss_kind kind, size_t n, int with_t, double scale) {
   }
   /* the residual kinds take a NULL t as the target rounded to wf_real */
   int residual = kind == WF_LOSS_MSE || kind == WF_LOSS_L1 ||
-                 kind == WF_LOSS_SQ_HINGE;
+                 kind == WF_LOSS_SQ_HINGE || kind == WF_LOSS_EXP;
   if (!with_t && residual)
     for (size_t k = 0; k < n; k++) tk[k] = (double)(wf_real)target;
   wf_loss_spec ls = {.kind = kind, .scale = scale, .target = target};
@@ -1274,6 +1275,9 @@ static void loss_case(wf_loss_kind kind, size_t n, int with_t, double scale) {
       exact &= g[k] == (double)((wf_real)(2.0 * scale) *
                                 (wf_real)((wf_real)hy[k] - (wf_real)tk[k]));
     if (kind == WF_LOSS_LINEAR) exact &= g[k] == (double)(wf_real)(scale * tk[k]);
+    if (kind == WF_LOSS_EXP)
+      exact &= g[k] == (double)(wf_real)(scale * exp((double)(wf_real)((wf_real)hy[k] -
+                                                                      (wf_real)tk[k])));
   }
   double got = ou_slot(&D, slots, 0);
   /* terms to a few eps of wf_real; n double roundings in either sum */

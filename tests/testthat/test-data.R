@@ -179,40 +179,54 @@ test_that("rings: four circles of radii 0.5, 1, 1.5, 2 with equal weights", {
   expect_equal(unname(colMeans(x)), c(0, 0), tolerance = 0.05)
 })
 
-test_that("4gaussians: source at scale 1, target at scale 2, sd 0.1", {
+test_that("4gaussians: source at scale 2, target at scale 1, sd 0.1, equal counts", {
   p <- wf_toy_pair("4gaussians", 8000, seed = 1)
   base <- cbind(c(1, 1, -1, -1), c(1, -1, 1, -1)) / sqrt(2)
   for (s in c(1, 2)) {
-    x <- if (s == 1) p$source else p$target
+    x <- if (s == 2) p$source else p$target
     centres <- s * base
     k <- nearest_index(x, centres)
     expect_true(all(nearest_dist(x, centres) < 0.6))
-    expect_true(all(abs(table(factor(k, 1:4)) / 8000 - 1 / 4) < 0.025))
+    # round-robin components: exactly equal counts
+    expect_identical(as.vector(table(factor(k, 1:4))), rep(2000L, 4))
     resid <- x - centres[k, ]
     expect_equal(sd(as.vector(resid)), 0.1, tolerance = 0.05)
     expect_equal(unname(colMeans(resid)), c(0, 0), tolerance = 0.01)
   }
-  # wf_toy gives the target
+  # the paper: the target's centres are closer to each other than the source's
+  expect_lt(mean(abs(p$target)), mean(abs(p$source)))
+  # the identity is about 1.0 from the Monge map (centre to centre)
+  expect_equal(sqrt(sum((2 * base[1, ] - base[1, ])^2)), 1, tolerance = 1e-12)
+  # wf_toy gives the target; components in random order
   x <- wf_toy("4gaussians", 8000, seed = 3)
-  expect_true(all(nearest_dist(x, 2 * base) < 0.6))
-  expect_equal(mean(abs(x)), sqrt(2), tolerance = 0.02)
+  expect_true(all(nearest_dist(x, base) < 0.6))
+  expect_equal(mean(abs(x)), 1 / sqrt(2), tolerance = 0.03)
+  k <- nearest_index(x[1:40, ], base)
+  expect_false(identical(k, rep_len(1:4, 40)))
+  # counts stay equal when n is not a multiple of 4 (differ by at most one)
+  k <- nearest_index(wf_toy("4gaussians", 10, seed = 1), base)
+  expect_lte(diff(range(table(factor(k, 1:4)))), 1)
 })
 
-test_that("checkerboard: points inside their squares of side 0.5", {
-  src_c <- cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))
-  tgt_c <- cbind(c(0, 0, cc, -cc), c(cc, -cc, 0, 0))
+test_that("checkerboard: 4 source squares, 5 target squares of side 0.5", {
+  src_c <- cbind(c(0, 0, cc, -cc), c(cc, -cc, 0, 0))
+  tgt_c <- cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))
   p <- wf_toy_pair("checkerboard", 10000, seed = 1)
   expect_true(all(in_squares(p$source, src_c, 0.5)))
   expect_true(all(in_squares(p$target, tgt_c, 0.5)))
   expect_false(any(in_squares(p$target, src_c, 0.5)))
-  k <- nearest_index(p$source, src_c)
-  expect_true(all(abs(table(factor(k, 1:5)) / 10000 - 1 / 5) < 0.02))
+  expect_false(any(in_squares(p$source, tgt_c, 0.5)))
+  expect_identical(as.vector(table(factor(nearest_index(p$source, src_c), 1:4))),
+                   rep(2500L, 4))
+  k <- nearest_index(p$target, tgt_c)
+  expect_identical(as.vector(table(factor(k, 1:5))), rep(2000L, 5))
   # uniform within the square: variance side^2 / 12 per coordinate
-  resid <- p$source - src_c[k, ]
+  resid <- p$target - tgt_c[k, ]
   expect_equal(unname(apply(resid, 2, var)), rep(0.25 / 12, 2), tolerance = 0.05)
   x <- wf_toy("checkerboard", 5000, seed = 2)
   expect_true(all(in_squares(x, tgt_c, 0.5)))
-  expect_true(all(abs(table(factor(nearest_index(x, tgt_c), 1:4)) / 5000 - 1 / 4) < 0.03))
+  expect_identical(as.vector(table(factor(nearest_index(x, tgt_c), 1:5))),
+                   rep(1000L, 5))
 })
 
 test_that("2spirals: points on the 570-degree spiral, target rotated 180 degrees", {

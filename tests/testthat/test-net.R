@@ -105,6 +105,35 @@ test_that("norm layers start with gamma = 1, beta = 0 (and BatchNorm state 0/1)"
   expect_length(wf_state(wf_net(wf_mlp(c(6, 5)), 4, 2, seed = 6)), 0)
 })
 
+test_that("gamma_init = \"normal\": a BatchNorm residual net starts at the identity", {
+  spec <- wf_mlp(c(64, 64, 64), norm = "batch", residual = TRUE, init = "normal",
+                 init_sd = 0.01, gamma_init = "normal")
+  net <- wf_net(spec, 2, 2, seed = 7)
+  p <- wf_params(net)
+  lay <- wf_param_layout(net)
+  gam <- unlist(lapply(which(lay$kind == "gamma"),
+                       function(i) p[lay$offset[i] + seq_len(lay$length[i])]))
+  expect_length(gam, 3 * 64)
+  expect_equal(stats::sd(gam), 0.01, tolerance = 0.2)
+  expect_true(all(gam != 1))
+  for (i in which(lay$kind %in% c("beta", "bias"))) {
+    expect_true(all(p[lay$offset[i] + seq_len(lay$length[i])] == 0), info = lay$name[i])
+  }
+  # BatchNorm rescales its input to unit variance: with gamma = 1 the output
+  # of H is not small, with a small gamma it is (in training mode too)
+  z <- matrix(stats::rnorm(400, sd = 2), 200, 2)
+  expect_lt(max(abs(wf_forward(net, z, train = TRUE) - z)), 1e-3)
+  one <- wf_net(wf_mlp(c(64, 64, 64), norm = "batch", residual = TRUE), 2, 2, seed = 7)
+  expect_gt(max(abs(wf_forward(one, z, train = TRUE) - z)), 10 * max(abs(wf_forward(net, z, train = TRUE) - z)))
+  # the same seed gives the same weights as gamma_init = "one": only gamma differs
+  w <- lay$kind == "weight"
+  idx <- unlist(lapply(which(w), function(i) lay$offset[i] + seq_len(lay$length[i])))
+  expect_identical(wf_params(one)[idx], p[idx])
+  expect_output(print(spec), "gamma normal")
+  expect_arg_error(wf_mlp(8, gamma_init = "normal"), "gamma_init")
+  expect_arg_error(wf_mlp(8, gamma_init = "zero"), "gamma_init")
+})
+
 test_that("wf_param_layout() tiles wf_params()", {
   for (spec in list(wf_mlp(integer(0)), wf_mlp(c(7, 3)), wf_mlp(c(4, 4, 4), norm = "layer"),
                     wf_mlp(5, norm = "batch"), wf_mlp(c(8, 8), residual = TRUE))) {

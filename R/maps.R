@@ -1,0 +1,275 @@
+# Maps between two samples: the pair data of a fit (source beside data),
+# the evaluation every map-learning fit shares (map error against the
+# Discrete-OT map, its cosine, exact W2), the Discrete-OT map itself,
+# transport maps from a fit, and 1-NN accuracy for domain adaptation.
+
+# The identity-start generator of the W2GAN paper: G(z) = z + H(z), H's
+# hidden layers Linear + BatchNorm + ReLU, Linear weights and BatchNorm
+# gamma ~ N(0, 0.01), biases and beta 0.
+identity_generator <- function(hidden = c(128, 128, 128)) {
+  wf_mlp(hidden, norm = "batch", residual = TRUE, init = "normal", init_sd = 0.01,
+         gamma_init = "normal")
+}
+
+# The data's training / held-out split and the source's beside it: as many
+# held-out source rows as held-out data rows (never used for training), both
+# drawn with the run's seed. Returns split_holdout()'s list with source and
+# source_held added.
+split_pair <- function(x, source, holdout, eval_n, seed = NULL) {
+  src <- check_data(source, "source", min_rows = 3L)
+  if (ncol(src) != ncol(x)) {
+    wf_abort(sprintf("`source` must have the %d columns of `data`, not %d.",
+                     ncol(x), ncol(src)), class = "wgflow_error_arg", arg = "source")
+  }
+  split <- split_holdout(x, holdout, eval_n, seed)
+  n_held <- nrow(split$held)
+  if (n_held > nrow(src) - 2L) {
+    wf_abort(sprintf(paste0("`source` (%d rows) must have more rows than the %d ",
+                            "held out for evaluation."), nrow(src), n_held),
+             class = "wgflow_error_arg", arg = "source")
+  }
+  src_seed <- if (is.null(split$seed)) NULL else derived_seed(split$seed, 5L)
+  src_split <- split_holdout(src, n_held, eval_n, src_seed)
+  c(split, list(source = src_split$train, source_held = src_split$held))
+}
+
+# Put the source's rows into a fit made by new_fit().
+add_source <- function(fit, split) {
+  fit$source <- split$source
+  fit$source_holdout <- split$source_held
+  fit
+}
+
+# The evaluation of a map-learning fit (a descriptor's `evaluate`): the
+# generator on eval_n held-out source rows against the Discrete-OT map to as
+# many held-out data rows (computed once, exactly), and the exact W2 of its
+# images to those data rows.
+map_evaluation <- function(fit) {
+  n <- fit$settings$eval_n
+  src <- fit$source_holdout[seq_len(n), , drop = FALSE]
+  tgt <- fit$holdout[seq_len(n), , drop = FALSE]
+  t_disc <- tgt[.Call(ffi_ot_assign, src, tgt, 2)$perm, , drop = FALSE]
+  gen_ptr <- net_ptr(fit$generator)
+  function() {
+    y <- .Call(ffi_forward, gen_ptr, src, FALSE)
+    if (!all(is.finite(y))) {
+      return(list(values = list(map_error = NA_real_, map_cosine = NA_real_, w2 = NA_real_),
+                  diverged = TRUE))
+    }
+    list(values = map_metrics(y, src, t_disc, tgt), diverged = FALSE)
+  }
+}
+
+map_eval_metrics <- c("map_error", "map_cosine", "w2")
+map_metric_titles <- c(map_error = "map error |G(x) - T_disc(x)|",
+                       map_cosine = "cosine of G(x) - x and T_disc(x) - x")
+
+# mean |y - t|, the mean cosine of y - x and t - x (rows where either is 0
+# left out), and exact W2(y, target).
+map_metrics <- function(y, x, t, target) {
+  d1 <- y - x
+  d2 <- t - x
+  n1 <- sqrt(rowSums(d1^2))
+  n2 <- sqrt(rowSums(d2^2))
+  ok <- n1 > 0 & n2 > 0
+  list(map_error = mean(sqrt(rowSums((y - t)^2))),
+       map_cosine = if (any(ok)) mean(rowSums(d1 * d2)[ok] / (n1[ok] * n2[ok])) else NA_real_,
+       w2 = ot_distance(y, target, 2))
+}
+
+#' The Discrete-OT map between two samples
+#'
+#' The optimal transport map between the empirical measures of two samples
+#' of the same size for the quadratic cost: the exact assignment
+#' \eqn{\sigma} minimising \eqn{\sum_i |x_i - y_{\sigma(i)}|^2}
+#' ([wf_wasserstein()]'s solver, certified by its dual), as a map
+#' \eqn{T(x_i) = y_{\sigma(i)}}. This is the W2GAN paper's "Discrete-OT"
+#' reference (its Figure 1b) against which learned maps are measured.
+#'
+#' @param x,y Numeric matrices with the same number of rows and columns.
+#' @return A matrix like `x`: row `i` is `T(x_i)`, a row of `y`. The
+#'   assignment is attribute `"assignment"`.
+#' @seealso [w2gan()], [wf_transport_map()].
+#' @export
+#' @examples
+#' p <- wf_toy_pair("4gaussians", n = 200, seed = 1)
+#' tx <- wf_discrete_map(p$source, p$target)
+#' mean(sqrt(rowSums((tx - p$source)^2)))   # about 1: the identity's error
+wf_discrete_map <- function(x, y) {
+  x <- check_data(x, "x")
+  y <- check_data(y, "y", cols = ncol(x))
+  if (nrow(y) != nrow(x)) {
+    wf_abort(sprintf("`y` must have as many rows as `x` (%d), not %d.", nrow(x), nrow(y)),
+             class = "wgflow_error_arg", arg = "y")
+  }
+  perm <- .Call(ffi_ot_assign, x, y, 2)$perm
+  out <- y[perm, , drop = FALSE]
+  attr(out, "assignment") <- perm
+  out
+}
+
+#' Transport maps of a fit
+#'
+#' Maps points with a fitted generator (`via = "generator"`: `G(x)`, the
+#' same as `predict(fit, newdata = x)`) or with the generated side's
+#' potential of a W2 fit (`via = "potential"`: `x - grad f(x)`, the Monge
+#' map its critic implies from the current generated law to the data, the
+#' direction the generator receives; the W2GAN paper's Figure 3a).
+#'
+#' @param fit A fit with a generator; for `via = "potential"`, one from
+#'   [w2gan()] or [w2fe()].
+#' @param x A numeric matrix of points (the generator's input width, or
+#'   the data's for "potential").
+#' @param via "generator" or "potential".
+#' @return A matrix of the images, one row per row of `x`.
+#' @seealso [wf_discrete_map()], [plot.wf_fit()].
+#' @export
+#' @examples
+#' p <- wf_toy_pair("4gaussians", n = 1200, seed = 1)
+#' fit <- w2gan(p$target, source = p$source, epochs = 3, batch_size = 128,
+#'              critic = wf_mlp(c(16, 16), init = "normal", init_sd = 0.1),
+#'              generator = wf_mlp(c(16, 16), norm = "batch", residual = TRUE,
+#'                                 init = "normal", gamma_init = "normal"),
+#'              eval_n = 100, seed = 1, verbose = FALSE)
+#' head(wf_transport_map(fit, p$source[1:5, ]))
+#' head(wf_transport_map(fit, p$source[1:5, ], via = "potential"))
+wf_transport_map <- function(fit, x, via = "generator") {
+  check_fit(fit)
+  check_choice(via, c("generator", "potential"), "via")
+  if (via == "generator") return(stats::predict(fit, newdata = x))
+  if (!inherits(fit$f, "wf_net")) {
+    wf_abort("`via = \"potential\"` needs a fit of w2gan() or w2fe() (a potential `f`).",
+             class = "wgflow_error_unsupported", arg = "via")
+  }
+  x <- check_data(x, "x", cols = fit$f$input_dim)
+  out <- x - .Call(ffi_input_grad, net_ptr(fit$f), x, FALSE)
+  colnames(out) <- fit$colnames
+  out
+}
+
+#' 1-nearest-neighbour accuracy across domains
+#'
+#' The metric of domain adaptation by transport maps (the W2GAN paper's
+#' Table 1, Malik & Huang's Figure 3): a 1-NN classifier fitted on the
+#' (mapped) source points with the source labels, scored on the target
+#' points against their labels. With the unmapped source this is the
+#' "source only" baseline.
+#'
+#' @param mapped_source A numeric matrix, one (mapped) source point per row.
+#' @param source_labels Their labels (a vector: factor, character or
+#'   numeric), one per row.
+#' @param target A numeric matrix with the same columns.
+#' @param target_labels The target points' labels.
+#' @return The fraction of target points whose nearest (Euclidean) mapped
+#'   source point carries their label (ties to the first).
+#' @export
+#' @examples
+#' set.seed(1)
+#' x <- rbind(matrix(rnorm(100), 50), matrix(rnorm(100, 3), 50))
+#' lab <- rep(1:2, each = 50)
+#' wf_knn_accuracy(x, lab, x + 0.1, lab)
+wf_knn_accuracy <- function(mapped_source, source_labels, target, target_labels) {
+  xs <- check_data(mapped_source, "mapped_source")
+  xt <- check_data(target, "target", cols = ncol(xs))
+  check_labels(source_labels, nrow(xs), "source_labels")
+  check_labels(target_labels, nrow(xt), "target_labels")
+  src_lab <- as.character(source_labels)
+  sq_s <- rowSums(xs^2)
+  nearest <- integer(nrow(xt))
+  block <- max(1L, floor(2e7 / max(1, nrow(xs)))) # about 160 MB of distances
+  for (start in seq(1L, nrow(xt), by = block)) {
+    rows <- start:min(nrow(xt), start + block - 1L)
+    # |t - s|^2 up to |t|^2, which does not change the nearest s
+    d <- -2 * tcrossprod(xt[rows, , drop = FALSE], xs) + rep(sq_s, each = length(rows))
+    nearest[rows] <- max.col(-d, ties.method = "first")
+  }
+  mean(src_lab[nearest] == as.character(target_labels))
+}
+
+check_labels <- function(x, n, arg) {
+  if (!(is.atomic(x) || is.factor(x)) || is.null(x) || length(x) != n || anyNA(x)) {
+    arg_error(arg, sprintf("a vector of %d labels without NA", n), x)
+  }
+  invisible(x)
+}
+
+# ---- plots of maps and potentials (plot.wf_fit) ------------------------------
+
+map_colours <- c(source = "#d01c8b", image = "#e41a1c", data = "#1a9641",
+                 arrow = "#8c8c8c")
+
+# Figure 2 of the W2GAN paper: source points, their images and arrows.
+plot_fit_map <- function(fit, n, seed, ...) {
+  if (is.null(fit$generator) || is.null(fit$data)) {
+    wf_abort("This fit has no generator to draw a map of.",
+             class = "wgflow_error_unsupported", arg = "what")
+  }
+  d <- ncol(fit$data)
+  if (!is.null(fit$source_holdout)) {
+    src <- rbind(fit$source_holdout, fit$source)
+    z <- src[seq_len(min(n, nrow(src))), , drop = FALSE]
+  } else {
+    k <- fit$generator$input_dim
+    if (k != d) {
+      wf_abort(sprintf("A map needs latents of the data's dimension (%d), not %d.", d, k),
+               class = "wgflow_error_unsupported", arg = "what")
+    }
+    z <- with_seed(seed, matrix(stats::rnorm(n * k), n, k))
+  }
+  gz <- stats::predict(fit, newdata = z)
+  xd <- fit$data[seq_len(min(n, nrow(fit$data))), , drop = FALSE]
+  names_d <- fit$colnames %||% paste0("x", seq_len(d))
+  pts <- rbind(z[, 1:2], gz[, 1:2], xd[, 1:2])
+  args <- modify_args(list(x = NA, type = "n", xlim = range(pts[, 1]),
+                           ylim = range(pts[, 2]), asp = 1, xlab = names_d[1],
+                           ylab = names_d[2], main = fit_label(fit),
+                           sub = if (d > 2) sprintf("first two of %d coordinates", d)),
+                      list(...))
+  do.call(graphics::plot, args)
+  graphics::points(xd[, 1], xd[, 2], col = map_colours[["data"]], pch = 16, cex = 0.45)
+  graphics::points(z[, 1], z[, 2], col = map_colours[["source"]], pch = 16, cex = 0.45)
+  # a point that did not move has no arrow (and no warning about it)
+  suppressWarnings(graphics::arrows(z[, 1], z[, 2], gz[, 1], gz[, 2], length = 0.04,
+                                    col = map_colours[["arrow"]], lwd = 0.6))
+  graphics::points(gz[, 1], gz[, 2], col = map_colours[["image"]], pch = 16, cex = 0.45)
+  graphics::legend("topright", legend = c("source x", "G(x)", "data"),
+                   col = map_colours[c("source", "image", "data")], pch = 16, cex = 0.8,
+                   bg = "white", box.col = "grey80")
+  invisible()
+}
+
+# Figure 3 of the W2GAN paper: x - grad f(x) on a grid, and heat maps of f
+# and g (g = -f + e when reparameterised).
+plot_fit_potential <- function(fit, grid = 40L, ...) {
+  if (!inherits(fit$f, "wf_net") || ncol(fit$data) != 2L) {
+    wf_abort("`what = \"potential\"` needs a 2-D fit of w2gan() or w2fe().",
+             class = "wgflow_error_unsupported", arg = "what")
+  }
+  pts <- rbind(fit$data, fit$source)
+  lim <- apply(pts, 2, range)
+  lim <- lim + c(-0.1, 0.1) %o% (lim[2, ] - lim[1, ])
+  gx <- seq(lim[1, 1], lim[2, 1], length.out = grid)
+  gy <- seq(lim[1, 2], lim[2, 2], length.out = grid)
+  xy <- as.matrix(expand.grid(gx, gy))
+  f <- wf_forward(fit$f, xy)[, 1]
+  g <- wf_forward(fit$g, xy)[, 1]
+  if (isTRUE(fit$settings$reparam)) g <- g - f
+  tx <- wf_transport_map(fit, xy, via = "potential")
+  old <- graphics::par(mfrow = c(1, 3))
+  on.exit(graphics::par(old))
+  sub <- seq(1, nrow(xy), by = 3)
+  graphics::plot(NA, xlim = range(gx), ylim = range(gy), asp = 1, xlab = "x", ylab = "y",
+                 main = "x - grad f(x)")
+  graphics::points(fit$data[seq_len(min(500, nrow(fit$data))), ], pch = 16, cex = 0.3,
+                   col = map_colours[["data"]])
+  suppressWarnings(graphics::arrows(xy[sub, 1], xy[sub, 2], tx[sub, 1], tx[sub, 2],
+                                    length = 0.03, col = "grey30", lwd = 0.6))
+  for (p in list(list(v = f, main = "f (generated side)"),
+                 list(v = g, main = "g (data side)"))) {
+    z <- matrix(p$v, grid, grid)
+    graphics::image(gx, gy, z, col = grDevices::hcl.colors(40, "YlOrRd", rev = TRUE),
+                    asp = 1, xlab = "x", ylab = "y", main = p$main)
+    graphics::contour(gx, gy, z, add = TRUE, drawlabels = FALSE, col = "grey40", lwd = 0.5)
+  }
+  invisible()
+}

@@ -1,0 +1,296 @@
+# W2GAN (Leygonie et al., "Adversarial computation of optimal transport
+# maps") and W2-FE, its persistent form: the user functions, their
+# validation and the family's descriptors. The C side is
+# src/core/algo_w2.c.
+
+ineq_codes <- c(none = 0L, pairs = 1L, interpolates = 2L, both = 3L)
+reg_codes <- c(l2 = 0L, entropic = 1L)
+
+#' W2GAN: adversarial optimal transport maps with the W2 dual
+#'
+#' Learns the Monge map of the quadratic cost from a source sample to the
+#' data (`source =` a matrix), or a generator from `N(0, I)` latents, by the
+#' algorithm of Leygonie et al.: a critic of two potentials, `f` on the
+#' generated side and `g` on the data side, maximises
+#' `mean f(G(z)) + mean g(x)` under the constraint
+#' `f(a) + g(b) <= |a - b|^2 / 2`, and the generator descends `mean f(G(z))`,
+#' moving its samples along `-grad f` towards `T(a) = a - grad f(a)`, the
+#' Monge map from the generated law to the data. With the identity-start
+#' generator `G(z) = z + H(z)` it follows the W2 geodesic from the source
+#' to the data and ends at the Monge map (the paper's Propositions 1-3).
+#'
+#' The constraint is enforced by penalties (ALGORITHMS.md section 2):
+#' \describe{
+#'   \item{inequality}{`lambda_ineq * mean(max(0, f(a) + g(b) - |a - b|^2 / 2)^2)`
+#'     on the batch's pairs, on interpolates `s a + (1 - s) b'` (the
+#'     constraint on the convex hull of the supports, App. A.7), or both
+#'     (`ineq`); `regularizer = "entropic"` replaces it by
+#'     `lambda_ineq * mean(exp((f + g - c) / lambda_ineq))` (then
+#'     `lambda_ineq` is the entropic epsilon and should be small).}
+#'   \item{equality}{`lambda_eq * mean((f(a) + g(a - grad f(a)) - |grad f(a)|^2 / 2)^2)`
+#'     and the same on the data side: complementary slackness at the map
+#'     (App. A.7), its gradient flowing through `a - grad f(a)` by a double
+#'     backward. `lambda_eq = 0` turns it off.}
+#'   \item{epsilon reparameterisation}{`reparam = TRUE`: `g = -f + e`, with
+#'     `lambda_e * mean(max(0, e(x))^2)` (since `f(x) + g(x) <= 0`; App. A.8).}
+#' }
+#' The defaults are the public code's for 2-D maps: both inequality
+#' penalties and the equality penalty at 200, the reparameterisation without
+#' its penalty, 5 critic steps per generator step, batch 512, Adam with
+#' learning rates 5e-4 (critic) and 1e-4 (generator), critic weights
+#' `N(0, 0.1^2)`. One epoch is one generator update; the paper trains 5000.
+#' The paper's algorithm boxes print the generator step with the other sign;
+#' its equations (6)-(7) and its code descend `mean f(G(z))`, as here.
+#'
+#' With a source, every `eval_every` epochs the generator maps `eval_n`
+#' held-out source rows and is compared with the Discrete-OT map
+#' ([wf_discrete_map()]) of those rows to as many held-out data rows:
+#' `map_error` is the mean `|G(x) - T_disc(x)|` (the public code's logged
+#' metric), `map_cosine` the mean cosine between `G(x) - x` and
+#' `T_disc(x) - x`, `w2` the exact W2 between the images and the held-out
+#' data. Without a source: the exact W1 and W2 of `eval_n` samples.
+#'
+#' @param data The target sample: a numeric matrix or data frame.
+#' @param source `NULL` (generate from `N(0, I)`), or the source sample, a
+#'   numeric matrix with the columns of `data`: then the generator learns a
+#'   map from it, and `predict(fit, newdata = x)` maps points.
+#' @param epochs Generator updates (critic phases) to run.
+#' @param critic [wf_mlp()] specification of each potential (no BatchNorm).
+#' @param generator [wf_mlp()] specification of the generator; the default
+#'   is the paper's identity start (residual, BatchNorm, Linear weights and
+#'   BatchNorm gamma `N(0, 0.01^2)`).
+#' @param latent_dim Without a source, the latent dimension (default: the
+#'   data's).
+#' @param batch_size Mini-batch size.
+#' @param critic_steps Critic updates per generator update.
+#' @param ineq Where the inequality penalty applies: "both", "pairs",
+#'   "interpolates" or "none".
+#' @param lambda_ineq,lambda_eq,lambda_e Penalty weights (>= 0).
+#' @param reparam Use `g = -f + e`.
+#' @param regularizer "l2" or "entropic".
+#' @param critic_optimizer,generator_optimizer [wf_adam()] and friends.
+#' @inheritParams w1fe
+#' @return A fit of class `wf_w2gan` (or `wf_w2gan_map` with a source) and
+#'   `wf_fit`: `$metrics` has one row per epoch with `critic_loss`,
+#'   `w2_dual` (the critic's estimate of `W2^2 / 2`, `mean f + mean g`),
+#'   `ineq_penalty`, `eq_penalty`, `e_penalty` (NA when off), `gen_loss`
+#'   (`mean f(G(z))`), and the evaluations. `$f`, `$g` (with `reparam`,
+#'   this net is `e`), `$generator` are [wf_net()]s; `$source`,
+#'   `$source_holdout` the source's training and held-out rows.
+#' @seealso [w2fe()], [wf_transport_map()], [wf_discrete_map()],
+#'   [barycentric_ot()], [wgan()] (with `source =`).
+#' @references Leygonie, She, Almahairi, Rajeswar, Courville (2019).
+#'   Adversarial computation of optimal transport maps. arXiv:1906.09691.
+#' @export
+#' @examples
+#' p <- wf_toy_pair("4gaussians", n = 1200, seed = 1)
+#' fit <- w2gan(p$target, source = p$source, epochs = 20, batch_size = 128,
+#'              critic = wf_mlp(c(32, 32), init = "normal", init_sd = 0.1),
+#'              generator = wf_mlp(c(32, 32), norm = "batch", residual = TRUE,
+#'                                 init = "normal", gamma_init = "normal"),
+#'              eval_every = 10, eval_n = 200, seed = 1, verbose = FALSE)
+#' fit$metrics[, c("epoch", "map_error", "w2")]
+#' head(predict(fit, newdata = p$source[1:3, ]))
+w2gan <- function(data, source = NULL, epochs = 5000L,
+                  critic = wf_mlp(c(128, 128, 128), init = "normal", init_sd = 0.1),
+                  generator = identity_generator(), latent_dim = NULL,
+                  batch_size = 512L, critic_steps = 5L, ineq = "both",
+                  lambda_ineq = 200, lambda_eq = 200, reparam = TRUE, lambda_e = 0,
+                  regularizer = "l2",
+                  critic_optimizer = wf_adam(5e-4, 0.9, 0.999),
+                  generator_optimizer = wf_adam(1e-4, 0.9, 0.999),
+                  eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
+                  device = "auto", verbose = interactive(), callbacks = list()) {
+  verbose <- check_flag(verbose, "verbose")
+  callbacks <- check_callbacks(callbacks)
+  fit <- new_w2(data, source, epochs, critic, generator, latent_dim, batch_size,
+                critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
+                regularizer, critic_optimizer, generator_optimizer, NULL, NULL,
+                eval_every, eval_n, holdout, seed, device)
+  fit$call <- match.call()
+  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+}
+
+#' W2-FE: forward-Euler steps of the W2 gradient flow with persistent training
+#'
+#' The W1-FE loop of Malik & Huang ([w1fe()]) with the W2 critic of
+#' [w2gan()] (their companion paper, arXiv:2406.13619): each epoch trains
+#' the two potentials for `critic_steps` updates, takes a forward-Euler step
+#' `zeta = G(z) - step_size * grad f(G(z))` on a fresh batch (with
+#' `step_size = 1`, `zeta = T(G(z))`, the Monge map's image) with the
+#' targets frozen, and makes `persistency` (K) generator updates on
+#' `mean |zeta - G(z)|^2` with the same `z`. With K = 1 and plain SGD the
+#' update is exactly the W2GAN generator update with learning rate
+#' `2 * step_size * lr` (the argument of their Proposition 4.1; a test).
+#'
+#' @inheritParams w2gan
+#' @param persistency K, generator updates per Euler step (>= 1).
+#' @param step_size The Euler time step epsilon (> 0).
+#' @return A fit of class `wf_w2fe` (or `wf_w2fe_map`) and `wf_fit`, as
+#'   [w2gan()]'s with `euler_grad_norm` (mean `|grad f(G(z))|`),
+#'   `fit_mse_first` and `fit_mse_last` in place of `gen_loss`.
+#' @seealso [w2gan()], [w1fe()].
+#' @export
+#' @examples
+#' p <- wf_toy_pair("4gaussians", n = 1200, seed = 1)
+#' fit <- w2fe(p$target, source = p$source, persistency = 3, epochs = 10,
+#'             batch_size = 128,
+#'             critic = wf_mlp(c(32, 32), init = "normal", init_sd = 0.1),
+#'             generator = wf_mlp(c(32, 32), norm = "batch", residual = TRUE,
+#'                                init = "normal", gamma_init = "normal"),
+#'             eval_every = 5, eval_n = 200, seed = 1, verbose = FALSE)
+#' fit
+w2fe <- function(data, source = NULL, persistency = 3L, step_size = 1, epochs = 5000L,
+                 critic = wf_mlp(c(128, 128, 128), init = "normal", init_sd = 0.1),
+                 generator = identity_generator(), latent_dim = NULL,
+                 batch_size = 512L, critic_steps = 5L, ineq = "both",
+                 lambda_ineq = 200, lambda_eq = 200, reparam = TRUE, lambda_e = 0,
+                 regularizer = "l2",
+                 critic_optimizer = wf_adam(5e-4, 0.9, 0.999),
+                 generator_optimizer = wf_adam(1e-4, 0.9, 0.999),
+                 eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
+                 device = "auto", verbose = interactive(), callbacks = list()) {
+  verbose <- check_flag(verbose, "verbose")
+  callbacks <- check_callbacks(callbacks)
+  persistency <- check_count(persistency, "persistency")
+  step_size <- check_number(step_size, "step_size", min = 0, min_open = TRUE)
+  fit <- new_w2(data, source, epochs, critic, generator, latent_dim, batch_size,
+                critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
+                regularizer, critic_optimizer, generator_optimizer, persistency,
+                step_size, eval_every, eval_n, holdout, seed, device)
+  fit$call <- match.call()
+  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+}
+
+# Validate the arguments and build the fit. persistency NULL: W2GAN.
+new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_size,
+                   critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
+                   regularizer, critic_optimizer, generator_optimizer, persistency,
+                   step_size, eval_every, eval_n, holdout, seed, device) {
+  x <- check_data(data, "data", min_rows = 3L)
+  epochs <- check_count(epochs, "epochs")
+  if (!inherits(critic, "wf_mlp_spec")) arg_error("critic", "a wf_mlp() specification", critic)
+  if (!inherits(generator, "wf_mlp_spec")) {
+    arg_error("generator", "a wf_mlp() specification", generator)
+  }
+  if (critic$norm == "batch") {
+    wf_abort("The potentials cannot use BatchNorm: their penalties need a double backward.",
+             class = "wgflow_error_arg", arg = "critic")
+  }
+  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
+  if (generator$norm == "batch" && batch_size < 2L) {
+    wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
+             arg = "batch_size")
+  }
+  critic_steps <- check_count(critic_steps, "critic_steps")
+  check_choice(ineq, names(ineq_codes), "ineq")
+  lambda_ineq <- check_number(lambda_ineq, "lambda_ineq", min = 0)
+  lambda_eq <- check_number(lambda_eq, "lambda_eq", min = 0)
+  check_flag(reparam, "reparam")
+  lambda_e <- check_number(lambda_e, "lambda_e", min = 0)
+  check_choice(regularizer, names(reg_codes), "regularizer")
+  if (regularizer == "entropic" && ineq != "none" && lambda_ineq == 0) {
+    wf_abort("The entropic regulariser needs `lambda_ineq` > 0 (its epsilon).",
+             class = "wgflow_error_arg", arg = "lambda_ineq")
+  }
+  check_optimizer(critic_optimizer, "critic_optimizer")
+  check_optimizer(generator_optimizer, "generator_optimizer")
+  eval_every <- check_count(eval_every, "eval_every")
+  eval_n <- check_count(eval_n, "eval_n", min = 2L)
+  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  map <- !is.null(source)
+  if (map) {
+    split <- split_pair(x, source, holdout, eval_n, seed)
+    if (!is.null(latent_dim)) {
+      wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
+               class = "wgflow_error_arg", arg = "latent_dim")
+    }
+    latent_dim <- ncol(x)
+  } else {
+    split <- split_holdout(x, holdout, eval_n, seed)
+    latent_dim <- if (is.null(latent_dim)) ncol(x) else
+      check_count(latent_dim, "latent_dim", max = 2^20)
+  }
+  if (generator$residual && latent_dim != ncol(x)) {
+    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
+             class = "wgflow_error_arg", arg = "latent_dim")
+  }
+  for (nm in c("train", if (map) "source")) {
+    if (batch_size > nrow(split[[nm]])) {
+      wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `%s`.",
+                       batch_size, nrow(split[[nm]]), if (nm == "train") "data" else nm),
+               class = "wgflow_error_arg", arg = "batch_size")
+    }
+  }
+  settings <- list(persistency = persistency, step_size = step_size, epochs = epochs,
+                   latent_dim = latent_dim, batch_size = batch_size,
+                   critic_steps = critic_steps, ineq = ineq, lambda_ineq = lambda_ineq,
+                   lambda_eq = lambda_eq, reparam = reparam, lambda_e = lambda_e,
+                   regularizer = regularizer, eval_every = eval_every,
+                   critic = critic, generator = generator,
+                   critic_optimizer = critic_optimizer,
+                   f_optimizer = critic_optimizer, g_optimizer = critic_optimizer,
+                   generator_optimizer = generator_optimizer)
+  settings <- settings[!vapply(settings, is.null, logical(1))]
+  d <- ncol(x)
+  nets <- list(f = list(spec = critic, input_dim = d, output_dim = 1L),
+               g = list(spec = critic, input_dim = d, output_dim = 1L),
+               generator = list(spec = generator, input_dim = latent_dim, output_dim = d))
+  family <- paste0(if (is.null(persistency)) "w2gan" else "w2fe", if (map) "_map")
+  fit <- new_fit(get(family, envir = wf_algorithms), family, split, eval_n, seed, device,
+                 nets, settings, colnames = colnames(data))
+  if (map) fit <- add_source(fit, split)
+  fit
+}
+
+# One epoch: the critic phase, then the W2GAN generator update or W2-FE's
+# Euler step and K regression updates.
+w2_epoch <- function(fit, trainer) {
+  s <- fit$settings
+  critic <- run_phase(trainer, "critic", list(
+    batch_size = s$batch_size, steps = s$critic_steps, ineq = ineq_codes[[s$ineq]],
+    lambda_ineq = s$lambda_ineq, lambda_eq = s$lambda_eq,
+    reparam = as.integer(s$reparam), lambda_e = s$lambda_e,
+    reg = reg_codes[[s$regularizer]]))
+  if (is.null(s$persistency)) {
+    return(c(critic, run_phase(trainer, "generator", list(batch_size = s$batch_size))))
+  }
+  euler <- run_phase(trainer, "euler", list(batch_size = s$batch_size,
+                                            step_size = s$step_size))
+  c(critic, euler, run_phase(trainer, "fit", list(persistency = s$persistency)))
+}
+
+w2_label <- function(fit) {
+  s <- fit$settings
+  base <- if (is.null(s$persistency)) "W2GAN" else sprintf("W2-FE (K = %s)", s$persistency)
+  if (grepl("_map$", fit$family %||% "")) paste(base, "map") else base
+}
+
+w2_critic_metrics <- c("critic_loss", "w2_dual", "ineq_penalty", "eq_penalty", "e_penalty")
+w2_metric_titles <- c(w2_dual = "critic estimate of W2^2 / 2",
+                      ineq_penalty = "inequality penalty", eq_penalty = "equality penalty",
+                      e_penalty = "epsilon penalty", gen_loss = "mean f(G(z))",
+                      euler_grad_norm = "mean |grad f(G(z))| (Euler step)")
+w2_keys <- c("ineq", "lambda_ineq", "lambda_eq", "reparam", "regularizer", "batch_size",
+             "critic_steps")
+
+for (family in c("w2gan", "w2gan_map", "w2fe", "w2fe_map")) {
+  fe <- startsWith(family, "w2fe")
+  map <- endsWith(family, "_map")
+  register_algorithm(new_algorithm(
+    name = family,
+    nets = c("f", "g", "generator"),
+    data = if (map) function(fit) list(data = fit$data, source = fit$source) else
+      function(fit) list(data = fit$data),
+    train_metrics = c(w2_critic_metrics,
+                      if (fe) c("euler_grad_norm", "fit_mse_first", "fit_mse_last") else
+                        "gen_loss"),
+    eval_metrics = if (map) map_eval_metrics else c("w1", "w2"),
+    evaluate = if (map) map_evaluation else generator_evaluation,
+    metric_titles = c(w2_metric_titles, if (map) map_metric_titles),
+    setting_keys = c(w2_keys, if (fe) c("persistency", "step_size")),
+    label = w2_label,
+    epoch = w2_epoch
+  ))
+}
+rm(family, fe, map)
