@@ -35,7 +35,9 @@
 #' @param newdata Latents (for "generator") or data points (for a critic or
 #'   potential), a numeric matrix or data frame.
 #' @param type "samples", "generator", or the name of another network of
-#'   the fit (e.g. "critic").
+#'   the fit (e.g. "critic"). For a map fit (one given a `source`, e.g. of
+#'   [w2gan()]), `newdata` with the default type are source points, mapped
+#'   by the generator.
 #' @param nsim Number of samples to draw.
 #' @param ... Unused.
 #' @return `wf_sample()`, `predict()`: a matrix or data frame, one row per
@@ -70,6 +72,8 @@ predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
   spaces <- algo_field(algo, "net_spaces")
   roles <- intersect(names(spaces), names(fit_nets(object)))
   check_choice(type, c("samples", roles), "type")
+  # a map fit's generator takes source points: mapping them is its prediction
+  if (type == "samples" && !is.null(newdata) && !is.null(object$source)) type <- "generator"
   if (type == "samples") {
     if (!is.null(newdata)) {
       wf_abort(paste0("`newdata` is not used by `type = \"samples\"`; use ",
