@@ -19,13 +19,22 @@ wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
 void wf_cpu_ctx_free(wf_ctx *ctx) {
   if (ctx == NULL) return;
   wf_cpu_gemm_release(ctx);
+  wf_cpu_ot_assign_release(ctx);
   free(ctx);
 }
 
 /* "threads": value >= 1 sets the count, 0 sets 1, value < 0 only queries;
- * returns the previous count. Any other name: -1. */
+ * returns the previous count. "simd_bytes": value 16, 32 or 64 caps the
+ * vector width of ot_assign (0: no cap), value < 0 queries; returns the
+ * width in use before. Any other name: -1. */
 int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
-  if (name == NULL || strcmp(name, "threads") != 0) return -1;
+  if (name == NULL) return -1;
+  if (strcmp(name, "simd_bytes") == 0) {
+    int old = wf_cpu_simd_bytes(ctx);
+    if (value >= 0) ctx->simd_cap = value;
+    return old;
+  }
+  if (strcmp(name, "threads") != 0) return -1;
   int old = ctx->threads;
   if (value >= 0) ctx->threads = value < 1 ? 1 : value;
   return old;
@@ -97,6 +106,9 @@ static const wf_backend cpu_backend = {
     .row_lerp = wf_cpu_row_lerp,
     .gather_rows = wf_cpu_gather_rows,
     .row_argmin = wf_cpu_row_argmin,
+    .ot_assign = wf_cpu_ot_assign,
+    .index_count = wf_cpu_index_count,
+    .copy_ints_at = wf_cpu_copy_ints_at,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };
