@@ -4,9 +4,11 @@
 #include "trainer.h"
 
 extern const wf_algo wf_algo_w1fe;
+extern const wf_algo wf_algo_ots, wf_algo_semidiscrete;
 
 static const wf_algo *const registry[] = {
     &wf_algo_w1fe,
+    &wf_algo_ots, &wf_algo_semidiscrete,
     NULL};
 
 const wf_algo *wf_algo_find(const char *name) {
