@@ -183,8 +183,9 @@ distance_line <- function(m, metric, digits, best = FALSE) {
   v <- m[[metric]]
   i <- last_index(v)
   if (is.na(i)) return("not evaluated")
-  out <- sprintf("%s at epoch %s (exact, held out)", format(v[i], digits = digits),
-                 m$epoch[i])
+  where <- if (grepl("_train$", metric)) "training rows" else "held out"
+  out <- sprintf("%s at epoch %s (exact, %s)", format(v[i], digits = digits),
+                 m$epoch[i], where)
   if (best) {
     b <- best_index(v)
     out <- sprintf("%s; best %s at epoch %s", out, format(v[b], digits = digits),

@@ -176,6 +176,7 @@ static wf_status psi_opt(wf_trainer *t, const wf_args *a, wf_opt_spec *o) {
   WF_TRY(wf_arg_num_or(t, a, "psi_beta2", 0, 0.999999, 0.999, &o->beta2));
   WF_TRY(wf_arg_num_or(t, a, "psi_eps", 1e-300, INFINITY, 1e-8, &o->eps));
   WF_TRY(wf_arg_num_or(t, a, "psi_momentum", 0, INFINITY, 0, &o->momentum));
+  WF_TRY(wf_arg_num_or(t, a, "psi_weight_decay", 0, INFINITY, 0, &o->weight_decay));
   char msg[WF_MSG_LEN];
   if (wf_opt_check(o, msg) != WF_OK) return wf_trainer_fail(t, WF_ERR_ARG, "psi: %s", msg);
   return WF_OK;
@@ -264,14 +265,14 @@ static wf_status ots_phase(wf_trainer *t, const wf_args *a, double *out) {
     if (rc != WF_OK) snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
   }
   double key[] = {m, c.cost, c.source, c.record, bins, c.opt.kind, c.opt.lr,
-                  c.opt.beta1, c.opt.beta2, c.opt.eps, c.opt.momentum};
+                  c.opt.beta1, c.opt.beta2, c.opt.eps, c.opt.momentum, c.opt.weight_decay};
   int done = 0, stopped = 0, filled = 0;
   double s[3] = {NAN, NAN, NAN}, rmin = NAN, rmax = NAN;
   while (rc == WF_OK && done < max_steps && !stopped) {
     int n = max_steps - done < every ? max_steps - done : every;
     wf_trainer_zero_slots(t, 3);
     be->fill(ctx, c.hist, (size_t)bins, 0);
-    rc = wf_trainer_repeat(t, &st->ots_step, n, key, 11, ots_step_run, &c);
+    rc = wf_trainer_repeat(t, &st->ots_step, n, key, 12, ots_step_run, &c);
     if (rc != WF_OK) break;
     done += n;
     rc = wf_trainer_read_slots(t, s, 3);
