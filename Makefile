@@ -93,6 +93,10 @@ gpu-check:
 bench-w1fe: install
 	$(WITH_LIB) $(RSCRIPT) bench/w1fe.R
 
+.PHONY: bench-ots
+bench-ots:
+	$(RSCRIPT) bench/ots.R
+
 .PHONY: bench-ot
 bench-ot: install $(POT_VENV)/bin/python
 	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R
