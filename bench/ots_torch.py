@@ -10,7 +10,9 @@ Prints "torch <form> <cost> <B> <N> <d> <threads> <ms per call>" (best of
 reps calls) for each thread count asked for.
 
   python3 bench/ots_torch.py <sq|l1> <B> <N> <d> <reps> <threads...>
+WGFLOW_BENCH_DEVICE=cuda runs it on the GPU (timed with synchronisation).
 """
+import os
 import sys
 import time
 
@@ -29,12 +31,22 @@ def assign_matmul(a, y, yh_minus_psi):
     return torch.addmm(yh_minus_psi, a, y.T, alpha=-1.0).argmin(dim=1)
 
 
+DEVICE = os.environ.get("WGFLOW_BENCH_DEVICE", "cpu")
+
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def best_ms(fn, reps):
     fn()
+    sync()
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()
         best = min(best, time.perf_counter() - t0)
     return best * 1e3
 
@@ -43,18 +55,18 @@ def main():
     cost, B, N, d, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     threads = [int(t) for t in sys.argv[6:]] or [1, 2]
     torch.manual_seed(1)
-    y = torch.rand(N, d) * 2 - 1
-    a = torch.rand(B, d) * 2 - 1
-    psi = torch.rand(N) - 0.5
+    y = torch.rand(N, d, device=DEVICE) * 2 - 1
+    a = torch.rand(B, d, device=DEVICE) * 2 - 1
+    psi = torch.rand(N, device=DEVICE) - 0.5
     yh = 0.5 * y.square().sum(dim=1) - psi
     with torch.no_grad():
         for nt in threads:
             torch.set_num_threads(nt)
             ms = best_ms(lambda: assign_cdist(a, y, psi, cost), reps)
-            print(f"torch cdist {cost} {B} {N} {d} {nt} {ms:.4f}", flush=True)
+            print(f"torch cdist {cost} {B} {N} {d} {nt} {ms:.4f} {DEVICE}", flush=True)
             if cost == "sq":
                 ms = best_ms(lambda: assign_matmul(a, y, yh), reps)
-                print(f"torch matmul {cost} {B} {N} {d} {nt} {ms:.4f}", flush=True)
+                print(f"torch matmul {cost} {B} {N} {d} {nt} {ms:.4f} {DEVICE}", flush=True)
 
 
 if __name__ == "__main__":
