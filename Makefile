@@ -105,6 +105,10 @@ bench-rwp: install
 bench-w2gan: install
 	$(WITH_LIB) $(RSCRIPT) bench/w2gan.R
 
+.PHONY: bench-ots
+bench-ots:
+	$(RSCRIPT) bench/ots.R
+
 .PHONY: bench-ot
 bench-ot: install $(POT_VENV)/bin/python
 	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R

@@ -11,6 +11,9 @@
 #' the generated `G(z)` (black) and the transport rays `z -> G(z)` (grey
 #' segments). Data of more than two dimensions are drawn in their first two
 #' coordinates (the plot says so); one-dimensional data as densities.
+#' `what = "images"` draws `n` generated samples (64 unless `n` is given) as
+#' a grid of grey-scale images (see [wf_image_grid()]), for a generator of
+#' images such as an [ots_fit()] on [wf_images()].
 #' `what = "metrics"` draws a metric (by default the first exact distance the
 #' fit's algorithm evaluates, W1 for W1-FE) against the epoch
 #' and against the training wall time, side by side, with plus and minus one
@@ -25,12 +28,15 @@
 #' ggplot2 needed; see [autoplot.wf_fit()] for the ggplot2 version.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
-#' @param what "samples" (the default), "metrics", "map" or "potential".
+#' @param what "samples" (the default), "metrics", "map", "potential" or
+#'   "images".
 #' @param n Number of data points, latent points and generated points drawn.
 #' @param metric For "metrics": the metric column to plot; `NULL` takes the
 #'   first exact distance the fit's algorithm evaluates ("w1" for W1-FE).
 #' @param seed `NULL` (R's random stream) or a whole number for the latent
 #'   sample; a whole number leaves R's random stream as it was.
+#' @param image_size For "images": the images' rows and columns (`NULL`:
+#'   square, from the data's width).
 #' @param ... Further graphical parameters for [plot()] (e.g. `main`).
 #' @return `x`, invisibly.
 #' @export
@@ -41,11 +47,17 @@
 #'             seed = 1, verbose = FALSE)
 #' plot(fit)
 #' plot(fit, "metrics")
-plot.wf_fit <- function(x, what = c("samples", "metrics", "map", "potential"), n = 500L,
-                        metric = NULL, seed = 1L, ...) {
+plot.wf_fit <- function(x, what = c("samples", "metrics", "map", "potential", "images"),
+                        n = 500L, metric = NULL, seed = 1L, image_size = NULL, ...) {
   check_fit(x, "x")
-  if (identical(what, c("samples", "metrics", "map", "potential"))) what <- "samples"
-  check_choice(what, c("samples", "metrics", "map", "potential"), "what")
+  whats <- c("samples", "metrics", "map", "potential", "images")
+  if (identical(what, whats)) what <- "samples"
+  check_choice(what, whats, "what")
+  if (what == "images") {
+    n <- if (missing(n)) 64L else check_count(n, "n", max = 1e4)
+    plot_fit_images(x, n, check_seed(seed), image_size, ...)
+    return(invisible(x))
+  }
   if (what == "metrics") {
     plot_fit_metrics(x, metric %||% fit_eval_metrics(x)[1], ...)
     return(invisible(x))

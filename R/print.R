@@ -212,8 +212,9 @@ distance_line <- function(m, metric, digits, best = FALSE) {
   pm <- function(j) {
     if (is.null(se) || is.na(se[j])) "" else sprintf(" +/- %s", format(se[j], digits = 2))
   }
-  out <- sprintf("%s%s at epoch %s (exact, held out)", format(v[i], digits = digits),
-                 pm(i), m$epoch[i])
+  where <- if (grepl("_train$", metric)) "training rows" else "held out"
+  out <- sprintf("%s%s at epoch %s (exact, %s)", format(v[i], digits = digits),
+                 pm(i), m$epoch[i], where)
   if (best) {
     b <- best_index(v)
     n_eval <- sum(!is.na(v))

@@ -137,3 +137,46 @@ SEXP ffi_trainer_set_graphs(SEXP ptr, SEXP on) {
   wf_trainer_set_graphs(t, LOGICAL(on)[0]);
   return R_NilValue;
 }
+
+/* A trainer's named buffer (an algorithm's state, e.g. OTS's dual vector):
+ * its first n values as doubles, or as integers when ints is TRUE. */
+SEXP ffi_trainer_buffer_get(SEXP ptr, SEXP name, SEXP n, SEXP ints) {
+  wf_trainer *t = r_trainer(ptr);
+  if (!Rf_isString(name) || Rf_length(name) != 1)
+    wf_r_abort("wgflow_error_arg", "`name` must be a single string");
+  double len = Rf_asReal(n);
+  if (!(len >= 0) || len > 4503599627370496.0 || len != floor(len))
+    wf_r_abort("wgflow_error_arg", "`n` must be a whole number >= 0");
+  int as_int = Rf_asLogical(ints) == TRUE;
+  double *host = (double *)R_alloc((size_t)len + 1, sizeof(double));
+  wf_status rc = wf_trainer_buffer_get(t, CHAR(STRING_ELT(name, 0)), as_int, host, (size_t)len);
+  if (rc != WF_OK) {
+    char msg[WF_MSG_LEN];
+    snprintf(msg, sizeof(msg), "%s", wf_trainer_message(t));
+    wf_r_abort_status(rc, msg);
+  }
+  SEXP out = PROTECT(Rf_allocVector(as_int ? INTSXP : REALSXP, (R_xlen_t)len));
+  for (R_xlen_t i = 0; i < (R_xlen_t)len; i++) {
+    if (as_int) INTEGER(out)[i] = (int)host[i];
+    else REAL(out)[i] = host[i];
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* Write a double vector into the start of a trainer's named buffer. */
+SEXP ffi_trainer_buffer_set(SEXP ptr, SEXP name, SEXP values) {
+  wf_trainer *t = r_trainer(ptr);
+  if (!Rf_isString(name) || Rf_length(name) != 1)
+    wf_r_abort("wgflow_error_arg", "`name` must be a single string");
+  if (TYPEOF(values) != REALSXP)
+    wf_r_abort("wgflow_error_arg", "`values` must be a double vector");
+  wf_status rc = wf_trainer_buffer_set(t, CHAR(STRING_ELT(name, 0)), REAL(values),
+                                       (size_t)Rf_xlength(values));
+  if (rc != WF_OK) {
+    char msg[WF_MSG_LEN];
+    snprintf(msg, sizeof(msg), "%s", wf_trainer_message(t));
+    wf_r_abort_status(rc, msg);
+  }
+  return R_NilValue;
+}

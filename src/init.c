@@ -38,6 +38,8 @@ extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_free(SEXP);
 extern SEXP ffi_trainer_set_graphs(SEXP, SEXP);
 extern SEXP ffi_trainer_set_lr(SEXP, SEXP, SEXP);
+extern SEXP ffi_trainer_buffer_get(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_trainer_buffer_set(SEXP, SEXP, SEXP);
 extern SEXP ffi_generate(SEXP, SEXP, SEXP);
 extern SEXP ffi_device_info(SEXP);
 extern SEXP ffi_cuda_unload(void);
@@ -75,6 +77,8 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_trainer_free", (DL_FUNC)&ffi_trainer_free, 1},
     {"ffi_trainer_set_graphs", (DL_FUNC)&ffi_trainer_set_graphs, 2},
     {"ffi_trainer_set_lr", (DL_FUNC)&ffi_trainer_set_lr, 3},
+    {"ffi_trainer_buffer_get", (DL_FUNC)&ffi_trainer_buffer_get, 4},
+    {"ffi_trainer_buffer_set", (DL_FUNC)&ffi_trainer_buffer_set, 3},
     {"ffi_generate", (DL_FUNC)&ffi_generate, 3},
     {"ffi_device_info", (DL_FUNC)&ffi_device_info, 1},
     {"ffi_cuda_unload", (DL_FUNC)&ffi_cuda_unload, 0},

@@ -5,10 +5,10 @@
 
 extern const wf_algo wf_algo_w1fe;
 extern const wf_algo wf_algo_rwp, wf_algo_sbe;
-
 extern const wf_algo wf_algo_w1fe_map;
 extern const wf_algo wf_algo_w2gan, wf_algo_w2gan_map, wf_algo_w2fe, wf_algo_w2fe_map;
 extern const wf_algo wf_algo_barycentric;
+extern const wf_algo wf_algo_ots, wf_algo_semidiscrete;
 
 static const wf_algo *const registry[] = {
     &wf_algo_w1fe,
@@ -19,6 +19,7 @@ static const wf_algo *const registry[] = {
     &wf_algo_w2fe,
     &wf_algo_w2fe_map,
     &wf_algo_barycentric,
+    &wf_algo_ots, &wf_algo_semidiscrete,
     NULL};
 
 const wf_algo *wf_algo_find(const char *name) {

@@ -1,5 +1,5 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 3).
+ * (version 4).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 3
+#define WF_BACKEND_API 4
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -111,6 +111,11 @@ typedef enum {
  * Nothing may allocate device memory, copy to or from the host, or read
  * slots back while recording. */
 typedef struct wf_graph wf_graph;
+
+/* Transport costs of the semi-discrete assignment (ot_assign):
+ *   SQ  c(a, y) = |a - y|^2 / 2
+ *   L1  c(a, y) = sum_k |a_k - y_k| */
+typedef enum { WF_COST_SQ = 0, WF_COST_L1, WF_COST_COUNT } wf_cost_kind;
 typedef struct {
   wf_status (*begin)(wf_ctx *ctx);
   /* stops recording; *out the record (NULL, with the error, on failure) */
@@ -278,6 +283,35 @@ struct wf_backend {
    * (val may be NULL); a is [m x n] */
   void (*row_argmin)(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
                      wf_real *val);
+
+  /* ---- semi-discrete transport (API 4) ---------------------------------- */
+  /* The assignment of OTS's hot loop: for each row a_j of a [m x d],
+   *   idx[j] = argmin_i c(a_j, y_i) - psi_i   over the n rows of y [n x d],
+   * the smallest i among equal values, and val[j] (val may be NULL) that
+   * minimum. psi [n] may be NULL (zero). For SQ the cost is evaluated as
+   * |a_j|^2 / 2 + (yh_i - psi_i - a_j . y_i) with yh [n] = |y_i|^2 / 2
+   * given by the caller (a matrix product with the offset and the running
+   * minimum fused into it); for L1 yh is not read (may be NULL). The m x n
+   * costs are never stored. The scores are wf_real sums whose rounding is
+   * the backend's, so two backends agree on idx except where two
+   * candidates are within rounding of each other; a score that is not a
+   * number is never chosen (all such: idx 0). m, n, d >= 1. */
+  void (*ot_assign)(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
+                    const wf_real *y, int n, int d, const wf_real *yh,
+                    const wf_real *psi, int *idx, wf_real *val);
+  /* out[(idx[j] * bins) / n] += w for j < m (the product in 64 bits),
+   * idx[j] in [0, n), 1 <= bins <= n: a histogram of indices in bins of
+   * consecutive ones (bins == n: a count per index). Every addend is the
+   * same w, so the sums do not depend on their order: backends agree to
+   * the bit. */
+  void (*index_count)(wf_ctx *ctx, const int *idx, int m, int n, int bins,
+                      wf_real w, wf_real *out);
+  /* A list read or written one block at a time by a recorded step:
+   * dst[(*dst_pos) n + k] = src[(*src_pos) n + k] for k < n, then each
+   * position slot (a device double holding a whole number; NULL: 0, not
+   * advanced) is advanced by 1. */
+  void (*copy_ints_at)(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
+                       double *src_pos, size_t n);
 
   /* ---- recording and replaying steps (NULL members: not supported) ------ */
   wf_graph_ops graph;

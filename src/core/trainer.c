@@ -158,6 +158,44 @@ int *wf_trainer_ints(wf_trainer *t, const char *name, size_t n) {
   return buffer(t, name, n * sizeof(int));
 }
 
+static wf_buffer *find_buffer(wf_trainer *t, const char *name, size_t bytes) {
+  for (int i = 0; i < t->n_buffers; i++)
+    if (strcmp(t->buffers[i].name, name) == 0) {
+      if (t->buffers[i].bytes < bytes) break;
+      return &t->buffers[i];
+    }
+  wf_trainer_fail(t, WF_ERR_ARG, "the %s trainer has no buffer `%s` of %zu bytes",
+                  t->algo->name, name, bytes);
+  return NULL;
+}
+
+wf_status wf_trainer_buffer_get(wf_trainer *t, const char *name, int ints,
+                                double *host, size_t n) {
+  wf_buffer *b = find_buffer(t, name, n * (ints ? sizeof(int) : sizeof(wf_real)));
+  if (b == NULL) return WF_ERR_ARG;
+  wf_status rc;
+  if (!ints) {
+    rc = wf_device_download(t->dev, host, b->p, n);
+  } else {
+    int *tmp = malloc(sizeof(int) * (n > 0 ? n : 1));
+    if (tmp == NULL) return wf_trainer_fail(t, WF_ERR_NOMEM, "out of memory");
+    rc = wf_device_download_int(t->dev, tmp, b->p, n);
+    for (size_t i = 0; i < n && rc == WF_OK; i++) host[i] = tmp[i];
+    free(tmp);
+  }
+  if (rc != WF_OK) snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
+  return rc;
+}
+
+wf_status wf_trainer_buffer_set(wf_trainer *t, const char *name,
+                                const double *host, size_t n) {
+  wf_buffer *b = find_buffer(t, name, n * sizeof(wf_real));
+  if (b == NULL) return WF_ERR_ARG;
+  wf_status rc = wf_device_upload(t->dev, b->p, host, n);
+  if (rc != WF_OK) snprintf(t->msg, WF_MSG_LEN, "%s", wf_device_message(t->dev));
+  return rc;
+}
+
 /* ---- arguments -------------------------------------------------------------- */
 static const double *find_arg(const wf_args *a, const char *name) {
   for (int i = 0; i < a->n; i++)

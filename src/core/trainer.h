@@ -142,6 +142,16 @@ wf_status wf_trainer_net_fail(wf_trainer *t, const wf_net *net, wf_status rc);
 wf_real *wf_trainer_buffer(wf_trainer *t, const char *name, size_t n);
 int *wf_trainer_ints(wf_trainer *t, const char *name, size_t n);
 
+/* The host's view of a named buffer (an algorithm's state: OTS's dual
+ * vector, its assignment): copy its first n values to host (reals, or ints
+ * when ints != 0, as doubles) or from host (reals); WF_ERR_ARG, with a
+ * message, when no buffer has that name or it holds fewer than n values.
+ * These wait for the device: call them between phases. */
+wf_status wf_trainer_buffer_get(wf_trainer *t, const char *name, int ints,
+                                double *host, size_t n);
+wf_status wf_trainer_buffer_set(wf_trainer *t, const char *name,
+                                const double *host, size_t n);
+
 /* Argument name of a phase call: a whole number in [lo, hi] or a finite
  * number in [lo, hi]; a missing or bad one fails with WF_ERR_ARG naming it.
  * With a default (the _or forms) a missing argument takes it. */

@@ -19,12 +19,15 @@ wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
 void wf_cpu_ctx_free(wf_ctx *ctx) {
   if (ctx == NULL) return;
   wf_cpu_gemm_release(ctx);
+  wf_cpu_ot_assign_release(ctx);
   free(ctx);
 }
 
 /* Knobs:
  *   "threads"   value >= 1 sets the count, 0 sets 1, < 0 only queries;
  *               returns the previous count
+ *   "simd_bytes"  value 16, 32 or 64 caps the vector width of ot_assign
+ *               (0: no cap), < 0 queries; returns the width in use before
  *   "mflop"     MFLOP of the matrix products since the last reset (value
  *               >= 0 resets); the benchmarks' count of a workload's work
  *   "isa"       the loops' code path: 2 AVX-512, 1 AVX2 + FMA, 0 baseline
@@ -35,6 +38,11 @@ int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
   if (strcmp(name, "threads") == 0) {
     int old = ctx->threads;
     if (value >= 0) ctx->threads = value < 1 ? 1 : value;
+    return old;
+  }
+  if (strcmp(name, "simd_bytes") == 0) {
+    int old = wf_cpu_simd_bytes(ctx);
+    if (value >= 0) ctx->simd_cap = value;
     return old;
   }
   if (strcmp(name, "mflop") == 0) {
@@ -116,6 +124,9 @@ static const wf_backend cpu_backend = {
     .row_lerp = wf_cpu_row_lerp,
     .gather_rows = wf_cpu_gather_rows,
     .row_argmin = wf_cpu_row_argmin,
+    .ot_assign = wf_cpu_ot_assign,
+    .index_count = wf_cpu_index_count,
+    .copy_ints_at = wf_cpu_copy_ints_at,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };

@@ -12,6 +12,8 @@
  *   random.c      Philox streams
  *   loss.c        elementwise losses and functions of row norms
  *   rows.c        row operations
+ *   ot_assign.c   the semi-discrete assignment (OTS's hot loop)
+ *   index.c       histograms of indices, lists read or written by position
  */
 #ifndef WF_CPU_H
 #define WF_CPU_H
@@ -31,6 +33,11 @@ struct wf_ctx {
   double flops;                          /* 2 m n k of every product; knob "mflop" */
   wf_real *pack_a[WF_CPU_MAX_THREADS];   /* [KC x MR] each, or NULL */
   wf_real *pack_b[WF_CPU_MAX_THREADS];   /* [KC x NC] each, or NULL */
+  /* ot_assign's work space, grown on demand: the batch packed in column
+   * strips and each thread's running minima (ot_assign.c) */
+  void *assign_ws;
+  size_t assign_bytes;
+  int simd_cap; /* knob "simd_bytes": the widest vector ot_assign uses (0: any) */
 };
 
 /* Hot loops are compiled for AVX-512, AVX2+FMA and the baseline, and the
@@ -223,5 +230,21 @@ void wf_cpu_gather_rows(wf_ctx *ctx, const wf_real *src, int d, const int *idx,
                         int m, wf_real *out);
 void wf_cpu_row_argmin(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
                        wf_real *val);
+
+/* ot_assign.c */
+void wf_cpu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
+                      const wf_real *y, int n, int d, const wf_real *yh,
+                      const wf_real *psi, int *idx, wf_real *val);
+/* free the context's assignment work space (ctx_free) */
+void wf_cpu_ot_assign_release(wf_ctx *ctx);
+/* the vector width ot_assign runs at: the widest the CPU has, capped by the
+ * context's simd_cap */
+int wf_cpu_simd_bytes(const wf_ctx *ctx);
+
+/* index.c */
+void wf_cpu_index_count(wf_ctx *ctx, const int *idx, int m, int n, int bins,
+                        wf_real w, wf_real *out);
+void wf_cpu_copy_ints_at(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
+                         double *src_pos, size_t n);
 
 #endif

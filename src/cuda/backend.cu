@@ -1,4 +1,4 @@
-/* backend.cu — the CUDA backend's table (backend.h, version 3) and its
+/* backend.cu — the CUDA backend's table (backend.h, version 4) and its
  * exported entry point. Filled field by field, so a reordered struct
  * cannot misplace an op. */
 #include "cuda_ops.h"
@@ -65,6 +65,9 @@ static wf_backend make_table(void) {
   t.row_lerp = wf_cu_row_lerp;
   t.gather_rows = wf_cu_gather_rows;
   t.row_argmin = wf_cu_row_argmin;
+  t.ot_assign = wf_cu_ot_assign;
+  t.index_count = wf_cu_index_count;
+  t.copy_ints_at = wf_cu_copy_ints_at;
 
   t.graph.begin = wf_cu_graph_begin;
   t.graph.end = wf_cu_graph_end;

@@ -122,6 +122,16 @@ WF_CU_HIDDEN void wf_cu_gather_rows(wf_ctx *ctx, const wf_real *src, int d, cons
 WF_CU_HIDDEN void wf_cu_row_argmin(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
                                    wf_real *val);
 
+/* ot_assign.cu: the semi-discrete assignment, histograms of indices, lists
+ * at a position in a slot */
+WF_CU_HIDDEN void wf_cu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
+                                  const wf_real *y, int n, int d, const wf_real *yh,
+                                  const wf_real *psi, int *idx, wf_real *val);
+WF_CU_HIDDEN void wf_cu_index_count(wf_ctx *ctx, const int *idx, int m, int n, int bins,
+                                    wf_real w, wf_real *out);
+WF_CU_HIDDEN void wf_cu_copy_ints_at(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
+                                     double *src_pos, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

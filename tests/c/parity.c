@@ -6,7 +6,12 @@
  * each table's download and are compared value by value against a bound
  * that fits the op:
  *   - exact: memory ops, scal, add_bias, clamp, row_scale, gathers, argmin,
- *     uniform and random_index (both compute the same IEEE operations);
+ *     uniform and random_index (both compute the same IEEE operations),
+ *     index_count (equal addends), copy_ints_at and its positions;
+ *   - ot_assign: each chosen index's score, recomputed in double on the
+ *     host, within 8 (d + 4) eps (sum of the terms' sizes) of the CPU's
+ *     choice's (a near-tie may pick either), the indices equal on small
+ *     whole numbers (exact sums, ties included), val to the same bound;
  *   - gemm: 4 (sqrt(k) + 2) eps (|alpha| (|A||B|)_ij + |beta C_ij| + |bias_j|),
  *     so TF32 is switched off on the table under test;
  *   - column sums: 4 sqrt(m) eps (sum_i |a_ij| + |out_j|);
@@ -981,6 +986,120 @@ static void op_row_argmin(parity *P) {
       }
 }
 
+/* ---- semi-discrete assignment, index lists ---------------------------------- */
+/* c(a_j, y_i) - psi_i in double, and the rounding a wf_real score may carry */
+static double as_score(wf_cost_kind cost, const double *a, const double *y,
+                       const double *psi, int d, int j, int i, double *slack) {
+  double s = 0, mag = 0;
+  for (int k = 0; k < d; k++) {
+    double u = a[(size_t)j * d + k], v = y[(size_t)i * d + k], e = u - v;
+    s += cost == WF_COST_SQ ? 0.5 * e * e : fabs(e);
+    mag += cost == WF_COST_SQ ? 0.5 * (u * u + v * v) + fabs(u * v) : fabs(u) + fabs(v);
+  }
+  *slack = 8 * (d + 4) * FEPS * (mag + fabs(psi[i]));
+  return s - psi[i];
+}
+
+static void op_ot_assign(parity *P) {
+  static const int shapes[][3] = {{1, 1, 1}, {1, 37, 1}, {7, 13, 3}, {64, 1030, 784},
+                                  {130, 601, 16}, {1030, 2049, 2}};
+  for (int c = 0; c < 2; c++)
+    for (int sh = 0; sh < 6; sh++)
+      for (int exact = 0; exact < 2; exact++) {
+        wf_cost_kind cost = c == 0 ? WF_COST_SQ : WF_COST_L1;
+        int m = shapes[sh][0], n = shapes[sh][1], d = shapes[sh][2];
+        if (N_MS < 4 && m > 512) continue; /* --quick */
+        size_t md = (size_t)m * d, nd = (size_t)n * d;
+        label(P, "%s %d x %d x %d%s", c == 0 ? "sq" : "l1", m, n, d, exact ? " exact" : "");
+        double *ha = exact ? rlevels(P, md, 5) : rnorm(P, md, 1, 0);
+        double *hy = exact ? rlevels(P, nd, 5) : rnorm(P, nd, 1, 0);
+        double *hp = exact ? rlevels(P, (size_t)n, 3) : rnorm(P, (size_t)n, 0.5, 0);
+        double *hyh = ou_vec(host(P), (size_t)n);
+        for (int i = 0; i < n; i++) {
+          double q = 0;
+          for (int k = 0; k < d; k++) q += hy[(size_t)i * d + k] * hy[(size_t)i * d + k];
+          hyh[i] = (double)(wf_real)(0.5 * q);
+        }
+        int *r[2];
+        double *v[2];
+        SIDES {
+          int *idx = ou_alloc(&P->side[s], (size_t)m * sizeof(int));
+          wf_real *val = up(P, s, NULL, (size_t)m);
+          be(P, s)->ot_assign(cx(P, s), cost, up(P, s, ha, md), m, up(P, s, hy, nd), n, d,
+                              up(P, s, hyh, (size_t)n), up(P, s, hp, (size_t)n), idx, val);
+          r[s] = ou_down_int(&P->side[s], idx, (size_t)m);
+          v[s] = down(P, s, val, (size_t)m);
+        }
+        if (exact) cmp_int(P, "idx", r[TEST], r[REF], (size_t)m);
+        double *got = ou_vec(host(P), (size_t)m), *ref = ou_vec(host(P), (size_t)m);
+        double *bound = ou_vec(host(P), (size_t)m);
+        for (int j = 0; j < m; j++) {
+          double s1, s2;
+          if (r[TEST][j] < 0 || r[TEST][j] >= n) {
+            fail(P, "idx out of range");
+            continue;
+          }
+          got[j] = as_score(cost, ha, hy, hp, d, j, r[TEST][j], &s1);
+          ref[j] = as_score(cost, ha, hy, hp, d, j, r[REF][j], &s2);
+          bound[j] = s1 + s2;
+        }
+        cmp_bound(P, "score of idx", got, ref, bound, (size_t)m);
+        cmp_bound(P, "val", v[TEST], v[REF], bound, (size_t)m);
+        done(P);
+      }
+}
+
+static void op_index_count(parity *P) {
+  static const int sizes[][3] = {{1, 1, 1}, {64, 1000, 1000}, {1030, 60000, 1000},
+                                 {4096, 7, 3}};
+  for (int c = 0; c < 4; c++) {
+    int m = sizes[c][0], n = sizes[c][1], bins = sizes[c][2];
+    label(P, "%d indices of %d in %d bins", m, n, bins);
+    int *hidx = ou_ivec(host(P), (size_t)m);
+    for (int j = 0; j < m; j++) hidx[j] = (int)(n * ou_unif(host(P)));
+    double *start = rnorm(P, (size_t)bins, 1, 0);
+    double *o[2];
+    SIDES {
+      wf_real *out = up(P, s, start, (size_t)bins);
+      int *idx = ou_up_int(&P->side[s], hidx, (size_t)m);
+      be(P, s)->index_count(cx(P, s), idx, m, n, bins, (wf_real)(1.0 / 64), out);
+      be(P, s)->index_count(cx(P, s), idx, m, n, bins, (wf_real)1, out);
+      o[s] = down(P, s, out, (size_t)bins);
+    }
+    cmp(P, "out", o[TEST], o[REF], (size_t)bins, 0, 0, 0);
+    done(P);
+  }
+}
+
+static void op_copy_ints_at(parity *P) {
+  const size_t blk = 64;
+  const int nb = 5;
+  label(P, "%d blocks of %zu", nb, blk);
+  int *src = ou_ivec(host(P), blk * nb);
+  for (size_t k = 0; k < blk * nb; k++) src[k] = (int)(1000 * ou_unif(host(P)));
+  int *l[2];
+  double pos[2][2];
+  SIDES {
+    ou_dev *D = &P->side[s];
+    int *list = ou_alloc(D, blk * nb * sizeof(int)), *one = ou_alloc(D, blk * sizeof(int));
+    int *all = ou_up_int(D, src, blk * nb), *out = ou_alloc(D, blk * nb * sizeof(int));
+    double *wpos = ou_slot_at(D, 0), *rpos = ou_slot_at(D, 0);
+    for (int b = 0; b < nb; b++) {
+      be(P, s)->copy_ints_at(cx(P, s), one, NULL, all, rpos, blk);
+      be(P, s)->copy_ints_at(cx(P, s), list, wpos, one, NULL, blk);
+    }
+    /* blocks of nothing still move the position */
+    for (int b = 0; b < nb; b++) be(P, s)->copy_ints_at(cx(P, s), out, wpos, list, NULL, 0);
+    l[s] = ou_down_int(D, list, blk * nb);
+    pos[s][0] = ou_slot(D, wpos, 0);
+    pos[s][1] = ou_slot(D, rpos, 0);
+  }
+  cmp_int(P, "list", l[TEST], src, blk * nb);
+  cmp_int(P, "list (cpu)", l[REF], src, blk * nb);
+  cmp(P, "positions", pos[TEST], pos[REF], 2, 0, 0, 0);
+  done(P);
+}
+
 /* ---- graphs ------------------------------------------------------------------ */
 /* A short training step, on one side's memory: u ~ U(0, 1) [GM x GD],
  * h = u w, the MSE of h against 0.5 into a slot with its gradient dh,
@@ -1238,7 +1357,9 @@ static const parity_op OPS[] = {
     {"row_norm_loss", op_row_norm_loss}, {"row_sq_norm", op_row_sq_norm},
     {"row_sq_dist", op_row_sq_dist}, {"row_scale", op_row_scale},
     {"row_lerp", op_row_lerp},       {"gather_rows", op_gather_rows},
-    {"row_argmin", op_row_argmin},   {"graph", op_graph},
+    {"row_argmin", op_row_argmin},   {"ot_assign", op_ot_assign},
+    {"index_count", op_index_count}, {"copy_ints_at", op_copy_ints_at},
+    {"graph", op_graph},
     {"graph_unlaunched", op_graph_unlaunched}, {"graph_errors", op_graph_errors}};
 
 /* Compare every op of `test` with the CPU table; one line per op on report.

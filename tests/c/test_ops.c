@@ -100,7 +100,7 @@ static void test_table(void) {
   SLOT(rmsprop); SLOT(sgd); SLOT(clamp); SLOT(uniform); SLOT(normal);
   SLOT(random_index); SLOT(loss); SLOT(row_norm_loss); SLOT(row_sq_norm);
   SLOT(row_sq_dist); SLOT(row_scale); SLOT(row_lerp); SLOT(gather_rows);
-  SLOT(row_argmin);
+  SLOT(row_argmin); SLOT(ot_assign); SLOT(index_count); SLOT(copy_ints_at);
 #undef SLOT
   /* the CPU runs every op as it is called: no graphs */
   CHECK(be->graph.begin == NULL && be->graph.end == NULL &&
@@ -117,6 +117,12 @@ static void test_table(void) {
         "0 threads means 1");
   CHECK(be->knob(c, "tf32", 1) == -1 && be->knob(c, "no such", -1) == -1,
         "unknown knobs answer -1");
+  /* "simd_bytes": the width ot_assign uses, capped by the knob */
+  int widest = be->knob(c, "simd_bytes", -1);
+  CHECK(widest == 16 || widest == 32 || widest == 64, "simd_bytes %d", widest);
+  CHECK(be->knob(c, "simd_bytes", 16) == widest && be->knob(c, "simd_bytes", 0) == 16 &&
+            be->knob(c, "simd_bytes", -1) == widest,
+        "simd_bytes caps and uncaps the width");
   strcpy(msg, "junk");
   CHECK(be->synchronize(c, msg) == WF_OK && msg[0] == '\0', "synchronize");
   strcpy(msg, "junk");
@@ -1608,6 +1614,207 @@ static void test_row_argmin(void) {
   }
 }
 
+/* ---- the semi-discrete assignment ----------------------------------------- */
+/* score_ij = c(a_j, y_i) - psi_i in double (psi NULL: 0) */
+static double ot_score(wf_cost_kind cost, const double *a, const double *y,
+                       const double *psi, int d, int j, int i) {
+  double s = 0;
+  for (int k = 0; k < d; k++) {
+    double e = a[(size_t)j * d + k] - y[(size_t)i * d + k];
+    s += cost == WF_COST_SQ ? 0.5 * e * e : fabs(e);
+  }
+  return s - (psi != NULL ? psi[i] : 0);
+}
+
+/* the rounding a wf_real score may carry: a few eps of its terms' sizes */
+static double ot_slack(wf_cost_kind cost, const double *a, const double *y,
+                       const double *psi, int d, int j, int i) {
+  double s = 0;
+  for (int k = 0; k < d; k++) {
+    double u = fabs(a[(size_t)j * d + k]), v = fabs(y[(size_t)i * d + k]);
+    s += cost == WF_COST_SQ ? 0.5 * (u * u + v * v) + u * v : u + v;
+  }
+  return 8 * (d + 4) * EPS * (s + (psi != NULL ? fabs(psi[i]) : 0));
+}
+
+/* one case: m x d batch against n x d data, exact (small whole numbers:
+ * every wf_real sum exact, so the first minimum must be found, ties
+ * included) or random (the chosen score within rounding of the minimum);
+ * every vector width the CPU has, 1 and 2 threads, val and val NULL */
+static void ot_assign_case(wf_cost_kind cost, int m, int n, int d, int exact,
+                           int with_psi) {
+  const wf_backend *be = D.be;
+  size_t md = (size_t)m * d, nd = (size_t)n * d;
+  double *ha = ou_vec(&D, md), *hy = ou_vec(&D, nd), *hp = NULL;
+  for (size_t k = 0; k < md; k++)
+    ha[k] = exact ? floor(7 * ou_unif(&D)) - 3 : ou_norm(&D);
+  for (size_t k = 0; k < nd; k++)
+    hy[k] = exact ? floor(7 * ou_unif(&D)) - 3 : ou_norm(&D);
+  if (exact && n > 3) /* repeated data rows: exact ties between them */
+    for (int k = 0; k < d; k++) hy[(size_t)(n - 1) * d + k] = hy[(size_t)1 * d + k];
+  if (with_psi) {
+    hp = ou_vec(&D, (size_t)n);
+    for (int i = 0; i < n; i++)
+      hp[i] = exact ? floor(4 * ou_unif(&D)) / 2 : 0.5 * ou_norm(&D);
+    if (exact && n > 3) hp[n - 1] = hp[1];
+  }
+  ou_round(ha, md);
+  ou_round(hy, nd);
+  double *hyh = ou_vec(&D, (size_t)n); /* |y_i|^2 / 2 */
+  for (int i = 0; i < n; i++) {
+    double s = 0;
+    for (int k = 0; k < d; k++) s += hy[(size_t)i * d + k] * hy[(size_t)i * d + k];
+    hyh[i] = (double)(wf_real)(0.5 * s);
+  }
+  /* the reference: the first minimum of the double scores */
+  int *ref = ou_ivec(&D, (size_t)m);
+  double *low = ou_vec(&D, (size_t)m);
+  for (int j = 0; j < m; j++) {
+    int b = 0;
+    double bv = ot_score(cost, ha, hy, hp, d, j, 0);
+    for (int i = 1; i < n; i++) {
+      double v = ot_score(cost, ha, hy, hp, d, j, i);
+      if (v < bv) bv = v, b = i;
+    }
+    ref[j] = b;
+    low[j] = bv;
+  }
+  wf_real *a = ou_up(&D, ha, md), *y = ou_up(&D, hy, nd);
+  wf_real *yh = ou_up(&D, hyh, (size_t)n), *psi = hp ? ou_up(&D, hp, (size_t)n) : NULL;
+  int *idx = ou_alloc(&D, (size_t)m * sizeof(int));
+  wf_real *val = ou_up(&D, NULL, (size_t)m);
+  int widest = be->knob(D.ctx, "simd_bytes", -1);
+  const char *name = cost == WF_COST_SQ ? "SQ" : "L1";
+  for (int w = 16; w <= widest; w *= 2) {
+    be->knob(D.ctx, "simd_bytes", w);
+    int *got[2];
+    double *gv[2];
+    for (int th = 1; th <= 2; th++) {
+      threads(th);
+      be->ot_assign(D.ctx, cost, a, m, y, n, d, cost == WF_COST_SQ ? yh : NULL, psi,
+                    idx, val);
+      got[th - 1] = ou_down_int(&D, idx, (size_t)m);
+      gv[th - 1] = ou_down(&D, val, (size_t)m);
+    }
+    threads(1);
+    be->fill(D.ctx, val, (size_t)m, 7);
+    be->ot_assign(D.ctx, cost, a, m, y, n, d, cost == WF_COST_SQ ? yh : NULL, psi, idx,
+                  NULL);
+    int same_nul = same_int(ou_down_int(&D, idx, (size_t)m), got[0], (size_t)m);
+    double *untouched = ou_down(&D, val, (size_t)m);
+    int ok = 1, vals = 1;
+    for (int j = 0; j < m; j++) {
+      int g = got[0][j];
+      if (g < 0 || g >= n) {
+        ok = 0;
+        continue;
+      }
+      double slack = ot_slack(cost, ha, hy, hp, d, j, g);
+      if (exact) {
+        ok &= g == ref[j];
+        vals &= gv[0][j] == low[j];
+      } else {
+        ok &= ot_score(cost, ha, hy, hp, d, j, g) <= low[j] + 2 * slack;
+        vals &= fabs(gv[0][j] - low[j]) <= 2 * slack;
+      }
+    }
+    CHECK(ok && vals, "ot_assign %s %d x %d x %d%s%s, %d-byte vectors: %s", name, m, n,
+          d, exact ? " exact" : "", with_psi ? " psi" : "", w,
+          ok ? "values" : "indices");
+    CHECK(same_int(got[0], got[1], (size_t)m) && same(gv[0], gv[1], (size_t)m),
+          "ot_assign %s %d x %d x %d (%d bytes): 1 and 2 threads differ", name, m, n, d,
+          w);
+    CHECK(same_nul && untouched[0] == 7, "ot_assign %s %d x %d x %d: val NULL", name, m,
+          n, d);
+  }
+  be->knob(D.ctx, "simd_bytes", 0);
+  ou_reset(&D);
+}
+
+static void test_ot_assign(void) {
+  /* m, n, d: one batch row, one coordinate, n not a multiple of the 6-row
+   * tile nor of a thread's share, m not a multiple of a strip, several
+   * strips and blocks (d 784: a block is a few strips) */
+  static const int shapes[][3] = {{1, 1, 1},    {1, 5, 3},    {3, 1, 2},
+                                  {1, 37, 1},   {17, 13, 1},  {5, 1000, 2},
+                                  {64, 601, 7}, {33, 300, 784}, {200, 97, 40},
+                                  {130, 2503, 16}};
+  for (int c = 0; c < 2; c++) {
+    wf_cost_kind cost = c == 0 ? WF_COST_SQ : WF_COST_L1;
+    for (int s = 0; s < 10; s++)
+      for (int exact = 0; exact < 2; exact++)
+        ot_assign_case(cost, shapes[s][0], shapes[s][1], shapes[s][2], exact,
+                       (s + exact) % 3 != 0);
+  }
+  /* a batch row equidistant from every data row: index 0; NaN scores are
+   * never chosen */
+  const wf_backend *be = D.be;
+  double ha[2] = {0, 0}, hy[8] = {1, 0, 0, 1, -1, 0, 0, -1}, hyh[4] = {0.5, 0.5, 0.5, 0.5};
+  double hp[4] = {NAN, 0, 0, 0};
+  wf_real *a = ou_up(&D, ha, 2), *y = ou_up(&D, hy, 8), *yh = ou_up(&D, hyh, 4);
+  wf_real *val = ou_up(&D, NULL, 1);
+  int *idx = ou_alloc(&D, sizeof(int));
+  for (int c = 0; c < 2; c++) {
+    wf_cost_kind cost = c == 0 ? WF_COST_SQ : WF_COST_L1;
+    be->ot_assign(D.ctx, cost, a, 1, y, 4, 2, yh, NULL, idx, val);
+    CHECK(ou_down_int(&D, idx, 1)[0] == 0 && ou_down(&D, val, 1)[0] == (c ? 1 : 0.5),
+          "ot_assign: ties go to the first data row");
+    be->ot_assign(D.ctx, cost, a, 1, y, 4, 2, yh, ou_up(&D, hp, 4), idx, val);
+    CHECK(ou_down_int(&D, idx, 1)[0] == 1, "ot_assign: a NaN score is not chosen");
+  }
+  ou_reset(&D);
+}
+
+static void test_index_ops(void) {
+  const wf_backend *be = D.be;
+  /* index_count: counts per index and per bin of consecutive indices */
+  int m = 300, n = 37;
+  int *hidx = ou_ivec(&D, (size_t)m);
+  for (int j = 0; j < m; j++) hidx[j] = (int)(n * ou_unif(&D));
+  hidx[0] = 0, hidx[1] = n - 1;
+  int *idx = ou_up_int(&D, hidx, (size_t)m);
+  static const int bins_list[] = {1, 5, 36, 37};
+  for (int b = 0; b < 4; b++) {
+    int bins = bins_list[b];
+    double *start = ou_vec(&D, (size_t)bins), *ref = ou_vec(&D, (size_t)bins);
+    for (int k = 0; k < bins; k++) start[k] = ref[k] = k == 0 ? -0.25 : 0;
+    wf_real w = (wf_real)(1.0 / 3);
+    for (int j = 0; j < m; j++) {
+      long long k = (long long)hidx[j] * bins / n;
+      ref[k] = (double)(wf_real)((wf_real)ref[k] + w);
+    }
+    wf_real *out = ou_up(&D, start, (size_t)bins);
+    be->index_count(D.ctx, idx, m, n, bins, w, out);
+    CHECK(same(ou_down(&D, out, (size_t)bins), ref, (size_t)bins),
+          "index_count %d into %d bins", n, bins);
+  }
+  /* copy_ints_at: write blocks at a moving position, read them back */
+  int blk = 5, nb = 4;
+  int *src = ou_ivec(&D, (size_t)blk * nb);
+  for (int k = 0; k < blk * nb; k++) src[k] = 1000 + k;
+  int *list = ou_up_int(&D, ou_ivec(&D, (size_t)blk * nb), (size_t)blk * nb);
+  int *one = ou_alloc(&D, (size_t)blk * sizeof(int));
+  double *wpos = ou_slot_at(&D, 0), *rpos = ou_slot_at(&D, 0);
+  for (int b = 0; b < nb; b++) {
+    be->upload_int(D.ctx, one, src + (size_t)b * blk, (size_t)blk);
+    be->copy_ints_at(D.ctx, list, wpos, one, NULL, (size_t)blk);
+  }
+  CHECK(same_int(ou_down_int(&D, list, (size_t)blk * nb), src, (size_t)blk * nb) &&
+            ou_slot(&D, wpos, 0) == nb,
+        "copy_ints_at appends blocks and advances its position");
+  int ok = 1;
+  for (int b = 0; b < nb; b++) {
+    be->copy_ints_at(D.ctx, one, NULL, list, rpos, (size_t)blk);
+    ok &= same_int(ou_down_int(&D, one, (size_t)blk), src + (size_t)b * blk, (size_t)blk);
+  }
+  CHECK(ok && ou_slot(&D, rpos, 0) == nb, "copy_ints_at reads blocks back in order");
+  be->copy_ints_at(D.ctx, one, NULL, one, NULL, (size_t)blk);
+  CHECK(same_int(ou_down_int(&D, one, (size_t)blk), src + (size_t)(nb - 1) * blk,
+                 (size_t)blk),
+        "copy_ints_at onto itself without positions");
+  ou_reset(&D);
+}
+
 int main(void) {
   if (ou_open(&D, wf_cpu_backend(), 20240607) != 0) return 1;
   test_table();
@@ -1625,6 +1832,8 @@ int main(void) {
   test_row_norm_loss();
   test_rows();
   test_row_argmin();
+  test_ot_assign();
+  test_index_ops();
   ou_close(&D);
   printf("ops %s: %d passed, %d failed\n",
          sizeof(wf_real) == 8 ? "double" : "float", n_pass, n_fail);
