@@ -127,23 +127,13 @@ check_seed <- function(seed) {
   as.integer(seed)
 }
 
-# Evaluates `expr` (lazily) after set.seed(seed), then puts the global RNG
-# state back as it was (removing .Random.seed if there was none). With
-# seed = NULL, simply evaluates `expr` on the global stream.
+# Evaluates `expr` (lazily) with R's RNG seeded by `seed` in the default
+# kinds (the same sample whatever RNGkind() the session or a future worker
+# uses), then puts the RNG back (with_rng_seed(), fit.R). With seed = NULL,
+# simply evaluates `expr` on the global stream.
 with_seed <- function(seed, expr) {
   if (is.null(seed)) return(expr)
-  env <- globalenv()
-  had_seed <- exists(".Random.seed", envir = env, inherits = FALSE)
-  if (had_seed) old_seed <- get(".Random.seed", envir = env, inherits = FALSE)
-  on.exit({
-    if (had_seed) {
-      assign(".Random.seed", old_seed, envir = env)
-    } else if (exists(".Random.seed", envir = env, inherits = FALSE)) {
-      rm(".Random.seed", envir = env)
-    }
-  }, add = TRUE)
-  set.seed(seed)
-  expr
+  with_rng_seed(seed, expr)
 }
 
 toy_matrix <- function(x, y) {

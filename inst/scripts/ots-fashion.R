@@ -12,7 +12,7 @@
 # (inst/extdata/ots-fashion.csv, inst/extdata/ots-fashion-samples.rds) come
 # from
 #   nice Rscript inst/scripts/ots-fashion.R inst/extdata 4000 16 4000
-# (about 40 minutes of a shared 2-core machine, one thread). Needs Debian's
+# (about 17 minutes, 1029 s, of a shared 2-core machine, one thread). Needs Debian's
 # dataset-fashion-mnist.
 suppressPackageStartupMessages(library(wgflow))
 

@@ -292,3 +292,16 @@ test_that("invalid arguments raise classed errors naming the argument", {
   }
   expect_error(wf_toy("bogus"), class = "wgflow_error")
 })
+
+test_that("a seeded toy sample does not depend on the session's RNG kind", {
+  a <- wf_toy("8gaussians", n = 50, seed = 3)
+  old <- RNGkind()
+  on.exit(RNGkind(old[1], old[2], old[3]), add = TRUE)
+  RNGkind("L'Ecuyer-CMRG")
+  b <- wf_toy("8gaussians", n = 50, seed = 3)
+  expect_identical(a, b)
+  expect_identical(RNGkind()[1], "L'Ecuyer-CMRG") # the session's kind is kept
+  p1 <- wf_toy_pair("4gaussians", n = 40, seed = 2)
+  RNGkind("Mersenne-Twister")
+  expect_identical(wf_toy_pair("4gaussians", n = 40, seed = 2), p1)
+})
