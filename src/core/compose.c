@@ -291,21 +291,28 @@ static void eq_direction(const wf_backend *be, wf_ctx *ctx, wf_real *u, const wf
   be->scal(ctx, md, -1, u);
 }
 
+/* The pair terms' common start: workspace for m pairs, the regulariser
+ * checked, ws->v[0] [m] = phi(a) and ws->v[1] [m] = psi(b). */
+static wf_status pot_pair_values(const wf_potential *phi, const wf_potential *psi,
+                                 const wf_real *a, const wf_real *b, int m,
+                                 wf_pot_reg reg, double lambda, wf_pot_ws *ws) {
+  const wf_potential *pots[] = {phi, psi};
+  wf_status rc = pot_prepare(pots, 2, m, lambda, ws);
+  if (rc == WF_OK) rc = check_reg(pot_net(phi), reg, lambda);
+  if (rc == WF_OK) rc = pot_forward(phi, a, m, ws->v[0], NULL);
+  if (rc == WF_OK) rc = pot_forward(psi, b, m, ws->v[1], NULL);
+  return rc;
+}
+
 wf_status wf_pot_pair_loss(const wf_potential *phi, const wf_potential *psi,
                            const wf_real *a, const wf_real *b, int m, double ot_scale,
                            wf_pot_reg reg, double lambda, wf_pot_ws *ws,
                            double *slots) {
-  const wf_potential *pots[] = {phi, psi};
-  wf_status rc = pot_prepare(pots, 2, m, lambda, ws);
+  wf_status rc = pot_pair_values(phi, psi, a, b, m, reg, lambda, ws);
   if (rc != WF_OK) return rc;
   wf_net *net = pot_net(phi);
-  rc = check_reg(net, reg, lambda);
-  if (rc != WF_OK) return rc;
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
-  rc = pot_forward(phi, a, m, ws->v[0], NULL);
-  if (rc == WF_OK) rc = pot_forward(psi, b, m, ws->v[1], NULL);
-  if (rc != WF_OK) return rc;
   pair_weights(be, ctx, ws, a, b, m, wf_net_in(net), ot_scale, reg, lambda, slots);
   rc = pot_backward(phi, ws->w, NULL, m, 0, ws->tmp, ws->tmpd);
   if (rc == WF_OK) rc = pot_backward(psi, ws->w, NULL, m, 0, ws->tmp, ws->tmpd);
@@ -316,17 +323,11 @@ wf_status wf_pot_plan_density(const wf_potential *phi, const wf_potential *psi,
                               const wf_real *a, const wf_real *b, int m,
                               wf_pot_reg reg, double lambda, wf_pot_ws *ws,
                               wf_real *h) {
-  const wf_potential *pots[] = {phi, psi};
-  wf_status rc = pot_prepare(pots, 2, m, lambda, ws);
+  wf_status rc = pot_pair_values(phi, psi, a, b, m, reg, lambda, ws);
   if (rc != WF_OK) return rc;
   wf_net *net = pot_net(phi);
-  rc = check_reg(net, reg, lambda);
-  if (rc != WF_OK) return rc;
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
-  rc = pot_forward(phi, a, m, ws->v[0], NULL);
-  if (rc == WF_OK) rc = pot_forward(psi, b, m, ws->v[1], NULL);
-  if (rc != WF_OK) return rc;
   be->copy(ctx, ws->r, ws->v[0], (size_t)m);
   be->axpy(ctx, (size_t)m, 1, ws->v[1], ws->r);
   be->row_sq_dist(ctx, a, b, m, wf_net_in(net), ws->tmp);
