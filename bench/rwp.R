@@ -17,6 +17,8 @@
 #   WGFLOW_BENCH_PYTHON=/usr/bin/python3 selects the Python with torch.
 
 suppressPackageStartupMessages(library(wgflow))
+source("bench/machine.R")
+machine <- cpu_machine()
 args <- commandArgs(trailingOnly = TRUE)
 n_outer <- if (length(args) >= 1) as.integer(args[1]) else 300L
 rounds <- if (length(args) >= 2) as.integer(args[2]) else 3L
@@ -28,13 +30,16 @@ held <- wf_toy("8gaussians", n = eval_n, seed = 2)
 run_wgflow <- function(threads) {
   old <- wf_threads(threads)
   on.exit(wf_threads(old))
-  fit <- rwp(x, loss = "wgan-gp", h = 0.1, generator_steps = 10, epochs = n_outer,
-             latent_dim = latent,
-             eval_every = n_outer, eval_n = eval_n, holdout = held, seed = 1,
-             device = "cpu", verbose = FALSE)
+  fit <- NULL
+  gflop <- count_gflop(
+    fit <- rwp(x, loss = "wgan-gp", h = 0.1, generator_steps = 10, epochs = n_outer,
+               latent_dim = latent,
+               eval_every = n_outer, eval_n = eval_n, holdout = held, seed = 1,
+               device = "cpu", verbose = FALSE))
   # seconds are cumulative training time (evaluation excluded); skip 3 warm-up
   ms <- diff(fit$metrics$seconds[c(3, n_outer)]) / (n_outer - 3) * 1000
-  list(ms = ms, w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
+  list(ms = ms, gflop = gflop / n_outer,
+       w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
 }
 
 python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
@@ -57,11 +62,11 @@ run_torch <- function(i) {
 }
 
 load_before <- tryCatch(system("uptime", intern = TRUE), error = function(e) "?")
-wg <- data.frame(threads = 1:2, ms = Inf, w1 = NA_real_)
+wg <- data.frame(threads = 1:2, ms = Inf, w1 = NA_real_, gflop = NA_real_)
 for (round in seq_len(rounds)) {
   for (t in 1:2) {
     r <- run_wgflow(t)
-    if (r$ms < wg$ms[t]) wg[t, c("ms", "w1")] <- c(r$ms, r$w1)
+    if (r$ms < wg$ms[t]) wg[t, c("ms", "w1", "gflop")] <- c(r$ms, r$w1, r$gflop)
   }
   for (i in seq_len(nrow(configs))) {
     r <- run_torch(i)
@@ -74,9 +79,11 @@ load_after <- tryCatch(system("uptime", intern = TRUE), error = function(e) "?")
 cat(sprintf(paste0("RWP (WGAN-GP, l = 10, h = 0.1), 2-D data, 3x128 ReLU, latent %d, ",
                    "batch 64, 5 critic steps: %d outer iterations, best of %d rounds\n"),
             latent, n_outer, rounds))
+print_machine(machine)
 for (t in 1:2) {
-  cat(sprintf("  wgflow   threads %d            : %8.2f ms/outer iteration, exact W1 %.4f\n",
-              t, wg$ms[t], wg$w1[t]))
+  cat(sprintf("  wgflow   threads %d            : %8.2f ms/outer iteration, exact W1 %.4f; %.3f GFLOP/iteration, %s\n",
+              t, wg$ms[t], wg$w1[t], wg$gflop[t],
+              peak_line(wg$ms[t], wg$gflop[t], machine, t)))
 }
 for (i in seq_len(nrow(configs))) {
   cat(sprintf("  pytorch  threads %d, openblas %d : %8.2f ms/outer iteration, exact W1 %.4f\n",

@@ -17,6 +17,8 @@
 #   Rscript bench/w2gan.R [iterations] [rounds]      (from the repository root)
 
 suppressPackageStartupMessages(library(wgflow))
+source("bench/machine.R")
+machine <- cpu_machine()
 args <- commandArgs(trailingOnly = TRUE)
 iters <- if (length(args) >= 1) as.integer(args[1]) else 60L
 rounds <- if (length(args) >= 2) as.integer(args[2]) else 2L
@@ -28,10 +30,13 @@ map_error <- function(y) mean(sqrt(rowSums((y - t_disc)^2)))
 run_wgflow <- function(threads) {
   old <- wf_threads(threads)
   on.exit(wf_threads(old))
-  fit <- w2gan(p$target, source = p$source, epochs = iters, eval_every = iters,
-               eval_n = 2L, holdout = 2L, seed = 1, device = "cpu", verbose = FALSE)
+  fit <- NULL
+  gflop <- count_gflop(
+    fit <- w2gan(p$target, source = p$source, epochs = iters, eval_every = iters,
+                 eval_n = 2L, holdout = 2L, seed = 1, device = "cpu", verbose = FALSE))
   ms <- diff(fit$metrics$seconds[c(3, iters)]) / (iters - 3) * 1000
-  list(ms = ms, err = map_error(predict(fit, newdata = held$source)))
+  list(ms = ms, gflop = gflop / iters,
+       err = map_error(predict(fit, newdata = held$source)))
 }
 
 python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
@@ -60,6 +65,7 @@ configs <- rbind(data.frame(peer = "wgflow", threads = 1:2, openblas = NA, mode 
                              mode = c("public", "shared"), stringsAsFactors = FALSE))
 ms <- matrix(NA_real_, nrow(configs), rounds)
 err <- matrix(NA_real_, nrow(configs), rounds)
+gflop <- NA_real_
 load_before <- readLines("/proc/loadavg")
 for (r in seq_len(rounds)) {
   # alternate the order of the peers from round to round
@@ -68,6 +74,7 @@ for (r in seq_len(rounds)) {
     res <- if (configs$peer[i] == "wgflow") run_wgflow(configs$threads[i]) else
       run_torch(configs$threads[i], configs$openblas[i], configs$mode[i])
     ms[i, r] <- res$ms
+    if (!is.null(res$gflop)) gflop <- res$gflop
     err[i, r] <- res$err
   }
 }
@@ -76,6 +83,7 @@ load_after <- readLines("/proc/loadavg")
 cat(sprintf("W2GAN 2-D defaults (4gaussians, 3x128, batch 512, 5 critic steps, eq + ineq at 200): %d iterations x %d rounds\n",
             iters, rounds))
 cat(sprintf("load average before: %s\n             after:  %s\n", load_before, load_after))
+print_machine(machine)
 for (i in seq_len(nrow(configs))) {
   cat(sprintf("  %-8s %-6s threads %d%s: %8.2f ms/iter (best of %d; rounds: %s), map error %.3f\n",
               configs$peer[i], configs$mode[i], configs$threads[i],
@@ -85,6 +93,11 @@ for (i in seq_len(nrow(configs))) {
               err[i, which.min(ms[i, ])]))
 }
 best_wg <- min(ms[configs$peer == "wgflow", ], na.rm = TRUE)
+for (t in 1:2) {
+  cat(sprintf("  wgflow threads %d: %.3f GFLOP/iteration, %s\n", t, gflop,
+              peak_line(min(ms[configs$peer == "wgflow" & configs$threads == t, ]), gflop,
+                        machine, t)))
+}
 for (mode in c("public", "shared")) {
   torch_ms <- ms[configs$peer == "pytorch" & configs$mode == mode, ]
   if (all(is.na(torch_ms))) {
