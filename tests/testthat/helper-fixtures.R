@@ -1,14 +1,16 @@
-# Readers for the PyTorch reference fixtures in inst/extdata/fixtures
+# Readers for the PyTorch reference fixtures in tests/testthat/fixtures/torch
 # (written by inst/fixtures/make_fixtures.py; format in the README there).
 
 fixture_dir <- function() {
-  system.file("extdata", "fixtures", package = "wgflow")
+  # with the tests, not installed: they would weigh a megabyte in every
+  # installation
+  test_path("fixtures", "torch")
 }
 
 # Case names: the sub-folders that hold a spec.dcf.
 fixture_cases <- function() {
   root <- fixture_dir()
-  if (!nzchar(root)) return(character(0))
+  if (!dir.exists(root)) return(character(0))
   dirs <- list.dirs(root, full.names = FALSE, recursive = FALSE)
   sort(dirs[file.exists(file.path(root, dirs, "spec.dcf"))])
 }

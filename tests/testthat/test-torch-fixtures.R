@@ -1,5 +1,5 @@
 # wgflow (float32) against PyTorch float64 references; see
-# inst/extdata/fixtures/README.md. Errors are max|a - b| / max(1, max|b|).
+# tests/testthat/fixtures/torch/README.md. Errors are max|a - b| / max(1, max|b|).
 
 # Tolerances. float32 carries ~6e-8 relative error per operation and these
 # nets are small (widths <= 16, depth <= 3): on the CPU backend the observed
