@@ -50,7 +50,12 @@ struct wf_ctx {
  * pre-v2 code (row_lerp, the losses, the row-norm direction) are NOT cloned:
  * the AVX2 clone would fuse a * b + c into one FMA and round differently. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define WF_VECTORISE optimize("tree-vectorize", "vect-cost-model=dynamic")
+/* ira-region=one: GCC 12 at -O2 allocates the AVX2 micro-kernel's registers
+ * region by region and spills one B vector to the stack in the inner loop
+ * (12 accumulators, two B vectors and a broadcast need 15 of the 16 ymm
+ * registers), which halved the AVX2 clone's speed; one region for the
+ * whole function keeps them all in registers. */
+#define WF_VECTORISE optimize("tree-vectorize", "vect-cost-model=dynamic", "ira-region=one")
 #else
 #define WF_VECTORISE
 #endif

@@ -22,32 +22,56 @@ static double now(void) {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* FLOPs of `reps` rounds of 12 independent FMA chains on 16-float vectors
- * (12 accumulators hide the FMA latency; the AVX2 clone splits each vector
- * in two, the AVX-512 one uses one register). Returns the FLOP count; the
- * result is written out so the loop is not removed. */
+/* FLOPs of `reps` rounds of 12 independent FMA chains on vectors of type V
+ * (12 accumulators hide the FMA latency and, with the two operands, fit in
+ * the 16 registers of AVX2 or the 32 of AVX-512: more would spill and
+ * measure the stack). Returns the FLOP count; the result is written out so
+ * the loop is not removed. */
+#define FMA_LOOP_BODY(V, LANES)                                                  \
+  V x, y;                                                                        \
+  for (int i = 0; i < LANES; i++) {                                              \
+    x[i] = 1.0f + 1e-7f * i;                                                     \
+    y[i] = 1e-9f * i;                                                            \
+  }                                                                              \
+  /* twelve different starts: equal chains would be merged into one */         \
+  V a0 = y + 0.01f, a1 = y + 0.02f, a2 = y + 0.03f, a3 = y + 0.04f;              \
+  V a4 = y + 0.05f, a5 = y + 0.06f, a6 = y + 0.07f, a7 = y + 0.08f;              \
+  V a8 = y + 0.09f, a9 = y + 0.10f, a10 = y + 0.11f, a11 = y + 0.12f;            \
+  for (long r = 0; r < reps; r++) {                                              \
+    a0 = a0 * x + y, a1 = a1 * x + y, a2 = a2 * x + y, a3 = a3 * x + y;          \
+    a4 = a4 * x + y, a5 = a5 * x + y, a6 = a6 * x + y, a7 = a7 * x + y;          \
+    a8 = a8 * x + y, a9 = a9 * x + y, a10 = a10 * x + y, a11 = a11 * x + y;      \
+  }                                                                              \
+  V s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;             \
+  float t = 0;                                                                   \
+  for (int i = 0; i < LANES; i++) t += s[i];                                     \
+  *sink = t;                                                                     \
+  return 2.0 * LANES * 12 * (double)reps;
+
 typedef float v16 __attribute__((vector_size(64)));
-WF_CLONES
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target("avx512f"))) static double fma_loop_512(long reps, float *sink) {
+  FMA_LOOP_BODY(v16, 16)
+}
+__attribute__((target("avx2,fma"))) static double fma_loop_256(long reps, float *sink) {
+  FMA_LOOP_BODY(v8, 8)
+}
+#endif
+static double fma_loop_128(long reps, float *sink) { FMA_LOOP_BODY(v4, 4) }
+
+/* the loop at the widest vectors the loops' code path uses */
 static double fma_loop(long reps, float *sink) {
-  v16 x = {0}, y = {0};
-  for (int i = 0; i < 16; i++) {
-    x[i] = 1.0f + 1e-7f * i;
-    y[i] = 1e-9f * i;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  switch (wf_cpu_isa()) {
+  case 2: return fma_loop_512(reps, sink);
+  case 1: return fma_loop_256(reps, sink);
+  default: break;
   }
-  /* twelve different starts: equal chains would be merged into one */
-  v16 a0 = y + 0.01f, a1 = y + 0.02f, a2 = y + 0.03f, a3 = y + 0.04f;
-  v16 a4 = y + 0.05f, a5 = y + 0.06f, a6 = y + 0.07f, a7 = y + 0.08f;
-  v16 a8 = y + 0.09f, a9 = y + 0.10f, a10 = y + 0.11f, a11 = y + 0.12f;
-  for (long r = 0; r < reps; r++) {
-    a0 = a0 * x + y, a1 = a1 * x + y, a2 = a2 * x + y, a3 = a3 * x + y;
-    a4 = a4 * x + y, a5 = a5 * x + y, a6 = a6 * x + y, a7 = a7 * x + y;
-    a8 = a8 * x + y, a9 = a9 * x + y, a10 = a10 * x + y, a11 = a11 * x + y;
-  }
-  v16 s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
-  float t = 0;
-  for (int i = 0; i < 16; i++) t += s[i];
-  *sink = t;
-  return 2.0 * 16 * 12 * (double)reps;
+#endif
+  return fma_loop_128(reps, sink);
 }
 
 double wf_cpu_fma_peak(int threads) {
