@@ -66,7 +66,7 @@ wf_toy <- function(name, n = 10000, seed = NULL) {
   check_choice(name, toy_names, "name")
   n <- check_count(n, "n")
   seed <- check_seed(seed)
-  with_seed(seed, toy_sample(name, n, "target"))
+  with_rng_seed(seed, toy_sample(name, n, "target"))
 }
 
 #' Source and target samples for 2-D transport-map experiments
@@ -113,7 +113,7 @@ wf_toy_pair <- function(name, n = 10000, seed = NULL) {
   check_choice(name, toy_pair_names, "name")
   n <- check_count(n, "n")
   seed <- check_seed(seed)
-  with_seed(seed, list(source = toy_sample(name, n, "source"),
+  with_rng_seed(seed, list(source = toy_sample(name, n, "source"),
                        target = toy_sample(name, n, "target")))
 }
 
@@ -125,15 +125,6 @@ check_seed <- function(seed) {
     is.finite(seed) && seed == round(seed) && abs(seed) <= .Machine$integer.max
   if (!ok) arg_error("seed", "NULL or a whole number", seed)
   as.integer(seed)
-}
-
-# Evaluates `expr` (lazily) with R's RNG seeded by `seed` in the default
-# kinds (the same sample whatever RNGkind() the session or a future worker
-# uses), then puts the RNG back (with_rng_seed(), fit.R). With seed = NULL,
-# simply evaluates `expr` on the global stream.
-with_seed <- function(seed, expr) {
-  if (is.null(seed)) return(expr)
-  with_rng_seed(seed, expr)
 }
 
 toy_matrix <- function(x, y) {

@@ -297,8 +297,10 @@ check_fit <- function(fit, arg = "fit", need = NULL) {
 # (Mersenne-Twister, Inversion, Rejection), whatever kind the session uses
 # (a future of wf_sweep() runs under L'Ecuyer-CMRG), then puts the kind and
 # the state back. So a fit's random held-out rows and floor draws depend on
-# its seed alone.
+# its seed alone. With seed = NULL, simply evaluates `expr` on the global
+# stream (the toy samples' default).
 with_rng_seed <- function(seed, expr) {
+  if (is.null(seed)) return(expr)
   env <- globalenv()
   kind <- RNGkind()
   had_seed <- exists(".Random.seed", envir = env, inherits = FALSE)

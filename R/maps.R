@@ -214,7 +214,7 @@ plot_fit_map <- function(fit, n, seed, ...) {
       wf_abort(sprintf("A map needs latents of the data's dimension (%d), not %d.", d, k),
                class = "wgflow_error_unsupported", arg = "what")
     }
-    z <- with_seed(seed, matrix(stats::rnorm(n * k), n, k))
+    z <- with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
   }
   gz <- stats::predict(fit, newdata = z)
   xd <- fit$data[seq_len(min(n, nrow(fit$data))), , drop = FALSE]

@@ -25,6 +25,7 @@
 #endif
 
 #include "backend.h"
+#include "cpu.h" /* wf_cpu_fma_loop */
 
 static double now(void) {
   struct timespec t;
@@ -113,64 +114,28 @@ static int assign(int argc, char **argv) {
 }
 
 /* ---- FMA peak ---------------------------------------------------------------- */
-/* 2 * lanes * chains * iters flops of independent multiply-adds; the
- * result is returned so the loop is not removed */
-#define PEAK_CHAINS 12
-/* twelve chains in named variables (an array could live in memory): more
- * than FMA latency x FMA units, so the units never wait */
-#define PEAK_BODY(VB)                                                         \
-  typedef float V __attribute__((vector_size(VB)));                           \
-  V x = {0}, y = {0};                                                         \
-  x += 0.999f, y += 1e-7f;                                                    \
-  V c0 = x, c1 = x + 1, c2 = x + 2, c3 = x + 3, c4 = x + 4, c5 = x + 5;       \
-  V c6 = x + 6, c7 = x + 7, c8 = x + 8, c9 = x + 9, c10 = x + 10, c11 = x + 11; \
-  for (long it = 0; it < iters; it++) {                                       \
-    c0 = c0 * x + y, c1 = c1 * x + y, c2 = c2 * x + y, c3 = c3 * x + y;       \
-    c4 = c4 * x + y, c5 = c5 * x + y, c6 = c6 * x + y, c7 = c7 * x + y;       \
-    c8 = c8 * x + y, c9 = c9 * x + y, c10 = c10 * x + y, c11 = c11 * x + y;   \
-  }                                                                           \
-  V s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;         \
-  return s[0];
-
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f,fma"))) static float fma64(long iters) { PEAK_BODY(64) }
-__attribute__((target("avx2,fma"))) static float fma32(long iters) { PEAK_BODY(32) }
-#endif
-
+/* The CPU backend's own peak loop (wf_cpu_fma_loop, src/cpu/peak.c) on
+ * every thread at once, best of 5, timed by the wall clock and by the
+ * process's CPU time per thread. */
 static int peak(int argc, char **argv) {
   if (argc < 3) return 2;
-  int threads = atoi(argv[2]), lanes = 4;
-  float (*fn)(long) = NULL;
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) fn = fma64, lanes = 16;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    fn = fma32, lanes = 8;
-#endif
-  if (fn == NULL) {
-    printf("peak %d NA NA\n", threads);
-    return 0;
-  }
+  int threads = atoi(argv[2]);
   long iters = 20000000;
-  double best = INFINITY, best_cpu = INFINITY;
-  volatile float sink = 0;
+  double best = INFINITY, best_cpu = INFINITY, flops = 0;
   for (int r = 0; r < 5; r++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = now(), c0 = cpu_now(), f = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) reduction(+ : f)
 #endif
     {
-      float s = fn(iters);
-#ifdef _OPENMP
-#pragma omp atomic
-#endif
-      sink += s;
+      float sink;
+      f += wf_cpu_fma_loop(iters, &sink);
     }
     double t = now() - t0, c = (cpu_now() - c0) / threads;
     if (t < best) best = t;
     if (c < best_cpu) best_cpu = c;
+    flops = f;
   }
-  double flops = 2.0 * lanes * PEAK_CHAINS * (double)iters * threads;
   printf("peak %d %.2f %.2f\n", threads, flops / best * 1e-9, flops / best_cpu * 1e-9);
   return 0;
 }

@@ -203,19 +203,9 @@ static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
   c.z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
   c.zeta = wf_trainer_buffer(t, "zeta", (size_t)m * t->data[DATA].d);
   if (c.z == NULL || c.zeta == NULL) return WF_ERR_NOMEM;
-  wf_trainer_zero_slots(t, 2);
-  /* the loss before the first update into slot 0, before the last into 1 */
-  WF_TRY(wf_trainer_check_abort(t));
-  c.slot = t->slots;
-  WF_TRY(fit_step(t, &c));
-  c.slot = t->slots + 1;
   double key[] = {m, c.mode};
-  WF_TRY(wf_trainer_repeat(t, &st->fit_step, K - 1, key, 2, later_fit_step, &c));
-  WF_TRY(wf_trainer_read_slots(t, out, 2));
-  if (K == 1) out[1] = out[0];
-  if (!isfinite(out[0]) || !isfinite(out[1]))
-    return wf_trainer_fail(t, WF_ERR_NUMERIC, "the generator's loss is not finite");
-  return WF_OK;
+  return wf_trainer_persist(t, &st->fit_step, K, key, 2, fit_step, later_fit_step, &c,
+                            &c.slot, out);
 }
 
 static const wf_phase phases[] = {

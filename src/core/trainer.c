@@ -372,3 +372,19 @@ wf_status wf_trainer_repeat(wf_trainer *t, wf_replay *r, int n, const double *ke
   }
   return WF_OK;
 }
+
+wf_status wf_trainer_persist(wf_trainer *t, wf_replay *r, int K, const double *key,
+                             int n_key, wf_step_fn first, wf_step_fn later, void *data,
+                             double **slot, double *out) {
+  wf_trainer_zero_slots(t, 2);
+  WF_TRY(wf_trainer_check_abort(t));
+  *slot = t->slots;
+  WF_TRY(first(t, data));
+  *slot = t->slots + 1;
+  WF_TRY(wf_trainer_repeat(t, r, K - 1, key, n_key, later, data));
+  WF_TRY(wf_trainer_read_slots(t, out, 2));
+  if (K == 1) out[1] = out[0];
+  if (!isfinite(out[0]) || !isfinite(out[1]))
+    return wf_trainer_fail(t, WF_ERR_NUMERIC, "the generator's loss is not finite");
+  return WF_OK;
+}

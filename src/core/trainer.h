@@ -175,6 +175,16 @@ wf_status wf_arg_num_or(wf_trainer *t, const wf_args *a, const char *name,
 typedef wf_status (*wf_step_fn)(wf_trainer *t, void *data);
 wf_status wf_trainer_repeat(wf_trainer *t, wf_replay *r, int n, const double *key,
                             int n_key, wf_step_fn step, void *data);
+/* The persistent regression every Euler-step family shares: K >= 1
+ * generator updates, first(t, data) once with *slot at slot 0, then
+ * later(t, data) K - 1 times through wf_trainer_repeat with *slot at
+ * slot 1 (each later run must zero *slot first, so slot 1 ends with the
+ * loss before the last update). out[0], out[1]: the losses before the
+ * first and the last update (equal when K is 1); a loss that is not
+ * finite fails with WF_ERR_NUMERIC. */
+wf_status wf_trainer_persist(wf_trainer *t, wf_replay *r, int K, const double *key,
+                             int n_key, wf_step_fn first, wf_step_fn later, void *data,
+                             double **slot, double *out);
 /* Record and replay steps (on by default), or always run them eagerly. */
 void wf_trainer_set_graphs(wf_trainer *t, int on);
 

@@ -85,6 +85,10 @@ int wf_cpu_threads_for(const wf_ctx *ctx, size_t n);
  * independent FMAs at the widest vectors of that path (about 0.2 s). */
 int wf_cpu_isa(void);
 double wf_cpu_fma_peak(int threads);
+/* One thread's FMA loop of the peak measurement: `reps` rounds of 12
+ * independent chains on the code path's widest vectors; returns its FLOPs
+ * (the result goes to *sink so the loop stays). */
+double wf_cpu_fma_loop(long reps, float *sink);
 /* Thread t's share [*lo, *hi) of [0, n) among nt, in multiples of 64. */
 static inline void wf_cpu_range(size_t n, int t, int nt, size_t *lo,
                                 size_t *hi) {

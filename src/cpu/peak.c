@@ -62,8 +62,8 @@ __attribute__((target("avx2,fma"))) static double fma_loop_256(long reps, float 
 #endif
 static double fma_loop_128(long reps, float *sink) { FMA_LOOP_BODY(v4, 4) }
 
-/* the loop at the widest vectors the loops' code path uses */
-static double fma_loop(long reps, float *sink) {
+/* the loop at the widest vectors the loops' code path uses (cpu.h) */
+double wf_cpu_fma_loop(long reps, float *sink) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   switch (wf_cpu_isa()) {
   case 2: return fma_loop_512(reps, sink);
@@ -84,7 +84,7 @@ double wf_cpu_fma_peak(int threads) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) reduction(+ : flop) if (threads > 1)
 #endif
-    for (int t = 0; t < threads; t++) flop += fma_loop(reps, &sink[t]);
+    for (int t = 0; t < threads; t++) flop += wf_cpu_fma_loop(reps, &sink[t]);
     double rate = flop / (now() - t0) / 1e6;
     if (rate > best) best = rate;
   }

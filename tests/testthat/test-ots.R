@@ -2,7 +2,7 @@
 # claims at the scale of a test, on a 2-D ring.
 
 ring <- function(n, seed) {
-  with_seed(seed, {
+  with_rng_seed(seed, {
     a <- stats::runif(n, 0, 2 * pi)
     cbind(cos(a), sin(a)) + 0.05 * matrix(stats::rnorm(2 * n), n)
   })
