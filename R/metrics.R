@@ -17,8 +17,11 @@
 #' every answer is verified by its dual certificate before it is returned.
 #' Costs are kept in memory up to `n` = 5792 (256 MiB, plus a quarter of
 #' that for the coarse problem) and computed on the fly beyond, so larger
-#' clouds work too, more slowly: `n` = 10000 in 2-D takes seconds. A long
-#' solve can be interrupted with Ctrl-C.
+#' clouds work too, more slowly: `n` = 10000 in 2-D takes seconds. With 8 or
+#' more columns a cost is dear to recompute (at 784 columns, 2.4 thousand
+#' floating-point operations), so the costs are kept up to a quarter of the
+#' machine's memory, at most 4 GiB (`n` = 23170). A long solve can be
+#' interrupted with Ctrl-C.
 #'
 #' @param x,y Numeric matrices (or data frames of numeric columns), one point
 #'   per row, with the same number of rows and of columns. No `NA`, `NaN` or

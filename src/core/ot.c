@@ -9,16 +9,25 @@
  * by the dense Jonker-Volgenant solver (ot_dense.c). Either way the answer
  * is checked here against the full cost matrix: u_i = min_j (c_ij - v_j)
  * and every row's column must attain it, so a result is never silently
- * wrong.
+ * wrong. The costs come from ot_cost.c: kept in a matrix when it fits
+ * (store_cap), else computed row by row as the solvers ask.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 #include "ot_lap.h"
 
-/* keep the cost matrix up to this size, compute rows on the fly beyond */
-static size_t store_bytes = (size_t)256 << 20;
+/* keep the cost matrix up to this size, compute rows on the fly beyond;
+ * OT_STORE_AUTO: store_cap() decides */
+#define OT_STORE_AUTO ((size_t)-1)
+static size_t store_bytes = OT_STORE_AUTO;
+#define OT_STORE_NARROW ((size_t)256 << 20)
+#define OT_STORE_WIDE_MAX ((size_t)4 << 30)
 /* below this n the dense solver is as fast and simpler */
 #define OT_SPARSE_MIN_N 128
 /* the coarse problem of the warm start takes every OT_COARSEN-th point */
@@ -56,6 +65,22 @@ static wf_status dense_finish(ot_lap *s) {
   return WF_OK;
 }
 
+/* The matrix of n points in d dimensions is kept up to 256 MiB (n = 5792),
+ * or, for wide points, whose costs are d times dearer to recompute than to
+ * read, up to a quarter of the machine's memory and at most 4 GiB
+ * (n = 23170): at d = 784 computing rows on the fly is ~20 times slower. */
+static size_t store_cap(int d) {
+  if (store_bytes != OT_STORE_AUTO) return store_bytes;
+  if (d < OT_WIDE_D) return OT_STORE_NARROW;
+  size_t cap = OT_STORE_WIDE_MAX;
+#if !defined(_WIN32) && defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && (size_t)pages / 4 < cap / (size_t)page)
+    cap = (size_t)pages / 4 * (size_t)page;
+#endif
+  return cap > OT_STORE_NARROW ? cap : OT_STORE_NARROW;
+}
+
 static wf_status lap_alloc(ot_lap *s);
 static void lap_free(ot_lap *s);
 static wf_status solve(ot_lap *s);
@@ -71,8 +96,7 @@ static wf_status coarse_start(ot_lap *s, double *u0) {
   sub.n = m;
   sub.msg = s->msg;
   double *cs = NULL, *pts = NULL;
-  if (s->x != NULL && (size_t)m * m > store_bytes / sizeof(double)) {
-    /* too big to keep: the coarse problem computes its costs too */
+  if (s->c == NULL) { /* the coarse points, for the cost kernels */
     pts = malloc(sizeof(double) * 2 * m * d); /* [m x d] x, then [m x d] y */
     if (pts == NULL) return ot_fail(s, WF_ERR_NOMEM, "out of memory for the coarse problem");
     for (int a = 0; a < m; a++)
@@ -85,22 +109,38 @@ static wf_status coarse_start(ot_lap *s, double *u0) {
     sub.d = d;
     sub.pk = s->pk;
     sub.half_p = s->half_p;
-  } else {
+  }
+  /* the coarse costs: taken from the stored ones, else computed and kept
+   * when they fit, else computed on the fly too */
+  if (s->c != NULL || (size_t)m * m <= store_cap(d) / sizeof(double)) {
     cs = malloc(sizeof(double) * m * m); /* [m x m] */
-    if (cs == NULL) return ot_fail(s, WF_ERR_NOMEM, "out of memory for the coarse problem");
-    for (int a = 0; a < m; a++)
-      for (int b = 0; b < m; b++)
-        cs[(size_t)a * m + b] = ot_cost(s, a * OT_COARSEN, b * OT_COARSEN);
+    if (cs == NULL) {
+      free(pts);
+      return ot_fail(s, WF_ERR_NOMEM, "out of memory for the coarse problem");
+    }
+    if (s->c != NULL) {
+      for (int a = 0; a < m; a++)
+        for (int b = 0; b < m; b++)
+          cs[(size_t)a * m + b] = s->c[(size_t)a * OT_COARSEN * n + b * OT_COARSEN];
+    } else {
+      ot_costs_fill(&sub, cs);
+    }
     s->work += (size_t)m * m;
   }
   sub.c = cs;
   wf_status rc = lap_alloc(&sub);
   if (rc == WF_OK) rc = solve(&sub);
   if (rc == WF_OK) {
+    /* the coarse columns of each row: the stored row, or those computed */
+    int *coarse_cols = s->c == NULL ? (int *)s->cols : NULL;
+    if (coarse_cols != NULL)
+      for (int b = 0; b < m; b++) coarse_cols[b] = b * OT_COARSEN;
     for (int i = 0; i < n; i++) {
+      const double *ci = s->c != NULL ? s->c + (size_t)i * n : s->row;
+      if (coarse_cols != NULL) ot_costs_row(s, i, coarse_cols, m, s->row);
       double ui = INFINITY;
       for (int b = 0; b < m; b++) {
-        double r = ot_cost(s, i, b * OT_COARSEN) - sub.v[b];
+        double r = ci[b * OT_COARSEN] - sub.v[b];
         if (r < ui) ui = r;
       }
       u0[i] = ui;
@@ -259,11 +299,10 @@ wf_status wf_ot_assign(const double *x, const double *y, int n, int d, double p,
 
   /* store the costs when they fit: rows are read many times */
   double *cm = NULL;
-  if ((size_t)n * n <= store_bytes / sizeof(double))
+  if ((size_t)n * n <= store_cap(d) / sizeof(double))
     cm = (double *)malloc((size_t)n * n * sizeof(double));
   if (cm != NULL) {
-    for (int i = 0; i < n; i++)
-      for (int j = 0; j < n; j++) cm[(size_t)i * n + j] = ot_cost(&s, i, j);
+    ot_costs_fill(&s, cm);
     s.c = cm;
   }
   double total = 0;

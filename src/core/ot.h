@@ -19,8 +19,10 @@
  *            rounding), with equality on the assignment; v has mean zero,
  *            so *cost == mean(u) + mean(v) == mean(u).
  * Any of perm, u, v may be NULL. The cost matrix is kept when it fits
- * in wf_ot_set_store_bytes() (256 MiB: n <= 5792); larger n computes
- * costs on the fly (slower, O(n) memory). */
+ * in wf_ot_set_store_bytes(): by default 256 MiB (n <= 5792), and for
+ * d >= 8, whose costs are dear to recompute, a quarter of the memory up
+ * to 4 GiB (n <= 23170); larger n computes costs on the fly (slower, O(n)
+ * memory). */
 wf_status wf_ot_assign(const double *x /* [n x d] */, const double *y /* [n x d] */,
                        int n, int d, double p, double *cost, int *perm,
                        double *u, double *v, char *msg);
@@ -32,7 +34,8 @@ wf_status wf_ot_lap(const double *c /* [n x n] */, int n, double *total,
                     int *perm, double *u, double *v, char *msg);
 
 /* The memory cap of the stored cost matrix; returns the previous value
- * (0 forces costs on the fly: the tests use it). Not thread-safe. */
+ * (0 forces costs on the fly: the tests use it; (size_t)-1 is the default
+ * described at wf_ot_assign). Not thread-safe. */
 size_t wf_ot_set_store_bytes(size_t bytes);
 
 #endif

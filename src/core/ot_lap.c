@@ -20,14 +20,14 @@ int ot_interrupted(ot_lap *s) {
 const double *ot_row_all(ot_lap *s, int i) {
   s->work += (size_t)s->n;
   if (s->c != NULL) return s->c + (size_t)i * s->n;
-  for (int j = 0; j < s->n; j++) s->row[j] = ot_cost(s, i, j);
+  ot_costs_row(s, i, NULL, s->n, s->row);
   return s->row;
 }
 
 const double *ot_row_some(ot_lap *s, int i, const int *cols, int m, int j1) {
   s->work += (size_t)m + 1;
   if (s->c != NULL) return s->c + (size_t)i * s->n;
-  for (int k = 0; k < m; k++) s->row[cols[k]] = ot_cost(s, i, cols[k]);
-  s->row[j1] = ot_cost(s, i, j1);
+  ot_costs_row(s, i, cols, m, s->row);
+  ot_costs_row(s, i, &j1, 1, s->row);
   return s->row;
 }

@@ -53,19 +53,38 @@ wf_status ot_fail(ot_lap *s, wf_status rc, const char *text);
 /* the abort callback, consulted once per OT_CHECK_EVERY units of work */
 int ot_interrupted(ot_lap *s);
 
+/* |x_i - y_j|^p from the squared distance */
+static inline double ot_power(const ot_lap *s, double sq) {
+  switch (s->pk) {
+  case OT_POW_2: return sq;
+  case OT_POW_1: return sqrt(sq);
+  default: return pow(sq, s->half_p);
+  }
+}
+
+/* From this many coordinates on, costs are computed by the SIMD kernels of
+ * ot_cost.c (lane-wise sums); below it, by the plain sum here. */
+#define OT_WIDE_D 8
+
+/* ---- ot_cost.c: costs from the points ------------------------------------ */
+/* c_ij of wide points (d >= OT_WIDE_D); ot_cost() calls it */
+double ot_cost_wide(const ot_lap *s, int i, int j);
+/* row[j] = c_ij for j = cols[0 .. m), or for j = 0 .. m-1 if cols is NULL */
+void ot_costs_row(const ot_lap *s, int i, const int *cols, int m, double *row);
+/* all costs, c [n x n] row-major */
+void ot_costs_fill(const ot_lap *s, double *c);
+
+/* c_ij: stored, or computed from the points (the same bits either way) */
 static inline double ot_cost(const ot_lap *s, int i, int j) {
   if (s->c != NULL) return s->c[(size_t)i * s->n + j];
+  if (s->d >= OT_WIDE_D) return ot_cost_wide(s, i, j);
   const double *xi = s->x + (size_t)i * s->d, *yj = s->y + (size_t)j * s->d;
   double sq = 0;
   for (int k = 0; k < s->d; k++) {
     double t = xi[k] - yj[k];
     sq += t * t;
   }
-  switch (s->pk) {
-  case OT_POW_2: return sq;
-  case OT_POW_1: return sqrt(sq);
-  default: return pow(sq, s->half_p);
-  }
+  return ot_power(s, sq);
 }
 
 /* row i of the costs, all columns */
