@@ -172,15 +172,32 @@ WF_CLONES static void wide_fill(const ot_lap *s, double *c) {
 /* ---- entry points: narrow points inline, wide ones through the clones ---- */
 double ot_cost_wide(const ot_lap *s, int i, int j) { return wide_pair(s, i, j); }
 
-void ot_costs_row(const ot_lap *s, int i, const int *cols, int m, double *row) {
-  if (s->d >= OT_WIDE_D) {
-    wide_row(s, i, cols, m, row);
-    return;
-  }
+/* narrow points: ot_cost()'s sum, with the points' fields held in
+ * registers and, inlined with constants, loops for d = 2 and all columns */
+static inline WF_INLINE void narrow_row(const ot_lap *s, int i, const int *cols,
+                                        int m, double *row, int d) {
+  const double *xi = s->x + (size_t)i * d, *y = s->y;
   for (int k = 0; k < m; k++) {
     int j = cols != NULL ? cols[k] : k;
-    row[j] = ot_cost(s, i, j);
+    const double *yj = y + (size_t)j * d;
+    double sq = 0;
+    for (int q = 0; q < d; q++) {
+      double t = xi[q] - yj[q];
+      sq += t * t;
+    }
+    row[j] = ot_power(s, sq);
   }
+}
+
+void ot_costs_row(const ot_lap *s, int i, const int *cols, int m, double *row) {
+  if (s->d >= OT_WIDE_D)
+    wide_row(s, i, cols, m, row);
+  else if (s->d == 2 && cols == NULL)
+    narrow_row(s, i, NULL, m, row, 2);
+  else if (s->d == 2)
+    narrow_row(s, i, cols, m, row, 2);
+  else
+    narrow_row(s, i, cols, m, row, s->d);
 }
 
 void ot_costs_fill(const ot_lap *s, double *c) {
