@@ -155,11 +155,14 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
 
 /* Loops for thin products (a few columns, or k of a few), ordered so the
  * innermost loop runs along contiguous memory; `tmp` holds at least
- * KC * NC values for the transposed operand or result. */
+ * KC * NC values for the transposed operand or result. With `overwrite`
+ * (beta 0) each C value is written once, as 0 + its first term (the bits
+ * of a zeroed C accumulated into), instead of zeroed first: the first
+ * layer's forward product is bound by these passes over C. */
 WF_CLONES
 static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
                        const wf_real *a, int lda, const wf_real *b, int ldb,
-                       wf_real *c, int ldc, wf_real *tmp) {
+                       wf_real *c, int ldc, wf_real *tmp, int overwrite) {
   size_t room = (size_t)KC * NC;
   if (ta && n <= 8 && (size_t)n * m <= room) {
     /* few columns from a transposed A (a weight gradient of the first
@@ -174,7 +177,10 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
       }
     }
     for (int i = 0; i < m; i++)
-      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] += tmp[(size_t)j * m + i];
+      for (int j = 0; j < n; j++) {
+        wf_real *cij = c + (size_t)i * ldc + j;
+        *cij = (overwrite ? 0 : *cij) + tmp[(size_t)j * m + i];
+      }
     return;
   }
   if (tb && k <= 8 && (size_t)k * n <= room) {
@@ -205,7 +211,8 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
         wf_real s = 0;
         for (int q = 0; q < VL; q++) s += acc[q];
         for (; p < k; p++) s += ai[p] * bj[p];
-        c[(size_t)i * ldc + j] += alpha * s;
+        wf_real *cij = c + (size_t)i * ldc + j;
+        *cij = (overwrite ? 0 : *cij) + alpha * s;
       }
   } else if (!tb) { /* C row i += A(i, p) * B row p */
     for (int i = 0; i < m; i++) {
@@ -213,7 +220,10 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
       for (int p = 0; p < k; p++) {
         wf_real aip = alpha * OPA(i, p);
         const wf_real *bp = b + (size_t)p * ldb;
-        for (int j = 0; j < n; j++) ci[j] += aip * bp[j];
+        if (p == 0 && overwrite)
+          for (int j = 0; j < n; j++) ci[j] = (wf_real)0 + aip * bp[j];
+        else
+          for (int j = 0; j < n; j++) ci[j] += aip * bp[j];
       }
     }
   } else {
@@ -221,7 +231,8 @@ static void gemm_small(int ta, int tb, int m, int n, int k, wf_real alpha,
       for (int j = 0; j < n; j++) {
         wf_real s = 0;
         for (int p = 0; p < k; p++) s += OPA(i, p) * OPB(p, j);
-        c[(size_t)i * ldc + j] += alpha * s;
+        wf_real *cij = c + (size_t)i * ldc + j;
+        *cij = (overwrite ? 0 : *cij) + alpha * s;
       }
   }
 }
@@ -287,8 +298,11 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
   double flops = 2.0 * m * n * (k > 0 ? k : 1);
   int nt = ctx->threads;
   /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
-   * the machine is busy) */
-  if (flops < 1e6 || m < 2 * MR) nt = 1;
+   * the machine is busy), unless the product reads or writes many values:
+   * a thin product such as the first layer's (k = 2, m x 128 outputs) is
+   * bound by its memory traffic, which threads share as well */
+  size_t touched = (size_t)m * ((size_t)n + (size_t)(k > 0 ? k : 0));
+  if ((flops < 1e6 && touched < 32768) || m < 2 * MR) nt = 1;
   if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
   if (!ensure_buffers(ctx, nt)) {
     scale_rows(c, ldc, m, n, beta);
@@ -309,14 +323,14 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
     int i1 = (int)((long)strips * (t + 1) / nt) * MR;
     if (i1 > m) i1 = m;
     if (i0 >= i1) continue;
-    /* the kernel overwrites C on its first pass when beta is 0: no memset */
-    int overwrite = beta == 0 && !thin && k > 0 && alpha != 0;
+    /* the kernels overwrite C on their first pass when beta is 0: no memset */
+    int overwrite = beta == 0 && k > 0 && alpha != 0;
     if (!overwrite) scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
     if (k > 0 && alpha != 0) {
       if (thin)
         gemm_small(ta, tb, i1 - i0, n, k, alpha,
                    a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
-                   c + (size_t)i0 * ldc, ldc, ctx->pack_b[t]);
+                   c + (size_t)i0 * ldc, ldc, ctx->pack_b[t], overwrite);
       else
         gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc,
                   overwrite, ctx->pack_a[t], ctx->pack_b[t]);

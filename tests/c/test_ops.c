@@ -274,7 +274,11 @@ static void test_gemm(void) {
   static const int sizes[][3] = {
       {1, 1, 1},    {7, 5, 3},   {13, 17, 1}, {3, 33, 2},  {12, 1, 7},
       {6, 16, 300}, {37, 530, 9}, {50, 3, 40}, {20, 8, 100}, {64, 64, 64},
-      {100, 200, 260}, {9, 4, 0}};
+      {100, 200, 260}, {9, 4, 0},
+      /* thin products large enough to be split among threads: the first
+       * layer's forward (k = 2), input gradient (n = 2), a one-output
+       * layer */
+      {1024, 128, 2}, {1024, 2, 128}, {600, 1, 64}};
   static const wf_activation acts[3] = {WF_ACT_IDENTITY, WF_ACT_RELU,
                                         WF_ACT_LEAKY_RELU};
   int n_sizes = (int)(sizeof(sizes) / sizeof(sizes[0]));
