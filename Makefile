@@ -105,6 +105,17 @@ bench-rwp: install
 bench-w2gan: install
 	$(WITH_LIB) $(RSCRIPT) bench/w2gan.R
 
+# The CPU benchmarks again with the AVX-512 code paths left out
+# (WGFLOW_CPU_ISA=avx2, installed to build/lib-avx2): on an AVX-512 machine,
+# what an AVX2-only machine runs. The benchmarks print the path taken.
+LIB_AVX2 := $(abspath $(BUILD_DIR)/lib-avx2)
+.PHONY: bench-isa
+bench-isa:
+	@mkdir -p $(LIB_AVX2)
+	WGFLOW_CPU_ISA=avx2 $(R) CMD INSTALL --preclean --no-multiarch --library=$(LIB_AVX2) .
+	R_LIBS="$(LIB_AVX2)" $(RSCRIPT) bench/engine.R
+	R_LIBS="$(LIB_AVX2)" $(RSCRIPT) bench/w1fe.R 150
+
 .PHONY: bench-ots
 bench-ots:
 	$(RSCRIPT) bench/ots.R

@@ -32,11 +32,23 @@
 #else
 #define WF_VECTORISE
 #endif
+/* WF_ISA_MAX caps the code paths built (configure's WGFLOW_CPU_ISA): 2
+ * AVX-512, AVX2 + FMA and the baseline (the default); 1 no AVX-512, so an
+ * AVX-512 machine runs, and the tests and benchmarks measure, what an
+ * AVX2-only one would; 0 the baseline alone. wf_cpu_isa() reports the path
+ * taken under the cap. */
+#ifndef WF_ISA_MAX
+#define WF_ISA_MAX 2
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
-    !defined(WF_NO_CLONES)
+    !defined(WF_NO_CLONES) && WF_ISA_MAX >= 2
 #define WF_CLONES                                                      \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3",      \
                                "default"), WF_VECTORISE))
+#elif defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
+    !defined(WF_NO_CLONES) && WF_ISA_MAX == 1
+#define WF_CLONES                                                      \
+  __attribute__((target_clones("arch=x86-64-v3", "default"), WF_VECTORISE))
 #else
 #define WF_CLONES __attribute__((WF_VECTORISE))
 #endif

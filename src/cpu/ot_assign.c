@@ -95,6 +95,7 @@ static int simd_bytes(int cap) {
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
       w = 64;
 #endif
+    if (w > (16 << WF_ISA_MAX)) w = 16 << WF_ISA_MAX; /* the build's cap */
     hw = w;
   }
   int w = hw;

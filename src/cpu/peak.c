@@ -9,9 +9,12 @@
 #include "cpu.h"
 
 int wf_cpu_isa(void) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  if (__builtin_cpu_supports("avx512f")) return 2;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(WF_NO_CLONES)
+  if (WF_ISA_MAX >= 2 && __builtin_cpu_supports("avx512f")) return 2;
+  if (WF_ISA_MAX >= 1 && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
+    return 1;
 #endif
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "ops_util.h"
 #include "philox.h"
+#include "simd.h"
 #include "test_util.h"
 
 #ifdef WF_DOUBLE
@@ -123,6 +124,15 @@ static void test_table(void) {
   CHECK(be->knob(c, "simd_bytes", 16) == widest && be->knob(c, "simd_bytes", 0) == 16 &&
             be->knob(c, "simd_bytes", -1) == widest,
         "simd_bytes caps and uncaps the width");
+  /* "isa": the code path taken, within the build's cap (simd.h), and the
+   * same width ot_assign takes */
+  int isa = be->knob(c, "isa", -1);
+  CHECK(isa >= 0 && isa <= WF_ISA_MAX, "isa %d, cap %d", isa, WF_ISA_MAX);
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(WF_NO_CLONES)
+  CHECK(widest <= 16 << isa, "isa %d but ot_assign takes %d bytes", isa, widest);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    CHECK(isa >= (WF_ISA_MAX < 1 ? WF_ISA_MAX : 1), "an AVX2 machine reports isa %d", isa);
+#endif
   strcpy(msg, "junk");
   CHECK(be->synchronize(c, msg) == WF_OK && msg[0] == '\0', "synchronize");
   strcpy(msg, "junk");
