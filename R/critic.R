@@ -179,7 +179,7 @@ wf_penalty <- function(net, x, penalty = "gp", lambda = 10) {
 wf_optim_step <- function(net, grad, optimizer) {
   check_net(net)
   n <- length(net$params)
-  if (!is.numeric(grad) || length(grad) != n || anyNA(grad) || any(!is.finite(grad))) {
+  if (!is.numeric(grad) || length(grad) != n || !all_finite(grad)) {
     arg_error("grad", sprintf("a finite numeric vector of length %d", n), grad)
   }
   check_optimizer(optimizer, "optimizer")

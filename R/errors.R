@@ -125,7 +125,7 @@ check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
     arg_error(arg, sprintf("a matrix with at least %d row%s", min_rows,
                            if (min_rows == 1) "" else "s"), x)
   }
-  if (anyNA(x) || any(!is.finite(x))) {
+  if (!all_finite(x)) {
     wf_abort(sprintf("`%s` must not contain NA, NaN or infinite values.", arg),
              class = "wgflow_error_arg", arg = arg)
   }
@@ -134,6 +134,10 @@ check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
   if (!is.null(frame)) attr(x, "wf_frame") <- frame
   x
 }
+
+# TRUE when a numeric (or logical) vector holds no NA, NaN or infinite
+# value; in C, without R's logical vector of the same length.
+all_finite <- function(x) .Call(ffi_all_finite, x)
 
 # The largest magnitude a float32 engine value can hold: larger finite
 # doubles would become Inf inside the engine.

@@ -52,7 +52,7 @@ map_evaluation <- function(fit) {
   gen_ptr <- net_ptr(fit$generator)
   function() {
     y <- .Call(ffi_forward, gen_ptr, src, FALSE)
-    if (!all(is.finite(y))) {
+    if (!all_finite(y)) {
       return(list(values = list(map_error = NA_real_, map_cosine = NA_real_, w2 = NA_real_),
                   diverged = TRUE))
     }

@@ -77,7 +77,7 @@ check_net <- function(net, arg = "net") {
   }
   n <- net_sizes(spec, dims[1], dims[2])
   params <- get0_("params")
-  if (!is.double(params) || length(params) != n[["params"]] || !all(is.finite(params))) {
+  if (!is.double(params) || length(params) != n[["params"]] || !all_finite(params)) {
     bad(sprintf("its `params` must be %d finite numbers", n[["params"]]))
   }
   state <- get0_("state")
@@ -108,12 +108,20 @@ check_net <- function(net, arg = "net") {
 
 valid_spec <- function(spec) {
   if (!inherits(spec, "wf_mlp_spec") || !is.list(spec)) return(FALSE)
+  # the spec last found valid: every call that takes a net checks its spec,
+  # and rebuilding it through wf_mlp() took half of that check
+  if (identical(spec, validated$spec)) return(TRUE)
   fields <- c("hidden", "activation", "output_activation", "norm", "residual",
               "init", "init_sd", "leaky_slope")
   if (!all(fields %in% names(spec))) return(FALSE)
   rebuilt <- tryCatch(do.call(wf_mlp, unclass(spec)[fields]), error = function(e) NULL)
-  !is.null(rebuilt)
+  if (is.null(rebuilt)) return(FALSE)
+  validated$spec <- spec
+  TRUE
 }
+
+# Objects the validators last accepted, compared with identical().
+validated <- new.env(parent = emptyenv())
 
 check_spec <- function(spec, arg) {
   if (!valid_spec(spec)) arg_error(arg, "a wf_mlp() specification", spec)
@@ -185,7 +193,7 @@ wf_params <- function(net) {
 `wf_params<-` <- function(net, value) {
   check_net(net)
   n <- length(net$params)
-  if (!is.numeric(value) || length(value) != n || anyNA(value) || any(!is.finite(value))) {
+  if (!is.numeric(value) || length(value) != n || !all_finite(value)) {
     arg_error("value", sprintf("a finite numeric vector of length %d", n), value)
   }
   .Call(ffi_net_set, net_ptr(net), 0L, as.double(value))

@@ -66,6 +66,7 @@ check_beta <- function(x, arg) {
 check_optimizer <- function(x, arg) {
   must <- "an optimiser from wf_adam(), wf_rmsprop() or wf_sgd()"
   if (!inherits(x, "wf_optimizer") || !is.list(x)) arg_error(arg, must, x)
+  if (identical(x, validated$optimizer)) return(x) # the one last accepted
   fields <- c("kind", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay")
   num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   ok <- all(fields %in% names(x)) && is.character(x$kind) && length(x$kind) == 1L &&
@@ -77,6 +78,7 @@ check_optimizer <- function(x, arg) {
     wf_abort(sprintf("`%s` is not a valid optimiser: make it with wf_adam(), wf_rmsprop() or wf_sgd().",
                      arg), class = "wgflow_error_arg", arg = arg)
   }
+  validated$optimizer <- x
   x
 }
 

@@ -249,7 +249,7 @@ ots_evaluation <- function(fit) {
   na <- list(w1 = NA_real_, w2 = NA_real_, w1_train = NA_real_, w2_train = NA_real_)
   function() {
     y <- .Call(ffi_generate, gen_ptr, n, fit$eval_key)
-    if (!all(is.finite(y))) return(list(values = na, diverged = TRUE))
+    if (!all_finite(y)) return(list(values = na, diverged = TRUE))
     yt <- y[seq_len(nrow(train)), , drop = FALSE]
     list(values = list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2),
                        w1_train = ot_distance(yt, train, 1),

@@ -114,7 +114,7 @@ generator_evaluation <- function(fit) {
 # refuses such points).
 evaluate_generator <- function(gen_ptr, n, key, held) {
   y <- .Call(ffi_generate, gen_ptr, n, key)
-  if (!all(is.finite(y))) return(list(values = list(w1 = NA_real_, w2 = NA_real_),
+  if (!all_finite(y)) return(list(values = list(w1 = NA_real_, w2 = NA_real_),
                                       se = list(w1 = NA_real_, w2 = NA_real_),
                                       diverged = TRUE))
   w1 <- ot_estimate(y, held, 1)

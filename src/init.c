@@ -32,6 +32,7 @@ extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
 extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
 extern SEXP ffi_threads(SEXP);
+extern SEXP ffi_all_finite(SEXP);
 extern SEXP ffi_cpu_cores(void);
 extern SEXP ffi_trainer_create(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
@@ -71,6 +72,7 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
     {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},
     {"ffi_threads", (DL_FUNC)&ffi_threads, 1},
+    {"ffi_all_finite", (DL_FUNC)&ffi_all_finite, 1},
     {"ffi_cpu_cores", (DL_FUNC)&ffi_cpu_cores, 0},
     {"ffi_trainer_create", (DL_FUNC)&ffi_trainer_create, 4},
     {"ffi_trainer_run", (DL_FUNC)&ffi_trainer_run, 3},
