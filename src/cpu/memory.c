@@ -15,19 +15,31 @@ void wf_cpu_release(wf_ctx *ctx, void *p) {
   free(p);
 }
 
-/* dst[n] = (wf_real)src[n] */
+/* dst[n] = (wf_real)src[n]; on the context's threads for large n (a net's
+ * parameters and optimiser moments are copied back to R after every call
+ * that changes them) */
 wf_status wf_cpu_upload(wf_ctx *ctx, wf_real *dst, const double *src,
                         size_t n) {
-  (void)ctx;
-  for (size_t i = 0; i < n; i++) dst[i] = (wf_real)src[i];
+  int nt = wf_cpu_threads_for(ctx, n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    size_t lo, hi;
+    wf_cpu_range(n, t, nt, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) dst[i] = (wf_real)src[i];
+  }
   return WF_OK;
 }
 
-/* dst[n] = (double)src[n] */
+/* dst[n] = (double)src[n], as the upload */
 wf_status wf_cpu_download(wf_ctx *ctx, double *dst, const wf_real *src,
                           size_t n) {
-  (void)ctx;
-  for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+  int nt = wf_cpu_threads_for(ctx, n);
+  WF_OMP_CHUNKS(nt)
+  for (int t = 0; t < nt; t++) {
+    size_t lo, hi;
+    wf_cpu_range(n, t, nt, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) dst[i] = (double)src[i];
+  }
   return WF_OK;
 }
 

@@ -143,13 +143,26 @@ static void test_table(void) {
 
 static void test_memory(void) {
   const wf_backend *be = D.be;
+  /* small, and large enough to be split among threads */
+  size_t sizes[2] = {1001, 100003};
+  double *h = NULL;
+  for (int th = 1; th <= 2; th++) {
+    threads(th);
+    for (int s = 0; s < 2; s++) {
+      size_t n = sizes[s];
+      h = ou_rnorm(&D, n, 3);
+      wf_real *x = ou_up(&D, h, n);
+      double *back = ou_down(&D, x, n);
+      int ok = 1;
+      for (size_t i = 0; i < n; i++) ok &= back[i] == (double)(wf_real)h[i];
+      CHECK(ok, "upload / download round to wf_real (n %zu, %d threads)", n, th);
+    }
+  }
+  threads(1);
   size_t n = 1001;
-  double *h = ou_rnorm(&D, n, 3);
+  h = ou_rnorm(&D, n, 3);
   wf_real *x = ou_up(&D, h, n);
   double *back = ou_down(&D, x, n);
-  int ok = 1;
-  for (size_t i = 0; i < n; i++) ok &= back[i] == (double)(wf_real)h[i];
-  CHECK(ok, "upload / download round to wf_real");
 
   void *empty = be->alloc(D.ctx, 0);
   CHECK(empty != NULL, "alloc(0) is not NULL");
@@ -168,7 +181,7 @@ static void test_memory(void) {
   CHECK(same(ou_down(&D, y, n), back, n), "copy onto itself");
   be->fill(D.ctx, y, n, (wf_real)-2.5);
   double *f = ou_down(&D, y, n);
-  ok = 1;
+  int ok = 1;
   for (size_t i = 0; i < n; i++) ok &= f[i] == -2.5;
   CHECK(ok, "fill");
 
