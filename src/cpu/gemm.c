@@ -310,8 +310,10 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
     if (ep != NULL) apply_epilogue(c, ldc, m, n, ep, ep->u);
     return;
   }
-  /* a thin product (a few output columns, or k of a few) wastes the kernel */
-  int thin = flops < 4096 || n < 4 || k < 4 || (ta && n <= 8);
+  /* a thin product (a few output columns, or k of a few, or fewer rows than
+   * a micro-tile, which would pad them to MR: a one-output layer's weight
+   * gradient) wastes the kernel */
+  int thin = flops < 4096 || n < 4 || k < 4 || (ta && n <= 8) || m < MR;
   /* split rows into nt slices, each a multiple of MR */
   int strips = (m + MR - 1) / MR;
   if (nt > strips) nt = strips;

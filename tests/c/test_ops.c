@@ -301,7 +301,10 @@ static void test_gemm(void) {
       /* thin products large enough to be split among threads: the first
        * layer's forward (k = 2), input gradient (n = 2), a one-output
        * layer */
-      {1024, 128, 2}, {1024, 2, 128}, {600, 1, 64}};
+      {1024, 128, 2}, {1024, 2, 128}, {600, 1, 64},
+      /* fewer rows than a micro-tile (a one-output layer's weight
+       * gradient) and than two */
+      {1, 300, 1024}, {5, 200, 700}, {11, 100, 400}};
   static const wf_activation acts[3] = {WF_ACT_IDENTITY, WF_ACT_RELU,
                                         WF_ACT_LEAKY_RELU};
   int n_sizes = (int)(sizeof(sizes) / sizeof(sizes[0]));
