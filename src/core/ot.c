@@ -132,7 +132,7 @@ static wf_status coarse_start(ot_lap *s, double *u0) {
   if (rc == WF_OK) rc = solve(&sub);
   if (rc == WF_OK) {
     /* the coarse columns of each row: the stored row, or those computed */
-    int *coarse_cols = s->c == NULL ? (int *)s->cols : NULL;
+    int *coarse_cols = s->c == NULL ? s->cols : NULL;
     if (coarse_cols != NULL)
       for (int b = 0; b < m; b++) coarse_cols[b] = b * OT_COARSEN;
     for (int i = 0; i < n; i++) {

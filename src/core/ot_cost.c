@@ -111,7 +111,7 @@ static inline WF_INLINE void pair_sq_4x2(const double *const a[4], const double 
 }
 
 /* ---- the wide kernels, one clone per ISA -------------------------------- */
-WF_CLONES static double wide_pair(const ot_lap *s, int i, int j) {
+WF_CLONES double ot_cost_wide(const ot_lap *s, int i, int j) {
   int d = s->d;
   return ot_power(s, pair_sq(s->x + (size_t)i * d, s->y + (size_t)j * d, d));
 }
@@ -170,8 +170,6 @@ WF_CLONES static void wide_fill(const ot_lap *s, double *c) {
 }
 
 /* ---- entry points: narrow points inline, wide ones through the clones ---- */
-double ot_cost_wide(const ot_lap *s, int i, int j) { return wide_pair(s, i, j); }
-
 /* narrow points: ot_cost()'s sum, with the points' fields held in
  * registers and, inlined with constants, loops for d = 2 and all columns */
 static inline WF_INLINE void narrow_row(const ot_lap *s, int i, const int *cols,
@@ -205,7 +203,5 @@ void ot_costs_fill(const ot_lap *s, double *c) {
     wide_fill(s, c);
     return;
   }
-  int n = s->n;
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++) c[(size_t)i * n + j] = ot_cost(s, i, j);
+  for (int i = 0; i < s->n; i++) ot_costs_row(s, i, NULL, s->n, c + (size_t)i * s->n);
 }

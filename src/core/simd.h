@@ -41,14 +41,13 @@
 #define WF_ISA_MAX 2
 #endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
-    !defined(WF_NO_CLONES) && WF_ISA_MAX >= 2
-#define WF_CLONES                                                      \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3",      \
-                               "default"), WF_VECTORISE))
-#elif defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && \
-    !defined(WF_NO_CLONES) && WF_ISA_MAX == 1
-#define WF_CLONES                                                      \
-  __attribute__((target_clones("arch=x86-64-v3", "default"), WF_VECTORISE))
+    !defined(WF_NO_CLONES) && WF_ISA_MAX >= 1
+#if WF_ISA_MAX >= 2
+#define WF_CLONE_PATHS "arch=x86-64-v4", "arch=x86-64-v3", "default"
+#else
+#define WF_CLONE_PATHS "arch=x86-64-v3", "default"
+#endif
+#define WF_CLONES __attribute__((target_clones(WF_CLONE_PATHS), WF_VECTORISE))
 #else
 #define WF_CLONES __attribute__((WF_VECTORISE))
 #endif

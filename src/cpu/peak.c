@@ -11,10 +11,9 @@
 int wf_cpu_isa(void) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(WF_NO_CLONES)
-  if (WF_ISA_MAX >= 2 && __builtin_cpu_supports("avx512f")) return 2;
-  if (WF_ISA_MAX >= 1 && __builtin_cpu_supports("avx2") &&
-      __builtin_cpu_supports("fma"))
-    return 1;
+  /* the levels the clones' resolver tests (arch=x86-64-v4, -v3) */
+  if (WF_ISA_MAX >= 2 && __builtin_cpu_supports("x86-64-v4")) return 2;
+  if (WF_ISA_MAX >= 1 && __builtin_cpu_supports("x86-64-v3")) return 1;
 #endif
   return 0;
 }
