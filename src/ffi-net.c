@@ -93,9 +93,25 @@ static double last_net_id = 0;
  * a pass over `rows` rows (net.c keeps about six buffers per layer width,
  * five more per normalised width, three per input and output and four of
  * the widest layer). An estimate for the collector, not an allocator. */
+static double stack_row_values(const wf_stack_spec *s) {
+  wf_shape shapes[WF_MAX_LAYERS + 1];
+  char msg[WF_MSG_LEN];
+  double values = 0;
+  if (wf_stack_check(s, shapes, msg) != WF_OK) return 0;
+  /* a stack keeps about four buffers per layer output, a few of its input
+   * and output, and a convolution's lowered columns (about four times its
+   * output again) */
+  for (int l = 0; l <= s->n_layers; l++)
+    values += 8.0 * shapes[l].c * shapes[l].h * shapes[l].w;
+  return values;
+}
+
 static double net_bytes(wf_net *net, int rows) {
   const wf_layout *lay = wf_net_layout(net);
   const wf_mlp_spec *s = wf_net_spec(net);
+  if (wf_net_stack(net) != NULL)
+    return ((double)lay->n_params * 4 + (double)lay->n_state +
+            stack_row_values(wf_net_stack(net)) * rows) * sizeof(wf_real) + 4096;
   double widths = 0, normed = 0, wmax = 0;
   for (int l = 0; l < s->n_layers; l++) {
     double n = s->widths[l + 1];
@@ -139,7 +155,12 @@ static void collect_if_grown(void) {
 
 SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   wf_mlp_spec s;
-  spec_from_list(spec, &s);
+  wf_stack_spec stack;
+  int is_stack = wf_r_is_stack(spec);
+  if (is_stack)
+    wf_r_stack_spec(spec, &stack);
+  else
+    spec_from_list(spec, &s);
   uint64_t k = u64_from(key, 0, "key");
   if (!Rf_isString(device) || Rf_length(device) != 1)
     wf_r_abort("wgflow_error_arg", "`device` must be a single string");
@@ -147,7 +168,8 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
   collect_if_grown();
   char msg[WF_MSG_LEN];
   wf_net *net = NULL;
-  wf_status rc = wf_net_create(&s, dev, k, &net, msg);
+  wf_status rc = is_stack ? wf_net_create_stack(&stack, dev, k, &net, msg)
+                          : wf_net_create(&s, dev, k, &net, msg);
   if (rc != WF_OK) wf_r_abort_status(rc, msg);
   SEXP info = PROTECT(Rf_allocVector(REALSXP, 3));
   REAL(info)[0] = ++last_net_id;

@@ -17,6 +17,11 @@ void wf_r_abort_arg(const char *arg, const char *fmt, ...);
 /* Raise the R error that matches a core status, with the net's message. */
 void wf_r_abort_status(wf_status status, const char *msg);
 
+/* A layer stack from R (ffi-stack.c): is `spec` one (it has `kind`), and
+ * read it into s, raising a classed error for a malformed one. */
+int wf_r_is_stack(SEXP spec);
+void wf_r_stack_spec(SEXP spec, wf_stack_spec *s);
+
 /* The net behind an external pointer; an error for a dead handle. */
 wf_net *wf_r_net(SEXP ptr);
 

@@ -10,6 +10,7 @@
 #include <R_ext/Rdynload.h>
 
 extern SEXP ffi_net_create(SEXP, SEXP, SEXP);
+extern SEXP ffi_stack_shapes(SEXP);
 extern SEXP ffi_net_alive(SEXP);
 extern SEXP ffi_net_id(SEXP);
 extern SEXP ffi_net_memory(void);
@@ -50,6 +51,7 @@ extern SEXP ffi_ot_assign(SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_entries[] = {
     {"ffi_net_create", (DL_FUNC)&ffi_net_create, 3},
+    {"ffi_stack_shapes", (DL_FUNC)&ffi_stack_shapes, 1},
     {"ffi_net_alive", (DL_FUNC)&ffi_net_alive, 1},
     {"ffi_net_id", (DL_FUNC)&ffi_net_id, 1},
     {"ffi_net_memory", (DL_FUNC)&ffi_net_memory, 0},

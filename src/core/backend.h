@@ -1,5 +1,5 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 4).
+ * (version 5).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 4
+#define WF_BACKEND_API 5
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -116,6 +116,19 @@ typedef struct wf_graph wf_graph;
  *   SQ  c(a, y) = |a - y|^2 / 2
  *   L1  c(a, y) = sum_k |a_k - y_k| */
 typedef enum { WF_COST_SQ = 0, WF_COST_L1, WF_COST_COUNT } wf_cost_kind;
+/* The geometry of a 2-D convolution over a batch of channels-last images
+ * (API 5). Inside the engine an image batch of m images with c channels
+ * and h x w pixels is the matrix [(m h w) x c]: row (b h + y) w + x holds
+ * pixel (y, x) of image b. A kh x kw kernel moved by `stride` over the
+ * image padded by `pad` zeros on every side gives ho x wo output
+ * positions, ho = (h + 2 pad - kh) / stride + 1 (wo likewise). */
+typedef struct {
+  int m, c, h, w;       /* batch, channels, input rows and columns */
+  int kh, kw;           /* kernel rows and columns */
+  int stride, pad;
+  int ho, wo;           /* output rows and columns */
+} wf_conv_geom;
+
 typedef struct {
   wf_status (*begin)(wf_ctx *ctx);
   /* stops recording; *out the record (NULL, with the error, on failure) */
@@ -312,6 +325,27 @@ struct wf_backend {
    * advanced) is advanced by 1. */
   void (*copy_ints_at)(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
                        double *src_pos, size_t n);
+
+  /* ---- convolutions lowered to matrix products (API 5) ------------------ */
+  /* For each of m rows of a x b values: out[b x a] = in[a x b]^T (a row's
+   * C x H x W values to channels-last H x W x C with a = C, b = H W, and
+   * back with a = H W, b = C). out does not alias in. */
+  void (*transpose_rows)(wf_ctx *ctx, const wf_real *in, int m, int a, int b,
+                         wf_real *out);
+  /* cols [(m ho wo) x (c kh kw)] from x [(m h w) x c] (geometry g): row
+   * (b ho + oy) wo + ox, column (ci kh + i) kw + j holds
+   * x[b, oy stride - pad + i, ox stride - pad + j, ci], 0 outside the image.
+   * The column order is PyTorch's weight layout [out][c][kh][kw], so a
+   * convolution is cols times the weight matrix transposed. */
+  void (*im2col)(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *x,
+                 wf_real *cols);
+  /* The adjoint of im2col: x [(m h w) x c] = for each pixel and channel,
+   * the sum of the entries of cols that im2col reads from it (0 for a
+   * pixel no kernel position reaches). Overwrites x. Each sum is taken in
+   * one fixed order (kernel row i, then column j, ascending), so backends
+   * agree to rounding of the same additions; no atomics. */
+  void (*col2im)(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols,
+                 wf_real *x);
 
   /* ---- recording and replaying steps (NULL members: not supported) ------ */
   wf_graph_ops graph;

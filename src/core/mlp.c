@@ -13,6 +13,7 @@
  * leaky relu), which we skip.
  */
 #include "net.h"
+#include "stack.h"
 
 #define L_OF(net) ((net)->spec.n_layers)
 #define IN_OF(net) ((net)->spec.widths[0])
@@ -67,6 +68,7 @@ static const wf_real *layer_input(const wf_net *net, int l) {
 
 wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
                          wf_real *y) {
+  if (net->stk != NULL) return wf_stack_forward(net, x, m, train, y);
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
@@ -119,6 +121,7 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
 }
 
 const wf_real *wf_mlp_output(const wf_net *net) {
+  if (net->stk != NULL) return wf_stack_output(net);
   return net->spec.residual ? net->y_out : net->layer[L_OF(net) - 1].h;
 }
 
@@ -195,6 +198,7 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
 }
 
 wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx) {
+  if (net->stk != NULL) return wf_stack_backward(net, dy, dx);
   if (net->cache == WF_CACHE_EMPTY)
     return wf_fail(net, WF_ERR_STATE, "backward needs a forward pass first");
   reverse_sweep(net, dy, dx, 1, 0);
@@ -202,6 +206,7 @@ wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx) {
 }
 
 wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g) {
+  if (net->stk != NULL) return wf_stack_input_grad(net, dy, g);
   if (net->cache == WF_CACHE_EMPTY)
     return wf_fail(net, WF_ERR_STATE, "input_grad needs a forward pass first");
   size_t ny = (size_t)net->m * OUT_OF(net);
@@ -336,6 +341,7 @@ static wf_status check_second(wf_net *net, const char *what) {
 
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value) {
+  if (net->stk != NULL) return wf_stack_double_backward(net, u, dx, du, value);
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   wf_status rc = check_second(net, "double backward");
@@ -354,6 +360,7 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
 }
 
 wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u) {
+  if (net->stk != NULL) return wf_stack_backward_rows(net, w, u);
   wf_status rc = check_second(net, "backward_rows");
   if (rc != WF_OK) return rc;
   if (!net->chain_ones)

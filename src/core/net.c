@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "stack.h"
 #include "philox.h"
 
 wf_status wf_fail(wf_net *net, wf_status status, const char *fmt, ...) {
@@ -100,6 +101,7 @@ static wf_status init_params(wf_net *net, double *p, double *st) {
   if (rc == WF_OK) rc = wf_device_download(net->dev, p, raw, np);
   wf_device_free(net->dev, raw);
   if (rc != WF_OK) return wf_fail(net, rc, "%s", wf_device_message(net->dev));
+  if (net->stk != NULL) return wf_stack_init_params(net, p, st);
   for (int l = 0; l < s->n_layers; l++) {
     size_t in = (size_t)s->widths[l], out = (size_t)s->widths[l + 1];
     double bound = 1.0 / sqrt((double)in);
@@ -129,6 +131,7 @@ static wf_status init_params(wf_net *net, double *p, double *st) {
 }
 
 static void free_workspace(wf_net *net) {
+  wf_stack_free_workspace(net);
   for (int l = 0; l < WF_MAX_LAYERS; l++) {
     wf_layer_cache *c = &net->layer[l];
     wf_real **bufs[] = {&c->z,    &c->nrm,      &c->xhat, &c->rstd,
@@ -153,6 +156,14 @@ static void free_workspace(wf_net *net) {
 wf_status wf_net_reserve(wf_net *net, int m) {
   if (m <= net->cap) return WF_OK;
   free_workspace(net);
+  if (net->stk != NULL) {
+    if (wf_stack_reserve(net, m) != WF_OK) {
+      free_workspace(net);
+      return wf_fail(net, WF_ERR_NOMEM, "out of memory for a batch of %d rows", m);
+    }
+    net->cap = m;
+    return WF_OK;
+  }
   const wf_mlp_spec *s = &net->spec;
   size_t cap = (size_t)m, in = (size_t)s->widths[0];
   size_t out = (size_t)s->widths[s->n_layers];
@@ -197,18 +208,30 @@ wf_status wf_net_reserve(wf_net *net, int m) {
   return WF_OK;
 }
 
-/* A net shell on dev: spec, layout and stream set, no parameters yet. */
-static wf_status new_shell(const wf_mlp_spec *spec, wf_device *dev,
-                           wf_net **out, char *msg) {
+/* A net shell on dev: spec (an MLP, or a stack when stack != NULL), layout
+ * and stream set, no parameters yet. */
+static wf_status new_shell(const wf_mlp_spec *spec, const wf_stack_spec *stack,
+                           wf_device *dev, wf_net **out, char *msg) {
   *out = NULL;
-  wf_status rc = wf_mlp_check(spec, msg);
+  wf_stack *stk = NULL;
+  wf_mlp_spec summary;
+  wf_layout lay;
+  wf_status rc = stack != NULL ? wf_stack_new(stack, &stk, &summary, &lay, msg)
+                               : wf_mlp_check(spec, msg);
   if (rc != WF_OK) return rc;
   wf_net *net = calloc(1, sizeof(wf_net));
-  if (net == NULL) return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
-  net->spec = *spec;
+  if (net == NULL) {
+    free(stk);
+    return wf_fail_msg(msg, WF_ERR_NOMEM, "out of memory");
+  }
+  net->stk = stk;
+  net->spec = stack != NULL ? summary : *spec;
   net->dev = dev;
   wf_device_retain(dev);
-  wf_mlp_layout(spec, &net->layout);
+  if (stack != NULL)
+    net->layout = lay;
+  else
+    wf_mlp_layout(spec, &net->layout);
   net->stream_dev = wf_device_alloc_scalars(dev, 1);
   if (net->stream_dev == NULL) {
     wf_net_free(net);
@@ -232,11 +255,11 @@ static wf_status new_params(wf_net *net, char *msg) {
   return WF_OK;
 }
 
-wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
-                        wf_net **out, char *msg) {
+static wf_status create(const wf_mlp_spec *spec, const wf_stack_spec *stack,
+                        wf_device *dev, uint64_t seed, wf_net **out, char *msg) {
   *out = NULL;
   wf_net *net;
-  wf_status rc = new_shell(spec, dev, &net, msg);
+  wf_status rc = new_shell(spec, stack, dev, &net, msg);
   if (rc != WF_OK) return rc;
   rc = wf_net_set_rng(net, seed, 0);
   if (rc != WF_OK) snprintf(msg, WF_MSG_LEN, "%s", net->msg);
@@ -260,10 +283,24 @@ wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
   return WF_OK;
 }
 
+wf_status wf_net_create(const wf_mlp_spec *spec, wf_device *dev, uint64_t seed,
+                        wf_net **out, char *msg) {
+  return create(spec, NULL, dev, seed, out, msg);
+}
+
+wf_status wf_net_create_stack(const wf_stack_spec *spec, wf_device *dev,
+                              uint64_t seed, wf_net **out, char *msg) {
+  return create(NULL, spec, dev, seed, out, msg);
+}
+
+static const wf_stack_spec *stack_of(const wf_net *net) {
+  return net->stk != NULL ? wf_net_stack(net) : NULL;
+}
+
 wf_status wf_net_clone(const wf_net *src, wf_net **out, char *msg) {
   *out = NULL;
   wf_net *net;
-  wf_status rc = new_shell(&src->spec, src->dev, &net, msg);
+  wf_status rc = new_shell(&src->spec, stack_of(src), src->dev, &net, msg);
   if (rc == WF_OK) rc = new_params(net, msg);
   if (rc != WF_OK) {
     wf_net_free(net);
@@ -295,7 +332,7 @@ wf_status wf_net_clone(const wf_net *src, wf_net **out, char *msg) {
 wf_status wf_net_alias(wf_net *src, wf_net **out, char *msg) {
   *out = NULL;
   wf_net *net;
-  wf_status rc = new_shell(&src->spec, src->dev, &net, msg);
+  wf_status rc = new_shell(&src->spec, stack_of(src), src->dev, &net, msg);
   if (rc != WF_OK) return rc;
   net->p = src->p;
   net->p->refs++;
@@ -349,6 +386,7 @@ void wf_net_free(wf_net *net) {
   }
   wf_device_free(net->dev, net->stream_dev);
   wf_device_release(net->dev);
+  free(net->stk);
   free(net);
 }
 

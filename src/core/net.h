@@ -36,8 +36,11 @@ typedef struct {
   int refs;
 } wf_net_params;
 
+typedef struct wf_stack wf_stack; /* stack.h */
+
 struct wf_net {
-  wf_mlp_spec spec;
+  wf_mlp_spec spec;     /* an MLP, or a stack's summary (in, out, norm) */
+  wf_stack *stk;        /* the layers of a stack net; NULL for an MLP */
   wf_layout layout;
   wf_device *dev;      /* one reference held */
   char msg[WF_MSG_LEN];

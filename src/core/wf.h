@@ -92,6 +92,45 @@ typedef struct {
   size_t n_state; /* BatchNorm running statistics, not trained */
 } wf_layout;
 
+/* A net as a stack of typed layers (stack.c, one layer_<kind>.c each).
+ * Tensors between layers have a shape (c, h, w): a flat vector of n values
+ * is (n, 1, 1). Rows given to and returned by the engine hold c x h x w
+ * values in PyTorch's order (channel, row, column); inside, images are kept
+ * channels-last (backend.h, wf_conv_geom). */
+typedef enum {
+  WF_LAYER_DENSE = 0,      /* y = x W^T + b over the flattened values */
+  WF_LAYER_CONV2D,         /* square kernel, stride, zero padding, bias */
+  WF_LAYER_CONV_T2D,       /* transposed convolution, output padding */
+  WF_LAYER_BATCH_NORM,     /* per channel over batch and pixels */
+  WF_LAYER_LAYER_NORM,     /* per row over all c h w values, affine */
+  WF_LAYER_ACTIVATION,     /* elementwise */
+  WF_LAYER_RESHAPE,        /* same values, new shape (PyTorch's view) */
+  WF_LAYER_FLATTEN,        /* to (c h w, 1, 1) */
+  WF_LAYER_KIND_COUNT
+} wf_layer_kind;
+
+typedef struct {
+  int c, h, w;
+} wf_shape;
+
+typedef struct {
+  wf_layer_kind kind;
+  int units;          /* dense: outputs; conv, conv_t: output channels */
+  int kernel, stride, padding, output_padding; /* conv, conv_t */
+  int bias;           /* dense, conv, conv_t: with a bias */
+  wf_activation act;  /* activation */
+  double slope;       /* activation: leaky relu's negative slope */
+  wf_shape shape;     /* reshape: the new shape */
+} wf_layer_spec;
+
+typedef struct {
+  int n_layers;                        /* 1 .. WF_MAX_LAYERS */
+  wf_shape in;                         /* the input's shape */
+  wf_layer_spec layer[WF_MAX_LAYERS];
+  wf_init init;    /* torch: U(+-1/sqrt(fan_in)); normal: N(0, init_sd), bias 0 */
+  double init_sd;
+} wf_stack_spec;
+
 typedef enum { WF_OPT_SGD = 0, WF_OPT_ADAM, WF_OPT_RMSPROP } wf_opt_kind;
 
 typedef struct {
@@ -203,6 +242,24 @@ wf_status wf_block_clamp(wf_block *b, wf_device *dev, double c, char *msg);
 /* Validate a spec; on error writes a message to msg (WF_MSG_LEN bytes). */
 wf_status wf_mlp_check(const wf_mlp_spec *spec, char *msg);
 void wf_mlp_layout(const wf_mlp_spec *spec, wf_layout *out);
+
+/* Validate a stack and infer its shapes: shapes[l + 1] is the output of
+ * layer l, shapes[0] the input (shapes may be NULL). A layer that does not
+ * fit its input is named in msg ("layer 3 (conv2d): ..."). */
+wf_status wf_stack_check(const wf_stack_spec *spec, wf_shape *shapes, char *msg);
+/* Where each layer's parameters start: weight[l] and bias[l] (dense, conv,
+ * conv_t; PyTorch's layouts [out][in], [out][in][k][k], [in][out][k][k]),
+ * gamma[l] and beta[l] (norms; LayerNorm's in channels-last order h, w, c),
+ * running_mean[l] and running_var[l] in the state (BatchNorm). */
+void wf_stack_layout(const wf_stack_spec *spec, wf_layout *out);
+/* Parameters and state of layer l of a checked stack. */
+void wf_stack_layer_sizes(const wf_stack_spec *spec, int l, size_t *n_params,
+                          size_t *n_state);
+/* A net from a stack, as wf_net_create does from an MLP. */
+wf_status wf_net_create_stack(const wf_stack_spec *spec, wf_device *dev,
+                              uint64_t seed, wf_net **out, char *msg);
+/* The stack a net was built from, NULL for an MLP. */
+const wf_stack_spec *wf_net_stack(const wf_net *net);
 
 /* Create a net on dev: parameters initialised from the net's own Philox
  * stream keyed by seed (drawn on the device, rescaled on the host in

@@ -127,6 +127,9 @@ static const wf_backend cpu_backend = {
     .ot_assign = wf_cpu_ot_assign,
     .index_count = wf_cpu_index_count,
     .copy_ints_at = wf_cpu_copy_ints_at,
+    .transpose_rows = wf_cpu_transpose_rows,
+    .im2col = wf_cpu_im2col,
+    .col2im = wf_cpu_col2im,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };

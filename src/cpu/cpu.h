@@ -14,6 +14,7 @@
  *   rows.c        row operations
  *   ot_assign.c   the semi-discrete assignment (OTS's hot loop)
  *   index.c       histograms of indices, lists read or written by position
+ *   conv.c        transposes, im2col and col2im (convolutions as products)
  */
 #ifndef WF_CPU_H
 #define WF_CPU_H
@@ -228,5 +229,13 @@ void wf_cpu_index_count(wf_ctx *ctx, const int *idx, int m, int n, int bins,
                         wf_real w, wf_real *out);
 void wf_cpu_copy_ints_at(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
                          double *src_pos, size_t n);
+
+/* conv.c */
+void wf_cpu_transpose_rows(wf_ctx *ctx, const wf_real *in, int m, int a, int b,
+                           wf_real *out);
+void wf_cpu_im2col(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *x,
+                   wf_real *cols);
+void wf_cpu_col2im(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols,
+                   wf_real *x);
 
 #endif

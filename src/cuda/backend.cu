@@ -1,4 +1,4 @@
-/* backend.cu — the CUDA backend's table (backend.h, version 4) and its
+/* backend.cu — the CUDA backend's table (backend.h, version 5) and its
  * exported entry point. Filled field by field, so a reordered struct
  * cannot misplace an op. */
 #include "cuda_ops.h"
@@ -68,6 +68,9 @@ static wf_backend make_table(void) {
   t.ot_assign = wf_cu_ot_assign;
   t.index_count = wf_cu_index_count;
   t.copy_ints_at = wf_cu_copy_ints_at;
+  t.transpose_rows = wf_cu_transpose_rows;
+  t.im2col = wf_cu_im2col;
+  t.col2im = wf_cu_col2im;
 
   t.graph.begin = wf_cu_graph_begin;
   t.graph.end = wf_cu_graph_end;

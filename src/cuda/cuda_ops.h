@@ -132,6 +132,14 @@ WF_CU_HIDDEN void wf_cu_index_count(wf_ctx *ctx, const int *idx, int m, int n, i
 WF_CU_HIDDEN void wf_cu_copy_ints_at(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
                                      double *src_pos, size_t n);
 
+/* conv.cu: per-row transposes, im2col and col2im (convolutions as products) */
+WF_CU_HIDDEN void wf_cu_transpose_rows(wf_ctx *ctx, const wf_real *in, int m, int a, int b,
+                                       wf_real *out);
+WF_CU_HIDDEN void wf_cu_im2col(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *x,
+                               wf_real *cols);
+WF_CU_HIDDEN void wf_cu_col2im(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols,
+                               wf_real *x);
+
 #ifdef __cplusplus
 }
 #endif

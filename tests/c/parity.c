@@ -7,7 +7,9 @@
  * that fits the op:
  *   - exact: memory ops, scal, add_bias, clamp, row_scale, gathers, argmin,
  *     uniform and random_index (both compute the same IEEE operations),
- *     index_count (equal addends), copy_ints_at and its positions;
+ *     index_count (equal addends), copy_ints_at and its positions,
+ *     transpose_rows and im2col (copies), col2im (the same additions in the
+ *     order backend.h fixes);
  *   - ot_assign: each chosen index's score, recomputed in double on the
  *     host, within 8 (d + 4) eps (sum of the terms' sizes) of the CPU's
  *     choice's (a near-tie may pick either), the indices equal on small
@@ -1100,6 +1102,73 @@ static void op_copy_ints_at(parity *P) {
   done(P);
 }
 
+/* ---- convolutions lowered to matrix products ----------------------------------- */
+static void op_transpose_rows(parity *P) {
+  /* m, a, b: an image's channels to channels-last and back, sizes off the
+   * GPU's 32 x 32 tiles, single rows and columns */
+  static const int shapes[][3] = {{1, 1, 1},   {7, 3, 5},      {1030, 1, 784},
+                                  {5, 33, 65}, {64, 3, 1024},  {64, 1024, 3},
+                                  {3, 2049, 7}, {16, 64, 4096}};
+  for (int c = 0; c < 8; c++) {
+    int m = shapes[c][0], a = shapes[c][1], b = shapes[c][2];
+    size_t n = (size_t)m * a * b;
+    if (N_MS < 4 && n > (1u << 20)) continue; /* --quick */
+    label(P, "%d rows of %d x %d", m, a, b);
+    double *h = rnorm(P, n, 1, 0), *r[2];
+    SIDES {
+      wf_real *o = up(P, s, NULL, n);
+      be(P, s)->transpose_rows(cx(P, s), up(P, s, h, n), m, a, b, o);
+      r[s] = down(P, s, o, n);
+    }
+    cmp(P, "out", r[TEST], r[REF], n, 0, 0, 0);
+    done(P);
+  }
+}
+
+/* m, c, h, w, kh, kw, stride, pad: padding 0 to 2, strides 1 to 3, 1 x 1
+ * and non-square kernels, one wider than the image, pixels no kernel
+ * position reaches, and a convolutional critic's first two layers */
+static const int CONV_GEOMS[][8] = {
+    {1, 1, 5, 7, 3, 3, 1, 0},   {3, 2, 5, 7, 3, 3, 1, 1},    {1, 3, 5, 7, 4, 4, 2, 1},
+    {3, 1, 7, 5, 5, 5, 2, 2},   {2, 5, 5, 7, 3, 5, 2, 1},    {2, 3, 5, 7, 1, 1, 2, 0},
+    {1, 1, 4, 4, 5, 5, 1, 2},   {2, 2, 8, 7, 3, 2, 3, 1},    {7, 4, 7, 6, 4, 5, 2, 0},
+    {64, 1, 28, 28, 4, 4, 2, 1}, {32, 64, 14, 14, 4, 4, 2, 1}};
+#define N_CONV_GEOMS ((int)(sizeof(CONV_GEOMS) / sizeof(CONV_GEOMS[0])))
+
+static wf_conv_geom conv_geom(const int p[8]) {
+  wf_conv_geom g = {.m = p[0], .c = p[1], .h = p[2], .w = p[3], .kh = p[4],
+                    .kw = p[5], .stride = p[6], .pad = p[7]};
+  g.ho = (g.h + 2 * g.pad - g.kh) / g.stride + 1;
+  g.wo = (g.w + 2 * g.pad - g.kw) / g.stride + 1;
+  return g;
+}
+
+/* which 0: cols = im2col(x); 1: x = col2im(cols). The outputs start filled
+ * with 3, so padding and pixels no kernel reaches must be written. */
+static void conv_op(parity *P, int which) {
+  for (int k = 0; k < N_CONV_GEOMS; k++) {
+    wf_conv_geom g = conv_geom(CONV_GEOMS[k]);
+    size_t nx = (size_t)g.m * g.h * g.w * g.c;
+    size_t nc = (size_t)g.m * g.ho * g.wo * g.c * g.kh * g.kw;
+    if (N_MS < 4 && nc > (1u << 20)) continue; /* --quick */
+    label(P, "m %d c %d %d x %d, kernel %d x %d, stride %d, pad %d", g.m, g.c, g.h, g.w,
+          g.kh, g.kw, g.stride, g.pad);
+    size_t n_in = which == 0 ? nx : nc, n_out = which == 0 ? nc : nx;
+    double *h = rnorm(P, n_in, 1, 0), *r[2];
+    SIDES {
+      wf_real *in = up(P, s, h, n_in), *o = up(P, s, NULL, n_out);
+      be(P, s)->fill(cx(P, s), o, n_out, 3);
+      if (which == 0) be(P, s)->im2col(cx(P, s), &g, in, o);
+      if (which == 1) be(P, s)->col2im(cx(P, s), &g, in, o);
+      r[s] = down(P, s, o, n_out);
+    }
+    cmp(P, which == 0 ? "cols" : "x", r[TEST], r[REF], n_out, 0, 0, 0);
+    done(P);
+  }
+}
+static void op_im2col(parity *P) { conv_op(P, 0); }
+static void op_col2im(parity *P) { conv_op(P, 1); }
+
 /* ---- graphs ------------------------------------------------------------------ */
 /* A short training step, on one side's memory: u ~ U(0, 1) [GM x GD],
  * h = u w, the MSE of h against 0.5 into a slot with its gradient dh,
@@ -1359,6 +1428,8 @@ static const parity_op OPS[] = {
     {"row_lerp", op_row_lerp},       {"gather_rows", op_gather_rows},
     {"row_argmin", op_row_argmin},   {"ot_assign", op_ot_assign},
     {"index_count", op_index_count}, {"copy_ints_at", op_copy_ints_at},
+    {"transpose_rows", op_transpose_rows}, {"im2col", op_im2col},
+    {"col2im", op_col2im},
     {"graph", op_graph},
     {"graph_unlaunched", op_graph_unlaunched}, {"graph_errors", op_graph_errors}};
 

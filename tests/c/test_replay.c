@@ -180,6 +180,17 @@ WRAP(row_scale, (const wf_real *x, *s; int m, d; wf_real *out;),
 WRAP(row_argmin, (const wf_real *x; int m, n; int *idx; wf_real *val;),
      (wf_ctx *ctx, const wf_real *x, int m, int n, int *idx, wf_real *val),
      (x, m, n, idx, val), (ctx, a->x, a->m, a->n, a->idx, a->val))
+/* the geometry is copied into the record, as a CUDA graph keeps a launch's
+ * parameters: a replay never reads the caller's struct */
+WRAP(transpose_rows, (const wf_real *in; int m, na, nb; wf_real *out;),
+     (wf_ctx *ctx, const wf_real *in, int m, int na, int nb, wf_real *out),
+     (in, m, na, nb, out), (ctx, a->in, a->m, a->na, a->nb, a->out))
+WRAP(im2col, (wf_conv_geom g; const wf_real *x; wf_real *cols;),
+     (wf_ctx *ctx, const wf_conv_geom *g, const wf_real *x, wf_real *cols), (*g, x, cols),
+     (ctx, &a->g, a->x, a->cols))
+WRAP(col2im, (wf_conv_geom g; const wf_real *cols; wf_real *x;),
+     (wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols, wf_real *x), (*g, cols, x),
+     (ctx, &a->g, a->cols, a->x))
 
 /* host copies and waits must not happen while recording */
 static wf_status w_read_scalars(wf_ctx *ctx, double *host, const double *s, int n) {
@@ -236,6 +247,7 @@ static void make_rec(void) {
   REC.bn_backward = w_bn_backward, REC.row_sq_norm = w_row_sq_norm;
   REC.row_sq_dist = w_row_sq_dist, REC.row_scale = w_row_scale;
   REC.row_argmin = w_row_argmin;
+  REC.transpose_rows = w_transpose_rows, REC.im2col = w_im2col, REC.col2im = w_col2im;
   REC.read_scalars = w_read_scalars, REC.write_scalars = w_write_scalars;
   REC.synchronize = w_synchronize;
   REC.graph = (wf_graph_ops){g_begin, g_end, g_launch, g_free};
