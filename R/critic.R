@@ -10,7 +10,7 @@ check_critic_args <- function(net, real, fake, t, loss = "wgan") {
     wf_abort(sprintf("A critic must have one output, not %d.", net$output_dim),
              class = "wgflow_error_arg", arg = "net")
   }
-  if (net$spec$norm == "batch") {
+  if (uses_batch_norm(net$spec)) {
     wf_abort("A critic cannot use BatchNorm (its penalty needs a double backward).",
              class = "wgflow_error_unsupported", arg = "net")
   }
@@ -148,7 +148,7 @@ wf_penalty <- function(net, x, penalty = "gp", lambda = 10) {
   if (net$output_dim != 1L) {
     wf_abort("A critic must have one output.", class = "wgflow_error_arg", arg = "net")
   }
-  if (net$spec$norm == "batch") {
+  if (uses_batch_norm(net$spec)) {
     wf_abort("A critic cannot use BatchNorm (its penalty needs a double backward).",
              class = "wgflow_error_unsupported", arg = "net")
   }

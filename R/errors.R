@@ -88,9 +88,14 @@ check_choice <- function(x, choices, arg) {
 # A numeric matrix (or data frame of numeric columns) with `cols` columns
 # (at least one), no NA/NaN/Inf, at least `min_rows` rows; returned as a
 # double matrix. A data frame's class is kept in the attribute "wf_frame"
-# (the training functions return samples in the same type).
+# (the training functions return samples in the same type). Images: a 4-d
+# array [n, C, H, W] becomes one image per row, and a matrix's attribute
+# "image_shape" c(C, H, W) is checked against its columns and kept.
 check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
   frame <- NULL
+  if (is.array(x) && length(dim(x)) == 4L && (is.double(x) || is.integer(x))) {
+    x <- image_rows(x)
+  }
   if (is.data.frame(x)) {
     numeric_col <- vapply(x, is.numeric, logical(1))
     if (!all(numeric_col)) {
@@ -132,7 +137,28 @@ check_data <- function(x, arg, cols = NULL, min_rows = 1L) {
   storage.mode(x) <- "double"
   dimnames(x) <- NULL
   if (!is.null(frame)) attr(x, "wf_frame") <- frame
+  if (!is.null(shape <- image_shape(x))) {
+    ok <- is.numeric(shape) && length(shape) == 3L && all(is.finite(shape)) &&
+      all(shape >= 1) && all(shape == round(shape)) && prod(shape) == ncol(x)
+    if (!ok) {
+      wf_abort(sprintf(paste0("`%s` has an `image_shape` attribute that is not c(C, H, W) ",
+                              "with C x H x W = %d (its columns): %s."), arg, ncol(x),
+                       paste(format(shape), collapse = ", ")),
+               class = "wgflow_error_arg", arg = arg)
+    }
+    attr(x, "image_shape") <- as.integer(shape)
+  }
   x
+}
+
+# A 4-d array of images [n, C, H, W] as a matrix of one image per row, its
+# values in PyTorch's order (channel, then row, then column, the column
+# running fastest), with the attribute "image_shape" c(C, H, W).
+image_rows <- function(x) {
+  d <- dim(x)
+  out <- matrix(aperm(x, c(1L, 4L, 3L, 2L)), d[1], prod(d[2:4]))
+  attr(out, "image_shape") <- as.integer(d[2:4])
+  out
 }
 
 # TRUE when a numeric (or logical) vector holds no NA, NaN or infinite

@@ -83,6 +83,7 @@ optimizer_label <- function(opt) {
 
 format_setting <- function(v) {
   if (is.null(v)) return("NULL")
+  if (is_stack(v)) return(format_stack(v))
   if (inherits(v, "wf_mlp_spec")) {
     return(paste0(paste(v$hidden, collapse = "-"), " ", v$activation,
                   if (!identical(v$norm, "none")) paste0(", ", v$norm, " norm") else "",

@@ -5,8 +5,10 @@
 # algo: the family's descriptor; algorithm: the fit's name ("w1fe",
 # "wgan", ...); split: training and held-out rows from split_holdout();
 # eval_n (validated), seed, device: the user's arguments; nets: a named list
-# (by role) of list(spec, input_dim, output_dim); settings: the family's
-# validated settings (optimisers as "<role>_optimizer"); scale: the user's
+# (by role) of list(spec, input_dim, output_dim, arg), `arg` the argument
+# the spec came from (default: the role), named by errors about its shapes;
+# settings: the family's validated settings (optimisers as
+# "<role>_optimizer"); scale: the user's
 # `scale` (centre and scale the columns by the training rows' means and
 # standard deviations). Returns a fit of class c("wf_<family>", "wf_fit")
 # with no epochs.
@@ -14,7 +16,8 @@
 # Done here for every family: the seed (drawn from R's RNG when NULL), the
 # random held-out rows drawn with it (a split made by split_holdout()
 # without this seed is drawn again), the scaling, the float32 range of the
-# data, and a `batch_size` setting larger than the training rows, which is
+# data, the data's image shape (kept as `$image_shape`: samples carry it),
+# and a `batch_size` setting larger than the training rows, which is
 # reduced to them with a message.
 new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
                     settings, colnames = NULL, scale = FALSE) {
@@ -23,7 +26,10 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
   scale <- check_flag(scale, "scale")
   device <- resolve_device(device)
   if (isTRUE(split$random) && !identical(split$seed, seed)) {
-    split <- draw_split(split$x, split$n_held, seed)
+    # drawn again, the other fields (the data frame's class, the image
+    # shape) kept
+    redrawn <- draw_split(split$x, split$n_held, seed)
+    split[names(redrawn)] <- redrawn
   }
   scaling <- NULL
   if (scale) {
@@ -33,7 +39,9 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
   }
   check_float_range(split$train, "data")
   check_float_range(split$held, if (isTRUE(split$explicit)) "holdout" else "data")
-  if (!scale) hint_scale(split$train)
+  # images are on their own known scale ([-1, 1]); their corner pixels are
+  # near constant, which is no reason to suggest scaling
+  if (!scale && is.null(split$image_shape)) hint_scale(split$train)
   settings <- adapt_batch_size(settings, nrow(split$train))
   fit <- list(family = algo$name, algorithm = algorithm, call = NULL,
               settings = c(settings, list(eval_n = min(eval_n, nrow(split$held)),
@@ -41,6 +49,7 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
                                           scale = scale)),
               data = split$train, holdout = split$held,
               holdout_rows = split$rows, colnames = colnames,
+              image_shape = split$image_shape,
               input_class = split$frame, scaling = scaling, floor = NULL,
               eval_key = stream_key(seed, 3L), metrics = NULL, status = "new",
               message = NULL)
@@ -48,7 +57,8 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
   for (i in seq_along(nets)) {
     n <- nets[[i]]
     fit[[names(nets)[i]]] <- new_net(n$spec, n$input_dim, n$output_dim,
-                                     stream_key(seed, i), device)
+                                     stream_key(seed, i), device,
+                                     arg = n$arg %||% names(nets)[i])
   }
   structure(fit, class = c(paste0("wf_", algo$name), "wf_fit"))
 }
@@ -57,23 +67,30 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
 # * NULL: eval_n rows, at most a fifth of the data, drawn at random;
 # * a number in (0, 1): that fraction of the rows, drawn at random;
 # * a whole number >= 2: that many rows, drawn at random;
-# * a matrix or data frame: further data, all of `x` trains.
+# * a matrix or data frame (or a 4-d array of images): further data, all
+#   of `x` trains.
+# The data's image shape (attribute "image_shape") is returned as
+# `image_shape`; the matrices returned are plain.
 # Random rows are drawn with `seed` (R's RNG draws one when NULL; new_fit()
 # draws the split again if its seed is another). The rows of `x` that train
 # keep their order; `rows` are the held-out rows' indices in `x`.
 split_holdout <- function(x, holdout, eval_n, seed = NULL) {
   frame <- attr(x, "wf_frame")
+  shape <- image_shape(x)
   attr(x, "wf_frame") <- NULL
-  if (is.matrix(holdout) || is.data.frame(holdout)) {
+  attr(x, "image_shape") <- NULL
+  if (is.matrix(holdout) || is.data.frame(holdout) || is.array(holdout)) {
     held <- check_data(holdout, "holdout", cols = ncol(x), min_rows = 2L)
     attr(held, "wf_frame") <- NULL
+    attr(held, "image_shape") <- NULL
     return(list(train = x, held = held, rows = NULL, random = FALSE,
-                explicit = TRUE, frame = frame, seed = seed))
+                explicit = TRUE, frame = frame, seed = seed, image_shape = shape))
   }
   n_held <- holdout_rows(holdout, nrow(x), eval_n)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   split <- draw_split(x, n_held, seed)
   split$frame <- frame
+  split$image_shape <- shape
   split
 }
 
@@ -251,6 +268,7 @@ compact_call <- function(call, name = NULL) {
 }
 
 placeholder <- function(x) {
+  if (is_stack(x)) return(sprintf("wf_layers, %d layers", length(x$layers)))
   if (inherits(x, "wf_mlp_spec")) return(paste("wf_mlp", format_setting(x)))
   if (inherits(x, "wf_optimizer")) return(optimizer_label(x))
   if (is.function(x)) return("function")

@@ -76,6 +76,9 @@ plot_fit_images <- function(fit, n, seed, image_size, ...) {
     wf_abort("This fit has no `generator` to draw images from.",
              class = "wgflow_error_unsupported", arg = "what")
   }
+  # one-channel image data know their rows and columns
+  shape <- fit$image_shape
+  if (is.null(image_size) && length(shape) == 3L && shape[1] == 1L) image_size <- shape[2:3]
   size <- image_side(image_size, fit$generator$output_dim, "image_size")
   samples <- wf_sample(fit, n, seed = seed)
   dots <- list(...)

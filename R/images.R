@@ -84,8 +84,11 @@ fashion_mnist_classes <- c("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"
 #'   variable `WGFLOW_FASHION_MNIST` or Debian's
 #'   `/usr/share/datasets/fashion-mnist`.
 #' @return A list: `x`, a numeric matrix with one image per row (pixels in
-#'   row-major order, values in \[-1, 1\]); `labels`, a factor of the
-#'   classes; `size`, the image's rows and columns.
+#'   row-major order, values in \[-1, 1\]) and the attribute
+#'   `"image_shape"`, `c(1, rows, columns)` (one channel), from which
+#'   convolutional nets ([wf_layers()], [wf_dcgan_critic()]) take their
+#'   input shape; `labels`, a factor of the classes; `size`, the image's
+#'   rows and columns.
 #' @seealso [wf_read_idx()], [wf_downscale()].
 #' @export
 #' @examples
@@ -130,6 +133,8 @@ wf_images <- function(name = "fashion-mnist", split = c("train", "test"), size =
     x <- wf_downscale(x, from = side, to = c(size, size))
     side <- c(size, size)
   }
+  # what a convolutional net reads: one grey channel of side[1] x side[2]
+  attr(x, "image_shape") <- as.integer(c(1L, side))
   list(x = x, labels = factor(fashion_mnist_classes[labels[seq_len(take)] + 1L],
                               levels = fashion_mnist_classes),
        size = side)

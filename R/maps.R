@@ -14,7 +14,7 @@ identity_generator <- function(hidden = c(128, 128, 128)) {
 # The data's training / held-out split and the source's beside it: as many
 # held-out source rows as held-out data rows (never used for training), both
 # drawn with the run's seed. Returns split_holdout()'s list with source and
-# source_held added.
+# source_held added, and source_shape (the source's image shape, or NULL).
 split_pair <- function(x, source, holdout, eval_n, seed = NULL) {
   src <- check_data(source, "source", min_rows = 3L)
   if (ncol(src) != ncol(x)) {
@@ -30,7 +30,8 @@ split_pair <- function(x, source, holdout, eval_n, seed = NULL) {
   }
   src_seed <- if (is.null(split$seed)) NULL else derived_seed(split$seed, 5L)
   src_split <- split_holdout(src, n_held, eval_n, src_seed)
-  c(split, list(source = src_split$train, source_held = src_split$held))
+  c(split, list(source = src_split$train, source_held = src_split$held,
+                source_shape = src_split$image_shape))
 }
 
 # Put the source's rows into a fit made by new_fit().

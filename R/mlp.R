@@ -82,8 +82,8 @@ print.wf_mlp_spec <- function(x, ...) {
   invisible(x)
 }
 
-# The list the C side reads (src/ffi-net.c: spec_from_list).
-spec_for_c <- function(spec, input_dim, output_dim) {
+# The list the C side reads for an MLP (src/ffi-net.c: spec_from_list).
+mlp_for_c <- function(spec, input_dim, output_dim) {
   list(widths = as.integer(c(input_dim, spec$hidden, output_dim)),
        activation = activation_codes[[spec$activation]],
        output_activation = activation_codes[[spec$output_activation]],

@@ -9,8 +9,12 @@
 #' the tests, and open to power users. A `wf_net` is a mutable object (an
 #' environment): optimiser steps change it in place.
 #'
-#' @param spec A [wf_mlp()] specification.
-#' @param input_dim,output_dim Input and output widths.
+#' @param spec A [wf_mlp()] or [wf_layers()] specification.
+#' @param input_dim,output_dim Input and output widths. For a [wf_layers()]
+#'   stack, `input_dim` may be left out when the stack's input shape is set
+#'   (its size), a stack without one takes a flat input of `input_dim`
+#'   values, and `output_dim` defaults to the stack's output size; given,
+#'   both must match the stack's sizes.
 #' @param seed `NULL` (draw the net's random stream from R's RNG, so
 #'   `set.seed()` reproduces it) or a whole number.
 #' @param device "cpu", "cuda" or "auto" (the GPU when one is usable; see
@@ -22,10 +26,19 @@
 #' net <- wf_net(wf_mlp(c(16, 16)), input_dim = 2, output_dim = 1, seed = 1)
 #' net
 #' length(wf_params(net))
+#' critic <- wf_net(wf_dcgan_critic(image = c(1, 16, 16), width = 8), seed = 1)
+#' critic
+#' dim(wf_forward(critic, matrix(0, 3, 256)))
 wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu") {
   check_spec(spec, "spec")
+  stack <- is_stack(spec)
+  if (missing(input_dim)) input_dim <- if (stack && !is.null(spec$input)) prod(spec$input)
   input_dim <- check_count(input_dim, "input_dim", max = 2^20)
+  if (stack && missing(output_dim)) {
+    output_dim <- stack_info(spec, input_dim, NULL, "spec")$output_dim
+  }
   output_dim <- check_count(output_dim, "output_dim", max = 2^20)
+  if (stack) stack_info(spec, input_dim, output_dim, "spec")
   if (isTRUE(spec$residual) && input_dim != output_dim) {
     wf_abort(sprintf("A residual net needs `input_dim` == `output_dim` (%d vs %d).",
                      input_dim, output_dim), class = "wgflow_error_arg",
@@ -35,14 +48,16 @@ wf_net <- function(spec, input_dim, output_dim = 1L, seed = NULL, device = "cpu"
   new_net(spec, input_dim, output_dim, seed_key(seed), device)
 }
 
-# A net from validated arguments and a Philox key (two 32-bit halves).
-new_net <- function(spec, input_dim, output_dim, key, device) {
+# A net from validated arguments and a Philox key (two 32-bit halves);
+# `arg` names the spec in errors (the argument it came from).
+new_net <- function(spec, input_dim, output_dim, key, device, arg = "spec") {
   net <- new.env(parent = emptyenv())
   net$spec <- spec
   net$input_dim <- as.integer(input_dim)
   net$output_dim <- as.integer(output_dim)
   net$device <- device
-  net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim), key, device)
+  net$ptr <- .Call(ffi_net_create, spec_for_c(spec, input_dim, output_dim, arg), key,
+                   device)
   net$ptr_id <- .Call(ffi_net_id, net$ptr)
   class(net) <- "wf_net"
   net_sync(net)
@@ -69,13 +84,15 @@ check_net <- function(net, arg = "net") {
   }
   get0_ <- function(nm) get0(nm, envir = net, inherits = FALSE)
   spec <- get0_("spec")
-  if (!valid_spec(spec)) bad("its `spec` is not a wf_mlp() specification")
+  if (!valid_spec(spec)) bad("its `spec` is not a wf_mlp() or wf_layers() specification")
   dims <- c(get0_("input_dim") %||% NA, get0_("output_dim") %||% NA)
   if (!is.numeric(dims) || length(dims) != 2L || anyNA(dims) || any(dims < 1) ||
       any(dims != round(dims)) || any(dims > 2^20)) {
     bad("its `input_dim` and `output_dim` must be whole numbers >= 1")
   }
-  n <- net_sizes(spec, dims[1], dims[2])
+  n <- tryCatch(net_sizes(spec, dims[1], dims[2]), wgflow_error_arg = function(e) {
+    bad(sub("^`[^`]*` ", "its `spec` ", conditionMessage(e)))
+  })
   params <- get0_("params")
   if (!is.double(params) || length(params) != n[["params"]] || !all_finite(params)) {
     bad(sprintf("its `params` must be %d finite numbers", n[["params"]]))
@@ -106,30 +123,56 @@ check_net <- function(net, arg = "net") {
   net
 }
 
+# A spec that its constructor (wf_mlp() or wf_layers()) accepts again.
 valid_spec <- function(spec) {
-  if (!inherits(spec, "wf_mlp_spec") || !is.list(spec)) return(FALSE)
+  if (!is_net_spec(spec) || !is.list(spec)) return(FALSE)
   # the spec last found valid: every call that takes a net checks its spec,
   # and rebuilding it through wf_mlp() took half of that check
   if (identical(spec, validated$spec)) return(TRUE)
-  fields <- c("hidden", "activation", "output_activation", "norm", "residual",
-              "init", "init_sd", "leaky_slope")
-  if (!all(fields %in% names(spec))) return(FALSE)
-  rebuilt <- tryCatch(do.call(wf_mlp, unclass(spec)[fields]), error = function(e) NULL)
+  rebuilt <- tryCatch(if (is_stack(spec)) rebuild_stack(spec) else rebuild_mlp(spec),
+                      error = function(e) NULL)
   if (is.null(rebuilt)) return(FALSE)
   validated$spec <- spec
   TRUE
+}
+
+rebuild_mlp <- function(spec) {
+  fields <- c("hidden", "activation", "output_activation", "norm", "residual",
+              "init", "init_sd", "leaky_slope")
+  if (!all(fields %in% names(spec))) return(NULL)
+  do.call(wf_mlp, unclass(spec)[fields])
+}
+
+rebuild_stack <- function(spec) {
+  if (!all(c("layers", "init", "init_sd") %in% names(spec)) || !is.list(spec$layers) ||
+      is.object(spec$layers)) {
+    return(NULL)
+  }
+  wf_layers(spec$layers, input = spec$input, init = spec$init, init_sd = spec$init_sd)
+}
+
+# The list the C side reads to build a net (src/ffi-net.c). For a stack,
+# its sizes are checked against input_dim and output_dim first (a classed
+# error naming `arg`).
+spec_for_c <- function(spec, input_dim, output_dim, arg = "spec") {
+  if (!is_stack(spec)) return(mlp_for_c(spec, input_dim, output_dim))
+  stack_info(spec, input_dim, output_dim, arg)$c_spec
 }
 
 # Objects the validators last accepted, compared with identical().
 validated <- new.env(parent = emptyenv())
 
 check_spec <- function(spec, arg) {
-  if (!valid_spec(spec)) arg_error(arg, "a wf_mlp() specification", spec)
+  if (!valid_spec(spec)) arg_error(arg, "a wf_mlp() or wf_layers() specification", spec)
   spec
 }
 
 # Lengths of a net's parameter and BatchNorm state vectors.
 net_sizes <- function(spec, input_dim, output_dim) {
+  if (is_stack(spec)) {
+    info <- stack_info(spec, input_dim, output_dim, "spec")
+    return(c(params = sum(info$params), state = sum(info$state)))
+  }
   widths <- c(input_dim, spec$hidden, output_dim)
   L <- length(widths) - 1L
   params <- sum(widths[-1L] * widths[-(L + 1L)] + widths[-1L])
@@ -173,11 +216,23 @@ net_sync <- function(net) {
 #' of [wf_param_layout()] (the order of PyTorch's `named_parameters()` for
 #' the same `nn.Sequential`, each weight matrix flattened by rows).
 #' `wf_params<-` replaces them. `wf_state()` returns the BatchNorm running
-#' statistics (for each hidden layer: running mean, then running variance).
+#' statistics (for each BatchNorm layer: running mean, then running
+#' variance).
+#'
+#' `wf_param_layout()` says where each parameter tensor lies: its `name`
+#' (PyTorch's: `linear1.weight`, `norm1.bias` for an MLP; `conv1.weight`,
+#' `convt1.weight`, `bn1.weight`, `ln1.bias`, `linear1.weight` for a
+#' [wf_layers()] stack, numbered by kind), the `layer` it belongs to, its
+#' `kind` ("weight", "bias", "gamma", "beta"), its `shape` (e.g.
+#' "64 x 1 x 4 x 4": a convolution's `[out][in][k][k]`, a transposed
+#' convolution's `[in][out][k][k]`, a LayerNorm's `h x w x c`, channels
+#' last), `rows` (its first dimension) and `cols` (the others' product),
+#' `offset` and `length` in `wf_params()`.
 #'
 #' @param net A [wf_net()].
 #' @param value A numeric vector of the same length, all finite.
-#' @return A numeric vector (`wf_params<-` returns the net).
+#' @return A numeric vector (`wf_params<-` returns the net;
+#'   `wf_param_layout()` a data frame).
 #' @export
 #' @examples
 #' net <- wf_net(wf_mlp(4), 2, 1, seed = 1)
@@ -212,6 +267,7 @@ wf_state <- function(net) {
 #' @export
 wf_param_layout <- function(net) {
   check_net(net)
+  if (is_stack(net$spec)) return(stack_param_layout(net))
   widths <- c(net$input_dim, net$spec$hidden, net$output_dim)
   L <- length(widths) - 1L
   rows <- list()
@@ -219,7 +275,8 @@ wf_param_layout <- function(net) {
   add <- function(name, layer, kind, r, c) {
     rows[[length(rows) + 1L]] <<- data.frame(
       name = name, layer = layer, kind = kind, rows = r, cols = c,
-      offset = offset, length = r * c, stringsAsFactors = FALSE)
+      offset = offset, length = r * c,
+      shape = if (c == 1) format(r) else paste(r, "x", c), stringsAsFactors = FALSE)
     offset <<- offset + r * c
   }
   for (l in seq_len(L)) {
@@ -236,11 +293,21 @@ wf_param_layout <- function(net) {
 #' @export
 print.wf_net <- function(x, ...) {
   check_net(x, "x")
-  widths <- paste(c(x$input_dim, x$spec$hidden, x$output_dim), collapse = " -> ")
-  cat(sprintf("<wf_net> %s, %s%s%s, %d parameters, %s\n", widths, x$spec$activation,
-              if (x$spec$norm != "none") paste0(", ", x$spec$norm, " norm") else "",
-              if (x$spec$residual) ", residual" else "", length(x$params), x$device))
+  cat(sprintf("<wf_net> %s, %d parameters, %s\n", net_description(x), length(x$params),
+              x$device))
   invisible(x)
+}
+
+# A net in words: "2 -> 16 -> 16 -> 1, relu, layer norm" for an MLP, its
+# shapes and layers for a stack (stack_description()).
+net_description <- function(net) {
+  spec <- net$spec
+  if (is_stack(spec)) return(stack_description(net))
+  widths <- paste(c(net$input_dim, spec$hidden, net$output_dim), collapse = " -> ")
+  extras <- c(spec$activation,
+              if (!identical(spec$norm, "none")) paste(spec$norm, "norm"),
+              if (isTRUE(spec$residual)) "residual")
+  paste0(widths, ", ", paste(extras, collapse = ", "))
 }
 
 #' Number of CPU threads

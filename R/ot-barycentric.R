@@ -26,9 +26,10 @@
 #' @param epochs Epochs in all (dual stage, then map stage).
 #' @param dual_epochs Epochs of the dual stage.
 #' @param steps_per_epoch Updates per epoch.
-#' @param potential [wf_mlp()] specification of `u` and `v`.
-#' @param generator [wf_mlp()] specification of the map (default: the
-#'   identity start of [w2gan()]).
+#' @param potential [wf_mlp()] or [wf_layers()] specification of `u` and
+#'   `v`.
+#' @param generator [wf_mlp()] or [wf_layers()] specification of the map
+#'   (default: the identity start of [w2gan()]).
 #' @param lambda The regulariser's weight (> 0).
 #' @param dual_optimizer,map_optimizer [wf_adam()] and friends.
 #' @return A fit of class `wf_barycentric` and `wf_fit`: `$metrics` has
@@ -62,12 +63,10 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
   epochs <- check_count(epochs, "epochs")
   dual_epochs <- check_count(dual_epochs, "dual_epochs", min = 0L)
   steps_per_epoch <- check_count(steps_per_epoch, "steps_per_epoch")
-  for (nm in c("potential", "generator")) {
-    spec <- get(nm)
-    if (!inherits(spec, "wf_mlp_spec")) arg_error(nm, "a wf_mlp() specification", spec)
-  }
+  check_spec(potential, "potential")
+  check_spec(generator, "generator")
   batch_size <- check_count(batch_size, "batch_size", max = 2^24)
-  if (generator$norm == "batch" && batch_size < 2L) {
+  if (uses_batch_norm(generator) && batch_size < 2L) {
     wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
              arg = "batch_size")
   }
@@ -94,9 +93,14 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
                    u_optimizer = dual_optimizer, v_optimizer = dual_optimizer,
                    generator_optimizer = map_optimizer)
   d <- ncol(x)
-  nets <- list(u = list(spec = potential, input_dim = d, output_dim = 1L),
-               v = list(spec = potential, input_dim = d, output_dim = 1L),
-               generator = list(spec = generator, input_dim = d, output_dim = d))
+  # u takes the source, v the data, the map the source: a stack without an
+  # input shape takes their image shape
+  nets <- list(u = list(spec = with_input_shape(potential, split$source_shape),
+                        input_dim = d, output_dim = 1L, arg = "potential"),
+               v = list(spec = with_input_shape(potential, image_shape(x)),
+                        input_dim = d, output_dim = 1L, arg = "potential"),
+               generator = list(spec = with_input_shape(generator, split$source_shape),
+                                input_dim = d, output_dim = d))
   fit <- new_fit(barycentric_algorithm, "barycentric", split, eval_n, seed, device,
                  nets, settings, colnames = colnames(data))
   fit <- add_source(fit, split)

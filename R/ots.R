@@ -48,8 +48,11 @@ cost_codes <- c(l2 = 0L, l1 = 1L)
 #'   one image per row, e.g. from [wf_images()]).
 #' @param cost "l1" or "l2" (squared Euclidean, halved).
 #' @param epochs Outer iterations (OTS then FIT).
-#' @param generator A [wf_mlp()] specification.
-#' @param latent_dim Dimension of the generator's standard normal input.
+#' @param generator A [wf_mlp()] or [wf_layers()] specification (e.g.
+#'   [wf_dcgan_generator()] for images).
+#' @param latent_dim Dimension of the generator's standard normal input
+#'   (left out: 100, or the input size of a [wf_layers()] generator whose
+#'   input shape is set).
 #' @param batch_size B, points per OTS and FIT step.
 #' @param generator_optimizer The generator's optimiser (FIT).
 #' @param dual_optimizer The dual vector's optimiser (OTS): [wf_adam()],
@@ -109,11 +112,12 @@ ots_fit <- function(data, cost = "l1", epochs = 100L,
   x <- check_data(data, "data", min_rows = 2L)
   check_choice(cost, names(cost_codes), "cost")
   epochs <- check_count(epochs, "epochs")
-  if (!inherits(generator, "wf_mlp_spec")) {
-    arg_error("generator", "a wf_mlp() specification", generator)
-  }
-  latent_dim <- check_count(latent_dim, "latent_dim", max = 2^20)
-  if (generator$residual && latent_dim != ncol(x)) {
+  check_spec(generator, "generator")
+  # a generator stack with a fixed input sets the latent dimension unless
+  # one is given
+  given <- if (!missing(latent_dim)) check_count(latent_dim, "latent_dim", max = 2^20)
+  latent_dim <- resolve_latent_dim(generator, given, 100L)
+  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }

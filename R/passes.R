@@ -13,7 +13,8 @@
 #'   all reduce to this call. Not available for BatchNorm nets.
 #'
 #' @param net A [wf_net()].
-#' @param x A numeric matrix with `input_dim` columns.
+#' @param x A numeric matrix with `input_dim` columns (or a 4-d array of
+#'   images `[n, C, H, W]`, one image per row once flattened).
 #' @param dy A numeric matrix of output weights (`nrow(x)` x `output_dim`).
 #' @param u A numeric matrix of directions, the shape of `x`.
 #' @param train Use BatchNorm batch statistics (and update the running ones).
@@ -68,7 +69,7 @@ wf_double_backward <- function(net, x, u) {
   x <- check_data(x, "x", cols = net$input_dim)
   u <- check_data(u, "u", cols = net$input_dim)
   if (nrow(u) != nrow(x)) arg_error("u", sprintf("a matrix with %d rows", nrow(x)), u)
-  if (net$spec$norm == "batch") {
+  if (uses_batch_norm(net$spec)) {
     wf_abort("Double backward through BatchNorm is not supported; use norm = \"none\" or \"layer\" for critics.",
              class = c("wgflow_error_unsupported"), arg = "net")
   }

@@ -36,6 +36,7 @@
 #' @param seed `NULL` (R's random stream) or a whole number for the latent
 #'   sample; a whole number leaves R's random stream as it was.
 #' @param image_size For "images": the images' rows and columns (`NULL`:
+#'   those of one-channel image data, e.g. from [wf_images()], else
 #'   square, from the data's width).
 #' @param ... Further graphical parameters for [plot()] (e.g. `main`).
 #' @return `x`, invisibly.

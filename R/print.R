@@ -174,14 +174,8 @@ fit_nets <- function(fit) {
 }
 
 net_label <- function(fit, name) {
-  net <- fit[[name]]
-  spec <- net$spec
-  widths <- paste(c(net$input_dim, spec$hidden, net$output_dim), collapse = " -> ")
-  extras <- c(spec$activation,
-              if (!identical(spec$norm, "none")) paste(spec$norm, "norm"),
-              if (isTRUE(spec$residual)) "residual")
   opt <- fit$settings[[paste0(name, "_optimizer")]]
-  out <- paste0(widths, ", ", paste(extras, collapse = ", "))
+  out <- net_description(fit[[name]])
   if (!is.null(opt)) out <- paste0(out, "; ", optimizer_label(opt))
   out
 }

@@ -68,9 +68,12 @@ rwp_defaults <- function(loss) {
 #'   paper's Figure 4). `NULL`: the paper's, by `loss`.
 #' @param generator_steps `l`, generator updates per outer iteration
 #'   (>= 1). `NULL`: the paper's, by `loss`.
-#' @param critic,generator [wf_mlp()] specifications.
+#' @param critic,generator [wf_mlp()] or [wf_layers()] specifications (for
+#'   images, e.g. [wf_dcgan_critic()] and [wf_dcgan_generator()], the
+#'   paper's DCGAN nets).
 #' @param latent_dim Dimension of the generator's standard normal input.
-#'   `NULL`: the paper's, by `loss`.
+#'   `NULL`: the input size of a [wf_layers()] generator whose input shape
+#'   is set, else the paper's, by `loss`.
 #' @param batch_size Mini-batch size (data and latent batches).
 #' @param critic_steps Critic updates per outer iteration. `NULL`: 5 for the
 #'   WGAN losses, 1 for "gan" and "dragan".
@@ -114,7 +117,7 @@ rwp <- function(data, loss = "wgan-gp", epochs = 1000L, h = NULL,
   generator_steps <- check_count(generator_steps %||% d$generator_steps, "generator_steps")
   fit <- new_prox_fit(
     rwp_algorithm, "rwp", data, loss, epochs, critic, generator,
-    latent_dim %||% d$latent_dim, batch_size, critic_steps %||% d$critic_steps, lambda,
+    latent_dim, d$latent_dim, batch_size, critic_steps %||% d$critic_steps, lambda,
     list(critic = critic_optimizer, generator = generator_optimizer), d$optimizer,
     eval_every, eval_n, holdout, seed, device,
     settings = list(h = h, generator_steps = generator_steps))
@@ -155,11 +158,14 @@ rwp <- function(data, loss = "wgan-gp", epochs = 1000L, h = NULL,
 #' width nor its activation: 128 tanh units here.
 #'
 #' @inheritParams rwp
+#' @param latent_dim Dimension of the generator's standard normal input
+#'   (left out: 100, the paper's, or the input size of a [wf_layers()]
+#'   generator whose input shape is set).
 #' @param h The step size (> 0).
 #' @param anchor "lag" (the generator one outer iteration ago) or "literal"
 #'   (the generator now; see above).
-#' @param potential A [wf_mlp()] specification of `Phi` (no BatchNorm: its
-#'   objective needs a double backward).
+#' @param potential A [wf_mlp()] or [wf_layers()] specification of `Phi`
+#'   (no BatchNorm: its objective needs a double backward).
 #' @param potential_steps,generator_steps Updates of `Phi` and of the
 #'   generator per outer iteration.
 #' @param potential_optimizer An optimiser for `Phi`; `NULL`: the paper's.
@@ -194,17 +200,17 @@ sbe <- function(data, loss = "wgan-gp", epochs = 1000L, h = 0.2, anchor = "lag",
   check_choice(loss, names(prox_losses), "loss")
   h <- check_number(h, "h", min = 0, min_open = TRUE)
   check_choice(anchor, c("lag", "literal"), "anchor")
-  if (!inherits(potential, "wf_mlp_spec")) {
-    arg_error("potential", "a wf_mlp() specification", potential)
-  }
-  if (potential$norm == "batch") {
+  check_spec(potential, "potential")
+  if (uses_batch_norm(potential)) {
     wf_abort("The potential cannot use BatchNorm: its objective needs a double backward.",
              class = "wgflow_error_arg", arg = "potential")
   }
   potential_steps <- check_count(potential_steps, "potential_steps")
   generator_steps <- check_count(generator_steps, "generator_steps")
+  # left out, the latent dimension is 100 or a generator stack's input size
+  given <- if (!missing(latent_dim)) check_count(latent_dim, "latent_dim", max = 2^20)
   fit <- new_prox_fit(
-    sbe_algorithm, "sbe", data, loss, epochs, critic, generator, latent_dim,
+    sbe_algorithm, "sbe", data, loss, epochs, critic, generator, given, 100L,
     batch_size, critic_steps, lambda,
     list(critic = critic_optimizer, generator = generator_optimizer,
          potential = potential_optimizer),
@@ -240,23 +246,23 @@ copy_net_params <- function(dst, src) {
 # Validate the arguments both families share and build the fit: nets (the
 # critic, the generator and the family's extra nets; SBE's anchor), the
 # data split, settings. optimizers: the user's (NULL entries take `dflt`).
+# latent_dim: the user's, or NULL for a generator stack's input size or
+# else latent_default.
 new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
-                         latent_dim, batch_size, critic_steps, lambda, optimizers,
-                         dflt, eval_every, eval_n, holdout, seed, device, settings,
-                         extra_nets = list()) {
+                         latent_dim, latent_default, batch_size, critic_steps, lambda,
+                         optimizers, dflt, eval_every, eval_n, holdout, seed, device,
+                         settings, extra_nets = list()) {
   x <- check_data(data, "data", min_rows = 2L)
   epochs <- check_count(epochs, "epochs")
-  if (!inherits(critic, "wf_mlp_spec")) arg_error("critic", "a wf_mlp() specification", critic)
-  if (!inherits(generator, "wf_mlp_spec")) {
-    arg_error("generator", "a wf_mlp() specification", generator)
-  }
+  check_spec(critic, "critic")
+  check_spec(generator, "generator")
   penalised <- loss != "gan"
-  if (penalised && critic$norm == "batch") {
+  if (penalised && uses_batch_norm(critic)) {
     wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
              class = "wgflow_error_arg", arg = "critic")
   }
-  latent_dim <- check_count(latent_dim, "latent_dim", max = 2^20)
-  if (generator$residual && latent_dim != ncol(x)) {
+  latent_dim <- resolve_latent_dim(generator, latent_dim, latent_default)
+  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
@@ -285,11 +291,16 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
                      lambda = lambda, perturb = perturb, eval_every = eval_every,
                      critic = critic, generator = generator),
                 settings)
-  nets <- list(critic = list(spec = critic, input_dim = ncol(x), output_dim = 1L),
+  # the nets that take the data: a stack without an input shape takes the
+  # images'
+  shape <- image_shape(x)
+  nets <- list(critic = list(spec = with_input_shape(critic, shape), input_dim = ncol(x),
+                             output_dim = 1L),
                generator = list(spec = generator, input_dim = latent_dim,
                                 output_dim = ncol(x)))
   for (role in names(extra_nets)) {
-    nets[[role]] <- list(spec = extra_nets[[role]], input_dim = ncol(x), output_dim = 1L)
+    nets[[role]] <- list(spec = with_input_shape(extra_nets[[role]], shape),
+                         input_dim = ncol(x), output_dim = 1L)
   }
   if (algorithm == "sbe") nets$anchor <- nets$generator
   new_fit(algo, algorithm, split, eval_n, seed, device, nets, settings,

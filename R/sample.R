@@ -41,7 +41,8 @@
 #' @param nsim Number of samples to draw.
 #' @param ... Unused.
 #' @return `wf_sample()`, `predict()`: a matrix or data frame, one row per
-#'   sample or per row of `newdata`. `simulate()`: a list of `nsim` such
+#'   sample or per row of `newdata` (samples of image data carry the data's
+#'   `"image_shape"` attribute). `simulate()`: a list of `nsim` such
 #'   samples, with the attribute "seed". `coef()`: a named list of numeric
 #'   vectors.
 #' @export
@@ -148,10 +149,11 @@ warn_nonfinite <- function(out, fit) {
   out
 }
 
-# A matrix of samples in the type of the fit's data: its column names, and a
-# data frame or tibble when the data was one.
+# A matrix of samples in the type of the fit's data: its column names, its
+# image shape, and a data frame or tibble when the data was one.
 as_data_type <- function(x, fit) {
   colnames(x) <- fit$colnames
+  if (!is.null(fit$image_shape)) attr(x, "image_shape") <- fit$image_shape
   frame <- fit$input_class
   if (is.null(frame)) return(x)
   if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))

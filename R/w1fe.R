@@ -27,15 +27,20 @@
 #'
 #' @param data A numeric matrix or data frame (or tibble) of numeric
 #'   columns, one sample per row. Samples ([wf_sample()]) come back in the
-#'   same type, with the same column names.
+#'   same type, with the same column names. Images: a matrix of one image
+#'   per row with the attribute `"image_shape"` `c(C, H, W)` (as
+#'   [wf_images()] gives), or a 4-d array `[n, C, H, W]`; a [wf_layers()]
+#'   critic without an input shape takes the images' shape.
 #' @param persistency K, generator updates per Euler step (>= 1).
 #' @param penalty The critic's Lipschitz constraint: "lp" (WGAN-LP), "gp"
 #'   (WGAN-GP) or "clip" (weight clipping, the original WGAN).
 #' @param epochs Number of epochs.
-#' @param critic,generator [wf_mlp()] specifications (the paper: three
-#'   hidden layers of 128, ReLU).
+#' @param critic,generator [wf_mlp()] or [wf_layers()] specifications (the
+#'   paper: three hidden layers of 128, ReLU; for images, e.g.
+#'   [wf_dcgan_critic()] and [wf_dcgan_generator()]).
 #' @param latent_dim Dimension of the generator's standard normal input
-#'   (default: the data's, as in the paper's 2-D experiments).
+#'   (default: the data's, as in the paper's 2-D experiments, or the input
+#'   size of a [wf_layers()] generator whose input shape is set).
 #' @param batch_size Mini-batch size m. A size larger than the training
 #'   rows (the default 512 on a small data set) is reduced to their number,
 #'   with a message.
@@ -185,7 +190,7 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   epochs <- check_count(epochs, "epochs")
   check_spec(critic, "critic")
   check_spec(generator, "generator")
-  if (critic$norm == "batch") {
+  if (uses_batch_norm(critic)) {
     wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
              class = "wgflow_error_arg", arg = "critic")
   }
@@ -194,8 +199,8 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
     wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
-  latent_dim <- if (is.null(latent_dim)) ncol(x) else check_count(latent_dim, "latent_dim", max = 2^20)
-  if (generator$residual && latent_dim != ncol(x)) {
+  latent_dim <- if (map) ncol(x) else resolve_latent_dim(generator, latent_dim, ncol(x))
+  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
@@ -234,9 +239,13 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
                    eval_every = eval_every, critic = critic, generator = generator,
                    critic_optimizer = critic_optimizer,
                    generator_optimizer = generator_optimizer)
-  nets <- list(critic = list(spec = critic, input_dim = ncol(x), output_dim = 1L),
-               generator = list(spec = generator, input_dim = latent_dim,
-                                output_dim = ncol(x)))
+  # a stack without an input shape takes the images' (the critic; a map's
+  # generator, from the source's)
+  nets <- list(critic = list(spec = with_input_shape(critic, image_shape(x)),
+                             input_dim = ncol(x), output_dim = 1L),
+               generator = list(spec = if (map) with_input_shape(generator, split$source_shape)
+                                else generator,
+                                input_dim = latent_dim, output_dim = ncol(x)))
   if (!map) {
     return(new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
                    settings, colnames = colnames(data), scale = scale))

@@ -55,12 +55,14 @@ reg_codes <- c(l2 = 0L, entropic = 1L)
 #'   numeric matrix with the columns of `data`: then the generator learns a
 #'   map from it, and `predict(fit, newdata = x)` maps points.
 #' @param epochs Generator updates (critic phases) to run.
-#' @param critic [wf_mlp()] specification of each potential (no BatchNorm).
-#' @param generator [wf_mlp()] specification of the generator; the default
-#'   is the paper's identity start (residual, BatchNorm, Linear weights and
-#'   BatchNorm gamma `N(0, 0.01^2)`).
+#' @param critic [wf_mlp()] or [wf_layers()] specification of each
+#'   potential (no BatchNorm).
+#' @param generator [wf_mlp()] or [wf_layers()] specification of the
+#'   generator; the default is the paper's identity start (residual,
+#'   BatchNorm, Linear weights and BatchNorm gamma `N(0, 0.01^2)`).
 #' @param latent_dim Without a source, the latent dimension (default: the
-#'   data's).
+#'   data's, or the input size of a [wf_layers()] generator whose input
+#'   shape is set).
 #' @param batch_size Mini-batch size.
 #' @param critic_steps Critic updates per generator update.
 #' @param ineq Where the inequality penalty applies: "both", "pairs",
@@ -169,16 +171,14 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                    step_size, eval_every, eval_n, holdout, seed, device) {
   x <- check_data(data, "data", min_rows = 3L)
   epochs <- check_count(epochs, "epochs")
-  if (!inherits(critic, "wf_mlp_spec")) arg_error("critic", "a wf_mlp() specification", critic)
-  if (!inherits(generator, "wf_mlp_spec")) {
-    arg_error("generator", "a wf_mlp() specification", generator)
-  }
-  if (critic$norm == "batch") {
+  check_spec(critic, "critic")
+  check_spec(generator, "generator")
+  if (uses_batch_norm(critic)) {
     wf_abort("The potentials cannot use BatchNorm: their penalties need a double backward.",
              class = "wgflow_error_arg", arg = "critic")
   }
   batch_size <- check_count(batch_size, "batch_size", max = 2^24)
-  if (generator$norm == "batch" && batch_size < 2L) {
+  if (uses_batch_norm(generator) && batch_size < 2L) {
     wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
              arg = "batch_size")
   }
@@ -208,10 +208,9 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
     latent_dim <- ncol(x)
   } else {
     split <- split_holdout(x, holdout, eval_n, seed)
-    latent_dim <- if (is.null(latent_dim)) ncol(x) else
-      check_count(latent_dim, "latent_dim", max = 2^20)
+    latent_dim <- resolve_latent_dim(generator, latent_dim, ncol(x))
   }
-  if (generator$residual && latent_dim != ncol(x)) {
+  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
@@ -233,8 +232,12 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                    generator_optimizer = generator_optimizer)
   settings <- settings[!vapply(settings, is.null, logical(1))]
   d <- ncol(x)
-  nets <- list(f = list(spec = critic, input_dim = d, output_dim = 1L),
-               g = list(spec = critic, input_dim = d, output_dim = 1L),
+  # the potentials take the data (a stack without an input shape takes the
+  # images'); a map's generator takes the source
+  potential <- with_input_shape(critic, image_shape(x))
+  if (map) generator <- with_input_shape(generator, split$source_shape)
+  nets <- list(f = list(spec = potential, input_dim = d, output_dim = 1L, arg = "critic"),
+               g = list(spec = potential, input_dim = d, output_dim = 1L, arg = "critic"),
                generator = list(spec = generator, input_dim = latent_dim, output_dim = d))
   family <- paste0(if (is.null(persistency)) "w2gan" else "w2fe", if (map) "_map")
   fit <- new_fit(get(family, envir = wf_algorithms), family, split, eval_n, seed, device,

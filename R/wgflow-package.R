@@ -32,8 +32,12 @@
 #' @section Models and the engine:
 #' Samples come from [wf_sample()], `predict()` (samples, the generator's
 #' map, critic values) and `simulate()`. The engine is usable from R:
-#' networks ([wf_mlp()], [wf_net()]) with forward, backward, input-gradient
-#' and double-backward passes, critic losses and gradient penalties
+#' networks (multilayer perceptrons, [wf_mlp()], or stacks of dense,
+#' convolutional, normalisation and activation layers, [wf_layers()], with
+#' the DCGAN nets of the image experiments, [wf_dcgan_generator()] and
+#' [wf_dcgan_critic()]; built by [wf_net()]) with forward, backward,
+#' input-gradient and double-backward passes, critic losses and gradient
+#' penalties
 #' ([wf_critic_loss()]), optimisers ([wf_adam()]), seeded random streams
 #' and exact optimal transport. A C core computes every step on the CPU
 #' ([wf_threads()]), or on a GPU with the optional CUDA backend
