@@ -74,6 +74,24 @@ demo: deps install
 fixtures:
 	$(PYTHON) inst/fixtures/make_fixtures.py
 
+# The DCGAN fixtures need torch >= 2 (LayerNorm over images, Unflatten):
+# the current release from PyPI, in a venv of its own (make torch-venv).
+TORCH_VENV := $(BUILD_DIR)/torch-venv
+$(TORCH_VENV)/bin/python:
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install --quiet torch numpy
+.PHONY: torch-venv fixtures-dcgan bench-dcgan
+torch-venv: $(TORCH_VENV)/bin/python
+	$(TORCH_VENV)/bin/python -c 'import torch; print("torch", torch.__version__)'
+
+fixtures-dcgan: $(TORCH_VENV)/bin/python
+	$(TORCH_VENV)/bin/python inst/fixtures/make_dcgan_fixtures.py
+
+# One WGAN-GP iteration of the DCGAN pair on 28 x 28 images against PyTorch
+# from PyPI, 1 and 2 threads each.
+bench-dcgan: install $(TORCH_VENV)/bin/python
+	WGFLOW_BENCH_PYTHON=$(abspath $(TORCH_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/dcgan.R
+
 bench: install
 	$(WITH_LIB) $(RSCRIPT) bench/engine.R
 
