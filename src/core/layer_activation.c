@@ -12,17 +12,6 @@ static wf_status act_shape(const wf_layer_spec *s, wf_shape in, wf_shape *out,
   return WF_OK;
 }
 
-static void no_sizes(const wf_layer_spec *s, wf_shape in, wf_shape out,
-                     size_t *n_weight, size_t *n_bias, size_t *n_state) {
-  (void)s, (void)in, (void)out;
-  *n_weight = *n_bias = *n_state = 0;
-}
-
-static size_t zero(const wf_layer_spec *s, wf_shape in, wf_shape out) {
-  (void)s, (void)in, (void)out;
-  return 0;
-}
-
 static size_t n_of(const wf_layer_run *r) { return (size_t)r->m * wf_shape_size(r->in); }
 
 static void act_forward(const wf_layer_run *r, const wf_real *x, wf_real *y,
@@ -60,9 +49,6 @@ static const wf_real *act_second(const wf_layer_run *r, const wf_real *x,
 const wf_layer_ops wf_layer_activation = {
     .name = "activation",
     .shape = act_shape,
-    .sizes = no_sizes,
-    .fan_in = zero,
-    .scratch = zero,
     .forward = act_forward,
     .backward = act_backward,
     .tangent = act_tangent,

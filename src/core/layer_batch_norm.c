@@ -20,11 +20,6 @@ static void bn_sizes(const wf_layer_spec *s, wf_shape in, wf_shape out,
   *n_state = 2 * (size_t)in.c;        /* running mean, running variance */
 }
 
-static size_t no_fan_in(const wf_layer_spec *s, wf_shape in, wf_shape out) {
-  (void)s, (void)in, (void)out;
-  return 0;
-}
-
 /* the input adjoint is computed whatever is asked; scratch holds it */
 static size_t bn_scratch(const wf_layer_spec *s, wf_shape in, wf_shape out) {
   (void)s, (void)out;
@@ -51,7 +46,6 @@ const wf_layer_ops wf_layer_batch_norm = {
     .name = "batch_norm",
     .shape = bn_shape,
     .sizes = bn_sizes,
-    .fan_in = no_fan_in,
     .scratch = bn_scratch,
     .forward = bn_forward,
     .backward = bn_backward,

@@ -26,11 +26,6 @@ static size_t dense_fan_in(const wf_layer_spec *s, wf_shape in, wf_shape out) {
   return (size_t)in.c;
 }
 
-static size_t no_scratch(const wf_layer_spec *s, wf_shape in, wf_shape out) {
-  (void)s, (void)in, (void)out;
-  return 0;
-}
-
 static void dense_forward(const wf_layer_run *r, const wf_real *x, wf_real *y,
                           int with_bias) {
   int k = r->in.c, n = r->out.c;
@@ -55,7 +50,6 @@ const wf_layer_ops wf_layer_dense = {
     .shape = dense_shape,
     .sizes = dense_sizes,
     .fan_in = dense_fan_in,
-    .scratch = no_scratch,
     .forward = dense_forward,
     .backward = dense_backward,
     .linear = 1,

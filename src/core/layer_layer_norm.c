@@ -20,11 +20,6 @@ static void ln_sizes(const wf_layer_spec *s, wf_shape in, wf_shape out,
   *n_state = 0;
 }
 
-static size_t no_fan_in(const wf_layer_spec *s, wf_shape in, wf_shape out) {
-  (void)s, (void)in, (void)out;
-  return 0;
-}
-
 static size_t ln_scratch(const wf_layer_spec *s, wf_shape in, wf_shape out) {
   (void)s, (void)out;
   return wf_shape_size(in);
@@ -66,7 +61,6 @@ const wf_layer_ops wf_layer_layer_norm = {
     .name = "layer_norm",
     .shape = ln_shape,
     .sizes = ln_sizes,
-    .fan_in = no_fan_in,
     .scratch = ln_scratch,
     .forward = ln_forward,
     .backward = ln_backward,

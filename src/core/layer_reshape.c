@@ -36,17 +36,6 @@ static wf_status reshape_shape(const wf_layer_spec *s, wf_shape in, wf_shape *ou
   return WF_OK;
 }
 
-static void no_sizes(const wf_layer_spec *s, wf_shape in, wf_shape out,
-                     size_t *n_weight, size_t *n_bias, size_t *n_state) {
-  (void)s, (void)in, (void)out;
-  *n_weight = *n_bias = *n_state = 0;
-}
-
-static size_t zero(const wf_layer_spec *s, wf_shape in, wf_shape out) {
-  (void)s, (void)in, (void)out;
-  return 0;
-}
-
 /* the values in c, h, w order between the two layouts */
 static size_t reshape_scratch(const wf_layer_spec *s, wf_shape in, wf_shape out) {
   (void)s, (void)out;
@@ -82,8 +71,6 @@ static void reshape_backward(const wf_layer_run *r, const wf_real *x, const wf_r
 const wf_layer_ops wf_layer_reshape = {
     .name = "reshape",
     .shape = reshape_shape,
-    .sizes = no_sizes,
-    .fan_in = zero,
     .scratch = reshape_scratch,
     .forward = reshape_forward,
     .backward = reshape_backward,

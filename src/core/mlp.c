@@ -329,11 +329,14 @@ static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx)
   if (dx != NULL && hbar == NULL) be->fill(ctx, dx, nx, 0);
 }
 
+/* The second-order passes (MLPs and stacks) need the input gradient's
+ * chain and no BatchNorm. */
 static wf_status check_second(wf_net *net, const char *what) {
   if (net->spec.norm == WF_NORM_BATCH)
     return wf_fail(net, WF_ERR_UNSUPPORTED,
-                   "%s through BatchNorm is not supported "
-                   "(use norm = \"none\" or \"layer\" for critics)", what);
+                   "%s through BatchNorm is not supported (use %s for critics)", what,
+                   net->stk != NULL ? "no norm or wf_layer_norm()"
+                                    : "norm = \"none\" or \"layer\"");
   if (net->cache != WF_CACHE_INPUT_GRAD)
     return wf_fail(net, WF_ERR_STATE, "%s needs forward and input_grad first", what);
   return WF_OK;
@@ -341,11 +344,11 @@ static wf_status check_second(wf_net *net, const char *what) {
 
 wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                  wf_real *du, double *value) {
-  if (net->stk != NULL) return wf_stack_double_backward(net, u, dx, du, value);
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   wf_status rc = check_second(net, "double backward");
   if (rc != WF_OK) return rc;
+  if (net->stk != NULL) return wf_stack_double_backward(net, u, dx, du, value);
   size_t nx = (size_t)net->m * IN_OF(net);
   be->copy(ctx, net->u_in, u, nx);
   /* S = sum u . grad_x f, with the gradient from the input-gradient pass */
@@ -360,13 +363,13 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
 }
 
 wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u) {
-  if (net->stk != NULL) return wf_stack_backward_rows(net, w, u);
   wf_status rc = check_second(net, "backward_rows");
   if (rc != WF_OK) return rc;
   if (!net->chain_ones)
     return wf_fail(net, WF_ERR_STATE,
                    "backward_rows needs the input gradient of the summed output");
   if (w == NULL && u == NULL) return WF_OK;
+  if (net->stk != NULL) return wf_stack_backward_rows(net, w, u);
   if (u != NULL) {
     WF_NET_BE(net)->copy(WF_NET_CTX(net), net->u_in, u, (size_t)net->m * IN_OF(net));
     tangent_sweep(net);

@@ -77,7 +77,9 @@ wf_status wf_stack_check(const wf_stack_spec *spec, wf_shape *shapes, char *msg)
 static void layer_sizes(const wf_stack_spec *spec, const wf_shape *shapes, int l,
                         size_t *nw, size_t *nb, size_t *ns) {
   const wf_layer_spec *ls = &spec->layer[l];
-  wf_layer_ops_of(ls->kind)->sizes(ls, shapes[l], shapes[l + 1], nw, nb, ns);
+  const wf_layer_ops *ops = wf_layer_ops_of(ls->kind);
+  *nw = *nb = *ns = 0;
+  if (ops->sizes != NULL) ops->sizes(ls, shapes[l], shapes[l + 1], nw, nb, ns);
 }
 
 void wf_stack_layer_sizes(const wf_stack_spec *spec, int l, size_t *n_params,
@@ -168,7 +170,8 @@ wf_status wf_stack_new(const wf_stack_spec *spec, wf_stack **out, wf_mlp_spec *s
   }
   for (int l = 0; l < spec->n_layers; l++) {
     const wf_layer_spec *ls = &spec->layer[l];
-    size_t sc = wf_layer_ops_of(ls->kind)->scratch(ls, stk->shape[l], stk->shape[l + 1]);
+    const wf_layer_ops *ops = wf_layer_ops_of(ls->kind);
+    size_t sc = ops->scratch != NULL ? ops->scratch(ls, stk->shape[l], stk->shape[l + 1]) : 0;
     if (sc > stk->max_scratch) stk->max_scratch = sc;
   }
   *summary = summary_of(stk);
@@ -190,7 +193,7 @@ wf_status wf_stack_init_params(wf_net *net, double *p, double *st) {
     const wf_layer_ops *ops = wf_layer_ops_of(ls->kind);
     size_t nw, nb, ns;
     layer_sizes(s, stk->shape, l, &nw, &nb, &ns);
-    size_t fan_in = ops->fan_in(ls, stk->shape[l], stk->shape[l + 1]);
+    size_t fan_in = ops->fan_in != NULL ? ops->fan_in(ls, stk->shape[l], stk->shape[l + 1]) : 0;
     double bound = fan_in > 0 ? 1.0 / sqrt((double)fan_in) : 0;
     for (size_t i = 0; i < nw + nb; i++) {
       size_t k = lay->weight[l] + i; /* weight then bias are contiguous */
@@ -446,16 +449,6 @@ static void second_sweep(wf_net *net, const wf_real *ybar, wf_real *dx) {
     wf_from_channels_last(&b, stk->shape[0], ybar, dx);
 }
 
-static wf_status check_second(wf_net *net, const char *what) {
-  if (net->spec.norm == WF_NORM_BATCH)
-    return wf_fail(net, WF_ERR_UNSUPPORTED,
-                   "%s through BatchNorm is not supported "
-                   "(use no norm or layer norm for critics)", what);
-  if (net->cache != WF_CACHE_INPUT_GRAD)
-    return wf_fail(net, WF_ERR_STATE, "%s needs forward and input_grad first", what);
-  return WF_OK;
-}
-
 /* u [m x in] in c, h, w order into stk->u, channels-last, and its tangents */
 static void push_direction(wf_net *net, const wf_real *u) {
   wf_layer_run b = batch_run(net);
@@ -467,8 +460,6 @@ wf_status wf_stack_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
                                    wf_real *du, double *value) {
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
-  wf_status rc = check_second(net, "double backward");
-  if (rc != WF_OK) return rc;
   size_t nx = (size_t)net->m * wf_shape_size(net->stk->shape[0]);
   if (value != NULL) { /* S = sum u . grad_x f */
     wf_loss_spec dot = {WF_LOSS_LINEAR, 1.0, 0.0, 0};
@@ -481,12 +472,6 @@ wf_status wf_stack_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
 }
 
 wf_status wf_stack_backward_rows(wf_net *net, const wf_real *w, const wf_real *u) {
-  wf_status rc = check_second(net, "backward_rows");
-  if (rc != WF_OK) return rc;
-  if (!net->chain_ones)
-    return wf_fail(net, WF_ERR_STATE,
-                   "backward_rows needs the input gradient of the summed output");
-  if (w == NULL && u == NULL) return WF_OK;
   wf_stack *stk = net->stk;
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);

@@ -49,7 +49,8 @@ typedef struct {
    * which layer) */
   wf_status (*shape)(const wf_layer_spec *s, wf_shape in, wf_shape *out,
                      char *msg);
-  /* parameters (weight, bias or gamma, beta) and state values */
+  /* parameters (weight, bias or gamma, beta) and state values; this and
+   * the next two may be NULL: none */
   void (*sizes)(const wf_layer_spec *s, wf_shape in, wf_shape out,
                 size_t *n_weight, size_t *n_bias, size_t *n_state);
   /* fan-in of PyTorch's default init (weight layers; 0 otherwise) */
@@ -120,6 +121,8 @@ wf_status wf_stack_reserve(wf_net *net, int m);
 void wf_stack_free_workspace(wf_net *net);
 wf_status wf_stack_init_params(wf_net *net, double *p, double *st);
 
+/* The passes of a stack net (mlp.c's wf_mlp_* call them after their checks:
+ * the second-order ones need the input gradient's chain, no BatchNorm). */
 wf_status wf_stack_forward(wf_net *net, const wf_real *x, int m, int train,
                            wf_real *y);
 const wf_real *wf_stack_output(const wf_net *net);

@@ -20,38 +20,12 @@
 #include <string.h>
 
 #include "trainer.h"
-#include "test_util.h"
+#include "net_util.h"
 
 #ifdef WF_DOUBLE
 #define FD_TOL 1e-6
 #endif
 
-static wf_device *dev; /* the device under test */
-
-/* ---- device buffers ------------------------------------------------------ */
-static wf_real *dalloc(size_t n) {
-  wf_real *p = wf_device_alloc(dev, n);
-  if (p == NULL) {
-    fprintf(stderr, "out of device memory\n");
-    exit(2);
-  }
-  return p;
-}
-static void put(wf_real *d, const double *h, size_t n) { wf_device_upload(dev, d, h, n); }
-static void get(double *h, const wf_real *d, size_t n) { wf_device_download(dev, h, d, n); }
-static double *hvec(size_t n) { return calloc(n > 0 ? n : 1, sizeof(double)); }
-static void fill_normal(double *x, size_t n, double sd) {
-  for (size_t i = 0; i < n; i++) x[i] = sd * rnorm();
-}
-/* a device buffer holding n normals (sd), its host copy in *host if wanted */
-static wf_real *dnormal(size_t n, double sd, double **host) {
-  double *h = hvec(n);
-  fill_normal(h, n, sd);
-  wf_real *d = dalloc(n);
-  put(d, h, n);
-  if (host != NULL) *host = h; else free(h);
-  return d;
-}
 #ifdef WF_DOUBLE
 static double read_slot(const double *slot) {
   double v = NAN;
@@ -60,17 +34,6 @@ static double read_slot(const double *slot) {
 }
 
 #endif
-
-/* max |a - b| / max(1e-3, max |b|) */
-static double rel_err(const double *a, const double *b, size_t n) {
-  double num = 0, den = 1e-3;
-  for (size_t i = 0; i < n; i++) {
-    double d = fabs(a[i] - b[i]);
-    if (d > num || d != d) num = d != d ? INFINITY : d;
-    if (fabs(b[i]) > den) den = fabs(b[i]);
-  }
-  return num / den;
-}
 
 static wf_net *make_net(const wf_mlp_spec *s, uint64_t seed) {
   char msg[WF_MSG_LEN];
@@ -81,56 +44,6 @@ static wf_net *make_net(const wf_mlp_spec *s, uint64_t seed) {
   }
   return net;
 }
-
-#ifdef WF_DOUBLE
-/* move parameters off their init so norms and biases are exercised */
-static void jiggle(wf_net *net, double sd) {
-  size_t np = wf_net_layout(net)->n_params;
-  double *p = hvec(np);
-  wf_net_get_params(net, p);
-  for (size_t i = 0; i < np; i++) p[i] += sd * rnorm();
-  wf_net_set_params(net, p);
-  free(p);
-}
-
-/* central differences of f(ctx) over the net's parameters */
-static void fd_params(wf_net *net, double (*f)(void *), void *ctx, double *out) {
-  const double h = 1e-6;
-  size_t np = wf_net_layout(net)->n_params;
-  double *p = hvec(np);
-  wf_net_get_params(net, p);
-  for (size_t i = 0; i < np; i++) {
-    double keep = p[i], val[2];
-    for (int sgn = 0; sgn < 2; sgn++) {
-      p[i] = keep + (sgn ? -h : h);
-      wf_net_set_params(net, p);
-      val[sgn] = f(ctx);
-    }
-    p[i] = keep;
-    wf_net_set_params(net, p);
-    out[i] = (val[0] - val[1]) / (2 * h);
-  }
-  free(p);
-}
-
-/* central differences of f(ctx) over a device input x [n], host copy xh */
-static void fd_input(wf_real *x, double *xh, size_t n, double (*f)(void *),
-                     void *ctx, double *out) {
-  const double h = 1e-6;
-  for (size_t i = 0; i < n; i++) {
-    double keep = xh[i], val[2];
-    for (int sgn = 0; sgn < 2; sgn++) {
-      xh[i] = keep + (sgn ? -h : h);
-      put(x, xh, n);
-      val[sgn] = f(ctx);
-    }
-    xh[i] = keep;
-    put(x, xh, n);
-    out[i] = (val[0] - val[1]) / (2 * h);
-  }
-}
-
-#endif
 
 /* ---- random streams ----------------------------------------------------- */
 static void test_random(void) {

@@ -10,41 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_util.h"
 #include "stack.h"
-#include "test_util.h"
-
-static wf_device *dev;
-
-static wf_real *dalloc(size_t n) {
-  wf_real *p = wf_device_alloc(dev, n);
-  if (p == NULL) {
-    fprintf(stderr, "out of device memory\n");
-    exit(2);
-  }
-  return p;
-}
-static void put(wf_real *d, const double *h, size_t n) { wf_device_upload(dev, d, h, n); }
-static void get(double *h, const wf_real *d, size_t n) { wf_device_download(dev, h, d, n); }
-static double *hvec(size_t n) { return calloc(n > 0 ? n : 1, sizeof(double)); }
-static wf_real *dnormal(size_t n, double sd, double **host) {
-  double *h = hvec(n);
-  for (size_t i = 0; i < n; i++) h[i] = sd * rnorm();
-  wf_real *d = dalloc(n);
-  put(d, h, n);
-  if (host != NULL) *host = h; else free(h);
-  return d;
-}
-
-/* max |a - b| / max(1e-3, max |b|) */
-static double rel_err(const double *a, const double *b, size_t n) {
-  double num = 0, den = 1e-3;
-  for (size_t i = 0; i < n; i++) {
-    double d = fabs(a[i] - b[i]);
-    if (d > num || d != d) num = d != d ? INFINITY : d;
-    if (fabs(b[i]) > den) den = fabs(b[i]);
-  }
-  return num / den;
-}
 
 static wf_net *make_stack(const wf_stack_spec *s, uint64_t seed) {
   char msg[WF_MSG_LEN];
@@ -229,15 +196,6 @@ static void test_bad_stacks(void) {
 
 #ifdef WF_DOUBLE
 /* ---- four passes against finite differences ------------------------------ */
-static void jiggle(wf_net *net, double sd) {
-  size_t np = wf_net_layout(net)->n_params;
-  double *p = hvec(np);
-  wf_net_get_params(net, p);
-  for (size_t i = 0; i < np; i++) p[i] += sd * rnorm();
-  wf_net_set_params(net, p);
-  free(p);
-}
-
 typedef struct {
   wf_net *net;
   int m, train;
@@ -273,41 +231,6 @@ static double f_dir(void *p) {
   for (size_t i = 0; i < nx; i++) s += c->hu[i] * g[i];
   free(g);
   return s;
-}
-
-static void fd_params(wf_net *net, double (*f)(void *), void *ctx, double *out) {
-  const double h = 1e-6;
-  size_t np = wf_net_layout(net)->n_params;
-  double *p = hvec(np);
-  wf_net_get_params(net, p);
-  for (size_t i = 0; i < np; i++) {
-    double keep = p[i], val[2];
-    for (int sgn = 0; sgn < 2; sgn++) {
-      p[i] = keep + (sgn ? -h : h);
-      wf_net_set_params(net, p);
-      val[sgn] = f(ctx);
-    }
-    p[i] = keep;
-    wf_net_set_params(net, p);
-    out[i] = (val[0] - val[1]) / (2 * h);
-  }
-  free(p);
-}
-
-static void fd_input(wf_real *x, double *xh, size_t n, double (*f)(void *), void *ctx,
-                     double *out) {
-  const double h = 1e-6;
-  for (size_t i = 0; i < n; i++) {
-    double keep = xh[i], val[2];
-    for (int sgn = 0; sgn < 2; sgn++) {
-      xh[i] = keep + (sgn ? -h : h);
-      put(x, xh, n);
-      val[sgn] = f(ctx);
-    }
-    xh[i] = keep;
-    put(x, xh, n);
-    out[i] = (val[0] - val[1]) / (2 * h);
-  }
 }
 
 #define FD_TOL 1e-6
