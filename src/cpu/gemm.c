@@ -100,12 +100,59 @@ micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
   }
 }
 
+/* op(B)[p0:p0+kc, j0:j0+w] into dst [kc x NR], zero padded to NR
+ * columns; the branch on the layout outside the loops, so each copy is a
+ * run of contiguous reads or writes */
+static inline __attribute__((always_inline)) void
+pack_b_strip(int tb, const wf_real *b, int ldb, int p0, int j0, int kc, int w,
+             wf_real *dst) {
+  if (!tb) {
+    for (int p = 0; p < kc; p++) {
+      const wf_real *src = b + (size_t)(p0 + p) * ldb + j0;
+      wf_real *d = dst + (size_t)p * NR;
+      for (int j = 0; j < w; j++) d[j] = src[j];
+      for (int j = w; j < NR; j++) d[j] = 0;
+    }
+  } else {
+    for (int p = 0; p < kc; p++)
+      for (int j = w; j < NR; j++) dst[(size_t)p * NR + j] = 0;
+    for (int j = 0; j < w; j++) {
+      const wf_real *src = b + (size_t)(j0 + j) * ldb + p0;
+      for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = src[p];
+    }
+  }
+}
+
+/* op(A)[i0:i0+h, p0:p0+kc] into dst [kc x MR], zero padded to MR rows */
+static inline __attribute__((always_inline)) void
+pack_a_strip(int ta, const wf_real *a, int lda, int i0, int p0, int kc, int h,
+             wf_real *dst) {
+  if (ta) {
+    for (int p = 0; p < kc; p++) {
+      const wf_real *src = a + (size_t)(p0 + p) * lda + i0;
+      wf_real *d = dst + (size_t)p * MR;
+      for (int i = 0; i < h; i++) d[i] = src[i];
+      for (int i = h; i < MR; i++) d[i] = 0;
+    }
+  } else {
+    for (int p = 0; p < kc; p++)
+      for (int i = h; i < MR; i++) dst[(size_t)p * MR + i] = 0;
+    for (int i = 0; i < h; i++) {
+      const wf_real *src = a + (size_t)(i0 + i) * lda + p0;
+      for (int p = 0; p < kc; p++) dst[(size_t)p * MR + i] = src[p];
+    }
+  }
+}
+
 /* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). Operands
- * are read in place where their layout allows: op(A) row strips always
- * (six strided streams), op(B) when it is not transposed (a strip's row p
- * is contiguous). Transposed op(B) is packed into NR-wide strips, and short
- * edge strips of either are copied with zero padding, so the kernel never
- * reads past an operand. */
+ * are read in place where their layout allows: op(A) row strips when A is
+ * not transposed (six strided streams), op(B) when it is not transposed (a
+ * strip's row p is contiguous) and its rows are not 2 KB apart. Transposed
+ * operands are packed (op(A) a strip at a time: read in place, its rows
+ * lda apart thrash the L1 for a weight gradient over a long batch), and
+ * short edge strips of either are copied with zero padding, so the kernel
+ * never reads past an operand. Packing copies values only: the products
+ * and their order of additions are the same either way. */
 WF_CLONES
 static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
                       wf_real alpha, const wf_real *a, int lda,
@@ -113,6 +160,11 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
                       int overwrite, wf_real *pa /* [KC x MR] */,
                       wf_real *pb /* [KC x NC] */) {
   size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
+  /* a plain op(B) is read in place unless its rows lie a multiple of 2 KB
+   * apart: a strip's kc rows then fall into a few L1 sets and evict each
+   * other (the lowered convolutions' [.. x 1024] operands ran at 55 % of the
+   * packed speed) */
+  int in_place = !tb && (size_t)ldb * sizeof(wf_real) % 2048 != 0;
   for (int jc = 0; jc < n; jc += NC) {
     int nc = n - jc < NC ? n - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
@@ -121,29 +173,22 @@ static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
        * place: all of them if transposed, else only a short last one */
       for (int js = 0; js < nc; js += NR) {
         int w = nc - js < NR ? nc - js : NR;
-        if (!tb && w == NR) continue;
-        wf_real *dst = pb + (size_t)js * kc;
-        for (int p = 0; p < kc; p++) {
-          for (int j = 0; j < w; j++) dst[p * NR + j] = OPB(pc + p, jc + js + j);
-          for (int j = w; j < NR; j++) dst[p * NR + j] = 0;
-        }
+        if (in_place && w == NR) continue;
+        pack_b_strip(tb, b, ldb, pc, jc + js, kc, w, pb + (size_t)js * kc);
       }
       for (int is = i0; is < i1; is += MR) {
         int h = i1 - is < MR ? i1 - is : MR;
         const wf_real *as = a + (size_t)is * ars + (size_t)pc * acs;
         size_t rs = ars, cs = acs;
-        if (h < MR) { /* short strip: copy it, zero padded */
-          for (int p = 0; p < kc; p++) {
-            for (int i = 0; i < h; i++) pa[p * MR + i] = OPA(is + i, pc + p);
-            for (int i = h; i < MR; i++) pa[p * MR + i] = 0;
-          }
+        if (h < MR || ta) { /* short or transposed strip: copy it, zero padded */
+          pack_a_strip(ta, a, lda, is, pc, kc, h, pa);
           as = pa, rs = 1, cs = MR;
         }
         for (int js = 0; js < nc; js += NR) {
           int w = nc - js < NR ? nc - js : NR;
           const wf_real *bs = pb + (size_t)js * kc;
           size_t brs = NR;
-          if (!tb && w == NR) bs = b + (size_t)pc * ldb + jc + js, brs = (size_t)ldb;
+          if (in_place && w == NR) bs = b + (size_t)pc * ldb + jc + js, brs = (size_t)ldb;
           micro_kernel(kc, alpha, as, rs, cs, bs, brs,
                        c + (size_t)is * ldc + jc + js, ldc, h, w,
                        overwrite && pc == 0);
