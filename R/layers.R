@@ -26,8 +26,8 @@ new_layer <- function(kind, ...) {
 #' `n` values is `c(n, 1, 1)`, and a row of data holds the `C x H x W`
 #' values in PyTorch's order (channel, then row, then column).
 #'
-#' * `wf_dense()`: a fully connected layer over all values of its input
-#'   (flattened), giving `units` values.
+#' * `wf_dense()`: a fully connected layer over a flat input (put
+#'   [wf_flatten()] after image layers), giving `units` values.
 #' * `wf_conv2d()`: a 2-D convolution with a square kernel, zero padding
 #'   and `channels` output channels; an `H x W` input gives
 #'   `floor((H + 2 padding - kernel) / stride) + 1` rows (and so columns).
