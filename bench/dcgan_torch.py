@@ -59,8 +59,8 @@ def main():
     threads = [int(a) for a in sys.argv[1:]] or [1, 2]
     print("torch_version", torch.__version__, flush=True)
     keys = ("BLAS_INFO", "LAPACK_INFO", "USE_MKLDNN", "USE_OPENMP")
-    cfg = [kv.strip() for kv in torch.__config__.show().replace("\n", ",").split(",")
-           if kv.strip().split("=")[0] in keys]
+    tokens = torch.__config__.show().replace("Build settings:", ",").replace("\n", ",")
+    cfg = [kv.strip() for kv in tokens.split(",") if kv.strip().split("=")[0] in keys]
     print("torch_config", ", ".join(cfg), "; mkldnn available:",
           torch.backends.mkldnn.is_available(), flush=True)
     m, latent, iters = 64, 100, 10
