@@ -74,34 +74,28 @@ demo: deps install
 fixtures:
 	$(PYTHON) inst/fixtures/make_fixtures.py
 
-# The DCGAN fixtures need torch >= 2 (LayerNorm over images, Unflatten):
-# the current release from PyPI, in a venv of its own (make torch-venv).
-TORCH_VENV := $(BUILD_DIR)/torch-venv
-$(TORCH_VENV)/bin/python:
-	$(PYTHON) -m venv $(TORCH_VENV)
-	$(TORCH_VENV)/bin/python -m pip install --quiet torch numpy
-.PHONY: torch-venv fixtures-dcgan bench-dcgan
-torch-venv: $(TORCH_VENV)/bin/python
-	$(TORCH_VENV)/bin/python -c 'import torch; print("torch", torch.__version__)'
+# The benchmarks' peer as a user installs it today: PyTorch (MKL, oneDNN),
+# numpy and POT, current releases from PyPI, in a venv of their own; every
+# bench/*.R uses it when it exists (bench/machine.R, bench_python()). The
+# DCGAN fixtures need it too (torch >= 2).
+BENCH_VENV := $(BUILD_DIR)/bench-venv
+$(BENCH_VENV)/bin/python:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet torch numpy POT
+.PHONY: bench-venv fixtures-dcgan bench-dcgan
+bench-venv: $(BENCH_VENV)/bin/python
+	$(BENCH_VENV)/bin/python -c 'import torch, ot; print("torch", torch.__version__, "POT", ot.__version__)'
 
-fixtures-dcgan: $(TORCH_VENV)/bin/python
-	$(TORCH_VENV)/bin/python inst/fixtures/make_dcgan_fixtures.py
+fixtures-dcgan: $(BENCH_VENV)/bin/python
+	$(BENCH_VENV)/bin/python inst/fixtures/make_dcgan_fixtures.py
 
 # One WGAN-GP iteration of the DCGAN pair on 28 x 28 images against PyTorch
 # from PyPI, 1 and 2 threads each.
-bench-dcgan: install $(TORCH_VENV)/bin/python
-	WGFLOW_BENCH_PYTHON=$(abspath $(TORCH_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/dcgan.R
+bench-dcgan: install $(BENCH_VENV)/bin/python
+	$(WITH_LIB) $(RSCRIPT) bench/dcgan.R
 
-bench: install
+bench: install $(BENCH_VENV)/bin/python
 	$(WITH_LIB) $(RSCRIPT) bench/engine.R
-
-# Exact W1/W2 against POT's ot.emd2; POT goes into a venv over the system
-# numpy (pip would otherwise replace Debian's numpy for every user).
-POT_VENV := $(BUILD_DIR)/pot-venv
-$(POT_VENV)/bin/python:
-	$(PYTHON) -m venv --system-site-packages $(POT_VENV)
-	$(POT_VENV)/bin/python -m pip install --quiet POT \
-	  "numpy==$$($(PYTHON) -c 'import numpy; print(numpy.__version__)')"
 
 # The prepared check of the CUDA backend on a GPU machine (no R needed):
 # parity, whole epochs, compute-sanitizer, memory, GPU benchmarks.
@@ -111,16 +105,16 @@ gpu-check:
 	tools/gpu-check $(GPU_CHECK_OUT)
 
 .PHONY: bench-w1fe
-bench-w1fe: install
+bench-w1fe: install $(BENCH_VENV)/bin/python
 	$(WITH_LIB) $(RSCRIPT) bench/w1fe.R
 
 .PHONY: bench-rwp
-bench-rwp: install
+bench-rwp: install $(BENCH_VENV)/bin/python
 	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 128
 	$(WITH_LIB) $(RSCRIPT) bench/rwp.R 300 3 2
 
 .PHONY: bench-w2gan
-bench-w2gan: install
+bench-w2gan: install $(BENCH_VENV)/bin/python
 	$(WITH_LIB) $(RSCRIPT) bench/w2gan.R
 
 # The CPU benchmarks again with the AVX-512 code paths left out
@@ -135,12 +129,12 @@ bench-isa:
 	R_LIBS="$(LIB_AVX2)" $(RSCRIPT) bench/w1fe.R 150
 
 .PHONY: bench-ots
-bench-ots:
+bench-ots: $(BENCH_VENV)/bin/python
 	$(RSCRIPT) bench/ots.R
 
 .PHONY: bench-ot
-bench-ot: install $(POT_VENV)/bin/python
-	WGFLOW_BENCH_PYTHON=$(abspath $(POT_VENV))/bin/python $(WITH_LIB) $(RSCRIPT) bench/ot.R
+bench-ot: install $(BENCH_VENV)/bin/python
+	$(WITH_LIB) $(RSCRIPT) bench/ot.R
 
 # Regenerates NAMESPACE and man/ from the roxygen comments.
 document:

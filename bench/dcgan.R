@@ -15,7 +15,7 @@
 #
 #   Rscript bench/dcgan.R [rounds]        (make bench-dcgan installs first)
 #   WGFLOW_BENCH_PYTHON selects the Python with torch (default: the venv of
-#   make torch-venv, else python3).
+#   make bench-venv, PyTorch from PyPI).
 
 suppressPackageStartupMessages(library(wgflow))
 source("bench/machine.R")
@@ -43,17 +43,12 @@ time_wgflow <- function(threads) {
   mean(diff(s)[2:(epochs - 2)]) * 1000
 }
 
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "")
-if (!nzchar(python)) {
-  python <- if (file.exists("build/torch-venv/bin/python")) "build/torch-venv/bin/python" else "python3"
-}
-torch_info <- character()
+python <- bench_python()
 time_torch <- function(threads) {
   out <- tryCatch(suppressWarnings(system(
     paste(sprintf("OMP_NUM_THREADS=%d", threads), shQuote(python),
           "bench/dcgan_torch.py", threads), intern = TRUE)),
     error = function(e) character())
-  torch_info <<- grep("^torch_(version|config)", out, value = TRUE)
   line <- grep("^torch_ms_per_iter", out, value = TRUE)
   if (length(line) == 1) as.numeric(sub(".* ", "", line)) else NA_real_
 }
@@ -73,7 +68,7 @@ pt[!is.finite(pt)] <- NA
 iter_gflop <- count_gflop(fit_dcgan(3L, 1L)) - count_gflop(fit_dcgan(2L, 1L))
 
 print_machine(machine)
-cat(paste(sub("^torch_", "PyTorch ", torch_info), collapse = "\n"), "\n")
+print_peer(python)
 cat(sprintf("WGAN-GP iteration of the DCGAN pair, 28 x 28, batch 64 (5 critic steps, 1 generator step): %.3f GFLOP of matrix products (ms per iteration)\n",
             iter_gflop))
 for (t in 1:2) cat(sprintf("  wgflow   threads %d : %8.1f  (%s)\n", t, wg[t],
@@ -81,7 +76,7 @@ for (t in 1:2) cat(sprintf("  wgflow   threads %d : %8.1f  (%s)\n", t, wg[t],
 cat(sprintf("  wgflow 2 threads / 1 thread speed-up: %.2fx\n", wg[1] / wg[2]))
 for (t in 1:2) cat(sprintf("  pytorch  threads %d : %8.1f\n", t, pt[t]))
 if (all(is.na(pt))) {
-  cat("PyTorch peer did not run (make torch-venv, or set WGFLOW_BENCH_PYTHON)\n")
+  cat("PyTorch peer did not run (make bench-venv, or set WGFLOW_BENCH_PYTHON)\n")
 } else {
   cat(sprintf("ratio wgflow / pytorch (best of each): %.3f\n", min(wg) / min(pt, na.rm = TRUE)))
 }

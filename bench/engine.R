@@ -9,7 +9,8 @@
 # Run from the repository root.
 #
 #   Rscript bench/engine.R            (make bench installs wgflow first)
-#   WGFLOW_BENCH_PYTHON=/usr/bin/python3 selects the Python with torch.
+#   WGFLOW_BENCH_PYTHON selects the Python with torch (default: the venv of
+#   make bench-venv, PyTorch from PyPI).
 
 suppressPackageStartupMessages(library(wgflow))
 source("bench/machine.R")
@@ -34,7 +35,7 @@ time_wgflow <- function(threads) {
   best
 }
 
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+python <- bench_python()
 script <- "bench/engine_torch.py"
 # PyTorch's intra-op threads and OpenBLAS's own threads are set apart
 # (together they oversubscribe two cores badly): try each combination.
@@ -68,6 +69,7 @@ step_gflop <- local({
 })
 
 print_machine(machine)
+print_peer(python)
 cat(sprintf("WGAN-LP critic step, 2-128-128-128-1 ReLU, batch 512, Adam: %.4f GFLOP of matrix products (ms per step)\n",
             step_gflop))
 for (t in 1:2) cat(sprintf("  wgflow   threads %d                : %8.3f  (%s)\n", t, wg[t],
@@ -80,7 +82,7 @@ for (i in seq_len(nrow(configs))) {
               configs$openblas[i], configs$ms[i]))
 }
 if (all(is.na(configs$ms))) {
-  cat("PyTorch peer did not run (is python3-torch installed?)\n")
+  cat("PyTorch peer did not run (make bench-venv, or set WGFLOW_BENCH_PYTHON)\n")
 } else {
   cat(sprintf("ratio wgflow / pytorch (best of each): %.3f\n",
               min(wg) / min(configs$ms, na.rm = TRUE)))

@@ -36,3 +36,43 @@ peak_line <- function(ms, gflop, m, threads) {
   sprintf("%.1f GFLOP/s, %.0f%% of the %d-thread peak", rate,
           100 * rate / m$peak[threads], threads)
 }
+
+# The peer's Python: WGFLOW_BENCH_PYTHON, else the venv of `make bench-venv`
+# (PyTorch, numpy and POT as a user installs them today, from PyPI), else
+# the system's python3 (Debian's torch 1.13: generic BLAS, AVX2 kernels; no
+# fair peer, so the scripts say so).
+bench_python <- function() {
+  python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "")
+  if (nzchar(python)) return(python)
+  if (file.exists("build/bench-venv/bin/python")) return("build/bench-venv/bin/python")
+  "/usr/bin/python3"
+}
+
+# One line on the peer: torch's version and its BLAS / oneDNN settings,
+# POT's version, or why it could not be asked.
+peer_line <- function(python = bench_python()) {
+  probe <- paste(
+    "import importlib",
+    "out = []",
+    "try:",
+    "    import torch",
+    "    keys = ('BLAS_INFO', 'USE_MKLDNN', 'USE_OPENMP')",
+    "    tok = torch.__config__.show().replace('Build settings:', ',').replace('\\n', ',')",
+    "    cfg = [kv.strip() for kv in tok.split(',') if kv.strip().split('=')[0] in keys]",
+    "    out.append('torch ' + torch.__version__ + ' (' + ', '.join(cfg) + ')')",
+    "except Exception as e:",
+    "    out.append('no torch')",
+    "try:",
+    "    import ot",
+    "    out.append('POT ' + ot.__version__)",
+    "except Exception:",
+    "    pass",
+    "print('; '.join(out))", sep = "\n")
+  out <- tryCatch(suppressWarnings(system2(python, c("-c", shQuote(probe)), stdout = TRUE,
+                                           stderr = FALSE)),
+                  error = function(e) "could not run")
+  sprintf("peer: %s at %s%s", paste(out, collapse = " "), python,
+          if (identical(python, "/usr/bin/python3")) " (the system's; run `make bench-venv` for PyPI's)" else "")
+}
+
+print_peer <- function(python = bench_python()) cat(peer_line(python), "\n", sep = "")

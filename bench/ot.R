@@ -61,7 +61,9 @@ if (length(args) >= 1 && args[1] == "--worker") {
 sizes <- if (length(args) >= 1) as.integer(strsplit(args[1], ",")[[1]]) else 2000L
 dims <- if (length(args) >= 2) as.integer(strsplit(args[2], ",")[[1]]) else 2L
 reps <- if (length(args) >= 3) as.integer(args[3]) else 3L
-default_python <- if (file.exists("build/pot-venv/bin/python")) {
+default_python <- if (file.exists("build/bench-venv/bin/python")) {
+  "build/bench-venv/bin/python"
+} else if (file.exists("build/pot-venv/bin/python")) {
   "build/pot-venv/bin/python"
 } else {
   "/usr/bin/python3"

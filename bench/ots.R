@@ -22,14 +22,15 @@
 # first round.
 #
 #   Rscript bench/ots.R          (make bench-ots)
-#   WGFLOW_BENCH_PYTHON=/usr/bin/python3 selects the Python with torch;
+#   WGFLOW_BENCH_PYTHON selects the Python with torch (default: make bench-venv's);
 #   WGFLOW_BENCH_ROUNDS (3), WGFLOW_BENCH_QUICK=1 (N = 6000: a smoke run).
 
+source("bench/machine.R") # bench_python(), print_peer(): no wgflow needed
 rounds <- as.integer(Sys.getenv("WGFLOW_BENCH_ROUNDS", "3"))
 quick <- nzchar(Sys.getenv("WGFLOW_BENCH_QUICK"))
 N <- if (quick) 6000L else 60000L
 d <- 784L
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+python <- bench_python()
 exe <- file.path("build", "bench", "ots")
 dir.create(dirname(exe), recursive = TRUE, showWarnings = FALSE)
 cpu <- list.files("src/cpu", pattern = "[.]c$", full.names = TRUE)
@@ -40,6 +41,7 @@ if (system(cc) != 0) stop("could not build bench/ots.c")
 cat(sprintf("machine: %s; load before: %s\n",
             trimws(sub(".*: ", "", grep("model name", readLines("/proc/cpuinfo"), value = TRUE)[1])),
             trimws(system("uptime", intern = TRUE))))
+print_peer(python)
 
 run_lines <- function(cmd) tryCatch(suppressWarnings(system(cmd, intern = TRUE)),
                                     error = function(e) character())

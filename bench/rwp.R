@@ -14,7 +14,8 @@
 #
 #   Rscript bench/rwp.R [outer iterations] [rounds] [latent]   (from the
 #   repository root; defaults 300, 3, 128)
-#   WGFLOW_BENCH_PYTHON=/usr/bin/python3 selects the Python with torch.
+#   WGFLOW_BENCH_PYTHON selects the Python with torch (default: the venv of
+#   make bench-venv, PyTorch from PyPI).
 
 suppressPackageStartupMessages(library(wgflow))
 source("bench/machine.R")
@@ -42,7 +43,7 @@ run_wgflow <- function(threads) {
        w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
 }
 
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+python <- bench_python()
 data_csv <- tempfile(fileext = ".csv")
 utils::write.table(x, data_csv, sep = ",", row.names = FALSE, col.names = FALSE)
 configs <- expand.grid(torch = 1:2, openblas = 1:2)
@@ -80,6 +81,7 @@ cat(sprintf(paste0("RWP (WGAN-GP, l = 10, h = 0.1), 2-D data, 3x128 ReLU, latent
                    "batch 64, 5 critic steps: %d outer iterations, best of %d rounds\n"),
             latent, n_outer, rounds))
 print_machine(machine)
+print_peer(python)
 for (t in 1:2) {
   cat(sprintf("  wgflow   threads %d            : %8.2f ms/outer iteration, exact W1 %.4f; %.3f GFLOP/iteration, %s\n",
               t, wg$ms[t], wg$w1[t], wg$gflop[t],
@@ -91,7 +93,7 @@ for (i in seq_len(nrow(configs))) {
 }
 cat("  load before:", trimws(load_before), "\n  load after: ", trimws(load_after), "\n")
 if (all(is.na(configs$ms))) {
-  cat("PyTorch peer did not run (is python3-torch installed?)\n")
+  cat("PyTorch peer did not run (make bench-venv, or set WGFLOW_BENCH_PYTHON)\n")
 } else {
   cat(sprintf("ratio wgflow / pytorch ms per outer iteration (best of each): %.3f\n",
               min(wg$ms) / min(configs$ms, na.rm = TRUE)))

@@ -33,7 +33,7 @@ run_wgflow <- function(threads) {
 }
 wg <- lapply(1:2, run_wgflow)
 
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+python <- bench_python()
 data_csv <- tempfile(fileext = ".csv")
 utils::write.table(x, data_csv, sep = ",", row.names = FALSE, col.names = FALSE)
 configs <- expand.grid(torch = 1:2, openblas = 1:2)
@@ -55,6 +55,7 @@ for (i in seq_len(nrow(configs))) {
 }
 
 print_machine(machine)
+print_peer(python)
 cat(sprintf("W1-FE-LP K=3, 2-D, 3x128 ReLU, batch 512, 10 critic steps: %d epochs, %.3f GFLOP of matrix products per epoch\n",
             epochs, wg[[1]]$gflop))
 for (t in 1:2) {
@@ -68,7 +69,7 @@ for (i in seq_len(nrow(configs))) {
 }
 best_wg <- min(vapply(wg, `[[`, numeric(1), "ms"))
 if (all(is.na(configs$ms))) {
-  cat("PyTorch peer did not run (is python3-torch installed?)\n")
+  cat("PyTorch peer did not run (make bench-venv, or set WGFLOW_BENCH_PYTHON)\n")
 } else {
   cat(sprintf("ratio wgflow / pytorch ms per epoch (best of each): %.3f\n",
               best_wg / min(configs$ms, na.rm = TRUE)))

@@ -39,7 +39,7 @@ run_wgflow <- function(threads) {
        err = map_error(predict(fit, newdata = held$source)))
 }
 
-python <- Sys.getenv("WGFLOW_BENCH_PYTHON", "/usr/bin/python3")
+python <- bench_python()
 csv <- function(x) {
   path <- tempfile(fileext = ".csv")
   utils::write.table(x, path, sep = ",", row.names = FALSE, col.names = FALSE)
@@ -84,6 +84,7 @@ cat(sprintf("W2GAN 2-D defaults (4gaussians, 3x128, batch 512, 5 critic steps, e
             iters, rounds))
 cat(sprintf("load average before: %s\n             after:  %s\n", load_before, load_after))
 print_machine(machine)
+print_peer(python)
 for (i in seq_len(nrow(configs))) {
   cat(sprintf("  %-8s %-6s threads %d%s: %8.2f ms/iter (best of %d; rounds: %s), map error %.3f\n",
               configs$peer[i], configs$mode[i], configs$threads[i],
@@ -101,7 +102,7 @@ for (t in 1:2) {
 for (mode in c("public", "shared")) {
   torch_ms <- ms[configs$peer == "pytorch" & configs$mode == mode, ]
   if (all(is.na(torch_ms))) {
-    cat("PyTorch peer did not run (is python3-torch installed?)\n")
+    cat("PyTorch peer did not run (make bench-venv, or set WGFLOW_BENCH_PYTHON)\n")
   } else {
     cat(sprintf("ratio wgflow / pytorch (%s) ms per iteration (best of each): %.3f\n",
                 mode, best_wg / min(torch_ms, na.rm = TRUE)))
