@@ -2,17 +2,19 @@
  * backend, and the device-memory test. Built by tools/gpu-check with the
  * CPU and CUDA backends linked in (float); no R.
  *
- *   gpu_epochs epochs    3 epochs of each workload (W1-FE; RWP with WGAN-GP
- *                        and DRAGAN critics, SBE) on both devices, from the
- *                        same seeds: every phase output and the final
- *                        generator within float tolerance; and recorded
- *                        (graph) steps against eager ones on the GPU: the
- *                        same bits
+ *   gpu_epochs epochs    3 epochs of each workload (W1-FE with MLPs and with
+ *                        the DCGAN pair as stacks of layers, 2 epochs; RWP
+ *                        with WGAN-GP and DRAGAN critics, SBE) on both
+ *                        devices, from the same seeds: every phase output
+ *                        and the final generator within float tolerance;
+ *                        and recorded (graph) steps against eager ones on
+ *                        the GPU: the same bits
  *   gpu_epochs memory    100 consecutive small fits on one CUDA device:
  *                        the allocator's live memory back at its start after
  *                        every fit, and the device's used memory the same
  *                        after the last fit as after the first
- *   gpu_epochs short     one small epoch (for compute-sanitizer)
+ *   gpu_epochs short     one small epoch of MLPs and one of a narrow DCGAN
+ *                        pair (for compute-sanitizer)
  * Ends with "<mode>: N passed, M failed".
  */
 #include <cuda_runtime.h>
@@ -260,8 +262,10 @@ int main(int argc, char **argv) {
     CHECK(wf_device_selfcheck(gpu, cpu, msg) == WF_OK, "self-check: %s", msg);
     epochs_match(gpu, cpu, &W1FE_2D, 3);
     epochs_match(gpu, cpu, &W1FE_IMAGE, 3);
+    epochs_match(gpu, cpu, &W1FE_DCGAN, 2);
     graphs_match(gpu, &W1FE_2D, 4);
     graphs_match(gpu, &W1FE_IMAGE, 2);
+    graphs_match(gpu, &W1FE_DCGAN, 2);
     const prox_workload *prox[] = {&PROX_RWP, &PROX_RWP_DRAGAN, &PROX_SBE};
     for (int i = 0; i < 3; i++) {
       prox_match(gpu, cpu, prox[i], 3);
@@ -279,6 +283,18 @@ int main(int argc, char **argv) {
     w1fe_run r;
     CHECK(w1fe_open(&r, gpu, &w, data, 500, 1, msg) == 0, "open: %s", msg);
     CHECK(w1fe_epoch(&r, &w, out) == 0, "epoch: %s", wf_trainer_message(r.t));
+    w1fe_close(&r);
+    free(data);
+    /* the layers' kernels (im2col, col2im, transposes, BatchNorm over
+     * channels) in recorded and replayed steps */
+    w1fe_workload dc = W1FE_DCGAN;
+    dc.dcgan = 8;
+    dc.m = 16;
+    dc.n_critic = 3;
+    dc.K = 2;
+    data = w1fe_data(&dc, 200);
+    CHECK(w1fe_open(&r, gpu, &dc, data, 200, 2, msg) == 0, "open dcgan: %s", msg);
+    CHECK(w1fe_epoch(&r, &dc, out) == 0, "dcgan epoch: %s", wf_trainer_message(r.t));
     w1fe_close(&r);
     free(data);
   } else {
