@@ -33,6 +33,12 @@ wf_algorithms <- new.env(parent = emptyenv())
 #   potential).
 # progress_metrics: the training metrics the progress bar shows after the
 #   first eval metric. Default: the first two of train_metrics.
+# feature_metrics: whether the evaluation compares generated samples with
+#   held-out rows, so that a fit of 28 x 28 one-channel images also
+#   reports fd_lenet and kd_lenet (its evaluate closure adds them with
+#   feature_evaluator(), feature-metrics.R). Default: when eval_metrics
+#   include "w1" (generator_evaluation() and OTS's evaluation do; the map
+#   evaluations do not).
 # metric_titles: axis titles of the metrics (others use their name).
 # setting_keys: the settings that tell runs of this family apart (glance,
 #   plots of several fits).
@@ -48,7 +54,8 @@ new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
                           metric_titles = character(), setting_keys = character(),
                           aliases = character(),
                           floor = function(fit) generator_floor(fit),
-                          net_spaces = NULL, progress_metrics = NULL) {
+                          net_spaces = NULL, progress_metrics = NULL,
+                          feature_metrics = NULL) {
   spaces <- stats::setNames(lapply(nets, function(role) {
     if (role == "generator") c("latent", "data") else c("data", "value")
   }), nets)
@@ -58,7 +65,8 @@ new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
                  metric_titles = metric_titles,
                  setting_keys = setting_keys, label = label, epoch = epoch,
                  aliases = aliases, floor = floor, net_spaces = spaces,
-                 progress_metrics = progress_metrics %||% utils::head(train_metrics, 2L)),
+                 progress_metrics = progress_metrics %||% utils::head(train_metrics, 2L),
+                 feature_metrics = feature_metrics %||% ("w1" %in% eval_metrics)),
             class = "wf_algorithm")
 }
 
@@ -82,7 +90,8 @@ fit_algorithm <- function(fit) {
 # Every registered metric name (for telling metric columns from settings).
 known_metrics <- function() {
   algos <- mget(ls(wf_algorithms), envir = wf_algorithms)
-  unique(unlist(lapply(algos, function(a) c(a$train_metrics, a$eval_metrics))))
+  unique(c(unlist(lapply(algos, function(a) c(a$train_metrics, a$eval_metrics))),
+           feature_metric_names))
 }
 
 # Every registered metric title, for plots of any fit.
@@ -90,7 +99,8 @@ known_metric_titles <- function() {
   algos <- mget(ls(wf_algorithms), envir = wf_algorithms)
   titles <- unlist(lapply(unname(algos), function(a) a$metric_titles))
   c(titles[!duplicated(names(titles))],
-    w1 = "exact W1 (generated vs held out)", w2 = "exact W2 (generated vs held out)")
+    w1 = "exact W1 (generated vs held out)", w2 = "exact W2 (generated vs held out)",
+    feature_metric_titles)
 }
 
 # What a descriptor says, with the defaults of fields added after it was
@@ -101,6 +111,7 @@ algo_field <- function(algo, field) {
   switch(field,
          floor = generator_floor,
          progress_metrics = utils::head(algo$train_metrics, 2L),
+         feature_metrics = "w1" %in% algo$eval_metrics,
          net_spaces = stats::setNames(lapply(algo$nets, function(role) {
            if (role == "generator") c("latent", "data") else c("data", "value")
          }), algo$nets),

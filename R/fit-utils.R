@@ -63,10 +63,13 @@ training_seconds <- function(fit) {
 }
 
 # The exact distances a fit's algorithm evaluates on held-out data (its
-# descriptor's eval_metrics), the first being the main one; W1 and W2 for a
-# fit of no registered algorithm.
+# descriptor's eval_metrics), the first being the main one, and for an
+# image fit of 28 x 28 one-channel images the feature distances fd_lenet
+# and kd_lenet (feature-metrics.R); W1 and W2 for a fit of no registered
+# algorithm.
 fit_eval_metrics <- function(fit) {
-  fit_algorithm(fit)$eval_metrics %||% c("w1", "w2")
+  c(fit_algorithm(fit)$eval_metrics %||% c("w1", "w2"),
+    if (fit_has_feature_metrics(fit)) feature_metric_names)
 }
 
 # The fit's one-line name from its algorithm ("W1-FE-LP (K = 3)", ...).

@@ -82,7 +82,9 @@ cost_codes <- c(l2 = 0L, l1 = 1L)
 #'   the last tenth of its steps), `fit_steps`, and, at evaluations, `w1`,
 #'   `w2` (exact Euclidean W1 and W2 between `eval_n` generated samples and
 #'   as many held-out rows) and `w1_train`, `w2_train` (against as many
-#'   training rows). `$dual` holds the dual vector (`$dual$psi`, one value
+#'   training rows); for 28 x 28 one-channel images also `fd_lenet`,
+#'   `kd_lenet` and their `_se` against the held-out rows ([wf_frechet()],
+#'   [wf_kid()] on [wf_features()]). `$dual` holds the dual vector (`$dual$psi`, one value
 #'   per training row, with its optimiser state). Also `$generator`,
 #'   `$settings`, `$status`.
 #' @seealso [wf_semidiscrete()] (the solver alone, also as an evaluation
@@ -242,7 +244,8 @@ ots_epoch <- function(fit, trainer) {
 }
 
 # Exact W1 and W2 of eval_n generated samples against as many held-out rows
-# and as many training rows (evenly spaced, fixed).
+# and as many training rows (evenly spaced, fixed); for 28 x 28 one-channel
+# images also fd_lenet and kd_lenet against the held-out rows.
 ots_evaluation <- function(fit) {
   s <- fit$settings
   n <- s$eval_n
@@ -251,14 +254,19 @@ ots_evaluation <- function(fit) {
   train <- fit$data[rows, , drop = FALSE]
   gen_ptr <- net_ptr(fit$generator)
   na <- list(w1 = NA_real_, w2 = NA_real_, w1_train = NA_real_, w2_train = NA_real_)
+  feat <- feature_evaluator(fit, held)
   function() {
     y <- .Call(ffi_generate, gen_ptr, n, fit$eval_key)
-    if (!all_finite(y)) return(list(values = na, diverged = TRUE))
+    if (!all_finite(y)) {
+      return(with_feature_metrics(list(values = na, diverged = TRUE),
+                                  if (!is.null(feat)) feature_na))
+    }
     yt <- y[seq_len(nrow(train)), , drop = FALSE]
-    list(values = list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2),
-                       w1_train = ot_distance(yt, train, 1),
-                       w2_train = ot_distance(yt, train, 2)),
-         diverged = FALSE)
+    ev <- list(values = list(w1 = ot_distance(y, held, 1), w2 = ot_distance(y, held, 2),
+                             w1_train = ot_distance(yt, train, 1),
+                             w2_train = ot_distance(yt, train, 2)),
+               diverged = FALSE)
+    with_feature_metrics(ev, if (!is.null(feat)) feat(y))
   }
 }
 

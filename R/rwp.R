@@ -89,8 +89,10 @@ rwp_defaults <- function(loss) {
 #'   (`mean |g(z) - g_prev(z)|^2` before each update, averaged; both NA
 #'   with `h = Inf`); and the exact `w1`, `w2` to held-out data every
 #'   `eval_every` epochs, with their standard errors `w1_se`, `w2_se` (see
-#'   [wf_wasserstein()]). Also `$floor` (the sampling floor), `$critic`, `$generator`, `$settings`,
-#'   `$status`.
+#'   [wf_wasserstein()]); for 28 x 28 one-channel images also `fd_lenet`,
+#'   `kd_lenet` and their `_se` ([wf_frechet()], [wf_kid()] on
+#'   [wf_features()]). Also `$floor` (the sampling floor), `$critic`,
+#'   `$generator`, `$settings`, `$status`.
 #' @seealso [sbe()], [wf_critic_loss()], [wf_continue()], [wf_sweep()];
 #'   `vignette("rwp", package = "wgflow")`.
 #' @references Lin, Li, Osher, Montufar (2021). Wasserstein proximal of

@@ -22,7 +22,7 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   old_metrics <- fit_metrics(fit)
   ctx <- train_context(fit, algo, trainer, old_metrics)
   run <- run_epochs(epochs, function() algo$epoch(fit, trainer), eval_fn,
-                    algo$train_metrics, algo$eval_metrics, s$eval_every, verbose,
+                    algo$train_metrics, fit_eval_metrics(fit), s$eval_every, verbose,
                     callbacks, start_epoch = epochs_done(fit),
                     start_seconds = training_seconds(fit), ctx = ctx,
                     progress_names = algo_field(algo, "progress_metrics"))
@@ -34,7 +34,7 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
 # optimisers' learning rates.
 train_context <- function(fit, algo, trainer, old_metrics) {
   ctx <- new.env(parent = emptyenv())
-  ctx$eval_names <- algo$eval_metrics
+  ctx$eval_names <- fit_eval_metrics(fit)
   ctx$nets <- algo$nets
   ctx$cols <- NULL # set by run_epochs()
   ctx$fit <- function() {
@@ -100,27 +100,34 @@ wf_continue <- function(fit, epochs = 100L, verbose = interactive(), callbacks =
 
 # The default evaluation of a descriptor: a function(fit) returning the
 # evaluation closure, here the exact W1 and W2 of the fit's generator
-# against its held-out rows (eval_n of each), with standard errors.
+# against its held-out rows (eval_n of each), with standard errors, and for
+# 28 x 28 one-channel images the feature distances fd_lenet and kd_lenet
+# (feature-metrics.R).
 generator_evaluation <- function(fit) {
   s <- fit$settings
   held <- fit$holdout[seq_len(s$eval_n), , drop = FALSE]
   gen_ptr <- net_ptr(fit$generator)
-  function() evaluate_generator(gen_ptr, s$eval_n, fit$eval_key, held)
+  feat <- feature_evaluator(fit, held)
+  function() evaluate_generator(gen_ptr, s$eval_n, fit$eval_key, held, feat)
 }
 
 # The exact W1 and W2 between n generated samples (latents from `key`) and
-# the held-out rows, each with its standard error (ot_estimate()); NA, and
-# diverged = TRUE, when the generator's output is not finite (the OT solver
-# refuses such points).
-evaluate_generator <- function(gen_ptr, n, key, held) {
+# the held-out rows, each with its standard error (ot_estimate()), and the
+# distances of `feat` (feature_evaluator(); NULL: none); NA, and diverged =
+# TRUE, when the generator's output is not finite (the OT solver refuses
+# such points).
+evaluate_generator <- function(gen_ptr, n, key, held, feat = NULL) {
   y <- .Call(ffi_generate, gen_ptr, n, key)
-  if (!all_finite(y)) return(list(values = list(w1 = NA_real_, w2 = NA_real_),
-                                      se = list(w1 = NA_real_, w2 = NA_real_),
-                                      diverged = TRUE))
+  if (!all_finite(y)) {
+    ev <- list(values = list(w1 = NA_real_, w2 = NA_real_),
+               se = list(w1 = NA_real_, w2 = NA_real_), diverged = TRUE)
+    return(with_feature_metrics(ev, if (!is.null(feat)) feature_na))
+  }
   w1 <- ot_estimate(y, held, 1)
   w2 <- ot_estimate(y, held, 2)
-  list(values = list(w1 = w1[["distance"]], w2 = w2[["distance"]]),
-       se = list(w1 = w1[["se"]], w2 = w2[["se"]]), diverged = FALSE)
+  ev <- list(values = list(w1 = w1[["distance"]], w2 = w2[["distance"]]),
+             se = list(w1 = w1[["se"]], w2 = w2[["se"]]), diverged = FALSE)
+  with_feature_metrics(ev, if (!is.null(feat)) feat(y))
 }
 
 # The sampling floor of the default evaluation: for the eval metrics "w1"
@@ -128,7 +135,9 @@ evaluate_generator <- function(gen_ptr, n, key, held) {
 # held-out rows the evaluation uses and m training rows drawn at random
 # (`reps` draws, seeded by the fit's seed): what a generator that draws
 # exactly from the data's law would score, on average (`floor`) and its
-# spread (`floor_sd`). NULL when the fit has no such metrics or data.
+# spread (`floor_sd`); for an image fit with fd_lenet and kd_lenet, theirs
+# on the same draws (feature_floor()). NULL when the fit has no such
+# metrics or data.
 generator_floor <- function(fit) {
   p <- c(w1 = 1, w2 = 2)[intersect(fit_eval_metrics(fit), c("w1", "w2"))]
   reps <- floor_reps()
@@ -139,7 +148,9 @@ generator_floor <- function(fit) {
   m <- min(fit$settings$eval_n %||% nrow(fit$holdout), nrow(fit$data), nrow(fit$holdout))
   if (m < 2L) return(NULL)
   held <- fit$holdout[seq_len(m), , drop = FALSE]
-  floor_table(held, fit$data, m, p, reps, derived_seed(fit$settings$seed %||% 1L, 2L))
+  seed <- derived_seed(fit$settings$seed %||% 1L, 2L)
+  rbind(floor_table(held, fit$data, m, p, reps, seed),
+        feature_floor(fit, held, fit$data, m, reps, seed))
 }
 
 # Sampling floors: W_p between `held` (m rows) and m rows of `pool` drawn

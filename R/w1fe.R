@@ -92,8 +92,11 @@
 #'   `fit_mse_last` (the regression loss before the first and the last of
 #'   the K updates; for "naive" persistency, `-mean phi(G z)` instead), and
 #'   `w1`, `w2` (exact, NA between evaluations) and their standard errors
-#'   `w1_se`, `w2_se` (see [wf_wasserstein()]). Also `$floor` (the sampling
-#'   floor of W1 and W2 at this evaluation size, see [wf_floor()]),
+#'   `w1_se`, `w2_se` (see [wf_wasserstein()]); for 28 x 28 one-channel
+#'   images also `fd_lenet`, `kd_lenet` and their `_se` (distances between
+#'   the features of a Fashion-MNIST classifier: [wf_frechet()], [wf_kid()],
+#'   [wf_features()]). Also `$floor` (the sampling floor of these distances
+#'   at this evaluation size, see [wf_floor()], [wf_feature_floor()]),
 #'   `$critic`, `$generator` ([wf_net()]s), `$settings`, `$status`
 #'   ("completed", "interrupted", "diverged", "stopped" or "error").
 #' @seealso [wgan()], [wf_continue()], [wf_sample()], [wf_sweep()].

@@ -1,5 +1,5 @@
 /* ffi-net.c — .Call entry points for nets: create, parameters, passes,
- * critic loss, optimiser steps, random draws. Thin: convert, call the core,
+ * critic loss, classifier loss, optimiser steps, random draws. Thin: convert, call the core,
  * release scratch buffers, then raise any error. */
 #include <math.h>
 #include <string.h>
@@ -620,6 +620,56 @@ SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
   SET_VECTOR_ELT(out, 0, Rf_ScalarReal(host[0]));
   SET_VECTOR_ELT(out, 1, param_grad(net));
   SET_VECTOR_ELT(out, 2, Rf_ScalarReal(host[1]));
+  UNPROTECT(1);
+  return out;
+fail:
+  FAIL_AND_RAISE(s);
+  return R_NilValue;
+}
+
+/* The softmax cross-entropy of a classifier on x [m x in] against labels
+ * (an integer vector [m], 0 .. out - 1): opt NULL gives list(loss,
+ * param_grad) (the gradient alone), an optimiser list(loss) after one
+ * step on it. train: batch statistics. */
+SEXP ffi_classify(SEXP ptr, SEXP x, SEXP labels, SEXP opt, SEXP train) {
+  wf_net *net = wf_r_net(ptr);
+  int tr = Rf_asLogical(train) == TRUE, m, k = out_dim(net);
+  wf_opt_spec o;
+  if (!Rf_isNull(opt)) wf_r_opt(opt, &o);
+  wf_scratch s = {.net = net};
+  wf_status rc;
+  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
+  if (TYPEOF(labels) != INTSXP || Rf_xlength(labels) != m) {
+    wf_scratch_free(&s);
+    wf_r_abort_arg("labels", "`labels` must be an integer vector of length %d", m);
+  }
+  for (int i = 0; i < m; i++) {
+    int l = INTEGER(labels)[i];
+    if (l == NA_INTEGER || l < 0 || l >= k) {
+      wf_scratch_free(&s);
+      wf_r_abort_arg("labels", "`labels` must lie in 0 .. %d (element %d)", k - 1, i + 1);
+    }
+  }
+  /* the labels [m] as device ints: a buffer of m wf_real holds them */
+  int *lb = (int *)wf_scratch_alloc(&s, (size_t)m);
+  double *slot = wf_scratch_slots(&s, 1);
+  double loss;
+  if (lb == NULL || slot == NULL) {
+    rc = WF_ERR_NOMEM;
+    goto fail;
+  }
+  TRY(wf_device_upload_int(wf_net_device(net), lb, INTEGER(labels), (size_t)m));
+  if (Rf_isNull(opt)) TRY(wf_net_zero_grad(net));
+  TRY(wf_classify_step(net, xb, m, tr, lb, Rf_isNull(opt) ? NULL : &o, slot));
+  TRY(wf_device_read_scalars(wf_net_device(net), &loss, slot, 1));
+  wf_scratch_free(&s);
+  account(ptr, net, m);
+  if (!isfinite(loss)) wf_r_abort("wgflow_error_numeric", "the classifier loss is not finite");
+  const char *names[] = {"loss", "param_grad", ""};
+  if (!Rf_isNull(opt)) names[1] = "";
+  SEXP out = PROTECT(wf_r_named_list(names));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(loss));
+  if (Rf_isNull(opt)) SET_VECTOR_ELT(out, 1, param_grad(net));
   UNPROTECT(1);
   return out;
 fail:

@@ -29,6 +29,7 @@ extern SEXP ffi_double_backward(SEXP, SEXP, SEXP);
 extern SEXP ffi_critic_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_critic_step(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_penalty(SEXP, SEXP, SEXP, SEXP);
+extern SEXP ffi_classify(SEXP, SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_opt_step(SEXP, SEXP, SEXP);
 extern SEXP ffi_clip(SEXP, SEXP);
 extern SEXP ffi_rng_draw(SEXP, SEXP, SEXP);
@@ -70,6 +71,7 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_critic_loss", (DL_FUNC)&ffi_critic_loss, 8},
     {"ffi_critic_step", (DL_FUNC)&ffi_critic_step, 10},
     {"ffi_penalty", (DL_FUNC)&ffi_penalty, 4},
+    {"ffi_classify", (DL_FUNC)&ffi_classify, 5},
     {"ffi_opt_step", (DL_FUNC)&ffi_opt_step, 3},
     {"ffi_clip", (DL_FUNC)&ffi_clip, 2},
     {"ffi_rng_draw", (DL_FUNC)&ffi_rng_draw, 3},

@@ -1,5 +1,5 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 5).
+ * (version 6).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 5
+#define WF_BACKEND_API 6
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -296,6 +296,17 @@ struct wf_backend {
    * (val may be NULL); a is [m x n] */
   void (*row_argmin)(wf_ctx *ctx, const wf_real *a, int m, int n, int *idx,
                      wf_real *val);
+  /* Softmax cross-entropy over the rows of logits y [m x k] against class
+   * labels [m] (device ints, 0 .. k - 1) (API 6): with
+   * lse_i = log sum_j exp(y_ij), adds scale * sum_i (lse_i - y_i,label_i)
+   * to *slot (NULL: not) and writes dy [m x k] (NULL: not; not aliasing y)
+   * = (wf_real)(scale * (exp(y_ij - lse_i) - [j == label_i])). Each row's
+   * max, sum of exponentials, lse and gradient are taken in double, the
+   * sum of exp(y_ij - max_i) in any order (backends agree to double
+   * rounding). A label outside 0 .. k - 1 makes its row's value and
+   * gradient NaN (never a read out of the row). m, k >= 1. */
+  void (*softmax_xent)(wf_ctx *ctx, const wf_real *y, const int *labels, int m,
+                       int k, double scale, wf_real *dy, double *slot);
 
   /* ---- semi-discrete transport (API 4) ---------------------------------- */
   /* The assignment of OTS's hot loop: for each row a_j of a [m x d],

@@ -1,5 +1,6 @@
-/* compose.c — losses through nets, gradient penalties, the Euler step and
- * regression steps, over the passes of mlp.c and the backend's ops. */
+/* compose.c — losses through nets, gradient penalties, the Euler step,
+ * regression and classifier steps, over the passes of mlp.c and the
+ * backend's ops. */
 #include <math.h>
 
 #include "compose.h"
@@ -59,6 +60,22 @@ wf_status wf_regress_step(wf_net *net, const wf_real *x, int m,
   wf_status rc = wf_net_zero_grad(net);
   if (rc == WF_OK) rc = wf_loss_backward(net, x, m, 1, ls, target, slot, NULL);
   if (rc == WF_OK) rc = wf_net_opt_step(net, opt);
+  return rc;
+}
+
+wf_status wf_classify_step(wf_net *net, const wf_real *x, int m, int train,
+                           const int *labels, const wf_opt_spec *opt,
+                           double *slot) {
+  if (m < 1) return wf_fail(net, WF_ERR_ARG, "a classifier step needs rows");
+  wf_status rc = opt != NULL ? wf_net_zero_grad(net) : WF_OK;
+  if (rc == WF_OK) rc = wf_mlp_forward(net, x, m, train, NULL);
+  if (rc != WF_OK) return rc;
+  /* dL/dy [m x k] = (softmax(y_i) - onehot(label_i)) / m into the net's
+   * output adjoint */
+  WF_NET_BE(net)->softmax_xent(WF_NET_CTX(net), wf_mlp_output(net), labels, m,
+                               wf_net_out(net), 1.0 / m, net->out_adj, slot);
+  rc = wf_mlp_backward(net, net->out_adj, NULL);
+  if (rc == WF_OK && opt != NULL) rc = wf_net_opt_step(net, opt);
   return rc;
 }
 

@@ -55,6 +55,15 @@ wf_status wf_regress_step(wf_net *net, const wf_real *x, int m,
                           const wf_real *target, const wf_loss_spec *ls,
                           const wf_opt_spec *opt, double *slot);
 
+/* A classifier's softmax cross-entropy: forward x [m x in] (train: batch
+ * statistics), L = (1/m) sum_i (log sum_j exp(y_ij) - y_i,label_i) on its
+ * logits y [m x k] (k = the net's outputs) against labels [m] (device
+ * ints, 0 .. k - 1), and grad += dL/dtheta. slot += L. With opt != NULL,
+ * the gradient is zeroed first and one optimiser step taken after. */
+wf_status wf_classify_step(wf_net *net, const wf_real *x, int m, int train,
+                           const int *labels, const wf_opt_spec *opt,
+                           double *slot);
+
 /* m latents z [m x in] for a generator: N(0, I) from its stream (src NULL),
  * or m rows of src [n_src x in] drawn uniformly with replacement from its
  * stream (a map between two samples). idx [m]: work space. */

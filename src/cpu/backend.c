@@ -124,6 +124,7 @@ static const wf_backend cpu_backend = {
     .row_lerp = wf_cpu_row_lerp,
     .gather_rows = wf_cpu_gather_rows,
     .row_argmin = wf_cpu_row_argmin,
+    .softmax_xent = wf_cpu_softmax_xent,
     .ot_assign = wf_cpu_ot_assign,
     .index_count = wf_cpu_index_count,
     .copy_ints_at = wf_cpu_copy_ints_at,

@@ -10,7 +10,8 @@
  *   norm.c        LayerNorm and BatchNorm
  *   optim.c       optimiser updates
  *   random.c      Philox streams
- *   loss.c        elementwise losses and functions of row norms
+ *   loss.c        elementwise losses, functions of row norms, softmax
+ *                 cross-entropy over rows
  *   rows.c        row operations
  *   ot_assign.c   the semi-discrete assignment (OTS's hot loop)
  *   index.c       histograms of indices, lists read or written by position
@@ -199,6 +200,8 @@ void wf_cpu_loss(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real *y,
 void wf_cpu_row_norm_loss(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g,
                           int m, int d, double scale, wf_real *u, double *slot,
                           double *norm_slot);
+void wf_cpu_softmax_xent(wf_ctx *ctx, const wf_real *y, const int *labels, int m,
+                         int k, double scale, wf_real *dy, double *slot);
 
 /* rows.c */
 void wf_cpu_row_sq_norm(wf_ctx *ctx, const wf_real *x, int m, int d,

@@ -178,3 +178,50 @@ void wf_cpu_row_norm_loss(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g,
   if (slot != NULL) *slot += scale * phis;
   if (norm_slot != NULL) *norm_slot += norms / m;
 }
+
+/* Rows [i0, i1) of the logits y [m x k]: returns sum_i (lse_i - y_i,l_i)
+ * and writes dy_ij = (wf_real)(s (softmax_ij - [j == l_i])) if dy is not
+ * NULL. */
+static double xent_range(const wf_real *y, const int *labels, int i0, int i1,
+                         int k, double s, wf_real *dy) {
+  double sum = 0;
+  for (int i = i0; i < i1; i++) {
+    const wf_real *yi = y + (size_t)i * k;
+    const int li = labels[i];
+    double mx = yi[0];
+    for (int j = 1; j < k; j++)
+      if ((double)yi[j] > mx) mx = yi[j];
+    double se = 0;
+    for (int j = 0; j < k; j++) se += exp((double)yi[j] - mx);
+    const double lse = mx + log(se);
+    const int ok = li >= 0 && li < k;
+    sum += ok ? lse - (double)yi[li] : NAN;
+    if (dy != NULL) {
+      wf_real *di = dy + (size_t)i * k;
+      for (int j = 0; j < k; j++) {
+        double p = exp((double)yi[j] - lse);
+        di[j] = (wf_real)(ok ? s * (p - (j == li ? 1.0 : 0.0)) : NAN);
+      }
+    }
+  }
+  return sum;
+}
+
+/* *slot += s * sum_i (lse_i - y_i,label_i); dy [m x k] = s (softmax - onehot) */
+void wf_cpu_softmax_xent(wf_ctx *ctx, const wf_real *y, const int *labels, int m,
+                         int k, double scale, wf_real *dy, double *slot) {
+  if (m <= 0 || k <= 0) return;
+  int len = (int)wf_cpu_part_len((size_t)m, (size_t)k);
+  int parts = (m + len - 1) / len;
+  double partial[WF_CPU_PARTS];
+  int nt = wf_cpu_threads_for(ctx, (size_t)m * k);
+  WF_OMP_CHUNKS(nt)
+  for (int p = 0; p < parts; p++) {
+    int i0 = p * len, i1 = i0 + len < m ? i0 + len : m;
+    partial[p] = xent_range(y, labels, i0, i1, k, scale, dy);
+  }
+  if (slot == NULL) return;
+  double total = 0;
+  for (int p = 0; p < parts; p++) total += partial[p];
+  *slot += scale * total;
+}

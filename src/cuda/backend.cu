@@ -65,6 +65,7 @@ static wf_backend make_table(void) {
   t.row_lerp = wf_cu_row_lerp;
   t.gather_rows = wf_cu_gather_rows;
   t.row_argmin = wf_cu_row_argmin;
+  t.softmax_xent = wf_cu_softmax_xent;
   t.ot_assign = wf_cu_ot_assign;
   t.index_count = wf_cu_index_count;
   t.copy_ints_at = wf_cu_copy_ints_at;

@@ -107,6 +107,9 @@ WF_CU_HIDDEN void wf_cu_loss(wf_ctx *ctx, const wf_loss_spec *ls, const wf_real 
 WF_CU_HIDDEN void wf_cu_row_norm_loss(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g,
                                       int m, int d, double scale, wf_real *u,
                                       double *slot, double *norm_slot);
+WF_CU_HIDDEN void wf_cu_softmax_xent(wf_ctx *ctx, const wf_real *y, const int *labels,
+                                     int m, int k, double scale, wf_real *dy,
+                                     double *slot);
 
 /* rows.cu */
 WF_CU_HIDDEN void wf_cu_row_sq_norm(wf_ctx *ctx, const wf_real *x, int m, int d,

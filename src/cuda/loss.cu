@@ -1,7 +1,8 @@
-/* loss.cu — the elementwise losses and the row-norm losses (gradient
- * penalties), each one launch: gradients written per element, values
- * reduced in double into device scalar slots through wf_cu_sink_add
- * (deterministic: no float atomics, a fixed summation order). */
+/* loss.cu — the elementwise losses, the row-norm losses (gradient
+ * penalties) and the softmax cross-entropy over rows, each one launch:
+ * gradients written per element, values reduced in double into device
+ * scalar slots through wf_cu_sink_add (deterministic: no float atomics, a
+ * fixed summation order). */
 #include <math.h>
 
 #include "cuda_ops.h"
@@ -170,4 +171,68 @@ void wf_cu_row_norm_loss(wf_ctx *ctx, wf_rownorm_kind kind, const wf_real *g, in
   row_norm_loss_kernel<<<grid, WF_CU_THREADS, 0, ctx->stream>>>(
       (int)kind, g, m, d, width, scale, u, want, sink);
   WF_CU_LAUNCHED(ctx, "row_norm_loss");
+}
+
+/* The largest of v over aligned groups of `width` lanes, by butterfly
+ * (every lane of a group ends with it). All 32 lanes must call it. */
+static __device__ __forceinline__ double group_max(double v, int width) {
+  for (int off = width >> 1; off > 0; off >>= 1)
+    v = fmax(v, __shfl_xor_sync(0xffffffffu, v, off, width));
+  return v;
+}
+
+/* Softmax cross-entropy, rows of y [m x k] in groups of `width` lanes (a
+ * power of two <= 32, from k): the row's max and sum of exponentials in
+ * double (group reductions), lse = max + log(sum); dy [m x k] =
+ * (float)(s (exp(y - lse) - onehot)); sink slot 0 gets s * sum_i
+ * (lse_i - y_i,label_i). A label out of range gives NaN (its row is never
+ * read at it). */
+static __global__ void softmax_xent_kernel(const wf_real *y, const int *labels, int m,
+                                           int k, int width, double s, wf_real *dy,
+                                           int want_value, wf_cu_sink sink) {
+  const int rows = blockDim.x / width, grp = threadIdx.x / width;
+  const int sub = threadIdx.x & (width - 1);
+  double acc[1] = {0.0};
+  /* the loop bound is the same for a whole block, so every lane reaches
+   * the shuffles; lanes past the last row reduce nothing */
+  for (size_t base = (size_t)blockIdx.x * rows; base < (size_t)m;
+       base += (size_t)gridDim.x * rows) {
+    const size_t row = base + grp;
+    const bool ok = row < (size_t)m;
+    const wf_real *yi = y + row * k;
+    double mx = -INFINITY;
+    if (ok)
+      for (int j = sub; j < k; j += width) mx = fmax(mx, (double)yi[j]);
+    mx = group_max(mx, width);
+    double se = 0;
+    if (ok)
+      for (int j = sub; j < k; j += width) se += exp((double)yi[j] - mx);
+    se = wf_cu_group_sum(se, width);
+    if (!ok) continue;
+    const double lse = mx + log(se);
+    const int li = labels[row];
+    const bool in = li >= 0 && li < k;
+    if (dy != NULL)
+      for (int j = sub; j < k; j += width) {
+        const double p = exp((double)yi[j] - lse);
+        dy[row * k + j] = (wf_real)(in ? s * (p - (j == li ? 1.0 : 0.0)) : (double)NAN);
+      }
+    if (sub == 0) acc[0] += in ? lse - (double)yi[li] : (double)NAN;
+  }
+  if (want_value) wf_cu_sink_add<1>(acc, sink);
+}
+
+void wf_cu_softmax_xent(wf_ctx *ctx, const wf_real *y, const int *labels, int m, int k,
+                        double scale, wf_real *dy, double *slot) {
+  if (m <= 0 || k <= 0 || (dy == NULL && slot == NULL)) return;
+  const int width = wf_cu_pow2(k, 32), rows = WF_CU_THREADS / width;
+  wf_cu_sink sink = wf_cu_sink_make(ctx);
+  sink.slot[0] = slot;
+  sink.mul[0] = scale; /* slot += scale * total, as the CPU */
+  /* a value's grid depends on m and k alone (its summation order with it) */
+  const unsigned int grid = wf_cu_grid_cap((size_t)m, (size_t)rows,
+                                           slot != NULL ? WF_CU_MAX_PARTIALS : WF_CU_MAX_GRID);
+  softmax_xent_kernel<<<grid, WF_CU_THREADS, 0, ctx->stream>>>(y, labels, m, k, width, scale,
+                                                                dy, slot != NULL, sink);
+  WF_CU_LAUNCHED(ctx, "softmax_xent");
 }

@@ -28,7 +28,8 @@
   X(ln_backward) X(ln_jvp) X(ln_double) X(bn_forward) X(bn_backward) X(adam)    \
   X(rmsprop) X(sgd) X(clamp) X(uniform) X(normal) X(random_index) X(loss)       \
   X(row_norm_loss) X(row_sq_norm) X(row_sq_dist) X(row_scale) X(row_lerp)       \
-  X(gather_rows) X(row_argmin) X(transpose_rows) X(im2col) X(col2im)           \
+  X(gather_rows) X(row_argmin) X(softmax_xent) X(transpose_rows) X(im2col)      \
+  X(col2im)                                                                     \
   X(graph.begin) X(graph.end) X(graph.launch) X(graph.free)
 
 static int failures = 0;

@@ -988,6 +988,35 @@ static void op_row_argmin(parity *P) {
       }
 }
 
+static void op_softmax_xent(parity *P) {
+  static const int classes[] = {1, 2, 10, 33, 128};
+  for (int a = 0; a < N_MS; a++)
+    for (int b = 0; b < 5; b++) {
+      int m = MS[a], k = classes[b];
+      size_t mk = (size_t)m * k;
+      int var = (a + b) % 3; /* 0 both outputs, 1 dy NULL, 2 slot NULL */
+      label(P, "%d x %d variant %d", m, k, var);
+      double *hy = rnorm(P, mk, 3, 0);
+      int *hl = ou_ivec(host(P), (size_t)m);
+      for (int i = 0; i < m; i++) hl[i] = (int)(ou_unif(host(P)) * k);
+      double *r[2], v[2];
+      SIDES {
+        wf_real *dy = var == 1 ? NULL : up(P, s, NULL, mk);
+        double *slot = ou_slots(&P->side[s], 1);
+        be(P, s)->softmax_xent(cx(P, s), up(P, s, hy, mk),
+                               ou_up_int(&P->side[s], hl, (size_t)m), m, k, 1.0 / m, dy,
+                               var == 2 ? NULL : slot);
+        r[s] = dy != NULL ? down(P, s, dy, mk) : NULL;
+        v[s] = ou_slot(&P->side[s], slot, 0);
+      }
+      /* exp and log in double on both sides: the gradients agree to the
+       * float rounding of the same double */
+      if (r[REF] != NULL) cmp(P, "dy", r[TEST], r[REF], mk, 2 * FEPS, 0, 2 * FEPS);
+      cmp(P, "slot", &v[TEST], &v[REF], 1, 1e-12, 1e-15, 0);
+      done(P);
+    }
+}
+
 /* ---- semi-discrete assignment, index lists ---------------------------------- */
 /* c(a_j, y_i) - psi_i in double, and the rounding a wf_real score may carry */
 static double as_score(wf_cost_kind cost, const double *a, const double *y,
@@ -1426,7 +1455,8 @@ static const parity_op OPS[] = {
     {"row_norm_loss", op_row_norm_loss}, {"row_sq_norm", op_row_sq_norm},
     {"row_sq_dist", op_row_sq_dist}, {"row_scale", op_row_scale},
     {"row_lerp", op_row_lerp},       {"gather_rows", op_gather_rows},
-    {"row_argmin", op_row_argmin},   {"ot_assign", op_ot_assign},
+    {"row_argmin", op_row_argmin},   {"softmax_xent", op_softmax_xent},
+    {"ot_assign", op_ot_assign},
     {"index_count", op_index_count}, {"copy_ints_at", op_copy_ints_at},
     {"transpose_rows", op_transpose_rows}, {"im2col", op_im2col},
     {"col2im", op_col2im},

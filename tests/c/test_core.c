@@ -1,11 +1,12 @@
 /* test_core.c — standalone tests of the engine core over the CPU backend:
  * nets and their passes, parameter blocks, clones and aliases, every
  * composition (loss-backward, pull-back, gradient penalties, the Euler
- * step, regression steps, the critic losses: WGAN, GAN, DRAGAN; RWP's
- * proximal term and SBE's potential objective) and the generic trainer
- * with W1-FE (Proposition 4.1), RWP (l = 1 is WGAN training; Proposition 5
- * of Lin et al.), SBE, W2GAN / W2-FE / Barycentric-OT and OTS/FIT (the
- * dual's gradient, the recorded pairs FIT replays).
+ * step, regression and classifier steps, the critic losses: WGAN, GAN,
+ * DRAGAN; RWP's proximal term and SBE's potential objective) and the
+ * generic trainer with W1-FE (Proposition 4.1), RWP (l = 1 is WGAN
+ * training; Proposition 5 of Lin et al.), SBE, W2GAN / W2-FE /
+ * Barycentric-OT and OTS/FIT (the dual's gradient, the recorded pairs FIT
+ * replays).
  *
  * No R: builds with a C compiler alone. Every buffer the engine sees is
  * allocated, uploaded and downloaded through the device (no host arrays
@@ -1225,6 +1226,71 @@ static void test_weighted_regress(void) {
   free(p0), free(p1), free(fd);
   wf_net_free(c.net);
 }
+
+/* the classifier step: its softmax cross-entropy against the loss written
+ * here, its gradient against differences, an SGD step */
+typedef struct {
+  wf_net *net;
+  wf_real *x;
+  int *labels;
+  double *slot;
+  int m;
+} xent_case;
+
+static double f_xent(void *p) {
+  xent_case *c = p;
+  wf_device_zero_scalars(dev, c->slot, 1);
+  wf_net_zero_grad(c->net);
+  wf_classify_step(c->net, c->x, c->m, 1, c->labels, NULL, c->slot);
+  return read_slot(c->slot);
+}
+
+static void test_classify(void) {
+  wf_mlp_spec s = {.n_layers = 2, .widths = {3, 6, 4}, .activation = WF_ACT_TANH,
+                   .init = WF_INIT_TORCH};
+  int m = 6, k = 4, in = 3;
+  int hl[6] = {0, 3, 1, 1, 2, 3};
+  xent_case c = {.net = make_net(&s, 17), .m = m};
+  jiggle(c.net, 0.5);
+  double *hx;
+  c.x = dnormal((size_t)m * in, 1, &hx);
+  c.labels = wf_device_alloc_int(dev, (size_t)m);
+  wf_device_upload_int(dev, c.labels, hl, (size_t)m);
+  c.slot = wf_device_alloc_scalars(dev, 1);
+  /* the value: mean over rows of logsumexp(y_i) - y_i,label_i */
+  double got = f_xent(&c), want = 0, *hy = hvec((size_t)m * k);
+  wf_real *y = dalloc((size_t)m * k);
+  wf_mlp_forward(c.net, c.x, m, 0, y);
+  get(hy, y, (size_t)m * k);
+  for (int i = 0; i < m; i++) {
+    double se = 0;
+    for (int j = 0; j < k; j++) se += exp(hy[i * k + j]);
+    want += (log(se) - hy[i * k + hl[i]]) / m;
+  }
+  CHECK(fabs(got - want) < 1e-12 * fabs(want), "classify: loss %.17g want %.17g", got,
+        want);
+  size_t np = wf_net_layout(c.net)->n_params;
+  double *an = hvec(np), *fd = hvec(np), *p0 = hvec(np), *p1 = hvec(np);
+  f_xent(&c);
+  wf_net_get_grad(c.net, an);
+  fd_params(c.net, f_xent, &c, fd);
+  CHECK(rel_err(an, fd, np) < FD_TOL, "classify: param grad err %g", rel_err(an, fd, np));
+  /* a step: zeroes the gradient first, then p -= lr grad */
+  wf_net_get_params(c.net, p0);
+  wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
+  wf_device_zero_scalars(dev, c.slot, 1);
+  CHECK(wf_classify_step(c.net, c.x, m, 1, c.labels, &sgd, c.slot) == WF_OK, "classify step");
+  CHECK(fabs(read_slot(c.slot) - got) < 1e-14 * fabs(got), "classify step: loss before it");
+  wf_net_get_params(c.net, p1);
+  for (size_t i = 0; i < np; i++) p0[i] -= 0.1 * an[i];
+  CHECK(rel_err(p1, p0, np) < 1e-12, "classify: SGD step err %g", rel_err(p1, p0, np));
+  CHECK(wf_classify_step(c.net, c.x, 0, 1, c.labels, NULL, c.slot) == WF_ERR_ARG,
+        "classify: no rows refused");
+  wf_device_free(dev, c.x), wf_device_free(dev, c.labels), wf_device_free(dev, c.slot);
+  wf_device_free(dev, y);
+  free(hx), free(hy), free(an), free(fd), free(p0), free(p1);
+  wf_net_free(c.net);
+}
 #endif
 
 /* ---- clones, aliases and copies ------------------------------------------ */
@@ -2022,6 +2088,7 @@ int main(void) {
   test_backward_rows();
   test_potentials();
   test_weighted_regress();
+  test_classify();
 #endif
   wf_device_release(dev);
   printf("%s: %d passed, %d failed\n", sizeof(wf_real) == 8 ? "double" : "float",

@@ -101,7 +101,8 @@ static void test_table(void) {
   SLOT(rmsprop); SLOT(sgd); SLOT(clamp); SLOT(uniform); SLOT(normal);
   SLOT(random_index); SLOT(loss); SLOT(row_norm_loss); SLOT(row_sq_norm);
   SLOT(row_sq_dist); SLOT(row_scale); SLOT(row_lerp); SLOT(gather_rows);
-  SLOT(row_argmin); SLOT(ot_assign); SLOT(index_count); SLOT(copy_ints_at);
+  SLOT(row_argmin); SLOT(softmax_xent); SLOT(ot_assign); SLOT(index_count);
+  SLOT(copy_ints_at);
   SLOT(transpose_rows); SLOT(im2col); SLOT(col2im);
 #undef SLOT
   /* the CPU runs every op as it is called: no graphs */
@@ -1526,6 +1527,128 @@ static void test_row_norm_loss(void) {
   ou_reset(&D);
 }
 
+/* ---- softmax cross-entropy over rows --------------------------------------- */
+/* log sum_j exp(y_j) of one row y [k], in double (max subtracted) */
+static double xent_lse(const double *y, int k) {
+  double mx = y[0], se = 0;
+  for (int j = 1; j < k; j++) mx = fmax(mx, y[j]);
+  for (int j = 0; j < k; j++) se += exp(y[j] - mx);
+  return mx + log(se);
+}
+/* the row's loss, lse - y_l */
+static double xent_row(const double *y, int k, int l) { return xent_lse(y, k) - y[l]; }
+
+typedef struct {
+  double *y;
+  int k, l;
+} xent_fd;
+
+static double xent_fd_value(void *closure) {
+  const xent_fd *c = closure;
+  return xent_row(c->y, c->k, c->l);
+}
+
+static void xent_case(int m, int k, double scale) {
+  const wf_backend *be = D.be;
+  size_t mk = (size_t)m * k;
+  double *hy = ou_rnorm(&D, mk, 2);
+  int *hl = ou_ivec(&D, (size_t)m);
+  for (int i = 0; i < m; i++) {
+    hl[i] = (int)(ou_unif(&D) * k);
+    if (i % 5 == 1) hy[(size_t)i * k + (size_t)(i % k)] = i % 2 ? 800 : -800; /* no overflow */
+  }
+  ou_round(hy, mk);
+  wf_real *y = ou_up(&D, hy, mk), *dy = ou_up(&D, NULL, mk);
+  int *lab = ou_up_int(&D, hl, (size_t)m);
+  double *slots = ou_slots(&D, 3);
+  be->softmax_xent(D.ctx, y, lab, m, k, scale, dy, slots);
+  double *g = ou_down(&D, dy, mk);
+
+  /* value against the double terms; gradient against the formula and, on
+   * rows of moderate logits, finite differences */
+  double value = 0, *fd = ou_vec(&D, (size_t)k);
+  int bad_formula = 0, bad_fd = 0;
+  for (int i = 0; i < m; i++) {
+    double *yi = hy + (size_t)i * k;
+    double term = xent_row(yi, k, hl[i]);
+    value += term;
+    double lse = xent_lse(yi, k);
+    for (int j = 0; j < k; j++) {
+      double want = scale * (exp(yi[j] - lse) - (j == hl[i]));
+      bad_formula += !(fabs(g[(size_t)i * k + j] - want) <= 2 * EPS * fabs(scale));
+    }
+    if (i % 5 != 1 && i < 50) {
+      xent_fd c = {yi, k, hl[i]};
+      fd_grad(xent_fd_value, &c, yi, (size_t)k, 1e-6, fd);
+      for (int j = 0; j < k; j++)
+        bad_fd += !(fabs(g[(size_t)i * k + j] - scale * fd[j]) <= FD_TOL * fabs(scale));
+    }
+  }
+  double got = ou_slot(&D, slots, 0);
+  CHECK(fabs(got - scale * value) <= 1e-12 * fabs(scale) * (value + 1),
+        "softmax_xent %d x %d: value %.17g want %.17g", m, k, got, scale * value);
+  CHECK(bad_formula == 0, "softmax_xent %d x %d: %d gradients off the formula", m, k,
+        bad_formula);
+  CHECK(bad_fd == 0, "softmax_xent %d x %d: %d gradients off the finite differences", m,
+        k, bad_fd);
+  /* dy NULL: the same value; slot NULL: the same gradient */
+  be->softmax_xent(D.ctx, y, lab, m, k, scale, NULL, slots + 1);
+  CHECK(ou_slot(&D, slots, 1) == got, "softmax_xent %d x %d: dy NULL, same value", m, k);
+  wf_real *dy2 = ou_up(&D, NULL, mk);
+  be->softmax_xent(D.ctx, y, lab, m, k, scale, dy2, NULL);
+  CHECK(same(ou_down(&D, dy2, mk), g, mk), "softmax_xent %d x %d: slot NULL, same dy", m,
+        k);
+  ou_reset(&D);
+}
+
+static void test_softmax_xent(void) {
+  static const int shapes[][2] = {{1, 1}, {1, 10}, {7, 3}, {64, 10}, {1030, 33},
+                                  {3000, 10}};
+  for (int s = 0; s < 6; s++) xent_case(shapes[s][0], shapes[s][1], s % 2 ? 1.0 / 64 : 0.7);
+
+  /* one class: log 1 - y = 0, gradient 0 */
+  const wf_backend *be = D.be;
+  double hy1[3] = {2.5, -1, 40};
+  int hl1[3] = {0, 0, 0};
+  wf_real *y1 = ou_up(&D, hy1, 3), *d1 = ou_up(&D, NULL, 3);
+  double *s1 = ou_slots(&D, 1);
+  be->softmax_xent(D.ctx, y1, ou_up_int(&D, hl1, 3), 3, 1, 1, d1, s1);
+  double *g1 = ou_down(&D, d1, 3);
+  CHECK(ou_slot(&D, s1, 0) == 0 && g1[0] == 0 && g1[1] == 0 && g1[2] == 0,
+        "softmax_xent with one class: 0");
+
+  /* a label out of range: its row NaN, the others untouched */
+  double hy[6] = {0.5, -1, 2, 1, 0, -3};
+  int hl[2] = {1, 3};
+  wf_real *y = ou_up(&D, hy, 6), *dy = ou_up(&D, NULL, 6);
+  double *slot = ou_slots(&D, 1);
+  be->softmax_xent(D.ctx, y, ou_up_int(&D, hl, 2), 2, 3, 1, dy, slot);
+  double *g = ou_down(&D, dy, 6);
+  CHECK(isnan(ou_slot(&D, slot, 0)) && isnan(g[3]) && isnan(g[5]) && !isnan(g[0]) &&
+            !isnan(g[2]),
+        "softmax_xent: a label out of range gives NaN in its row only");
+  ou_reset(&D);
+
+  /* a slot's rounding does not depend on the thread count */
+  int m = 4000, k = 10;
+  size_t mk = (size_t)m * k;
+  double *hz = ou_rnorm(&D, mk, 3), v[2], *gz[2];
+  int *hlz = ou_ivec(&D, (size_t)m);
+  for (int i = 0; i < m; i++) hlz[i] = i % k;
+  for (int th = 1; th <= 2; th++) {
+    threads(th);
+    wf_real *dz = ou_up(&D, NULL, mk);
+    double *sz = ou_slots(&D, 1);
+    be->softmax_xent(D.ctx, ou_up(&D, hz, mk), ou_up_int(&D, hlz, (size_t)m), m, k,
+                     1.0 / m, dz, sz);
+    v[th - 1] = ou_slot(&D, sz, 0);
+    gz[th - 1] = ou_down(&D, dz, mk);
+  }
+  threads(1);
+  CHECK(v[0] == v[1] && same(gz[0], gz[1], mk), "softmax_xent: 1 and 2 threads differ");
+  ou_reset(&D);
+}
+
 /* ---- row operations ---------------------------------------------------------- */
 static void test_rows(void) {
   const wf_backend *be = D.be;
@@ -2068,6 +2191,7 @@ int main(void) {
   test_random();
   test_losses();
   test_row_norm_loss();
+  test_softmax_xent();
   test_rows();
   test_row_argmin();
   test_ot_assign();

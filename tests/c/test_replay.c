@@ -3,8 +3,9 @@
  * ops of a step as closures (the op and a copy of its arguments) and replay
  * them, as a CUDA graph does. W1-FE trained through it must give exactly
  * the CPU's eager results (every phase output, the nets, the stream and
- * step mirrors and their device slots); a record must be dropped when the
- * device allocates, and a failed recording must fall back to eager steps.
+ * step mirrors and their device slots), with MLPs and with the DCGAN
+ * pair's layers as stacks; a record must be dropped when the device
+ * allocates, and a failed recording must fall back to eager steps.
  * Float build; ends with "replay: N passed, M failed".
  */
 #include <stdlib.h>
@@ -180,6 +181,11 @@ WRAP(row_scale, (const wf_real *x, *s; int m, d; wf_real *out;),
 WRAP(row_argmin, (const wf_real *x; int m, n; int *idx; wf_real *val;),
      (wf_ctx *ctx, const wf_real *x, int m, int n, int *idx, wf_real *val),
      (x, m, n, idx, val), (ctx, a->x, a->m, a->n, a->idx, a->val))
+WRAP(softmax_xent, (const wf_real *y; const int *lab; int m, k; double scale; wf_real *dy;
+      double *slot;),
+     (wf_ctx *ctx, const wf_real *y, const int *lab, int m, int k, double scale, wf_real *dy,
+      double *slot), (y, lab, m, k, scale, dy, slot),
+     (ctx, a->y, a->lab, a->m, a->k, a->scale, a->dy, a->slot))
 /* the geometry is copied into the record, as a CUDA graph keeps a launch's
  * parameters: a replay never reads the caller's struct */
 WRAP(transpose_rows, (const wf_real *in; int m, na, nb; wf_real *out;),
@@ -246,7 +252,7 @@ static void make_rec(void) {
   REC.ln_double = w_ln_double, REC.bn_forward = w_bn_forward;
   REC.bn_backward = w_bn_backward, REC.row_sq_norm = w_row_sq_norm;
   REC.row_sq_dist = w_row_sq_dist, REC.row_scale = w_row_scale;
-  REC.row_argmin = w_row_argmin;
+  REC.row_argmin = w_row_argmin, REC.softmax_xent = w_softmax_xent;
   REC.transpose_rows = w_transpose_rows, REC.im2col = w_im2col, REC.col2im = w_col2im;
   REC.read_scalars = w_read_scalars, REC.write_scalars = w_write_scalars;
   REC.synchronize = w_synchronize;
@@ -260,6 +266,36 @@ typedef struct {
   wf_trainer *t;
 } run;
 
+/* 0: MLPs on 2-D data; 1: the DCGAN pair's layers (stacks) at width 4 on
+ * 12 x 12 images, latent 8 */
+static int STACKS = 0;
+#define IMG 12
+static int data_cols(void) { return STACKS ? IMG * IMG : 2; }
+
+static void dcgan_specs(wf_stack_spec *c, wf_stack_spec *g) {
+  const int k = 4;
+  wf_layer_spec bn = {.kind = WF_LAYER_BATCH_NORM};
+  wf_layer_spec relu = {.kind = WF_LAYER_ACTIVATION, .act = WF_ACT_RELU};
+  wf_layer_spec leaky = {.kind = WF_LAYER_ACTIVATION, .act = WF_ACT_LEAKY_RELU,
+                         .slope = 0.2};
+  wf_layer_spec up = {.kind = WF_LAYER_CONV_T2D, .units = k, .kernel = 4, .stride = 2,
+                      .padding = 1, .bias = 1};
+  wf_layer_spec down = {.kind = WF_LAYER_CONV2D, .units = k, .kernel = 4, .stride = 2,
+                        .padding = 1, .bias = 1};
+  *g = (wf_stack_spec){.n_layers = 9, .in = {8, 1, 1}, .init = WF_INIT_TORCH};
+  g->layer[0] = (wf_layer_spec){.kind = WF_LAYER_DENSE, .units = 2 * k * 9, .bias = 1};
+  g->layer[1] = (wf_layer_spec){.kind = WF_LAYER_RESHAPE, .shape = {2 * k, 3, 3}};
+  g->layer[2] = bn, g->layer[3] = relu, g->layer[4] = up;
+  g->layer[5] = bn, g->layer[6] = relu, g->layer[7] = up;
+  g->layer[7].units = 1;
+  g->layer[8] = (wf_layer_spec){.kind = WF_LAYER_ACTIVATION, .act = WF_ACT_TANH};
+  *c = (wf_stack_spec){.n_layers = 6, .in = {1, IMG, IMG}, .init = WF_INIT_TORCH};
+  c->layer[0] = down, c->layer[1] = leaky, c->layer[2] = down, c->layer[3] = leaky;
+  c->layer[2].units = 2 * k;
+  c->layer[4] = (wf_layer_spec){.kind = WF_LAYER_FLATTEN};
+  c->layer[5] = (wf_layer_spec){.kind = WF_LAYER_DENSE, .units = 1, .bias = 1};
+}
+
 static void open_run(run *r, const wf_backend *be, const double *data, int n,
                      const wf_opt_spec *opts) {
   char msg[WF_MSG_LEN];
@@ -267,10 +303,16 @@ static void open_run(run *r, const wf_backend *be, const double *data, int n,
                     .init = WF_INIT_TORCH};
   wf_mlp_spec gs = {.n_layers = 3, .widths = {2, 12, 12, 2}, .activation = WF_ACT_RELU,
                     .norm = WF_NORM_BATCH, .init = WF_INIT_TORCH};
-  int ok = wf_device_open(be, &r->dev, msg) == WF_OK &&
-           wf_net_create(&cs, r->dev, 5, &r->nets[0], msg) == WF_OK &&
-           wf_net_create(&gs, r->dev, 6, &r->nets[1], msg) == WF_OK;
-  int rows = n, cols = 2;
+  wf_stack_spec csk, gsk;
+  dcgan_specs(&csk, &gsk);
+  int ok = wf_device_open(be, &r->dev, msg) == WF_OK;
+  if (STACKS)
+    ok = ok && wf_net_create_stack(&csk, r->dev, 5, &r->nets[0], msg) == WF_OK &&
+         wf_net_create_stack(&gsk, r->dev, 6, &r->nets[1], msg) == WF_OK;
+  else
+    ok = ok && wf_net_create(&cs, r->dev, 5, &r->nets[0], msg) == WF_OK &&
+         wf_net_create(&gs, r->dev, 6, &r->nets[1], msg) == WF_OK;
+  int rows = n, cols = data_cols();
   ok = ok && wf_trainer_create(wf_algo_find("w1fe"), r->nets, opts, 2, &data, &rows,
                                &cols, 1, &r->t, msg) == WF_OK;
   if (!ok) {
@@ -329,9 +371,9 @@ static int same_state(run *a, run *b, const char *label) {
 
 static void compare(int penalty, double clip, int mode, const wf_opt_spec *opts,
                     const char *label) {
-  int n = 400;
-  double *data = malloc(sizeof(double) * n * 2);
-  for (int i = 0; i < 2 * n; i++) data[i] = rnorm() + (i % 2 ? 1 : -1);
+  int n = 400, d = data_cols();
+  double *data = malloc(sizeof(double) * n * d);
+  for (int i = 0; i < d * n; i++) data[i] = rnorm() + (i % 2 ? 1 : -1);
   run eager, rec;
   open_run(&eager, CPU, data, n, opts);
   open_run(&rec, &REC, data, n, opts);
@@ -343,10 +385,10 @@ static void compare(int penalty, double clip, int mode, const wf_opt_spec *opts,
           e, wf_trainer_message(rec.t));
     same &= memcmp(a, b, sizeof(a)) == 0;
     if (e == 2) { /* the device allocates and frees: the records must go */
-      wf_real *out = wf_device_alloc(rec.dev, 20);
+      wf_real *out = wf_device_alloc(rec.dev, 10 * d);
       wf_generate(rec.nets[1], 10, 77, out);
       wf_device_free(rec.dev, out);
-      out = wf_device_alloc(eager.dev, 20);
+      out = wf_device_alloc(eager.dev, 10 * d);
       wf_generate(eager.nets[1], 10, 77, out);
       wf_device_free(eager.dev, out);
     }
@@ -404,6 +446,10 @@ int main(void) {
   compare(WF_PENALTY_LP, 0, 0, adam_adam, "LP, Euler fit");
   compare(WF_PENALTY_GP, 0, 1, adam_adam, "GP, naive fit");
   compare(WF_PENALTY_NONE, 0.05, 0, rms_sgd, "clipping, RMSprop and SGD");
+  STACKS = 1; /* convolutions, transposed ones, BatchNorm over channels */
+  compare(WF_PENALTY_LP, 0, 0, adam_adam, "DCGAN stacks, LP, Euler fit");
+  compare(WF_PENALTY_GP, 0, 1, adam_adam, "DCGAN stacks, GP, naive fit");
+  STACKS = 0;
   test_fallback();
   printf("replay: %d passed, %d failed\n", n_pass, n_fail);
   return n_fail == 0 ? 0 : 1;
