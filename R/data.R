@@ -38,12 +38,13 @@ toy_pair_names <- c("4gaussians", "checkerboard", "2spirals")
 #'   \item{`"checkerboard"`}{The W2GAN target: uniform distributions on the
 #'     five squares of side 0.5 centred at `(+-c, +-c)` and `(0, 0)`,
 #'     `c = 1.5 / sqrt(2)` (about 1.06), equal counts.}
-#'   \item{`"2spirals"`}{The W2GAN target spiral: `theta = theta0 +
-#'     sqrt(U) * 570 degrees` with `theta0 = 0.001` degrees, point
-#'     `0.15 * (-theta cos theta, theta sin theta) + (V1, V2)`, `U, V1, V2`
+#'   \item{`"2spirals"`}{The W2GAN target spiral (the public code's
+#'     `swissroll` target): `theta = theta0 + sqrt(U) * 570 degrees` with
+#'     `theta0 = 0.001` degrees, point
+#'     `0.15 * (theta cos theta, -theta sin theta) + (V1, V2)`, `U, V1, V2`
 #'     independent, `U ~ U(0, 1)`, `V ~ U(0, 0.1)` (the noise of the
-#'     public W2GAN code: uniform and not centred). It is the source spiral of
-#'     [wf_toy_pair()] rotated by 180 degrees.}
+#'     public W2GAN code: uniform and not centred). The source spiral of
+#'     [wf_toy_pair()] is its curve rotated by 180 degrees.}
 #' }
 #'
 #' @param name Name of the distribution: one of "8gaussians", "25gaussians",
@@ -66,16 +67,23 @@ wf_toy <- function(name, n = 10000, seed = NULL) {
   check_choice(name, toy_names, "name")
   n <- check_count(n, "n")
   seed <- check_seed(seed)
-  with_rng_seed(seed, toy_sample(name, n, "target"))
+  x <- with_rng_seed(seed, toy_sample(name, n, "target"))
+  attr(x, "component") <- NULL
+  x
 }
 
 #' Source and target samples for 2-D transport-map experiments
 #'
 #' Draws independent samples from the source and target distributions of the
 #' three 2-D experiments of the W2GAN paper (Leygonie et al., section 6.1),
-#' in which a map from the source `P_z` to the target `P_x` is learned. Each
-#' target is the distribution [wf_toy()] draws under the same name. Mixture
-#' components are assigned round-robin (equal counts), in random order.
+#' in which a map from the source `P_z` to the target `P_x` is learned, in
+#' the directions of the public W2GAN code. Each target is the distribution
+#' [wf_toy()] draws under the same name. Mixture components are assigned
+#' round-robin (equal counts: every component has `n / k` rows, the first
+#' `n %% k` one more), in random order; `labels = TRUE` returns each row's
+#' component, which [w2gan()] and [w2fe()] take (`data_labels`,
+#' `source_labels`) to draw balanced batches and a balanced evaluation
+#' sample, as the public code does.
 #'
 #' \describe{
 #'   \item{`"4gaussians"`}{Four Gaussians with standard deviation 0.1 and
@@ -89,32 +97,55 @@ wf_toy <- function(name, n = 10000, seed = NULL) {
 #'     `c = 1.5 / sqrt(2)` (about 1.06) ("of size 4 and 5 respectively").
 #'     Together they form a checkerboard.}
 #'   \item{`"2spirals"`}{`theta = theta0 + sqrt(U) * 570 degrees`,
-#'     `theta0 = 0.001` degrees. Source `0.15 * (theta cos theta,
-#'     -theta sin theta) + V`; target `0.15 * (-theta cos theta,
-#'     theta sin theta) + V` (the source curve rotated by 180 degrees), with
-#'     noise `V` uniform on `[0, 0.1]^2` in both.}
+#'     `theta0 = 0.001` degrees. Target `0.15 * (theta cos theta,
+#'     -theta sin theta) + V`; source `0.15 * (-theta cos theta,
+#'     theta sin theta) + V` (the target curve rotated by 180 degrees), with
+#'     noise `V` uniform on `[0, 0.1]^2` in both: the public code's
+#'     `swissroll` pair (its target the non-alternate spiral). One component
+#'     (every label 1).}
 #' }
 #'
 #' @inheritParams wf_toy
 #' @param name One of "4gaussians", "checkerboard", "2spirals".
 #' @param n Number of samples in each of source and target, a whole
 #'   number >= 1.
+#' @param labels `TRUE` to return the mixture component of every row as
+#'   well (`source_labels`, `target_labels`). The draws are the same either
+#'   way.
 #' @return A list with `source` and `target`, each a numeric matrix with `n`
-#'   rows and columns `x` and `y`. Row `i` of `source` and row `i` of
-#'   `target` are independent of each other.
-#' @seealso [wf_toy()].
+#'   rows and columns `x` and `y`, and with `labels = TRUE` `source_labels`
+#'   and `target_labels`, integer vectors of the rows' components, numbered
+#'   in the public code's order of the centres: 4gaussians `(1, 1)`,
+#'   `(1, -1)`, `(-1, 1)`, `(-1, -1)` (times `s / sqrt(2)`); checkerboard
+#'   source `(0, c)`, `(0, -c)`, `(c, 0)`, `(-c, 0)`, target `(c, c)`,
+#'   `(-c, -c)`, `(c, -c)`, `(-c, c)`, `(0, 0)`; 2spirals 1 throughout.
+#'   Row `i` of `source` and row `i` of `target` are independent of each
+#'   other.
+#' @seealso [wf_toy()], [w2gan()] (its `batches`, `data_labels` and
+#'   `source_labels`).
 #' @export
 #' @examples
 #' p <- wf_toy_pair("checkerboard", n = 1000, seed = 1)
 #' plot(p$source, pch = ".", col = "magenta", asp = 1,
 #'      xlim = c(-1.5, 1.5), ylim = c(-1.5, 1.5))
 #' points(p$target, pch = ".", col = "darkgreen")
-wf_toy_pair <- function(name, n = 10000, seed = NULL) {
+#' q <- wf_toy_pair("checkerboard", n = 1000, seed = 1, labels = TRUE)
+#' table(q$source_labels)
+#' table(q$target_labels)
+wf_toy_pair <- function(name, n = 10000, seed = NULL, labels = FALSE) {
   check_choice(name, toy_pair_names, "name")
   n <- check_count(n, "n")
   seed <- check_seed(seed)
-  with_rng_seed(seed, list(source = toy_sample(name, n, "source"),
-                       target = toy_sample(name, n, "target")))
+  labels <- check_flag(labels, "labels")
+  out <- with_rng_seed(seed, list(source = toy_sample(name, n, "source"),
+                                  target = toy_sample(name, n, "target")))
+  if (labels) {
+    out$source_labels <- attr(out$source, "component")
+    out$target_labels <- attr(out$target, "component")
+  }
+  attr(out$source, "component") <- NULL
+  attr(out$target, "component") <- NULL
+  out
 }
 
 # ---- internals -------------------------------------------------------------
@@ -135,14 +166,16 @@ toy_matrix <- function(x, y) {
 
 # Equal-weight mixture: n points, each centre[k, ] + the k-th row of noise.
 # Components drawn independently, or round-robin (equal counts, the W2GAN
-# code's way) in random order.
+# code's way) in random order. The components are attribute "component".
 mixture <- function(centres, n, noise, round_robin = FALSE) {
   k <- if (round_robin) {
     sample(rep_len(seq_len(nrow(centres)), n))
   } else {
     sample.int(nrow(centres), n, replace = TRUE)
   }
-  noise(n) + centres[k, , drop = FALSE]
+  out <- noise(n) + centres[k, , drop = FALSE]
+  attr(out, "component") <- k
+  out
 }
 
 gauss_noise <- function(sd) {
@@ -190,12 +223,19 @@ toy_sample <- function(name, n, side) {
       mixture(centres, n, square_noise(0.5), round_robin = TRUE)
     },
     "2spirals" = {
+      # the public code's swissroll pair: the target is the spiral
+      # 0.15 (theta cos theta, -theta sin theta), the source its rotation
+      # by 180 degrees, each plus noise uniform on [0, 0.1)^2
       deg <- pi / 180
       theta <- 0.001 * deg + sqrt(stats::runif(n)) * 570 * deg
-      sgn <- if (side == "source") 1 else -1
+      sgn <- if (side == "source") -1 else 1
       curve <- 0.15 * sgn * cbind(theta * cos(theta), -theta * sin(theta))
-      curve + matrix(stats::runif(2 * n, 0, 0.1), n, 2)
+      out <- curve + matrix(stats::runif(2 * n, 0, 0.1), n, 2)
+      attr(out, "component") <- rep(1L, n)
+      out
     }
   )
-  toy_matrix(xy[, 1], xy[, 2])
+  out <- toy_matrix(xy[, 1], xy[, 2])
+  attr(out, "component") <- attr(xy, "component")
+  out
 }

@@ -15,13 +15,17 @@ identity_generator <- function(hidden = c(128, 128, 128)) {
 # held-out source rows as held-out data rows (never used for training), both
 # drawn with the run's seed. Returns split_holdout()'s list with source and
 # source_held added, and source_shape (the source's image shape, or NULL).
-split_pair <- function(x, source, holdout, eval_n, seed = NULL) {
+# With labels (mixture components) on a side, its held-out rows are
+# balanced (split_balanced()) and the list has `labels` / `held_labels`
+# (data) and `source_labels` / `source_held_labels`.
+split_pair <- function(x, source, holdout, eval_n, seed = NULL, data_labels = NULL,
+                       source_labels = NULL) {
   src <- check_data(source, "source", min_rows = 3L)
   if (ncol(src) != ncol(x)) {
     wf_abort(sprintf("`source` must have the %d columns of `data`, not %d.",
                      ncol(x), ncol(src)), class = "wgflow_error_arg", arg = "source")
   }
-  split <- split_holdout(x, holdout, eval_n, seed)
+  split <- split_balanced(x, data_labels, holdout, eval_n, seed, "data_labels")
   n_held <- nrow(split$held)
   if (n_held > nrow(src) - 2L) {
     wf_abort(sprintf(paste0("`source` (%d rows) must have more rows than the %d ",
@@ -29,10 +33,65 @@ split_pair <- function(x, source, holdout, eval_n, seed = NULL) {
              class = "wgflow_error_arg", arg = "source")
   }
   src_seed <- if (is.null(split$seed)) NULL else derived_seed(split$seed, 5L)
-  src_split <- split_holdout(src, n_held, eval_n, src_seed)
+  src_split <- split_balanced(src, source_labels, n_held, eval_n, src_seed,
+                              "source_labels")
   c(split, list(source = src_split$train, source_held = src_split$held,
-                source_shape = src_split$image_shape))
+                source_shape = src_split$image_shape, source_labels = src_split$labels,
+                source_held_labels = src_split$held_labels))
 }
+
+# split_holdout(), with labels (NULL: exactly split_holdout()): the labels
+# of the training rows (`labels`) and of the held-out rows (`held_labels`)
+# are added, and held-out rows drawn from `x` are balanced: of n_held rows,
+# n_held %/% k of each of the k labels (in label order: a factor's levels,
+# else the sorted values) and one more of the first n_held %% k, drawn at
+# random within each label with the run's seed and laid out round robin
+# (held-out row i has label ((i - 1) %% k) + 1), so that the first eval_n
+# of them are balanced too. This is the public W2GAN code's evaluation
+# batch (round-robin components). An explicit `holdout` matrix is used as
+# it is (all of `x` trains). `arg` names the labels in errors.
+split_balanced <- function(x, labels, holdout, eval_n, seed, arg) {
+  if (is.null(labels)) return(split_holdout(x, holdout, eval_n, seed))
+  if (is.matrix(holdout) || is.data.frame(holdout) || is.array(holdout)) {
+    split <- split_holdout(x, holdout, eval_n, seed)
+    split$labels <- labels
+    return(split)
+  }
+  frame <- attr(x, "wf_frame")
+  shape <- image_shape(x)
+  attr(x, "wf_frame") <- NULL
+  attr(x, "image_shape") <- NULL
+  n_held <- holdout_rows(holdout, nrow(x), eval_n)
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  code <- label_codes(labels)
+  k <- max(code)
+  per <- n_held %/% k + as.integer(seq_len(k) <= n_held %% k)
+  avail <- tabulate(code, k)
+  short <- which(avail - per < 1L)
+  if (length(short)) {
+    c1 <- short[1]
+    wf_abort(sprintf(paste0("`%s`: component %s has %d rows, and %d of them would be ",
+                            "held out for a balanced evaluation; every component needs ",
+                            "a training row (fewer held-out rows: `holdout`, `eval_n`)."),
+                     arg, label_levels(labels)[c1], avail[c1], per[c1]),
+             class = "wgflow_error_arg", arg = arg)
+  }
+  picked <- with_rng_seed(derived_seed(seed, 1L), lapply(seq_len(k), function(c) {
+    r <- which(code == c)
+    r[sample.int(length(r), per[c])]
+  }))
+  pos <- unlist(lapply(per, seq_len))
+  comp <- rep(seq_len(k), per)
+  rows <- unlist(picked)[order(pos, comp)]
+  list(train = x[-rows, , drop = FALSE], held = x[rows, , drop = FALSE], rows = rows,
+       random = FALSE, explicit = FALSE, seed = seed, x = x, n_held = n_held,
+       frame = frame, image_shape = shape, labels = labels[-rows],
+       held_labels = labels[rows])
+}
+
+# Labels as codes 1..k (a factor's levels or the sorted distinct values).
+label_codes <- function(labels) as.integer(factor(labels))
+label_levels <- function(labels) levels(factor(labels))
 
 # Put the source's rows into a fit made by new_fit().
 add_source <- function(fit, split) {
@@ -41,10 +100,19 @@ add_source <- function(fit, split) {
   fit
 }
 
+# The rows of data set `x` sorted by their labels (stable), with the sizes
+# of the strata: what a trainer needs for balanced batches.
+strata_of <- function(x, labels) {
+  code <- label_codes(labels)
+  list(x = x[order(code, method = "radix"), , drop = FALSE],
+       sizes = tabulate(code, max(code)))
+}
+
 # The evaluation of a map-learning fit (a descriptor's `evaluate`): the
 # generator on eval_n held-out source rows against the Discrete-OT map to as
 # many held-out data rows (computed once, exactly), and the exact W2 of its
-# images to those data rows.
+# images to those data rows. The first eval_n held-out rows: random rows,
+# or balanced ones when the fit was given labels (split_balanced()).
 map_evaluation <- function(fit) {
   n <- fit$settings$eval_n
   src <- fit$source_holdout[seq_len(n), , drop = FALSE]
@@ -115,7 +183,9 @@ wf_discrete_map <- function(x, y) {
 #' same as `predict(fit, newdata = x)`) or with the generated side's
 #' potential of a W2 fit (`via = "potential"`: `x - grad f(x)`, the Monge
 #' map its critic implies from the current generated law to the data, the
-#' direction the generator receives; the W2GAN paper's Figure 3a).
+#' direction the generator receives; the W2GAN paper's Figure 3a). With the
+#' generated side reparameterised (`reparam_side = "generated"`), `f` is
+#' `e - g`, through both of the fit's potential nets.
 #'
 #' @param fit A fit with a generator; for `via = "potential"`, one from
 #'   [w2gan()] or [w2fe()].
@@ -143,9 +213,33 @@ wf_transport_map <- function(fit, x, via = "generator") {
              class = "wgflow_error_unsupported", arg = "via")
   }
   x <- check_data(x, "x", cols = fit$f$input_dim)
-  out <- x - .Call(ffi_input_grad, net_ptr(fit$f), x, FALSE)
+  out <- x - w2_potential_grad(fit, x)
   colnames(out) <- fit$colnames
   out
+}
+
+# Which potential of a W2 fit is reparameterised: "none", "data" (g = -f +
+# e, net `g` holds e) or "generated" (f = -g + e, net `f` holds e). Fits
+# made before `reparam_side` existed reparameterised the data side.
+w2_reparam <- function(fit) {
+  s <- fit$settings
+  if (!isTRUE(s$reparam)) return("none")
+  s$reparam_side %||% "data"
+}
+
+# grad f(x), f the generated side's potential of a W2 fit.
+w2_potential_grad <- function(fit, x) {
+  gf <- .Call(ffi_input_grad, net_ptr(fit$f), x, FALSE)
+  if (w2_reparam(fit) == "generated") gf <- gf - .Call(ffi_input_grad, net_ptr(fit$g), x, FALSE)
+  gf
+}
+
+# The potentials f (generated side) and g (data side) of a W2 fit at x.
+w2_potential_values <- function(fit, x) {
+  f <- wf_forward(fit$f, x)[, 1]
+  g <- wf_forward(fit$g, x)[, 1]
+  switch(w2_reparam(fit), data = list(f = f, g = g - f),
+         generated = list(f = f - g, g = g), list(f = f, g = g))
 }
 
 #' 1-nearest-neighbour accuracy across domains
@@ -240,7 +334,7 @@ plot_fit_map <- function(fit, n, seed, ...) {
 }
 
 # Figure 3 of the W2GAN paper: x - grad f(x) on a grid, and heat maps of f
-# and g (g = -f + e when reparameterised).
+# and g (through e where one is reparameterised).
 plot_fit_potential <- function(fit, grid = 40L, ...) {
   if (!inherits(fit$f, "wf_net") || ncol(fit$data) != 2L) {
     wf_abort("`what = \"potential\"` needs a 2-D fit of w2gan() or w2fe().",
@@ -252,9 +346,9 @@ plot_fit_potential <- function(fit, grid = 40L, ...) {
   gx <- seq(lim[1, 1], lim[2, 1], length.out = grid)
   gy <- seq(lim[1, 2], lim[2, 2], length.out = grid)
   xy <- as.matrix(expand.grid(gx, gy))
-  f <- wf_forward(fit$f, xy)[, 1]
-  g <- wf_forward(fit$g, xy)[, 1]
-  if (isTRUE(fit$settings$reparam)) g <- g - f
+  pot <- w2_potential_values(fit, xy)
+  f <- pot$f
+  g <- pot$g
   tx <- wf_transport_map(fit, xy, via = "potential")
   old <- graphics::par(mfrow = c(1, 3))
   on.exit(graphics::par(old))

@@ -22,15 +22,24 @@
 # with K in {1, 3, 5, 10} (Malik & Huang's: Adam 1e-4, eps 1, lambda 10).
 # Accuracy every `every` epochs, by training in stretches (wf_continue()).
 #
-# Writes <out>/w2gan-domain.csv: method, K, seed, epoch, seconds (training
-# wall time), accuracy.
+# Settings and runs: inst/scripts/w2gan-runs.R (w2x$domain_*). Accuracy
+# after 50 epochs (the rerun test's slice) and then every `every` epochs,
+# by training in stretches (wf_continue(): the same networks as one run).
+#
+# Writes <out>/w2gan-domain.csv (led by comment lines: the command and the
+# commit that made it): method, K, seed, epoch, seconds (training wall
+# time), accuracy. tests/testthat/test-w2gan-shipped.R reruns the first
+# evaluation of seed 1 (W2GAN and W1-FE-LP with K = 3).
 #
 # Usage (from the package root, with wgflow installed):
 #   nice Rscript inst/scripts/w2gan-domain.R [out] [epochs] [every] [seeds]
 # defaults: a temporary folder, 200, 100, 1 (a quick look); the shipped file:
-#   nice Rscript inst/scripts/w2gan-domain.R inst/extdata 3000 250 1
+#   nice Rscript inst/scripts/w2gan-domain.R inst/extdata 2000 250 3
 
 suppressPackageStartupMessages(library(wgflow))
+here <- if (file.exists("inst/scripts/w2gan-runs.R")) "inst/scripts/w2gan-runs.R" else
+  system.file("scripts", "w2gan-runs.R", package = "wgflow")
+source(here)
 
 args <- commandArgs(trailingOnly = TRUE)
 arg <- function(i, default) if (length(args) >= i) args[[i]] else default
@@ -38,68 +47,36 @@ out <- arg(1L, file.path(tempdir(), "w2gan-domain"))
 epochs <- as.integer(arg(2L, "200"))
 every <- as.integer(arg(3L, "100"))
 seeds <- seq_len(as.integer(arg(4L, "1")))
+command <- paste(c("nice Rscript inst/scripts/w2gan-domain.R", args), collapse = " ")
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 wf_threads(1L)
 
-train <- wf_images("fashion-mnist", "train", size = 16, n = 6000)
-test <- wf_images("fashion-mnist", "test", size = 16, n = 2000)
-src <- train$x[1:3000, ] * 0.3 + 0.6
-src_lab <- train$labels[1:3000]
-tgt <- train$x[3001:6000, ]
-tgt_lab <- train$labels[3001:6000]
-acc <- function(mapped) wf_knn_accuracy(mapped, src_lab, test$x, test$labels)
-
+dd <- w2x$domain_data()
 rows <- list(
   data.frame(method = "source only", K = NA, seed = NA, epoch = 0L, seconds = 0,
-             accuracy = acc(src)),
+             accuracy = dd$acc(dd$src)),
   data.frame(method = "Discrete-OT", K = NA, seed = NA, epoch = 0L, seconds = 0,
-             accuracy = acc(wf_discrete_map(src, tgt))),
+             accuracy = dd$acc(wf_discrete_map(dd$src, dd$tgt))),
   data.frame(method = "target oracle", K = NA, seed = NA, epoch = 0L, seconds = 0,
-             accuracy = wf_knn_accuracy(tgt, tgt_lab, test$x, test$labels)))
+             accuracy = wf_knn_accuracy(dd$tgt, dd$tgt_lab, dd$test$x, dd$test$labels)))
 cat(sprintf("source only %.3f, Discrete-OT %.3f, target oracle %.3f\n", rows[[1]]$accuracy,
             rows[[2]]$accuracy, rows[[3]]$accuracy))
 
-critic <- wf_mlp(c(256, 256))
-gen <- wf_mlp(c(256, 256), norm = "batch", residual = TRUE, init = "normal",
-              init_sd = 0.01, gamma_init = "normal")
-common <- list(tgt, source = src, batch_size = 64L, critic_steps = 5L, eval_every = every,
-               eval_n = 200L, holdout = 200L, device = "cpu", verbose = FALSE)
-runs <- c(list(list(method = "W2GAN", K = NA)),
-          lapply(c(1L, 3L, 5L, 10L), function(k) list(method = "W1-FE-LP", K = k)))
+at <- sort(unique(c(min(50L, every, epochs), seq(every, epochs, by = every), epochs)))
 started <- Sys.time()
 for (seed in seeds) {
-  for (r in runs) {
-    first <- min(every, epochs)
-    fit <- if (r$method == "W2GAN") {
-      do.call(w2gan, c(common, list(
-        epochs = first, critic = wf_mlp(c(256, 256), init = "normal", init_sd = 0.1),
-        generator = gen, lambda_ineq = 10, lambda_eq = 10, lambda_e = 10,
-        critic_optimizer = wf_adam(1e-4, 0.5, 0.999),
-        generator_optimizer = wf_adam(1e-4, 0.5, 0.999), seed = seed)))
-    } else {
-      do.call(w1fe, c(common, list(
-        epochs = first, persistency = r$K, penalty = "lp", critic = critic,
-        generator = gen, seed = seed)))
-    }
-    done <- first
-    repeat {
-      m <- fit$metrics
-      rows[[length(rows) + 1]] <- data.frame(
-        method = r$method, K = r$K, seed = seed, epoch = done,
-        seconds = round(max(m$seconds), 2), accuracy = acc(predict(fit, newdata = src)))
-      if (done >= epochs || fit$status != "completed") break
-      step <- min(every, epochs - done)
-      fit <- wf_continue(fit, epochs = step, verbose = FALSE)
-      done <- done + step
-    }
-    last <- rows[[length(rows)]]
-    cat(sprintf("%-9s K = %-2s seed %d: accuracy %.3f after %d epochs (%s, %.0f s training)\n",
+  for (i in seq_len(nrow(w2x$domain_runs))) {
+    r <- w2x$domain_runs[i, ]
+    d <- w2x$domain_run(dd, r$method, r$K, seed, at, every)
+    rows[[length(rows) + 1]] <- d
+    last <- d[nrow(d), ]
+    cat(sprintf("%-9s K = %-2s seed %d: accuracy %.3f after %d epochs (%.0f s training)\n",
                 r$method, if (is.na(r$K)) "-" else r$K, seed, last$accuracy, last$epoch,
-                fit$status, last$seconds))
+                last$seconds))
   }
 }
 res <- do.call(rbind, rows)
 res$accuracy <- round(res$accuracy, 4)
-utils::write.csv(res, file.path(out, "w2gan-domain.csv"), row.names = FALSE)
+w2x$write_csv(res, file.path(out, "w2gan-domain.csv"), command)
 cat(sprintf("done in %.1f min; %s\n", as.double(difftime(Sys.time(), started, units = "mins")),
             file.path(out, "w2gan-domain.csv")))

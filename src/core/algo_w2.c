@@ -3,11 +3,14 @@
  * potential compositions of compose.c.
  *
  *   critic     `steps` updates of the two potentials: f on the generated
- *              side, g on the data side (or g = -f + e, the epsilon
- *              reparameterisation), maximising mean f(a) + mean g(b) under
+ *              side, g on the data side (or an epsilon reparameterisation:
+ *              g = -f + e on the data side, App. A.8, or f = -g + e on the
+ *              generated side, the public code's), maximising
+ *              mean f(a) + mean g(b) under
  *              f(a) + g(b) <= |a - b|^2 / 2: an L2 (or entropic) penalty on
  *              the pairs and / or on interpolates, the equality penalty on
- *              both sides, and e's own penalty max(0, e(b))^2
+ *              both sides, and e's own penalty max(0, e)^2 on its side's
+ *              batch
  *   generator  `steps` W2GAN generator updates, minimising mean f(G(z)) (the
  *              paper's eq. (6)-(7); its algorithm boxes print the sign the
  *              other way)
@@ -19,13 +22,32 @@
  * z ~ N(0, I); "w2gan_map" and "w2fe_map" draw them as rows of a source
  * sample, to learn a map from the source to the data. Randomness: data rows and interpolation weights
  * from f's stream, latents from the generator's.
+ *
+ * Batches: i.i.d. rows of each data set (uniform with replacement), or
+ * balanced by strata (the public code's batches, equal counts per mixture
+ * component): a data set whose rows are sorted by stratum is given its
+ * strata's sizes in the phase arguments "<role>_strata" (k; 0: i.i.d.) and
+ * "<role>_stratum_1" .. "<role>_stratum_<k>" (role "data" or "source");
+ * every batch of m rows then takes m / k rows of each stratum (one more
+ * for the first m % k), uniform with replacement within it. The data rows
+ * are laid out round robin (row i from stratum i % k), the source rows
+ * stratum by stratum, so every source stratum meets every data stratum
+ * in equal numbers of pairs (the public code shuffles each batch instead).
+ *
+ * Reparameterisation (phase argument "reparam"): 0 none (f on net f, g on
+ * net g), 1 the data side (g = -f + e, net g holds e), 2 the generated
+ * side (f = -g + e, net f holds e). The generator and Euler phases take it
+ * too: with 2 they descend f = e - g.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "net.h"
 #include "trainer.h"
 
-enum { F = 0, G = 1, GEN = 2 }; /* net roles: f, g (or e), generator */
+enum { F = 0, G = 1, GEN = 2 }; /* net roles: f (or e), g (or e), generator */
+enum { REPARAM_NONE = 0, REPARAM_DATA = 1, REPARAM_GENERATED = 2 };
 enum { DATA = 0, SOURCE = 1 };  /* data roles */
 
 /* the critic phase's slots */
@@ -39,13 +61,24 @@ enum {
   S_COUNT = 7
 };
 
+/* the strata of a data set whose rows are sorted by stratum */
 typedef struct {
-  /* more caches of f and g (g or e): the dual loss evaluates the potentials
-   * at the pairs, at T = a - grad f(a) and at S = b - grad g(b) */
-  wf_net *f_alias[3], *g_alias;
+  int k;      /* strata; 0: i.i.d. rows */
+  int *count; /* [k] rows of each stratum, in row order */
+  int cap;    /* count's allocation */
+} w2_strata;
+
+typedef struct {
+  /* more caches of the nets f and g: the dual loss evaluates the
+   * potentials at the pairs, at T = a - grad f(a) and at S = b - grad g(b),
+   * a reparameterised potential through both nets */
+  wf_net *f_alias[3], *g_alias[3];
   wf_pot_ws ws;
   int m;            /* rows of the current z and zeta (0: no Euler step yet) */
   wf_replay critic_step, gen_step, fit_step;
+  w2_strata strata[2]; /* of DATA and SOURCE */
+  int *perm;           /* the device's round-robin order of a balanced data batch */
+  int perm_m, perm_k;  /* what perm holds */
 } w2_state;
 
 /* what one step works on */
@@ -53,12 +86,14 @@ typedef struct {
   int m, ineq, reparam, reg;
   double lambda_ineq, lambda_eq, lambda_e;
   int *idx, *zidx;             /* [m] data rows, source rows */
+  const int *perm;             /* [m] a balanced data batch's order, or NULL */
+  wf_real *rows_tmp;           /* [m x d] a balanced data batch by stratum */
   wf_real *real, *z;           /* [m x d], [m x latent] */
   wf_real *a_sh, *b_sh;        /* [m x d] rows shifted by one */
   wf_real *at, *bt;            /* [m x d] interpolates */
   wf_real *s1, *s2;            /* [m] interpolation weights */
   wf_real *zeta;               /* [m x d] Euler targets */
-  wf_real *dy;                 /* [m x d] a generator loss pulled back */
+  wf_real *dy, *dy2;           /* [m x d] a generator loss pulled back */
   double *slot;                /* a generator step's loss */
 } w2_step;
 
@@ -82,45 +117,179 @@ static wf_status init(wf_trainer *t) {
                            "the potentials cannot use BatchNorm (double backward)");
   w2_state *st = t->state;
   for (int i = 0; i < 3; i++)
-    if (wf_net_alias(f, &st->f_alias[i], t->msg) != WF_OK) return WF_ERR_NOMEM;
-  if (wf_net_alias(g, &st->g_alias, t->msg) != WF_OK) return WF_ERR_NOMEM;
+    if (wf_net_alias(f, &st->f_alias[i], t->msg) != WF_OK ||
+        wf_net_alias(g, &st->g_alias[i], t->msg) != WF_OK)
+      return WF_ERR_NOMEM;
   return WF_OK;
 }
 
 static void release(wf_trainer *t) {
   w2_state *st = t->state;
   wf_pot_ws_free(&st->ws);
-  for (int i = 0; i < 3; i++) wf_net_free(st->f_alias[i]);
-  wf_net_free(st->g_alias);
+  for (int i = 0; i < 3; i++) {
+    wf_net_free(st->f_alias[i]);
+    wf_net_free(st->g_alias[i]);
+  }
+  for (int r = 0; r < 2; r++) free(st->strata[r].count);
 }
 
-/* y = G(z) in training mode for m fresh latents z (normal, or source rows);
- * y is the generator's cached output */
+/* ---- batches: i.i.d. or balanced by strata -------------------------------- */
+static const char *const role_names[] = {"data", "source"};
+
+/* Reads the strata of data set `role` from the phase's arguments
+ * "<role>_strata" (default 0: i.i.d. rows) and "<role>_stratum_<c>": k
+ * sizes >= 1 summing to the data set's rows, k <= m (every stratum in every
+ * batch of m rows). */
+static wf_status read_strata(wf_trainer *t, const wf_args *a, int role, int m) {
+  w2_state *st = t->state;
+  w2_strata *s = &st->strata[role];
+  char name[64];
+  int k;
+  snprintf(name, sizeof(name), "%s_strata", role_names[role]);
+  int present = role < t->n_data;
+  WF_TRY(wf_arg_int_or(t, a, name, 0, present ? m : 0, 0, &k));
+  if (k > s->cap) {
+    int *p = realloc(s->count, (size_t)k * sizeof(int));
+    if (p == NULL) return wf_trainer_fail(t, WF_ERR_NOMEM, "out of memory for %d strata", k);
+    s->count = p;
+    s->cap = k;
+  }
+  long sum = 0;
+  for (int c = 0; c < k; c++) {
+    snprintf(name, sizeof(name), "%s_stratum_%d", role_names[role], c + 1);
+    WF_TRY(wf_arg_int(t, a, name, 1, t->data[role].n, &s->count[c]));
+    sum += s->count[c];
+  }
+  if (k > 0 && sum != t->data[role].n)
+    return wf_trainer_fail(t, WF_ERR_ARG, "the %s strata hold %ld rows, the %s has %d",
+                           role_names[role], sum, role_names[role], t->data[role].n);
+  s->k = k;
+  return WF_OK;
+}
+
+/* the strata of both data sets as a step's key: k and a weighted sum of
+ * the sizes each */
+static void strata_key(const w2_state *st, double *key) {
+  for (int r = 0; r < 2; r++) {
+    const w2_strata *s = &st->strata[r];
+    double h = 0;
+    for (int c = 0; c < s->k; c++) h += (c + 1.0) * s->count[c];
+    key[2 * r] = s->k;
+    key[2 * r + 1] = h;
+  }
+}
+
+/* The round-robin order of a balanced data batch of m rows (NULL for
+ * i.i.d. rows or one stratum): perm[i] = the position, in the batch laid
+ * out stratum by stratum, of the (i / k)-th row of stratum i % k. Uploaded
+ * when m or k change (between steps, never while one is recorded). */
+static wf_status data_order(wf_trainer *t, int m, const int **out) {
+  w2_state *st = t->state;
+  int k = st->strata[DATA].k;
+  *out = NULL;
+  if (k < 2) return WF_OK;
+  int *perm = wf_trainer_ints(t, "perm", (size_t)m);
+  if (perm == NULL) return WF_ERR_NOMEM;
+  if (perm != st->perm || st->perm_m != m || st->perm_k != k) {
+    int *h = malloc((size_t)m * sizeof(int)), *off = malloc((size_t)k * sizeof(int));
+    if (h == NULL || off == NULL) {
+      free(h), free(off);
+      return wf_trainer_fail(t, WF_ERR_NOMEM, "out of memory for a batch order");
+    }
+    for (int c = 0, o = 0; c < k; c++) {
+      off[c] = o;
+      o += m / k + (c < m % k);
+    }
+    for (int i = 0; i < m; i++) h[i] = off[i % k] + i / k;
+    wf_status rc = wf_device_upload_int(t->dev, perm, h, (size_t)m);
+    free(h), free(off);
+    if (rc != WF_OK) return wf_trainer_fail(t, rc, "%s", wf_device_message(t->dev));
+    st->perm = perm, st->perm_m = m, st->perm_k = k;
+  }
+  *out = perm;
+  return WF_OK;
+}
+
+/* m balanced rows of data set `role` into out [m x d], from net's stream:
+ * stratum c gives m / k rows (one more for c < m % k), uniform with
+ * replacement among its rows (idx [m]: their indices within it), laid out
+ * stratum by stratum, then gathered into perm's order through tmp when
+ * perm is not NULL. */
+static wf_status draw_balanced(wf_trainer *t, wf_net *net, int role, int m, int *idx,
+                               const int *perm, wf_real *tmp, wf_real *out) {
+  const w2_state *st = t->state;
+  const w2_strata *s = &st->strata[role];
+  const wf_data *x = &t->data[role];
+  const wf_backend *be = WF_BE(t->dev);
+  wf_ctx *ctx = WF_CTX(t->dev);
+  int d = x->d, k = s->k, start = 0, off = 0;
+  wf_real *dst = perm != NULL ? tmp : out;
+  for (int c = 0; c < k; c++) {
+    int kc = m / k + (c < m % k);
+    WF_TRY_NET(t, net, wf_net_random_index(net, idx + off, (size_t)kc, s->count[c]));
+    be->gather_rows(ctx, x->x + (size_t)start * d, d, idx + off, kc,
+                    dst + (size_t)off * d);
+    start += s->count[c];
+    off += kc;
+  }
+  if (perm != NULL) be->gather_rows(ctx, tmp, d, perm, m, out);
+  return WF_OK;
+}
+
+/* y = G(z) in training mode for m fresh latents z (normal, or source rows,
+ * i.i.d. or balanced); y is the generator's cached output */
 static wf_status generate(wf_trainer *t, int m, int *zidx, wf_real *z,
                           const wf_real **y) {
   wf_net *gen = t->nets[GEN];
+  const w2_state *st = t->state;
   const wf_data *src = map_mode(t) ? &t->data[SOURCE] : NULL;
-  WF_TRY_NET(t, gen, wf_latents(gen, src ? src->x : NULL, src ? src->n : 0, m, zidx, z));
+  if (src != NULL && st->strata[SOURCE].k > 0) {
+    WF_TRY(draw_balanced(t, gen, SOURCE, m, zidx, NULL, NULL, z));
+  } else {
+    WF_TRY_NET(t, gen, wf_latents(gen, src ? src->x : NULL, src ? src->n : 0, m, zidx, z));
+  }
   WF_TRY_NET(t, gen, wf_mlp_forward(gen, z, m, 1, NULL));
   *y = wf_mlp_output(gen);
   return WF_OK;
 }
 
 /* the potentials at the four points of the dual loss, over distinct
- * caches: f at a, g at b, g at T, f at S; g is g or -f + e */
+ * caches: f at a, g at b, g at T, f at S; g is g or -f + e (data side), f
+ * is f or -g + e (generated side: net f holds e) */
 static void potentials(wf_trainer *t, int reparam, wf_potential *pf, wf_potential *pg,
                        wf_potential *pg_t, wf_potential *pf_s) {
   w2_state *st = t->state;
   wf_net *f = t->nets[F], *g = t->nets[G];
+  if (reparam == REPARAM_GENERATED) {
+    *pf = (wf_potential){{f, st->g_alias[0]}, {1, -1}, 2};
+    *pf_s = (wf_potential){{st->f_alias[2], st->g_alias[2]}, {1, -1}, 2};
+    *pg = (wf_potential){{g}, {1}, 1};
+    *pg_t = (wf_potential){{st->g_alias[1]}, {1}, 1};
+    return;
+  }
   *pf = (wf_potential){{f}, {1}, 1};
   *pf_s = (wf_potential){{st->f_alias[2]}, {1}, 1};
-  if (reparam) {
+  if (reparam == REPARAM_DATA) {
     *pg = (wf_potential){{st->f_alias[0], g}, {-1, 1}, 2};
-    *pg_t = (wf_potential){{st->f_alias[1], st->g_alias}, {-1, 1}, 2};
+    *pg_t = (wf_potential){{st->f_alias[1], st->g_alias[0]}, {-1, 1}, 2};
   } else {
     *pg = (wf_potential){{g}, {1}, 1};
-    *pg_t = (wf_potential){{st->g_alias}, {1}, 1};
+    *pg_t = (wf_potential){{st->g_alias[0]}, {1}, 1};
   }
+}
+
+/* With f = -g + e (generated side): grad = scale * grad f(y) = scale
+ * (grad e(y) - grad g(y)), slot += scale * sum_i f(y_i) (NULL: not
+ * wanted), the nets frozen; tmp [m x d] work space. */
+static wf_status generated_potential_grad(wf_trainer *t, const wf_real *y, int m,
+                                          double scale, double *slot, wf_real *grad,
+                                          wf_real *tmp) {
+  wf_net *e = t->nets[F], *g = t->nets[G];
+  wf_loss_spec pos = {WF_LOSS_LINEAR, scale, 1.0, 0}, neg = {WF_LOSS_LINEAR, -scale, 1.0, 0};
+  WF_TRY_NET(t, e, wf_pullback(e, y, m, 1, &pos, NULL, slot, grad));
+  WF_TRY_NET(t, g, wf_pullback(g, y, m, 1, &neg, NULL, slot, tmp));
+  WF_BE(t->dev)->axpy(WF_CTX(t->dev), (size_t)m * wf_net_in(e), 1, tmp, grad);
+  return WF_OK;
 }
 
 /* one update of the potentials on a fresh batch */
@@ -133,8 +302,12 @@ static wf_status critic_step(wf_trainer *t, void *data) {
   const wf_data *x = &t->data[DATA];
   int m = c->m, d = x->d;
   size_t md = (size_t)m * d;
-  WF_TRY_NET(t, f, wf_net_random_index(f, c->idx, (size_t)m, x->n));
-  be->gather_rows(ctx, x->x, d, c->idx, m, c->real);
+  if (st->strata[DATA].k > 0) {
+    WF_TRY(draw_balanced(t, f, DATA, m, c->idx, c->perm, c->rows_tmp, c->real));
+  } else {
+    WF_TRY_NET(t, f, wf_net_random_index(f, c->idx, (size_t)m, x->n));
+    be->gather_rows(ctx, x->x, d, c->idx, m, c->real);
+  }
   const wf_real *a, *b = c->real;
   WF_TRY(generate(t, m, c->zidx, c->z, &a));
   WF_TRY_NET(t, f, wf_net_zero_grad(f));
@@ -165,9 +338,13 @@ static wf_status critic_step(wf_trainer *t, void *data) {
     WF_TRY_NET(t, f, wf_pot_pair_loss(&pf, &pg, c->at, c->bt, m, 0, reg, c->lambda_ineq,
                                       &st->ws, t->slots + S_INTERP - 1));
   }
-  if (c->reparam && c->lambda_e > 0) { /* e(b) <= 0 since f(b) + g(b) <= c(b, b) = 0 */
+  if (c->reparam && c->lambda_e > 0) {
+    /* e <= 0 on its side's batch, since f(x) + g(x) <= c(x, x) = 0: e on
+     * the data side at b, on the generated side at a */
     wf_loss_spec hinge = {WF_LOSS_SQ_HINGE, c->lambda_e / m, 0.0, 0};
-    WF_TRY_NET(t, g, wf_loss_backward(g, b, m, 1, &hinge, NULL, t->slots + S_E, NULL));
+    wf_net *e = c->reparam == REPARAM_GENERATED ? f : g;
+    const wf_real *at_e = c->reparam == REPARAM_GENERATED ? a : b;
+    WF_TRY_NET(t, e, wf_loss_backward(e, at_e, m, 1, &hinge, NULL, t->slots + S_E, NULL));
   }
   WF_TRY_NET(t, f, wf_net_opt_step(f, &t->opts[F]));
   WF_TRY_NET(t, g, wf_net_opt_step(g, &t->opts[G]));
@@ -185,7 +362,10 @@ static void step_buffers(wf_trainer *t, int m, w2_step *c) {
 }
 
 /* args: batch_size, steps, ineq (0 none, 1 pairs, 2 interpolates, 3 both),
- * lambda_ineq, lambda_eq, reparam (0, 1), lambda_e, reg (0 L2, 1 entropic) */
+ * lambda_ineq, lambda_eq, reparam (0 none, 1 data side, 2 generated side),
+ * lambda_e, reg (0 L2, 1 entropic), and the strata of the data and the
+ * source (data_strata, data_stratum_<c>, source_strata, ...; default
+ * i.i.d. rows) */
 static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   w2_step c = {0};
   int steps;
@@ -194,9 +374,11 @@ static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   WF_TRY(wf_arg_int(t, a, "ineq", 0, 3, &c.ineq));
   WF_TRY(wf_arg_num(t, a, "lambda_ineq", 0, INFINITY, &c.lambda_ineq));
   WF_TRY(wf_arg_num(t, a, "lambda_eq", 0, INFINITY, &c.lambda_eq));
-  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 1, 0, &c.reparam));
+  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &c.reparam));
   WF_TRY(wf_arg_num_or(t, a, "lambda_e", 0, INFINITY, 0, &c.lambda_e));
   WF_TRY(wf_arg_int_or(t, a, "reg", 0, 1, 0, &c.reg));
+  WF_TRY(read_strata(t, a, DATA, c.m));
+  WF_TRY(read_strata(t, a, SOURCE, c.m));
   if (c.reg == WF_POT_REG_ENTROPIC && c.ineq != 0 && !(c.lambda_ineq > 0))
     return wf_trainer_fail(t, WF_ERR_ARG, "the entropic penalty needs lambda_ineq > 0");
   w2_state *st = t->state;
@@ -212,10 +394,14 @@ static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   if (!c.idx || !c.zidx || !c.real || !c.z || !c.a_sh || !c.b_sh || !c.at || !c.bt ||
       !c.s1 || !c.s2)
     return WF_ERR_NOMEM;
+  WF_TRY(data_order(t, m, &c.perm));
+  if (c.perm != NULL && (c.rows_tmp = wf_trainer_buffer(t, "rows_tmp", md)) == NULL)
+    return WF_ERR_NOMEM;
   st->m = 0; /* z is overwritten: the Euler targets are gone */
   wf_trainer_zero_slots(t, S_COUNT);
-  double key[] = {m, c.ineq, c.lambda_ineq, c.lambda_eq, c.reparam, c.lambda_e, c.reg};
-  WF_TRY(wf_trainer_repeat(t, &st->critic_step, steps, key, 7, critic_step, &c));
+  double key[11] = {m, c.ineq, c.lambda_ineq, c.lambda_eq, c.reparam, c.lambda_e, c.reg};
+  strata_key(st, key + 7);
+  WF_TRY(wf_trainer_repeat(t, &st->critic_step, steps, key, 11, critic_step, &c));
   double s[S_COUNT];
   WF_TRY(wf_trainer_read_slots(t, s, S_COUNT));
   double dual = s[S_DUAL] / steps, ineq = (s[S_INEQ] + s[S_INTERP]) / steps;
@@ -231,7 +417,8 @@ static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   return WF_OK;
 }
 
-/* one W2GAN generator update: descend mean f(G(z)) */
+/* one W2GAN generator update: descend mean f(G(z)) (f = e - g with the
+ * generated side reparameterised) */
 static wf_status gen_step(wf_trainer *t, void *data) {
   const w2_step *c = data;
   wf_net *f = t->nets[F], *gen = t->nets[GEN];
@@ -241,41 +428,55 @@ static wf_status gen_step(wf_trainer *t, void *data) {
   WF_TRY(generate(t, m, c->zidx, c->z, &y));
   wf_loss_spec mean = {WF_LOSS_LINEAR, 1.0 / m, 1.0, 0};
   wf_device_zero_scalars(t->dev, c->slot, 1);
-  WF_TRY_NET(t, f, wf_pullback(f, y, m, 1, &mean, NULL, c->slot, c->dy));
+  if (c->reparam == REPARAM_GENERATED) {
+    WF_TRY(generated_potential_grad(t, y, m, 1.0 / m, c->slot, c->dy, c->dy2));
+  } else {
+    WF_TRY_NET(t, f, wf_pullback(f, y, m, 1, &mean, NULL, c->slot, c->dy));
+  }
   WF_TRY_NET(t, gen, wf_mlp_backward(gen, c->dy, NULL));
   WF_TRY_NET(t, gen, wf_net_opt_step(gen, &t->opts[GEN]));
   return WF_OK;
 }
 
-/* args: batch_size, steps (default 1). Output: mean f(G(z)) before the last
- * update. */
+/* args: batch_size, steps (default 1), reparam (as the critic's, default
+ * 0), the source's strata (source_strata, source_stratum_<c>). Output:
+ * mean f(G(z)) before the last update. */
 static wf_status generator_phase(wf_trainer *t, const wf_args *a, double *out) {
   w2_step c = {0};
   int steps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
   WF_TRY(wf_arg_int_or(t, a, "steps", 1, 1 << 24, 1, &steps));
+  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &c.reparam));
+  WF_TRY(read_strata(t, a, SOURCE, c.m));
   if (wf_net_spec(t->nets[GEN])->norm == WF_NORM_BATCH && c.m < 2)
     return wf_trainer_fail(t, WF_ERR_ARG, "a BatchNorm generator needs batches of 2 rows");
   w2_state *st = t->state;
   step_buffers(t, c.m, &c);
   c.dy = wf_trainer_buffer(t, "dy", (size_t)c.m * t->data[DATA].d);
   if (!c.idx || !c.zidx || !c.real || !c.z || !c.dy) return WF_ERR_NOMEM;
+  if (c.reparam == REPARAM_GENERATED &&
+      (c.dy2 = wf_trainer_buffer(t, "dy2", (size_t)c.m * t->data[DATA].d)) == NULL)
+    return WF_ERR_NOMEM;
   st->m = 0;
   c.slot = t->slots;
-  double key[] = {c.m};
-  WF_TRY(wf_trainer_repeat(t, &st->gen_step, steps, key, 1, gen_step, &c));
+  double key[6] = {c.m, c.reparam};
+  strata_key(st, key + 2);
+  WF_TRY(wf_trainer_repeat(t, &st->gen_step, steps, key, 6, gen_step, &c));
   WF_TRY(wf_trainer_read_slots(t, out, 1));
   if (!isfinite(out[0]))
     return wf_trainer_fail(t, WF_ERR_NUMERIC, "the generator's loss is not finite");
   return WF_OK;
 }
 
-/* args: batch_size, step_size (eps) */
+/* args: batch_size, step_size (eps), reparam (as the critic's, default 0),
+ * the source's strata */
 static wf_status euler_phase(wf_trainer *t, const wf_args *a, double *out) {
-  int m;
+  int m, reparam;
   double eps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
   WF_TRY(wf_arg_num(t, a, "step_size", 0, INFINITY, &eps));
+  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &reparam));
+  WF_TRY(read_strata(t, a, SOURCE, m));
   w2_state *st = t->state;
   w2_step c = {0};
   step_buffers(t, m, &c);
@@ -288,7 +489,17 @@ static wf_status euler_phase(wf_trainer *t, const wf_args *a, double *out) {
   WF_TRY(generate(t, m, c.zidx, c.z, &y));
   wf_trainer_zero_slots(t, 1);
   /* f is the potential of the generated side: T(y) = y - grad f(y) */
-  WF_TRY_NET(t, t->nets[F], wf_euler_step(t->nets[F], y, m, -eps, g, zeta, t->slots));
+  if (reparam == REPARAM_GENERATED) { /* f = e - g */
+    const wf_backend *be = WF_BE(t->dev);
+    wf_ctx *ctx = WF_CTX(t->dev);
+    size_t md = (size_t)m * d;
+    WF_TRY(generated_potential_grad(t, y, m, 1.0, NULL, g, zeta)); /* zeta: work */
+    be->copy(ctx, zeta, y, md); /* zeta = y - eps grad f(y) */
+    be->axpy(ctx, md, (wf_real)(-eps), g, zeta);
+    be->row_norm_loss(ctx, WF_ROWNORM_NORM, g, m, d, 1.0, NULL, NULL, t->slots);
+  } else {
+    WF_TRY_NET(t, t->nets[F], wf_euler_step(t->nets[F], y, m, -eps, g, zeta, t->slots));
+  }
   WF_TRY(wf_trainer_read_slots(t, out, 1));
   if (!isfinite(out[0]))
     return wf_trainer_fail(t, WF_ERR_NUMERIC, "the potential's gradient is not finite");

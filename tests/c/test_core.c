@@ -1161,6 +1161,34 @@ static void test_potentials(void) {
           rel_err(gf, sf, nf), rel_err(ge, se, ne));
     CHECK(wf_pot_dual_loss(&F, &Ge, &Ge, &Fs, c.a, c.b, m, 0, WF_POT_REG_L2, 1, 1, &c.ws,
                            c.slots) == WF_ERR_ARG, "dual loss: shared nets refused");
+    /* the public code's arrangement: the generated side reparameterised,
+     * phi = -g + e at a and at S, psi = g at b and at T (algo_w2.c's
+     * reparam 2), against differences in both nets */
+    {
+      wf_net *gx[3], *es;
+      for (int i = 0; i < 3; i++)
+        CHECK(wf_net_alias(g, &gx[i], msg) == WF_OK, "alias of g");
+      CHECK(wf_net_alias(e, &es, msg) == WF_OK, "alias of e");
+      wf_potential Pa = {{e, gx[0]}, {1, -1}, 2}, Pb = {{g}, {1}, 1};
+      wf_potential Pt = {{gx[1]}, {1}, 1}, Ps = {{es, gx[2]}, {1, -1}, 2};
+      wf_net *eg[] = {e, g};
+      const char *n_eg[] = {"e", "g"};
+      for (c.reg = WF_POT_REG_L2; c.reg <= WF_POT_REG_ENTROPIC; c.reg++) {
+        c.lambda = c.reg == WF_POT_REG_L2 ? 3 : 0.5;
+        c.ot_scale = -1.0 / m;
+        c.phi = Pa, c.psi = Pb, c.psi_t = Pt, c.phi_s = Ps;
+        check_pot_grads(&c, eg, n_eg, 2,
+                        c.reg ? "dual entropic (-g + e, g)" : "dual L2 (-g + e, g)");
+      }
+      /* the equality penalty alone on the generated side: -g + e at x */
+      c.eq = 1;
+      c.lambda = 3;
+      c.phi = Pa, c.psi = Pt;
+      check_pot_grads(&c, eg, n_eg, 2, "eq (-g + e at x, g at T)");
+      c.eq = 2;
+      for (int i = 0; i < 3; i++) wf_net_free(gx[i]);
+      wf_net_free(es);
+    }
     free(gf), free(ge), free(sf), free(se);
     wf_net_free(fa2), wf_net_free(fa3), wf_net_free(ea), wf_net_free(ga);
   }
@@ -1719,6 +1747,201 @@ static wf_trainer *w2_trainer(const char *algo, uint64_t seed, const double *con
   return t;
 }
 
+/* The Euler phase's direction is the gradient of the generated side's
+ * potential: f, or e - g with that side reparameterised (reparam 2), by
+ * central differences of sum_i f(y_i) at the phase's own y = G(z) (the
+ * phase's z read back; G's BatchNorm in training mode on the same batch
+ * gives the same y). */
+static void test_w2_euler_direction(const double *const *data, const int *rows, int m) {
+#ifdef WF_DOUBLE
+  for (int rp = 0; rp <= 2; rp++) {
+    wf_net *nets[3];
+    wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,
+                        .eps = 1e-8};
+    wf_trainer *t = w2_trainer("w2fe_map", 21 + rp, data, rows, 2, &adam, nets);
+    const char *cn[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                        "reparam", "lambda_e", "reg"};
+    double cv[] = {m, 3, 3, 20, 20, rp, 0, 0}, out[5];
+    CHECK(phase(t, "critic", cn, cv, 8, out) == WF_OK, "critic: %s", wf_trainer_message(t));
+    double eps = 0.8;
+    const char *en[] = {"batch_size", "step_size", "reparam"};
+    double ev[] = {m, eps, rp};
+    CHECK(phase(t, "euler", en, ev, 3, out) == WF_OK, "euler: %s", wf_trainer_message(t));
+    size_t md = (size_t)m * 2;
+    double *hz = hvec(md), *hzeta = hvec(md), *hy = hvec(md), *num = hvec(md),
+           *dir = hvec(md), *hv = hvec(m);
+    CHECK(wf_trainer_buffer_get(t, "z", 0, hz, md) == WF_OK &&
+              wf_trainer_buffer_get(t, "zeta", 0, hzeta, md) == WF_OK,
+          "euler buffers: %s", wf_trainer_message(t));
+    wf_real *z = dalloc(md), *y = dalloc(md), *v = dalloc(m);
+    put(z, hz, md);
+    wf_mlp_forward(nets[2], z, m, 1, y);
+    get(hy, y, md);
+    /* sum_i f(y_i), f = f (rp 0, 1) or e - g (rp 2) */
+    for (size_t i = 0; i < md; i++) {
+      double keep = hy[i], val[2];
+      for (int k = 0; k < 2; k++) {
+        hy[i] = keep + (k ? -1e-6 : 1e-6);
+        put(y, hy, md);
+        val[k] = 0;
+        for (int net = 0; net < (rp == 2 ? 2 : 1); net++) {
+          wf_mlp_forward(nets[net], y, m, 1, v);
+          get(hv, v, m);
+          for (int r = 0; r < m; r++) val[k] += (net ? -1 : 1) * hv[r];
+        }
+      }
+      hy[i] = keep;
+      num[i] = (val[0] - val[1]) / 2e-6;
+    }
+    for (size_t i = 0; i < md; i++) dir[i] = (hy[i] - hzeta[i]) / eps;
+    CHECK(rel_err(dir, num, md) < FD_TOL, "euler reparam %d: (y - zeta) / eps vs grad f: err %g",
+          rp, rel_err(dir, num, md));
+    wf_device_free(dev, z), wf_device_free(dev, y), wf_device_free(dev, v);
+    free(hz), free(hzeta), free(hy), free(num), free(dir), free(hv);
+    wf_trainer_free(t);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  }
+#else
+  (void)data, (void)rows, (void)m;
+#endif
+}
+
+/* Balanced batches: data rows sorted by stratum (stratum c marked by its
+ * first column, 10 c + noise) and source rows likewise (-10 (c + 1)); a
+ * critic step's data batch takes m / k rows of every stratum (one more for
+ * the first m % k) in round-robin order, its source batch the same counts
+ * stratum by stratum; draws are uniform within a stratum; one stratum is
+ * the i.i.d. draw to the bit; bad strata are refused by name. */
+static int stratum_of(double v, int source) {
+  return source ? (int)lround(-v / 10) - 1 : (int)lround(v / 10);
+}
+
+static void test_w2_strata(int m) {
+  enum { ND = 200, NS = 180 };
+  const int dc[3] = {50, 70, 80}, sc[2] = {120, 60};
+  double *x = hvec(2 * ND), *z = hvec(2 * NS);
+  for (int c = 0, r = 0; c < 3; c++)
+    for (int j = 0; j < dc[c]; j++, r++) {
+      x[2 * r] = 10 * c + 0.1 * rnorm();
+      x[2 * r + 1] = j; /* the row's index within its stratum */
+    }
+  for (int c = 0, r = 0; c < 2; c++)
+    for (int j = 0; j < sc[c]; j++, r++) {
+      z[2 * r] = -10 * (c + 1) + 0.1 * rnorm();
+      z[2 * r + 1] = j;
+    }
+  const double *data[2] = {x, z};
+  int rows[2] = {ND, NS};
+  const char *names[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                         "reparam", "lambda_e", "reg", "data_strata", "data_stratum_1",
+                         "data_stratum_2", "data_stratum_3", "source_strata",
+                         "source_stratum_1", "source_stratum_2"};
+  double vals[] = {m, 1, 3, 20, 20, 2, 0, 0, 3, dc[0], dc[1], dc[2], 2, sc[0], sc[1]};
+  wf_net *nets[3];
+  wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                      .eps = 1e-8};
+  wf_trainer *t = w2_trainer("w2gan_map", 31, data, rows, 2, &adam, nets);
+  size_t md = (size_t)m * 2;
+  double *real = hvec(md), *src = hvec(md), out[5];
+  double mean_j[3] = {0}, n_j[3] = {0};
+  int ok_data = 1, ok_src = 1, seen_max[3] = {0};
+  for (int rep = 0; rep < 40; rep++) {
+    CHECK(phase(t, "critic", names, vals, 15, out) == WF_OK, "balanced critic: %s",
+          wf_trainer_message(t));
+    wf_trainer_buffer_get(t, "real", 0, real, md);
+    wf_trainer_buffer_get(t, "z", 0, src, md);
+    for (int i = 0; i < m; i++) {
+      int c = stratum_of(real[2 * i], 0);
+      ok_data = ok_data && c == i % 3;
+      if (c >= 0 && c < 3) {
+        mean_j[c] += real[2 * i + 1] / dc[c];
+        n_j[c] += 1;
+        if ((int)real[2 * i + 1] == dc[c] - 1) seen_max[c] = 1;
+      }
+      /* the source stratum by stratum: m / 2 + (m % 2) rows of stratum 0 */
+      int s = stratum_of(src[2 * i], 1);
+      ok_src = ok_src && s == (i < m / 2 + m % 2 ? 0 : 1);
+    }
+  }
+  CHECK(ok_data, "balanced data rows: stratum i %% k at row i");
+  CHECK(ok_src, "balanced source rows: stratum by stratum");
+  for (int c = 0; c < 3; c++)
+    CHECK(fabs(mean_j[c] / n_j[c] - 0.5) < 0.08 && seen_max[c],
+          "uniform within stratum %d: mean position %g", c, mean_j[c] / n_j[c]);
+  /* the generator and Euler phases draw the source balanced too */
+  const char *gn[] = {"batch_size", "reparam", "source_strata", "source_stratum_1",
+                      "source_stratum_2"};
+  double gv[] = {m, 2, 2, sc[0], sc[1]};
+  CHECK(phase(t, "generator", gn, gv, 5, out) == WF_OK, "balanced generator: %s",
+        wf_trainer_message(t));
+  wf_trainer_buffer_get(t, "z", 0, src, md);
+  ok_src = 1;
+  for (int i = 0; i < m; i++)
+    ok_src = ok_src && stratum_of(src[2 * i], 1) == (i < m / 2 + m % 2 ? 0 : 1);
+  CHECK(ok_src, "balanced generator batch");
+  /* refusals: sizes that do not sum to the rows, more strata than rows in a
+   * batch, strata of a source a trainer does not have */
+  double bad_sum[15];
+  memcpy(bad_sum, vals, sizeof(vals));
+  bad_sum[11] = dc[2] - 1;
+  CHECK(phase(t, "critic", names, bad_sum, 15, out) == WF_ERR_ARG &&
+            strstr(wf_trainer_message(t), "strata") != NULL,
+        "strata that miss rows are refused: %s", wf_trainer_message(t));
+  double bad_k[] = {2, 1, 3, 20, 20, 2, 0, 0, 3, dc[0], dc[1], dc[2]};
+  CHECK(phase(t, "critic", names, bad_k, 12, out) == WF_ERR_ARG &&
+            strstr(wf_trainer_message(t), "data_strata") != NULL,
+        "more strata than batch rows are refused: %s", wf_trainer_message(t));
+  wf_trainer_free(t);
+  for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  {
+    wf_trainer *t1 = w2_trainer("w2gan", 31, data, rows, 1, &adam, nets);
+    double v1[] = {m, 1, 3, 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, NS};
+    const char *n1[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                        "reparam", "lambda_e", "reg", "data_strata", "data_stratum_1",
+                        "data_stratum_2", "data_stratum_3", "source_strata",
+                        "source_stratum_1"};
+    CHECK(phase(t1, "critic", n1, v1, 14, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t1), "source_strata") != NULL,
+          "source strata without a source are refused: %s", wf_trainer_message(t1));
+    wf_trainer_free(t1);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  }
+  /* one stratum per side is the i.i.d. draw: the same nets after a critic
+   * and a generator phase, to the bit */
+  {
+    wf_net *n2[2][3];
+    wf_trainer *t2[2];
+    for (int r = 0; r < 2; r++) {
+      t2[r] = w2_trainer("w2gan_map", 41, data, rows, 2, &adam, n2[r]);
+      double v[] = {m, 2, 3, 20, 20, 1, 0, 0, r, ND, r, NS};
+      const char *nn[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
+                          "reparam", "lambda_e", "reg", "data_strata", "data_stratum_1",
+                          "source_strata", "source_stratum_1"};
+      CHECK(phase(t2[r], "critic", nn, v, 12, out) == WF_OK, "critic: %s",
+            wf_trainer_message(t2[r]));
+      const char *gn1[] = {"batch_size", "source_strata", "source_stratum_1"};
+      double gv1[] = {m, r, NS};
+      CHECK(phase(t2[r], "generator", gn1, gv1, 3, out) == WF_OK, "generator: %s",
+            wf_trainer_message(t2[r]));
+    }
+    int same = 1;
+    for (int k = 0; k < 3; k++) {
+      size_t np = wf_net_layout(n2[0][k])->n_params;
+      double *p0 = hvec(np), *p1 = hvec(np);
+      wf_net_get_params(n2[0][k], p0);
+      wf_net_get_params(n2[1][k], p1);
+      same = same && memcmp(p0, p1, np * sizeof(double)) == 0;
+      free(p0), free(p1);
+    }
+    CHECK(same, "one stratum per side is the i.i.d. draw to the bit");
+    for (int r = 0; r < 2; r++) {
+      wf_trainer_free(t2[r]);
+      for (int i = 0; i < 3; i++) wf_net_free(n2[r][i]);
+    }
+  }
+  free(x), free(z), free(real), free(src);
+}
+
 static void test_w2(void) {
   int n = 200, m = 32;
   double *x = hvec((size_t)n * 2), *z = hvec((size_t)n * 2);
@@ -1739,7 +1962,7 @@ static void test_w2(void) {
     const char *algo = mode ? "w2gan_map" : "w2gan";
     wf_trainer *t = w2_trainer(algo, 5, data, rows, mode ? 2 : 1, &adam, nets);
     for (int ineq = 0; ineq <= 3; ineq++)
-      for (int reparam = 0; reparam <= 1; reparam++)
+      for (int reparam = 0; reparam <= 2; reparam++)
         for (int reg = 0; reg <= 1; reg++) {
           double vals[] = {m, 2, ineq, 20, ineq == 1 ? 0 : 20, reparam, 5, reg};
           wf_status rc = phase(t, "critic", crit_names, vals, 8, out);
@@ -1750,10 +1973,16 @@ static void test_w2(void) {
                 reparam, reg, wf_trainer_message(t), out[0], out[1], out[2], out[3],
                 out[4]);
         }
-    const char *gen_names[] = {"batch_size", "steps"};
-    double gen_vals[] = {m, 3};
-    CHECK(phase(t, "generator", gen_names, gen_vals, 2, out) == WF_OK && isfinite(out[0]),
-          "%s generator: %s", algo, wf_trainer_message(t));
+    const char *gen_names[] = {"batch_size", "steps", "reparam"};
+    for (int reparam = 0; reparam <= 2; reparam++) {
+      double gen_vals[] = {m, 3, reparam};
+      CHECK(phase(t, "generator", gen_names, gen_vals, 3, out) == WF_OK && isfinite(out[0]),
+            "%s generator reparam %d: %s", algo, reparam, wf_trainer_message(t));
+    }
+    double bad_rp[] = {m, 1, 3};
+    CHECK(phase(t, "generator", gen_names, bad_rp, 3, out) == WF_ERR_ARG &&
+              strstr(wf_trainer_message(t), "reparam") != NULL,
+          "an unknown reparameterisation is named");
     double bad[] = {m, 2, 3, 20, 20, 0, 0, 2};
     CHECK(phase(t, "critic", crit_names, bad, 8, out) == WF_ERR_ARG &&
               strstr(wf_trainer_message(t), "reg") != NULL,
@@ -1772,45 +2001,52 @@ static void test_w2(void) {
   wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = gamma, .eps = 1};
   wf_opt_spec sgd_w2gan = sgd;
   sgd_w2gan.lr = 2 * eps * gamma;
-  wf_net *nets[2][3];
-  wf_trainer *t[2];
-  for (int r = 0; r < 2; r++) {
-    t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan, nets[r]);
-    double vals[] = {m, 3, 3, 20, 20, 1, 0, 0};
-    CHECK(phase(t[r], "critic", crit_names, vals, 8, out) == WF_OK, "critic: %s",
-          wf_trainer_message(t[r]));
-    if (r == 0) {
-      const char *en[] = {"batch_size", "step_size"};
-      double ev[] = {m, eps};
-      CHECK(phase(t[r], "euler", en, ev, 2, out) == WF_OK && out[0] > 0, "euler: %s",
+  /* ... with either side's potential reparameterised */
+  for (int rp = 1; rp <= 2; rp++) {
+    wf_net *nets[2][3];
+    wf_trainer *t[2];
+    for (int r = 0; r < 2; r++) {
+      t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan,
+                        nets[r]);
+      double vals[] = {m, 3, 3, 20, 20, rp, 0, 0};
+      CHECK(phase(t[r], "critic", crit_names, vals, 8, out) == WF_OK, "critic: %s",
             wf_trainer_message(t[r]));
-      const char *fn[] = {"persistency"};
-      double fv[] = {1};
-      CHECK(phase(t[r], "fit", fn, fv, 1, out) == WF_OK && out[0] == out[1], "fit: %s",
-            wf_trainer_message(t[r]));
-    } else {
-      const char *gn[] = {"batch_size"};
-      double gv[] = {m};
-      CHECK(phase(t[r], "generator", gn, gv, 1, out) == WF_OK, "generator: %s",
-            wf_trainer_message(t[r]));
+      if (r == 0) {
+        const char *en[] = {"batch_size", "step_size", "reparam"};
+        double ev[] = {m, eps, rp};
+        CHECK(phase(t[r], "euler", en, ev, 3, out) == WF_OK && out[0] > 0, "euler: %s",
+              wf_trainer_message(t[r]));
+        const char *fn[] = {"persistency"};
+        double fv[] = {1};
+        CHECK(phase(t[r], "fit", fn, fv, 1, out) == WF_OK && out[0] == out[1], "fit: %s",
+              wf_trainer_message(t[r]));
+      } else {
+        const char *gn[] = {"batch_size", "reparam"};
+        double gv[] = {m, rp};
+        CHECK(phase(t[r], "generator", gn, gv, 2, out) == WF_OK, "generator: %s",
+              wf_trainer_message(t[r]));
+      }
     }
-  }
-  size_t np = wf_net_layout(nets[0][2])->n_params;
-  double *p0 = hvec(np), *p1 = hvec(np);
-  wf_net_get_params(nets[0][2], p0);
-  wf_net_get_params(nets[1][2], p1);
+    size_t np = wf_net_layout(nets[0][2])->n_params;
+    double *p0 = hvec(np), *p1 = hvec(np);
+    wf_net_get_params(nets[0][2], p0);
+    wf_net_get_params(nets[1][2], p1);
 #ifdef WF_DOUBLE
-  double tol = 1e-11;
+    double tol = 1e-11;
 #else
-  double tol = 2e-5;
+    double tol = 2e-5;
 #endif
-  CHECK(rel_err(p0, p1, np) < tol, "W2-FE K = 1 is the W2GAN update at 2 eps lr: err %g",
-        rel_err(p0, p1, np));
-  for (int r = 0; r < 2; r++) {
-    wf_trainer_free(t[r]);
-    for (int i = 0; i < 3; i++) wf_net_free(nets[r][i]);
+    CHECK(rel_err(p0, p1, np) < tol,
+          "W2-FE K = 1 is the W2GAN update at 2 eps lr (reparam %d): err %g", rp,
+          rel_err(p0, p1, np));
+    for (int r = 0; r < 2; r++) {
+      wf_trainer_free(t[r]);
+      for (int i = 0; i < 3; i++) wf_net_free(nets[r][i]);
+    }
+    free(p0), free(p1);
   }
-  free(p0), free(p1);
+  test_w2_euler_direction(data, rows, m);
+  test_w2_strata(m);
 
   /* Barycentric-OT: the dual stage, then the map stage, split by u's steps */
   {

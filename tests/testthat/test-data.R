@@ -229,13 +229,15 @@ test_that("checkerboard: 4 source squares, 5 target squares of side 0.5", {
                    rep(1000L, 5))
 })
 
-test_that("2spirals: points on the 570-degree spiral, target rotated 180 degrees", {
+test_that("2spirals: the public code's direction, source = target rotated 180 degrees", {
   p <- wf_toy_pair("2spirals", 5000, seed = 1)
   theta_max <- 570 * pi / 180
-  # a dense copy of each noise-free curve
+  # a dense copy of each noise-free curve: the public code's target (its
+  # swissroll r_loader) is 0.15 (theta cos theta, -theta sin theta), its
+  # source the same curve rotated by 180 degrees
   th <- seq(0, theta_max, length.out = 20000)
-  src_curve <- 0.15 * cbind(th * cos(th), -th * sin(th))
-  tgt_curve <- -src_curve
+  tgt_curve <- 0.15 * cbind(th * cos(th), -th * sin(th))
+  src_curve <- -tgt_curve
   # noise is U(0, 0.1) per coordinate, so the offset is at most 0.1 * sqrt(2)
   near <- function(x, curve) {
     vapply(seq_len(nrow(x)), function(i) {
@@ -252,11 +254,54 @@ test_that("2spirals: points on the 570-degree spiral, target rotated 180 degrees
   # 0.15 * E[theta] = 0.15 * 2/3 * theta_max (noise shifts it little)
   r_src <- sqrt(rowSums((p$source - 0.05)^2))
   expect_equal(mean(r_src), 0.15 * 2 / 3 * theta_max, tolerance = 0.03)
+  # the outer end of the target (theta = 570 degrees: cos and sin < 0) lies
+  # left and above, at 0.15 * 9.95 * (-0.87, 0.5); the source's right and
+  # below
+  far <- function(x) x[which.max(rowSums((x - 0.05)^2)), ]
+  expect_true(far(p$target)[1] < -1 && far(p$target)[2] > 0.5)
+  expect_true(far(p$source)[1] > 1 && far(p$source)[2] < -0.4)
   # the target is the source distribution rotated by 180 degrees (noise aside)
   expect_equal(unname(colMeans(p$target - 0.05)), -unname(colMeans(p$source - 0.05)),
                tolerance = 0.1)
   x <- wf_toy("2spirals", 500, seed = 2)
   expect_true(all(sqrt(near(x, tgt_curve)) <= 0.1 * sqrt(2) + 1e-3))
+})
+
+test_that("wf_toy_pair(labels = TRUE) returns the rows' components, the same draws", {
+  centres <- list(
+    "4gaussians" = list(source = 2 * cbind(c(1, 1, -1, -1), c(1, -1, 1, -1)) / sqrt(2),
+                        target = cbind(c(1, 1, -1, -1), c(1, -1, 1, -1)) / sqrt(2)),
+    checkerboard = list(source = cbind(c(0, 0, cc, -cc), c(cc, -cc, 0, 0)),
+                        target = cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))))
+  for (pair in pair_toys) {
+    p <- wf_toy_pair(pair, n = 1003, seed = 5)
+    q <- wf_toy_pair(pair, n = 1003, seed = 5, labels = TRUE)
+    expect_identical(q$source, p$source)
+    expect_identical(q$target, p$target)
+    expect_identical(names(q), c("source", "target", "source_labels", "target_labels"))
+    expect_null(attributes(p$source)$component)
+    for (side in c("source", "target")) {
+      lab <- q[[paste0(side, "_labels")]]
+      expect_type(lab, "integer")
+      expect_length(lab, 1003L)
+      if (pair == "2spirals") {
+        expect_true(all(lab == 1L))
+        next
+      }
+      # the label is the component: the nearest centre, in the listed order
+      ctr <- centres[[pair]][[side]]
+      expect_identical(lab, nearest_index(q[[side]], ctr))
+      # equal counts: 1003 %/% k, one more for the first 1003 %% k
+      k <- nrow(ctr)
+      want <- 1003L %/% k + as.integer(seq_len(k) <= 1003L %% k)
+      expect_identical(as.vector(table(factor(lab, seq_len(k)))), want)
+    }
+  }
+  expect_null(attributes(wf_toy("checkerboard", 10, seed = 1))$component)
+  expect_null(attributes(wf_toy("8gaussians", 10, seed = 1))$component)
+  for (bad in list(NA, "yes", 1, c(TRUE, FALSE), NULL)) {
+    expect_toy_arg_error(wf_toy_pair("4gaussians", n = 10, labels = bad), "labels")
+  }
 })
 
 test_that("source and target are drawn independently", {

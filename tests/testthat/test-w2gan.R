@@ -184,6 +184,149 @@ test_that("the baselines: Barycentric-OT and WGAN-LP on the pair", {
   expect_identical(lp2$generator$spec$gamma_init, "normal")
 })
 
+test_that("default runs are those of the code before balanced batches and reparam_side", {
+  # fixtures/w2gan-reference.csv: made by inst/scripts/w2gan-reference.R
+  # with commit efd0c1e (no `batches`, `*_labels`, `reparam_side`); the
+  # options' defaults must leave every run as it was (on the machine that
+  # made it: to the bit)
+  ref <- utils::read.csv(test_path("fixtures", "w2gan-reference.csv"))
+  p <- wf_toy_pair("checkerboard", n = 1500, seed = 3)
+  gen <- wf_mlp(c(16, 16), norm = "batch", residual = TRUE, init = "normal",
+                init_sd = 0.01, gamma_init = "normal")
+  base <- list(p$target, source = p$source, epochs = 12, batch_size = 64,
+               critic = wf_mlp(c(16, 16), init = "normal", init_sd = 0.1), generator = gen,
+               eval_every = 4, eval_n = 100, seed = 9, device = "cpu", verbose = FALSE)
+  runs <- list(
+    w2gan = list(f = "w2gan"),
+    w2gan_noreparam_pairs = list(f = "w2gan", reparam = FALSE, ineq = "pairs",
+                                 lambda_e = 0),
+    w2gan_e = list(f = "w2gan", lambda_e = 10, regularizer = "entropic",
+                   lambda_ineq = 0.1),
+    w2fe_k2 = list(f = "w2fe", persistency = 2, step_size = 0.8),
+    w2gan_noise = list(f = "w2gan", source = NULL)
+  )
+  for (name in names(runs)) {
+    r <- runs[[name]]
+    args <- modifyList(base, r[names(r) != "f"], keep.null = TRUE)
+    if (is.null(args$source)) args$source <- NULL
+    fit <- do.call(r$f, args)
+    want <- ref[ref$run == name, ]
+    expect_gt(nrow(want), 50)
+    for (col in setdiff(unique(want$what), "sample")) {
+      w <- want[want$what == col, ]
+      expect_equal(fit$metrics[[col]][w$index], w$value, tolerance = 1e-6,
+                   label = paste(name, col))
+    }
+    s <- if (is.null(fit$source)) wf_sample(fit, 20, seed = 3) else
+      predict(fit, newdata = p$source[1:20, ])
+    w <- want[want$what == "sample", ]
+    expect_equal(as.vector(s)[w$index], w$value, tolerance = 1e-6,
+                 label = paste(name, "images"))
+  }
+})
+
+test_that("reparam_side: the generated side (f = -g + e) trains, and either side's map", {
+  # the settings of the 4gaussians run above, the public code's side
+  args <- list(pair4$target, source = pair4$source, epochs = 400, batch_size = 128,
+               critic = small_critic(64), generator = small_gen(64),
+               generator_optimizer = wf_adam(5e-4), eval_every = 100, eval_n = 300,
+               seed = 1, verbose = FALSE)
+  gen_side <- do.call(w2gan, c(args, list(reparam_side = "generated")))
+  expect_identical(gen_side$settings$reparam_side, "generated")
+  ev <- gen_side$metrics[!is.na(gen_side$metrics$map_error), ]
+  expect_lt(ev$map_error[4], 0.4)
+  expect_gt(ev$map_cosine[4], 0.95)
+  # the two arrangements are different algorithms
+  short <- modifyList(args, list(epochs = 2))
+  a <- do.call(w2gan, c(short, list(reparam_side = "generated")))
+  b <- do.call(w2gan, short)
+  expect_identical(b$settings$reparam_side, "data")
+  expect_false(identical(wf_params(a$generator), wf_params(b$generator)))
+  # the potential's map and the plots read the side
+  tp <- wf_transport_map(gen_side, pair4$source[1:5, ], via = "potential")
+  grad_f <- function(fit, x, h = 1e-3) { # float32 nets: a step above their rounding
+    f <- function(y) wf_forward(fit$f, y)[, 1] - wf_forward(fit$g, y)[, 1]
+    sapply(1:2, function(j) {
+      e <- matrix(0, nrow(x), 2)
+      e[, j] <- h
+      (f(x + e) - f(x - e)) / (2 * h)
+    })
+  }
+  expect_equal(pair4$source[1:5, ] - tp, grad_f(gen_side, pair4$source[1:5, ]),
+               tolerance = 2e-3, ignore_attr = TRUE)
+  pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_silent(plot(gen_side, "potential"))
+  # W2-FE with the generated side, and e's penalty on the generated batch
+  fe <- w2fe(pair4$target, source = pair4$source, persistency = 2, epochs = 3,
+             batch_size = 64, critic = small_critic(8), generator = small_gen(8),
+             reparam_side = "generated", lambda_e = 10, eval_n = 50, seed = 3,
+             verbose = FALSE)
+  expect_identical(fe$status, "completed")
+  expect_true(all(fe$metrics$e_penalty >= 0))
+  expect_true(all(fe$metrics$euler_grad_norm > 0))
+  # without the reparameterisation the side is irrelevant
+  a <- do.call(w2gan, modifyList(short, list(reparam = FALSE)))
+  b <- do.call(w2gan, modifyList(short, list(reparam = FALSE, reparam_side = "generated")))
+  expect_identical(wf_params(a$generator), wf_params(b$generator))
+})
+
+test_that("balanced batches and evaluation from the components' labels", {
+  q <- wf_toy_pair("checkerboard", n = 1500, seed = 2, labels = TRUE)
+  args <- list(q$target, source = q$source, epochs = 4, batch_size = 64,
+               critic = small_critic(8), generator = small_gen(8), eval_every = 2,
+               eval_n = 100, seed = 6, verbose = FALSE, data_labels = q$target_labels,
+               source_labels = q$source_labels)
+  bal <- do.call(w2gan, c(args, list(batches = "balanced")))
+  iid <- do.call(w2gan, c(args, list(batches = "iid")))
+  expect_identical(bal$settings$batches, "balanced")
+  expect_identical(iid$settings$batches, "iid")
+  # the labels balance the held-out rows either way: 100 rows, round robin
+  for (fit in list(bal, iid)) {
+    expect_identical(fit$labels$holdout[1:100], rep_len(1:5, 100))
+    expect_identical(fit$labels$source_holdout[1:100], rep_len(1:4, 100))
+    expect_identical(length(fit$labels$data), nrow(fit$data))
+    expect_identical(length(fit$labels$source), nrow(fit$source))
+    # each row keeps its label: the square it lies in
+    cc <- 1.5 / sqrt(2)
+    sq <- cbind(c(cc, -cc, cc, -cc, 0), c(cc, -cc, -cc, cc, 0))
+    near <- max.col(-sapply(1:5, function(k) (fit$holdout[, 1] - sq[k, 1])^2 +
+                                         (fit$holdout[, 2] - sq[k, 2])^2))
+    expect_identical(near, as.integer(fit$labels$holdout))
+  }
+  # the same held-out rows, so the same first evaluation's reference; the
+  # batches differ
+  expect_identical(bal$holdout, iid$holdout)
+  expect_identical(bal$source_holdout, iid$source_holdout)
+  expect_false(identical(bal$metrics$critic_loss, iid$metrics$critic_loss))
+  expect_identical(bal$strata$data, as.vector(table(bal$labels$data)))
+  expect_identical(bal$strata$source, as.vector(table(bal$labels$source)))
+  expect_null(iid$strata)
+  # W2-FE and W2GAN from noise take them too; one component is i.i.d.
+  fe <- do.call(w2fe, c(args, list(batches = "balanced", persistency = 2)))
+  expect_identical(fe$status, "completed")
+  noise <- w2gan(q$target, epochs = 2, batch_size = 64, critic = small_critic(8),
+                 generator = small_gen(8), eval_n = 100, seed = 6, verbose = FALSE,
+                 batches = "balanced", data_labels = q$target_labels)
+  expect_identical(noise$labels$holdout[1:100], rep_len(1:5, 100))
+  sp <- wf_toy_pair("2spirals", n = 800, seed = 1, labels = TRUE)
+  one <- lapply(c("balanced", "iid"), function(b) {
+    w2gan(sp$target, source = sp$source, epochs = 3, batch_size = 64,
+          critic = small_critic(8), generator = small_gen(8), eval_n = 50, seed = 2,
+          batches = b, data_labels = sp$target_labels, source_labels = sp$source_labels,
+          verbose = FALSE)
+  })
+  expect_identical(one[[1]]$metrics$critic_loss, one[[2]]$metrics$critic_loss)
+  expect_identical(wf_params(one[[1]]$generator), wf_params(one[[2]]$generator))
+  # saved, restored and continued: the same as one run
+  path <- tempfile(fileext = ".rds")
+  saveRDS(bal, path)
+  more <- wf_continue(readRDS(path), epochs = 2, verbose = FALSE)
+  long <- do.call(w2gan, c(modifyList(args, list(epochs = 6)), list(batches = "balanced")))
+  expect_equal(wf_params(more$generator), wf_params(long$generator))
+  expect_equal(more$metrics$critic_loss, long$metrics$critic_loss)
+})
+
 test_that("wf_knn_accuracy is 1-NN accuracy", {
   set.seed(7)
   xs <- matrix(rnorm(60), 30)
@@ -223,6 +366,31 @@ test_that("bad inputs raise classed errors naming the argument", {
   expect_arg_error(call_w2(regularizer = "kl"), "regularizer")
   expect_arg_error(call_w2(regularizer = "entropic", lambda_ineq = 0), "lambda_ineq")
   expect_arg_error(call_w2(reparam = NA), "reparam")
+  expect_arg_error(call_w2(reparam_side = "both"), "reparam_side")
+  expect_arg_error(call_w2(reparam_side = NA_character_), "reparam_side")
+  expect_arg_error(call_w2(batches = "stratified"), "batches")
+  expect_arg_error(call_w2(batches = c("iid", "balanced")), "batches")
+  q <- wf_toy_pair("checkerboard", n = 300, seed = 1, labels = TRUE)
+  call_q <- function(...) {
+    a <- c(list(q$target), modifyList(base[-1], list(
+      source = q$source, data_labels = q$target_labels, source_labels = q$source_labels)))
+    do.call(w2gan, modifyList(a, list(...)))
+  }
+  expect_arg_error(call_q(batches = "balanced", data_labels = NULL), "data_labels")
+  expect_arg_error(call_q(batches = "balanced", source_labels = NULL), "source_labels")
+  expect_arg_error(call_q(data_labels = q$target_labels[-1]), "data_labels")
+  expect_arg_error(call_q(data_labels = replace(q$target_labels, 3, NA)), "data_labels")
+  expect_arg_error(call_q(source_labels = list(1)), "source_labels")
+  expect_arg_error(call_q(source_labels = q$source_labels[1:10]), "source_labels")
+  expect_arg_error(call_q(batches = "balanced", batch_size = 4), "batch_size")
+  expect_arg_error(do.call(w2gan, modifyList(base, list(source = NULL,
+                                                        source_labels = 1:1500))),
+                   "source_labels")
+  expect_arg_error(do.call(w2fe, modifyList(base, list(reparam_side = 1))), "reparam_side")
+  expect_arg_error(do.call(w2fe, modifyList(base, list(batches = "balanced"))), "data_labels")
+  # a component with too few rows for a balanced held-out share
+  lab <- c(rep(1L, 1499), 2L)
+  expect_arg_error(call_w2(data_labels = lab), "data_labels")
   expect_arg_error(call_w2(critic = wf_mlp(4, norm = "batch")), "critic")
   expect_arg_error(call_w2(critic = "relu"), "critic")
   expect_arg_error(call_w2(generator = 3), "generator")

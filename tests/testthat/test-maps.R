@@ -1,0 +1,118 @@
+# The map layer of R/maps.R that W2GAN's options stand on: balanced
+# held-out rows (split_balanced(), split_pair() with labels), the rows
+# sorted into strata for balanced batches, and the potentials of a W2 fit
+# with either side reparameterised. (Maps, Discrete-OT and 1-NN accuracy
+# are tested in test-w2gan.R.)
+
+split_balanced <- wgflow:::split_balanced
+split_pair <- wgflow:::split_pair
+strata_of <- wgflow:::strata_of
+
+test_that("balanced held-out rows: equal counts, round robin, seeded, disjoint", {
+  q <- wf_toy_pair("checkerboard", n = 2003, seed = 4, labels = TRUE)
+  s <- split_balanced(q$target, q$target_labels, NULL, 512L, 7L, "data_labels")
+  expect_identical(nrow(s$held), 400L) # eval_n, at most a fifth of the rows
+  # 80 of each of the 5 squares, round robin: row i has label (i - 1) %% 5 + 1
+  expect_identical(s$held_labels, rep_len(1:5, 400))
+  expect_identical(s$held_labels, q$target_labels[s$rows])
+  expect_identical(s$labels, q$target_labels[-s$rows])
+  expect_identical(s$held, q$target[s$rows, ])
+  expect_identical(s$train, q$target[-s$rows, ])
+  expect_false(any(duplicated(s$rows)))
+  # a count that is not a multiple of k: one more for the first components,
+  # and every prefix balanced to within one
+  s2 <- split_balanced(q$target, q$target_labels, 103L, 103L, 7L, "data_labels")
+  expect_identical(as.vector(table(s2$held_labels)), c(21L, 21L, 21L, 20L, 20L))
+  for (m in c(7L, 50L, 103L)) expect_lte(diff(range(table(s2$held_labels[1:m]))), 1L)
+  # the seed decides the rows; the same seed the same rows
+  expect_identical(split_balanced(q$target, q$target_labels, 103L, 103L, 7L, "x")$rows,
+                   s2$rows)
+  expect_false(identical(split_balanced(q$target, q$target_labels, 103L, 103L, 8L, "x")$rows,
+                         s2$rows))
+  # labels of any type: a factor's levels give the order
+  f <- factor(letters[q$target_labels], levels = c("e", "d", "c", "b", "a"))
+  s3 <- split_balanced(q$target, f, 10L, 10L, 1L, "data_labels")
+  expect_identical(as.character(s3$held_labels), rep(c("e", "d", "c", "b", "a"), 2))
+  # without labels: split_holdout() exactly
+  expect_identical(split_balanced(q$target, NULL, 50L, 50L, 3L, "data_labels"),
+                   wgflow:::split_holdout(q$target, 50L, 50L, 3L))
+  # an explicit held-out matrix is used as given; all rows train
+  s4 <- split_balanced(q$target, q$target_labels, q$source[1:30, ], 30L, 1L, "data_labels")
+  expect_equal(s4$held, q$source[1:30, ], ignore_attr = TRUE)
+  expect_identical(s4$labels, q$target_labels)
+  # a component too small to keep a training row is named by its argument
+  lab <- c(rep(1L, 40), 2L, 2L)
+  x <- matrix(rnorm(84), 42)
+  expect_arg_error(split_balanced(x, lab, 4L, 4L, 1L, "source_labels"), "source_labels")
+})
+
+test_that("split_pair balances either side that has labels", {
+  q <- wf_toy_pair("4gaussians", n = 1000, seed = 2, labels = TRUE)
+  s <- split_pair(q$target, q$source, 200L, 200L, 5L, data_labels = q$target_labels,
+                  source_labels = q$source_labels)
+  expect_identical(s$held_labels, rep_len(1:4, 200))
+  expect_identical(s$source_held_labels, rep_len(1:4, 200))
+  expect_identical(nrow(s$source), 800L)
+  # one side only: the other as before (random rows, the same ones)
+  s1 <- split_pair(q$target, q$source, 200L, 200L, 5L, data_labels = q$target_labels)
+  s0 <- split_pair(q$target, q$source, 200L, 200L, 5L)
+  expect_identical(s1$source_held, s0$source_held)
+  expect_null(s1$source_held_labels)
+  expect_false(identical(s1$held, s0$held))
+  expect_arg_error(split_pair(q$target, q$source, 200L, 200L, 5L,
+                              source_labels = c(1, 2)), "source_labels")
+})
+
+test_that("strata_of sorts rows by component and counts them", {
+  x <- cbind(1:7, 0)
+  st <- strata_of(x, c(2, 1, 2, 3, 1, 2, 3))
+  expect_identical(st$sizes, c(2L, 3L, 2L))
+  expect_identical(st$x[, 1], c(2, 5, 1, 3, 6, 4, 7)) # stable within a stratum
+})
+
+test_that("a W2 fit's potentials and map with either side reparameterised", {
+  p <- wf_toy_pair("4gaussians", n = 600, seed = 1)
+  x <- p$source[1:6, ]
+  for (side in c("data", "generated")) {
+    fit <- w2gan(p$target, source = p$source, epochs = 3, batch_size = 64,
+                 critic = wf_mlp(c(8, 8), activation = "tanh", init = "normal",
+                                 init_sd = 0.5),
+                 generator = wf_mlp(8, norm = "batch", residual = TRUE, init = "normal",
+                                    gamma_init = "normal"),
+                 reparam_side = side, eval_n = 50, seed = 2, verbose = FALSE)
+    expect_identical(wgflow:::w2_reparam(fit), side)
+    fo <- wf_forward(fit$f, x)[, 1]
+    go <- wf_forward(fit$g, x)[, 1]
+    pot <- wgflow:::w2_potential_values(fit, x)
+    if (side == "data") {
+      expect_equal(pot$f, fo)
+      expect_equal(pot$g, go - fo)
+    } else {
+      expect_equal(pot$f, fo - go)
+      expect_equal(pot$g, go)
+    }
+    # x - grad f(x) by central differences of f
+    f <- function(y) wgflow:::w2_potential_values(fit, y)$f
+    h <- 1e-2 # float32 nets: a step well above their rounding (tanh: smooth)
+    num <- sapply(1:2, function(j) {
+      e <- matrix(0, nrow(x), 2)
+      e[, j] <- h
+      (f(x + e) - f(x - e)) / (2 * h)
+    })
+    expect_equal(x - wf_transport_map(fit, x, via = "potential"), num, tolerance = 1e-3,
+                 ignore_attr = TRUE)
+  }
+  # no reparameterisation: f and g as they are, whatever the side
+  fit <- w2gan(p$target, source = p$source, epochs = 1, batch_size = 64,
+               critic = wf_mlp(4, init = "normal", init_sd = 0.5),
+               generator = wf_mlp(4, norm = "batch", residual = TRUE),
+               reparam = FALSE, reparam_side = "generated", eval_n = 50, seed = 2,
+               verbose = FALSE)
+  expect_identical(wgflow:::w2_reparam(fit), "none")
+  expect_equal(wgflow:::w2_potential_values(fit, x)$g, wf_forward(fit$g, x)[, 1])
+  # a fit saved before `reparam_side` existed reparameterised the data side
+  old <- fit
+  old$settings$reparam <- TRUE
+  old$settings$reparam_side <- NULL
+  expect_identical(wgflow:::w2_reparam(old), "data")
+})
