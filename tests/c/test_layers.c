@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "net_util.h"
+#include "layer_specs.h"
 #include "stack.h"
 
 static wf_net *make_stack(const wf_stack_spec *s, uint64_t seed) {
@@ -23,26 +24,6 @@ static wf_net *make_stack(const wf_stack_spec *s, uint64_t seed) {
   return net;
 }
 
-/* layer builders */
-static wf_layer_spec dense(int units) {
-  return (wf_layer_spec){.kind = WF_LAYER_DENSE, .units = units, .bias = 1};
-}
-static wf_layer_spec conv(int ch, int k, int stride, int pad) {
-  return (wf_layer_spec){.kind = WF_LAYER_CONV2D, .units = ch, .kernel = k,
-                         .stride = stride, .padding = pad, .bias = 1};
-}
-static wf_layer_spec conv_t(int ch, int k, int stride, int pad, int out_pad) {
-  return (wf_layer_spec){.kind = WF_LAYER_CONV_T2D, .units = ch, .kernel = k,
-                         .stride = stride, .padding = pad,
-                         .output_padding = out_pad, .bias = 1};
-}
-static wf_layer_spec act(wf_activation a) {
-  return (wf_layer_spec){.kind = WF_LAYER_ACTIVATION, .act = a, .slope = 0.2};
-}
-static wf_layer_spec layer_of(wf_layer_kind kind) { return (wf_layer_spec){.kind = kind}; }
-static wf_layer_spec reshape(int c, int h, int w) {
-  return (wf_layer_spec){.kind = WF_LAYER_RESHAPE, .shape = {c, h, w}};
-}
 
 /* ---- PyTorch's definitions as direct loops (c, h, w order) -------------- */
 /* y [m][co][ho][wo] of Conv2d with W [co][ci][k][k] */
