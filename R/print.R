@@ -186,7 +186,8 @@ data_line <- function(fit) {
   d <- if (is.null(fit$data)) NA_integer_ else ncol(fit$data)
   latent <- fit$settings$latent_dim
   sprintf("  %-10s %s x %s training, %s held out%s%s%s", "data:", train, d, held,
-          if (!is.null(fit$holdout_rows)) " (random rows)" else "",
+          if (!is.null(fit$labels$holdout)) " (balanced across components)"
+          else if (!is.null(fit$holdout_rows)) " (random rows)" else "",
           if (!is.null(fit$scaling)) ", scaled" else "",
           if (is.null(latent)) "" else sprintf("; latent dimension %s", latent))
 }
