@@ -169,37 +169,31 @@ wf_status wf_net_reserve(wf_net *net, int m) {
   size_t out = (size_t)s->widths[s->n_layers];
   size_t wmax = (size_t)wf_net_max_width(net);
   int ok = 1;
-#define WF_GET(ptr, count)                          \
-  do {                                              \
-    (ptr) = wf_device_alloc(net->dev, (count));     \
-    ok = ok && (ptr) != NULL;                       \
-  } while (0)
   for (int l = 0; l < s->n_layers; l++) {
     wf_layer_cache *c = &net->layer[l];
     size_t n = (size_t)s->widths[l + 1];
     int has_norm = l < s->n_layers - 1 && s->norm != WF_NORM_NONE;
-    WF_GET(c->z, cap * n);
-    WF_GET(c->h, cap * n);
-    WF_GET(c->zdot, cap * n);
-    WF_GET(c->hdot, cap * n);
-    WF_GET(c->chain_h, cap * n);
-    WF_GET(c->chain_z, cap * n);
+    wf_net_get(net, &c->z, cap * n, &ok);
+    wf_net_get(net, &c->h, cap * n, &ok);
+    wf_net_get(net, &c->zdot, cap * n, &ok);
+    wf_net_get(net, &c->hdot, cap * n, &ok);
+    wf_net_get(net, &c->chain_h, cap * n, &ok);
+    wf_net_get(net, &c->chain_z, cap * n, &ok);
     if (has_norm) {
-      WF_GET(c->nrm, cap * n);
-      WF_GET(c->xhat, cap * n);
-      WF_GET(c->rstd, cap > n ? cap : n);
-      WF_GET(c->xhat_dot, cap * n);
-      WF_GET(c->ndot, cap * n);
+      wf_net_get(net, &c->nrm, cap * n, &ok);
+      wf_net_get(net, &c->xhat, cap * n, &ok);
+      wf_net_get(net, &c->rstd, cap > n ? cap : n, &ok);
+      wf_net_get(net, &c->xhat_dot, cap * n, &ok);
+      wf_net_get(net, &c->ndot, cap * n, &ok);
     }
   }
-  WF_GET(net->x_in, cap * in);
-  if (s->residual) WF_GET(net->y_out, cap * out);
-  WF_GET(net->u_in, cap * in);
-  WF_GET(net->dy_chain, cap * out);
-  WF_GET(net->chain_x, cap * in);
-  WF_GET(net->out_adj, cap * out);
-  for (int i = 0; i < 4; i++) WF_GET(net->adj[i], cap * wmax);
-#undef WF_GET
+  wf_net_get(net, &net->x_in, cap * in, &ok);
+  if (s->residual) wf_net_get(net, &net->y_out, cap * out, &ok);
+  wf_net_get(net, &net->u_in, cap * in, &ok);
+  wf_net_get(net, &net->dy_chain, cap * out, &ok);
+  wf_net_get(net, &net->chain_x, cap * in, &ok);
+  wf_net_get(net, &net->out_adj, cap * out, &ok);
+  for (int i = 0; i < 4; i++) wf_net_get(net, &net->adj[i], cap * wmax, &ok);
   if (!ok) {
     free_workspace(net);
     return wf_fail(net, WF_ERR_NOMEM, "out of memory for a batch of %d rows", m);

@@ -73,6 +73,12 @@ wf_status wf_fail(wf_net *net, wf_status status, const char *fmt, ...);
 /* Make sure the workspace holds m rows. */
 wf_status wf_net_reserve(wf_net *net, int m);
 int wf_net_max_width(const wf_net *net);
+/* *ptr = n values of the net's device; *ok cleared when that fails (a
+ * workspace is allocated whole, then checked once) */
+static inline void wf_net_get(wf_net *net, wf_real **ptr, size_t n, int *ok) {
+  *ptr = wf_device_alloc(net->dev, n);
+  *ok = *ok && *ptr != NULL;
+}
 /* The device's asynchronous error state after a pass, into the net's
  * message. */
 wf_status wf_net_sync_error(wf_net *net);

@@ -238,35 +238,31 @@ wf_status wf_stack_reserve(wf_net *net, int m) {
   size_t cap = (size_t)m, in = wf_shape_size(stk->shape[0]);
   size_t out = wf_shape_size(stk->shape[s->n_layers]);
   int ok = 1;
-#define WF_GET(ptr, count)                      \
-  do {                                          \
-    (ptr) = wf_device_alloc(net->dev, (count)); \
-    ok = ok && (ptr) != NULL;                   \
-  } while (0)
   for (int l = 0; l < s->n_layers; l++) {
     wf_stack_cache *c = &stk->layer[l];
     wf_layer_kind kind = s->layer[l].kind;
     size_t n = wf_shape_size(stk->shape[l + 1]);
-    WF_GET(c->y, cap * n);
-    WF_GET(c->chain, cap * n);
-    WF_GET(c->dot, cap * n);
+    wf_net_get(net, &c->y, cap * n, &ok);
+    wf_net_get(net, &c->chain, cap * n, &ok);
+    wf_net_get(net, &c->dot, cap * n, &ok);
     if (kind == WF_LAYER_BATCH_NORM || kind == WF_LAYER_LAYER_NORM) {
-      WF_GET(c->xhat, cap * n);
-      WF_GET(c->rstd, kind == WF_LAYER_LAYER_NORM ? cap : (size_t)stk->shape[l + 1].c);
+      wf_net_get(net, &c->xhat, cap * n, &ok);
+      size_t n_rstd = kind == WF_LAYER_LAYER_NORM ? cap : (size_t)stk->shape[l + 1].c;
+      wf_net_get(net, &c->rstd, n_rstd, &ok);
     }
-    if (kind == WF_LAYER_LAYER_NORM) WF_GET(c->xhat_dot, cap * n);
+    if (kind == WF_LAYER_LAYER_NORM) wf_net_get(net, &c->xhat_dot, cap * n, &ok);
   }
-  WF_GET(stk->x, cap * in);
-  WF_GET(stk->u, cap * in);
-  WF_GET(stk->y_out, cap * out);
-  WF_GET(stk->adj[0], cap * stk->max_size);
-  WF_GET(stk->adj[1], cap * stk->max_size);
-  WF_GET(stk->cols, cap * (stk->max_scratch > 0 ? stk->max_scratch : 1));
-  WF_GET(net->u_in, cap * in);
-  WF_GET(net->dy_chain, cap * out);
-  WF_GET(net->chain_x, cap * in);
-  WF_GET(net->out_adj, cap * out);
-#undef WF_GET
+  wf_net_get(net, &stk->x, cap * in, &ok);
+  wf_net_get(net, &stk->u, cap * in, &ok);
+  wf_net_get(net, &stk->y_out, cap * out, &ok);
+  wf_net_get(net, &stk->adj[0], cap * stk->max_size, &ok);
+  wf_net_get(net, &stk->adj[1], cap * stk->max_size, &ok);
+  size_t scratch = stk->max_scratch > 0 ? stk->max_scratch : 1;
+  wf_net_get(net, &stk->cols, cap * scratch, &ok);
+  wf_net_get(net, &net->u_in, cap * in, &ok);
+  wf_net_get(net, &net->dy_chain, cap * out, &ok);
+  wf_net_get(net, &net->chain_x, cap * in, &ok);
+  wf_net_get(net, &net->out_adj, cap * out, &ok);
   return ok ? WF_OK : WF_ERR_NOMEM;
 }
 
