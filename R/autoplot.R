@@ -103,16 +103,6 @@ autoplot.wf_fits <- function(object, ..., metric = NULL, x = c("epoch", "seconds
 }
 
 #' @rdname autoplot.wf_fit
-#' @method autoplot list
-#' @rawNamespace S3method(ggplot2::autoplot, list)
-autoplot.list <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),
-                          color = NULL, facet = NULL, ribbon = c("range", "sd", "none")) {
-  if (!is_fit_list(object)) arg_error("object", "a list of wgflow fits", object)
-  autoplot.wf_fits(object, ..., metric = metric, x = x, color = color, facet = facet,
-                   ribbon = ribbon)
-}
-
-#' @rdname autoplot.wf_fit
 #' @method autoplot wf_sweep
 #' @rawNamespace S3method(ggplot2::autoplot, wf_sweep)
 autoplot.wf_sweep <- function(object, ..., metric = NULL, x = c("epoch", "seconds"),

@@ -128,7 +128,7 @@ se_at <- function(se, i) if (is.na(i)) NA_real_ else as.double(se[i])
 #' Tidy, glance at, summarise and plot sweeps and lists of fits
 #'
 #' The broom and ggplot2 verbs for many runs: a sweep from [wf_sweep()], or
-#' several fits in a list (`list(f1, f2)` or `wf_fits(f1, f2)`).
+#' several fits gathered by `wf_fits(f1, f2)`.
 #'
 #' * `tidy()`: every run's metrics in long form, one row per run, epoch and
 #'   metric (with `std.error` for exact distances), led by the run's
@@ -145,12 +145,11 @@ se_at <- function(se, i) if (is.na(i)) NA_real_ else as.double(se[i])
 #'   per setting.
 #'
 #' `wf_fits()` makes a list of fits of class `wf_fits`, for which these
-#' methods are always found. Methods for plain lists are registered too
-#' (`tidy(list(f1, f2))` works), but the broom package has its own `tidy()`
-#' and `glance()` methods for lists: if broom is loaded after wgflow, use
-#' `wf_fits()`.
+#' methods are found (`tidy(wf_fits(f1, f2))`). wgflow registers no methods
+#' for plain lists: they would change `summary()` and broom's `tidy()` of
+#' every list in the session.
 #'
-#' @param x,object A `wf_sweep`, a `wf_fits` or a list of fits.
+#' @param x,object A `wf_sweep` or a `wf_fits`.
 #' @param ... Fits, or lists of fits (`wf_fits()`); unused by the methods.
 #' @return Tibbles; `summary()` one of class `summary.wf_runs`.
 #' @seealso [wf_convergence()], [wf_compare()].
@@ -250,34 +249,6 @@ glance.wf_fits <- function(x, ...) {
   tibble::as_tibble(out)
 }
 
-#' @rdname tidy.wf_sweep
-#' @method tidy list
-#' @export
-tidy.list <- function(x, ...) {
-  if (is_fit_list(x)) return(tidy.wf_fits(x, ...))
-  other_list_method("tidy", x, ...)
-}
-
-#' @rdname tidy.wf_sweep
-#' @method glance list
-#' @export
-glance.list <- function(x, ...) {
-  if (is_fit_list(x)) return(glance.wf_fits(x, ...))
-  other_list_method("glance", x, ...)
-}
-
-# A list that is not of fits: broom's method for lists when broom is loaded
-# (it knows optim() results and the like; wgflow's list method may have
-# replaced its registration), else an error.
-other_list_method <- function(verb, x, ...) {
-  if (isNamespaceLoaded("broom")) {
-    f <- get0(paste0(verb, ".list"), envir = asNamespace("broom"), inherits = FALSE)
-    if (is.function(f)) return(f(x, ...))
-  }
-  wf_abort(sprintf("`%s()` of a list: wgflow knows lists of fits only.", verb),
-           class = "wgflow_error_arg", arg = "x")
-}
-
 tidy_runs <- function(r) {
   d <- r$data
   d <- d[!is.na(d$epoch), , drop = FALSE]
@@ -303,13 +274,6 @@ summary.wf_sweep <- function(object, ...) summarise_runs(object)
 #' @rdname tidy.wf_sweep
 #' @export
 summary.wf_fits <- function(object, ...) summarise_runs(object)
-
-#' @rdname tidy.wf_sweep
-#' @export
-summary.list <- function(object, ...) {
-  if (is_fit_list(object)) return(summarise_runs(object))
-  NextMethod()
-}
 
 summarise_runs <- function(x) {
   conv <- wf_convergence(x)

@@ -1,4 +1,4 @@
-# Issue 12, points 1-3: statistics of convergence an R user can trust:
+# Statistics of convergence an R user can trust:
 # the sampling floor and standard errors of every evaluation, per-run
 # summaries with censored times to a threshold, Kaplan-Meier curves,
 # comparisons with bootstrap intervals and tests, and the broom/ggplot2
@@ -12,9 +12,9 @@ stat_fit <- function(seed = 1, persistency = 3L, epochs = 4L, ...) {
        eval_every = 2, seed = seed, device = "cpu", verbose = FALSE, ...)
 }
 
-# ---- point 1: floor and standard errors ----------------------------------------
+# ---- floor and standard errors ----------------------------------------
 
-test_that("a fit measures the sampling floor of its evaluation (point 1)", {
+test_that("a fit measures the sampling floor of its evaluation", {
   fit <- stat_fit()
   fl <- fit$floor
   expect_s3_class(fl, "tbl_df")
@@ -44,7 +44,7 @@ test_that("a fit measures the sampling floor of its evaluation (point 1)", {
   expect_null(stat_fit(epochs = 1)$floor)
 })
 
-test_that("evaluations carry standard errors; the floor is shown by every method (point 1)", {
+test_that("evaluations carry standard errors; the floor is shown by every method", {
   fit <- stat_fit()
   m <- fit$metrics
   expect_true(all(c("w1_se", "w2_se") %in% names(m)))
@@ -72,7 +72,7 @@ test_that("evaluations carry standard errors; the floor is shown by every method
   expect_silent(plot(fit, "metrics"))
 })
 
-test_that("autoplot draws the floor line and a standard-error band (point 1)", {
+test_that("autoplot draws the floor line and a standard-error band", {
   skip_if_not_installed("ggplot2")
   fit <- stat_fit()
   p <- ggplot2::autoplot(fit)
@@ -85,7 +85,7 @@ test_that("autoplot draws the floor line and a standard-error band (point 1)", {
   expect_no_error(ggplot2::ggplot_build(p))
 })
 
-test_that("the standard error of an exact W is of the size of its spread (point 1)", {
+test_that("the standard error of an exact W is of the size of its spread", {
   # two different laws: the CLT for empirical transport costs applies
   set.seed(3)
   n <- 200
@@ -121,7 +121,7 @@ test_that("wf_floor() measures the floor of two samples of one law", {
   expect_arg_error(wf_floor("x"), "x")
 })
 
-# ---- point 2: comparing settings ------------------------------------------------
+# ---- comparing settings ------------------------------------------------
 
 # Per-epoch rows of made-up runs: setting k, seed, the metric w1 falling to
 # `end` (evaluated every other epoch), seconds = epoch * cost.
@@ -138,7 +138,7 @@ fake_sweep <- function(end = c(`1` = 0.5, `3` = 0.2), seeds = 1:5, epochs = 10,
   do.call(rbind, rows)
 }
 
-test_that("wf_convergence() summarises each run, censoring runs that miss the threshold (point 2)", {
+test_that("wf_convergence() summarises each run, censoring runs that miss the threshold", {
   d <- fake_sweep()
   conv <- wf_convergence(d, threshold = 0.45, settings = c("k", "seed"))
   expect_s3_class(conv, "wf_convergence")
@@ -170,7 +170,7 @@ test_that("wf_convergence() summarises each run, censoring runs that miss the th
   expect_arg_error(wf_convergence(list(1)), "x")
 })
 
-test_that("Kaplan-Meier estimates and the log-rank test match hand computations (point 2)", {
+test_that("Kaplan-Meier estimates and the log-rank test match hand computations", {
   # times 2, 3, 3, 5 (censored), 6: S = 4/5, 4/5 * 2/4, then 2/5 * 1/1 at 6
   k <- wgflow:::km_fit(c(2, 3, 3, 5, 6), c(TRUE, TRUE, TRUE, FALSE, TRUE))
   expect_equal(k$time, c(0, 2, 3, 5, 6))
@@ -205,7 +205,7 @@ test_that("Kaplan-Meier and log-rank agree with the survival package", {
                tolerance = 1e-8)
 })
 
-test_that("wf_survival() gives Kaplan-Meier curves and medians per setting (point 2)", {
+test_that("wf_survival() gives Kaplan-Meier curves and medians per setting", {
   d <- fake_sweep(end = c(`1` = 0.4, `3` = 0.2))
   conv <- wf_convergence(d, threshold = 0.45, settings = c("k", "seed"))
   km <- wf_survival(conv, time = "epoch")
@@ -231,7 +231,7 @@ test_that("wf_survival() gives Kaplan-Meier curves and medians per setting (poin
   expect_arg_error(wf_survival(conv, conf = 2), "conf")
 })
 
-test_that("wf_compare() gives bootstrap intervals over seeds and a test (point 2)", {
+test_that("wf_compare() gives bootstrap intervals over seeds and a test", {
   d <- fake_sweep(end = c(`1` = 0.5, `3` = 0.2), seeds = 1:6)
   conv <- wf_convergence(d, threshold = 0.6, settings = c("k", "seed"))
   set.seed(9)
@@ -278,7 +278,7 @@ test_that("wf_compare() gives bootstrap intervals over seeds and a test (point 2
   expect_arg_error(wf_compare(d), "conv")
 })
 
-test_that("the statistics run on a real sweep and on lists of fits (point 2)", {
+test_that("the statistics run on a real sweep and on lists of fits", {
   old <- future::plan(future::sequential)
   on.exit(future::plan(old), add = TRUE)
   sw <- wf_sweep(stat_data, data.frame(persistency = c(1, 3)), seeds = 1:3, epochs = 4,
@@ -301,9 +301,9 @@ test_that("the statistics run on a real sweep and on lists of fits (point 2)", {
   expect_equal(conv_fits$reached, conv$reached)
 })
 
-# ---- point 3: broom and ggplot2 verbs for many fits -------------------------------
+# ---- broom and ggplot2 verbs for many fits -------------------------------
 
-test_that("tidy, glance, summary and autoplot work for a sweep (point 3)", {
+test_that("tidy, glance, summary and autoplot work for a sweep", {
   old <- future::plan(future::sequential)
   on.exit(future::plan(old), add = TRUE)
   sw <- wf_sweep(stat_data, data.frame(persistency = c(1, 3)), seeds = 1:2, epochs = 3,
@@ -332,29 +332,28 @@ test_that("tidy, glance, summary and autoplot work for a sweep (point 3)", {
   expect_true("GeomHline" %in% vapply(p$layers, function(l) class(l$geom)[1], character(1)))
 })
 
-test_that("tidy, glance, summary and autoplot work for lists of fits (point 3)", {
+test_that("tidy, glance, summary and autoplot work for wf_fits(), and plain lists keep base R's methods", {
   f1 <- stat_fit(seed = 1)
   f2 <- stat_fit(seed = 2, persistency = 1L)
-  gl <- glance(list(f1, f2))
+  gl <- glance(wf_fits(f1, f2))
   expect_identical(nrow(gl), 2L)
   expect_identical(gl$persistency, c(3L, 1L))
   expect_identical(glance(wf_fits(a = f1, b = f2))$fit, c("a", "b"))
-  td <- tidy(list(f1, f2))
+  td <- tidy(wf_fits(f1, f2))
   expect_true(all(c("label", "seed", "metric", "value", "std.error") %in% names(td)))
   expect_identical(nrow(td), nrow(tidy(f1)) + nrow(tidy(f2)))
-  s <- summary(list(f1, f2))
+  s <- summary(wf_fits(f1, f2))
   expect_s3_class(s, "summary.wf_runs")
   expect_identical(nrow(s$table), 2L)
   expect_output(print(wf_fits(f1, f2)), "<wf_fits> 2 fits")
-  # other lists keep their usual methods
+  # wgflow registers nothing for plain lists
   expect_identical(summary(list(1, "a")), summary.default(list(1, "a")))
-  if (!isNamespaceLoaded("broom")) {
-    expect_arg_error(tidy(list(1, 2)), "x")
-  }
+  expect_null(getS3method("summary", "list", optional = TRUE))
+  expect_null(getS3method("tidy", "list", optional = TRUE,
+                          envir = asNamespace("wgflow")))
   skip_if_not_installed("ggplot2")
-  p <- ggplot2::autoplot(list(f1, f2))
+  p <- ggplot2::autoplot(wf_fits(f1, f2))
   expect_s3_class(p, "ggplot")
   expect_no_error(ggplot2::ggplot_build(p))
   expect_s3_class(ggplot2::autoplot(wf_fits(f1, f2), x = "epoch"), "ggplot")
-  expect_arg_error(ggplot2::autoplot(list(1, 2)), "object")
 })
