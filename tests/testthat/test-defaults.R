@@ -1,4 +1,4 @@
-# Issue 12, points 4-7: defaults and data handling a first-time user meets:
+# Defaults and data handling a first-time user meets:
 # random held-out rows, batch sizes that fit small data, a sweep that
 # leaves R's random number generator alone, scaling, and the data's type.
 
@@ -7,7 +7,7 @@ tiny <- function(data, ..., epochs = 1L) {
        device = "cpu", verbose = FALSE, ...)
 }
 
-test_that("held-out rows are a random subset, seeded (point 4)", {
+test_that("held-out rows are a random subset, seeded", {
   # sorted data: the last fifth of iris is all virginica
   x <- as.matrix(iris[, 1:4])
   fit <- suppressMessages(tiny(x, seed = 1, batch_size = 32))
@@ -33,7 +33,7 @@ test_that("held-out rows are a random subset, seeded (point 4)", {
   expect_identical(a$settings$seed, b$settings$seed)
 })
 
-test_that("holdout takes a fraction, a count or a matrix (point 4)", {
+test_that("holdout takes a fraction, a count or a matrix", {
   x <- wf_toy("8gaussians", n = 500, seed = 1)
   expect_identical(nrow(tiny(x, holdout = 0.2, batch_size = 64, seed = 1)$holdout), 100L)
   expect_identical(nrow(tiny(x, holdout = 0.5, batch_size = 64, seed = 1)$data), 250L)
@@ -52,7 +52,7 @@ test_that("holdout takes a fraction, a count or a matrix (point 4)", {
   expect_match(out, "400 x 2 training, 100 held out (random rows)", fixed = TRUE)
 })
 
-test_that("a batch larger than the training rows is reduced to them, with a message (point 5)", {
+test_that("a batch larger than the training rows is reduced to them, with a message", {
   for (data in list(faithful, as.matrix(iris[, 1:4]), as.matrix(mtcars))) {
     n_train <- nrow(data) - max(2L, min(1000L, nrow(data) %/% 5L))
     expect_message(fit <- tiny(data, seed = 1, scale = TRUE),
@@ -66,7 +66,7 @@ test_that("a batch larger than the training rows is reduced to them, with a mess
   expect_silent(tiny(x, batch_size = 400, seed = 1))
 })
 
-test_that("wf_sweep() leaves R's random number generator as it found it (point 6)", {
+test_that("wf_sweep() leaves R's random number generator as it found it", {
   old <- future::plan(future::sequential)
   on.exit(future::plan(old), add = TRUE)
   x <- wf_toy("8gaussians", n = 300, seed = 1)
@@ -92,7 +92,7 @@ test_that("wf_sweep() leaves R's random number generator as it found it (point 6
   expect_identical(tiny(x, batch_size = 32, seed = 4)$holdout_rows, f_lec$holdout_rows)
 })
 
-test_that("scale = TRUE trains on scaled columns and samples in data units (point 7)", {
+test_that("scale = TRUE trains on scaled columns and samples in data units", {
   expect_message(raw <- tiny(faithful, seed = 1, batch_size = 64),
                  class = "wgflow_message_scale")
   expect_null(raw$scaling)
@@ -122,7 +122,7 @@ test_that("scale = TRUE trains on scaled columns and samples in data units (poin
   expect_silent(plot(fit, n = 50))
 })
 
-test_that("samples come back in the data's type (point 7)", {
+test_that("samples come back in the data's type", {
   x <- wf_toy("8gaussians", n = 300, seed = 1)
   m <- wf_sample(tiny(x, batch_size = 32, seed = 1), 4, seed = 1)
   expect_true(is.matrix(m))
@@ -138,7 +138,7 @@ test_that("samples come back in the data's type (point 7)", {
   expect_named(s, c("x", "y"))
 })
 
-test_that("a data frame's non-numeric column is named in the error (point 7)", {
+test_that("a data frame's non-numeric column is named in the error", {
   cnd <- expect_arg_error(tiny(iris, batch_size = 16), "data")
   expect_match(conditionMessage(cnd), "column `Species` is a factor", fixed = TRUE)
   d <- data.frame(a = 1:5, b = letters[1:5])

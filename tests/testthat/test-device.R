@@ -52,7 +52,7 @@ test_that("without a GPU, device = 'auto' falls back to the CPU, saying so once"
   expect_silent(resolve_device("auto"))
 })
 
-test_that("a CPU-only build never says 'no usable GPU' (issue 12, point 19)", {
+test_that("a CPU-only build never says 'no usable GPU'", {
   cache <- wgflow:::wf_device_cache
   old <- as.list(cache)
   on.exit({

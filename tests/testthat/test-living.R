@@ -1,4 +1,4 @@
-# Issue 12, points 8-12: living with a fit: callbacks that see the fit,
+# Living with a fit: callbacks that see the fit,
 # early stopping, checkpoints, learning-rate schedules, predict types,
 # simulate/coef/fitted, compact calls, continuing on a copy, and Ctrl-C in
 # a sweep.
@@ -11,9 +11,9 @@ live_fit <- function(..., epochs = 4L, seed = 1L) {
        seed = seed, device = "cpu", verbose = FALSE, ...)
 }
 
-# ---- point 8: callbacks ------------------------------------------------------------
+# ---- callbacks ------------------------------------------------------------
 
-test_that("a callback with two arguments gets a snapshot of the fit (point 8)", {
+test_that("a callback with two arguments gets a snapshot of the fit", {
   seen <- list()
   fit <- live_fit(callbacks = function(row, fit) {
     seen[[length(seen) + 1L]] <<- fit
@@ -43,7 +43,7 @@ test_that("a callback with two arguments gets a snapshot of the fit (point 8)", 
   expect_identical(nrow(rows[[1]]), 1L)
 })
 
-test_that("a callback that fails ends the run keeping the epochs done (point 8)", {
+test_that("a callback that fails ends the run keeping the epochs done", {
   expect_warning(
     fit <- live_fit(epochs = 6, callbacks = function(row) if (row$epoch == 3) stop("boom") else TRUE),
     "callback 1 \\(function 1\\) failed after epoch 3: boom")
@@ -53,7 +53,7 @@ test_that("a callback that fails ends the run keeping the epochs done (point 8)"
   expect_identical(fit$metrics$epoch, 1:3)
 })
 
-test_that("wf_early_stopping() stops after `patience` evaluations without improvement (point 8)", {
+test_that("wf_early_stopping() stops after `patience` evaluations without improvement", {
   values <- c(1, 0.8, 0.79, 0.85, 0.81, 0.7, 0.9)
   ev <- local({
     i <- 0
@@ -81,7 +81,7 @@ test_that("wf_early_stopping() stops after `patience` evaluations without improv
   expect_arg_error(wf_early_stopping(metric = 1), "metric")
 })
 
-test_that("wf_checkpoint() saves the best fit, which restores and continues (point 8)", {
+test_that("wf_checkpoint() saves the best fit, which restores and continues", {
   dir <- tempfile()
   dir.create(dir)
   on.exit(unlink(dir, recursive = TRUE))
@@ -103,7 +103,7 @@ test_that("wf_checkpoint() saves the best fit, which restores and continues (poi
   expect_arg_error(wf_checkpoint(NA_character_), "path")
 })
 
-test_that("wf_lr_schedule() sets and records the learning rates (point 8)", {
+test_that("wf_lr_schedule() sets and records the learning rates", {
   fit <- live_fit(epochs = 4, callbacks = wf_lr_schedule("step", every = 2, gamma = 0.5))
   expect_equal(fit$metrics$lr_generator, 1e-4 * c(1, 1, 0.5, 0.5))
   expect_equal(fit$metrics$lr_critic, 1e-4 * c(1, 1, 0.5, 0.5))
@@ -128,9 +128,9 @@ test_that("wf_lr_schedule() sets and records the learning rates (point 8)", {
   expect_arg_error(wf_lr_schedule(function(e) 1, nets = 1), "nets")
 })
 
-# ---- point 9: predict, simulate, coef, fitted ----------------------------------
+# ---- predict, simulate, coef, fitted ----------------------------------
 
-test_that("predict() has real types and refuses unknown ones (point 9)", {
+test_that("predict() has real types and refuses unknown ones", {
   fit <- live_fit(epochs = 2)
   expect_identical(predict(fit, n = 7, seed = 2), wf_sample(fit, 7, seed = 2))
   z <- matrix(rnorm(6), 3, 2)
@@ -144,7 +144,7 @@ test_that("predict() has real types and refuses unknown ones (point 9)", {
   expect_arg_error(predict(fit, matrix(0, 2, 3), type = "critic"), "newdata")
 })
 
-test_that("simulate(), coef() and fitted() do what a user expects (point 9)", {
+test_that("simulate(), coef() and fitted() do what a user expects", {
   fit <- live_fit(epochs = 2)
   sims <- simulate(fit, nsim = 3, seed = 1, n = 5)
   expect_length(sims, 3L)
@@ -159,9 +159,9 @@ test_that("simulate(), coef() and fitted() do what a user expects (point 9)", {
   expect_arg_error(simulate(fit, nsim = 0), "nsim")
 })
 
-# ---- point 10: compact calls ----------------------------------------------------
+# ---- compact calls ----------------------------------------------------
 
-test_that("a fit made through do.call() stores a compact call (point 10)", {
+test_that("a fit made through do.call() stores a compact call", {
   big <- wf_toy("8gaussians", n = 20000, seed = 1)
   fun <- function(data, ...) w1fe(data, ...)
   fit <- do.call(w1fe, list(big, epochs = 1, batch_size = 64, critic = wf_mlp(8),
@@ -191,9 +191,9 @@ test_that("a fit made through do.call() stores a compact call (point 10)", {
   }), NULL)))
 })
 
-# ---- point 11: wf_continue() on a copy ---------------------------------------------
+# ---- wf_continue() on a copy ---------------------------------------------
 
-test_that("wf_continue() trains a copy and leaves the fit as it was (point 11)", {
+test_that("wf_continue() trains a copy and leaves the fit as it was", {
   fit <- live_fit(epochs = 3)
   params <- wf_params(fit$generator)
   samples <- wf_sample(fit, 20, seed = 1)
@@ -213,9 +213,9 @@ test_that("wf_continue() trains a copy and leaves the fit as it was (point 11)",
   expect_identical(wf_params(again$generator), wf_params(more$generator))
 })
 
-# ---- point 12: Ctrl-C in a sweep ---------------------------------------------------
+# ---- Ctrl-C in a sweep ---------------------------------------------------
 
-test_that("Ctrl-C in wf_sweep() stops the sweep and returns the runs done (point 12)", {
+test_that("Ctrl-C in wf_sweep() stops the sweep and returns the runs done", {
   old <- future::plan(future::sequential)
   on.exit(future::plan(old), add = TRUE)
   # the second run's fit is interrupted after its epoch 2

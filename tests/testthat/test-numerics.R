@@ -1,4 +1,4 @@
-# Issue 12, points 13-17: errors and numerics: values beyond float32,
+# Errors and numerics: values beyond float32,
 # samples of a diverged fit, objects of the right class with the wrong
 # contents, out-of-memory and zero-column messages, exact OT at extreme
 # scales, and the C memory of nets seen by R's collector.
@@ -11,9 +11,9 @@ num_fit <- function(...) {
        seed = 1, device = "cpu", verbose = FALSE, ...)
 }
 
-# ---- point 13: float32 range ------------------------------------------------------
+# ---- float32 range ------------------------------------------------------
 
-test_that("finite doubles beyond float32 are refused, naming the argument (point 13)", {
+test_that("finite doubles beyond float32 are refused, naming the argument", {
   net <- num_net()
   n <- length(wf_params(net))
   cnd <- expect_arg_error(wf_params(net) <- rep(1e39, n), "value")
@@ -39,9 +39,9 @@ test_that("finite doubles beyond float32 are refused, naming the argument (point
   expect_true(all(is.finite(as.matrix(wf_sample(fit, 5, seed = 1)))))
 })
 
-# ---- point 14: samples of a diverged fit -----------------------------------------------
+# ---- samples of a diverged fit -----------------------------------------------
 
-test_that("samples that are not finite come with a warning (point 14)", {
+test_that("samples that are not finite come with a warning", {
   fit <- num_fit()
   wf_params(fit$generator) <- 1e30 * wf_params(fit$generator)
   fit$status <- "diverged"
@@ -55,9 +55,9 @@ test_that("samples that are not finite come with a warning (point 14)", {
   expect_silent(wf_sample(num_fit(), 10, seed = 1))
 })
 
-# ---- point 15: the right class with the wrong contents ----------------------------------
+# ---- the right class with the wrong contents ----------------------------------
 
-test_that("malformed fits are classed errors naming the argument (point 15)", {
+test_that("malformed fits are classed errors naming the argument", {
   good <- num_fit()
   empty <- structure(list(), class = "wf_fit")
   unknown <- good
@@ -106,7 +106,7 @@ test_that("malformed fits are classed errors naming the argument (point 15)", {
                "not a valid wgflow fit")
 })
 
-test_that("malformed nets, specs and optimisers are classed errors (point 15)", {
+test_that("malformed nets, specs and optimisers are classed errors", {
   net <- num_net()
   x <- matrix(0.5, 3, 2)
   broken <- list(
@@ -164,9 +164,9 @@ test_that("malformed nets, specs and optimisers are classed errors (point 15)", 
   expect_arg_error(print(bad_opt), "x")
 })
 
-# ---- point 16: messages and extreme scales ----------------------------------------------
+# ---- messages and extreme scales ----------------------------------------------
 
-test_that("zero-column data and factors give clear messages (point 16)", {
+test_that("zero-column data and factors give clear messages", {
   expect_match(conditionMessage(expect_arg_error(
     w1fe(matrix(0, 10, 0), verbose = FALSE), "data")), "at least one column")
   expect_arg_error(w1fe(data.frame(row.names = 1:10), verbose = FALSE), "data")
@@ -180,7 +180,7 @@ test_that("zero-column data and factors give clear messages (point 16)", {
                fixed = TRUE)
 })
 
-test_that("exact OT rescales coordinates instead of underflowing or overflowing (point 16)", {
+test_that("exact OT rescales coordinates instead of underflowing or overflowing", {
   set.seed(2)
   a <- matrix(rnorm(60), 30, 2)
   b <- matrix(rnorm(60, 1), 30, 2)
@@ -194,7 +194,7 @@ test_that("exact OT rescales coordinates instead of underflowing or overflowing 
   expect_equal(r$se, wf_wasserstein(a, b, p = 2, plan = TRUE)$se * 1e-100, tolerance = 1e-8)
 })
 
-test_that("an out-of-memory error says what it could not allocate (point 16)", {
+test_that("an out-of-memory error says what it could not allocate", {
   skip_on_cran()
   skip_if_not(.Platform$OS.type == "unix" && nzchar(Sys.which("bash")))
   lib <- dirname(find.package("wgflow"))
@@ -217,9 +217,9 @@ test_that("an out-of-memory error says what it could not allocate (point 16)", {
                fixed = TRUE)
 })
 
-# ---- point 17: memory behind nets ----------------------------------------------------------
+# ---- memory behind nets ----------------------------------------------------------
 
-test_that("nets' C memory is collected while a loop makes many of them (point 17)", {
+test_that("nets' C memory is collected while a loop makes many of them", {
   x <- matrix(rnorm(1024), 512, 2)
   gc()
   m0 <- wgflow:::net_memory()[1]

@@ -1,9 +1,9 @@
-# Issue 12, points 18-19: documentation and checks: the citation, the
+# Documentation and checks: the citation, the
 # package help page, the papers cited, and the thread count. (The
 # --as-cran check itself is `make test`; .ci/check-log's own test is
 # .ci/test-check-log.)
 
-test_that("citation('wgflow') names the developers and a year, without warnings (point 19)", {
+test_that("citation('wgflow') names the developers and a year, without warnings", {
   expect_silent(cit <- citation("wgflow"))
   expect_gte(length(cit), 2L)
   txt <- paste(format(cit, style = "text"), collapse = "\n")
@@ -14,7 +14,7 @@ test_that("citation('wgflow') names the developers and a year, without warnings 
   expect_match(cit[[1]]$year, "^[0-9]{4}$")
 })
 
-test_that("the help pages: ?wgflow is an overview, and the papers are cited (point 19)", {
+test_that("the help pages: ?wgflow is an overview, and the papers are cited", {
   db <- tools::Rd_db("wgflow")
   rd_text <- function(name) paste(capture.output(tools::Rd2txt(db[[name]])), collapse = "\n")
   keywords <- unlist(lapply(db[["wgflow-package.Rd"]], function(x) {
@@ -37,7 +37,7 @@ test_that("the help pages: ?wgflow is an overview, and the papers are cited (poi
   expect_match(threads, "fewer than four cores", fixed = TRUE)
 })
 
-test_that("more threads than cores warn (point 19)", {
+test_that("more threads than cores warn", {
   cores <- .Call(wgflow:::ffi_cpu_cores)
   old <- wf_threads()
   on.exit(suppressWarnings(wf_threads(old)))
@@ -46,7 +46,7 @@ test_that("more threads than cores warn (point 19)", {
   expect_silent(wf_threads(1))
 })
 
-test_that("every .Call routine is registered (point 18)", {
+test_that("every .Call routine is registered", {
   routines <- getDLLRegisteredRoutines("wgflow")$.Call
   names <- vapply(routines, function(r) r$name, character(1))
   used <- unique(unlist(lapply(ls(asNamespace("wgflow")), function(f) {

@@ -291,9 +291,9 @@ test_that("the metric columns grow past their first capacity", {
   expect_named(run$metrics, c("epoch", "seconds", "loss", "w1", "w2"))
 })
 
-# ---- issue 12, point 12: what the bar shows -------------------------------------
+# ---- what the bar shows -------------------------------------
 
-test_that("the bar shows the elapsed time and the latest losses (point 12)", {
+test_that("the bar shows the elapsed time and the latest losses", {
   res <- with_shown_progress(quick_fit(epochs = 3, eval_every = 1, verbose = TRUE))
   last <- res$output[length(res$output)]
   expect_match(last, "3/3", fixed = TRUE)
