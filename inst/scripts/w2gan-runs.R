@@ -281,35 +281,10 @@ w2x <- local({
          p_drift = stats::fisher.test(table(lev, drift))$p.value)
   }
 
-  # ---- shipped files --------------------------------------------------------
-  # The commit of the package's source tree ("-dirty": with uncommitted
-  # changes), or "unknown" outside a git checkout.
-  commit <- function() {
-    out <- tryCatch(suppressWarnings(system2("git", c("describe", "--always", "--dirty",
-                                                      "--abbrev=12"),
-                                             stdout = TRUE, stderr = FALSE)),
-                    error = function(e) character())
-    if (length(out) == 1L && nzchar(out)) out else "unknown"
-  }
-  # A csv (gzip'd when the name ends in .gz) led by comment lines: the
-  # command and commit that made it, the package and R versions, the date.
-  write_csv <- function(d, path, command) {
-    con <- if (grepl("\\.gz$", path)) gzfile(path, "w") else file(path, "w")
-    on.exit(close(con))
-    writeLines(c(paste("# command:", command), paste("# commit:", commit()),
-                 sprintf("# wgflow %s, %s, %s", utils::packageVersion("wgflow"),
-                         R.version.string, format(Sys.Date()))), con)
-    utils::write.csv(d, con, row.names = FALSE)
-  }
-  # A shipped csv, its comment lines as attribute "header"
-  read_csv <- function(path) {
-    con <- if (grepl("\\.gz$", path)) gzfile(path, "r") else file(path, "r")
-    head <- readLines(con, n = 10L)
-    close(con)
-    d <- utils::read.csv(path, comment.char = "#")
-    attr(d, "header") <- sub("^# ", "", grep("^#", head, value = TRUE))
-    d
-  }
+  # ---- shipped files (inst/scripts/shipped-csv.R) -------------------------
+  csv_file <- if (file.exists("inst/scripts/shipped-csv.R")) "inst/scripts/shipped-csv.R" else
+    system.file("scripts", "shipped-csv.R", package = "wgflow")
+  source(csv_file, local = TRUE)
 
   list(pairs = pairs, n = n, eval_n = eval_n, iters = iters, width = width,
        pair_data = pair_data, eval_set = eval_set, methods = methods,
@@ -319,5 +294,6 @@ w2x <- local({
        domain_runs = domain_runs, domain_start = domain_start, domain_run = domain_run,
        public_finals = public_finals, drift_gap = drift_gap,
        checkerboard_summary = checkerboard_summary,
-       checkerboard_factor = checkerboard_factor, commit = commit, write_csv = write_csv, read_csv = read_csv)
+       checkerboard_factor = checkerboard_factor, commit = shipped$commit, write_csv = shipped$write_csv,
+       read_csv = shipped$read_csv)
 })

@@ -1,0 +1,70 @@
+# What the image-scale experiment scripts share (ots-images.R, rwp-images.R,
+# read by vignette("images")): Fashion-MNIST 28 x 28, the DCGAN nets at the
+# width a 2-core machine affords, training under a wall-clock budget with
+# evaluations at checkpoints, and generated images kept as bytes.
+#
+#   source(system.file("scripts", "image-runs.R", package = "wgflow"))
+#
+# defines `imx`, a list of these (and nothing else in the caller's scope).
+
+imx <- local({
+  csv_file <- if (file.exists("inst/scripts/shipped-csv.R")) "inst/scripts/shipped-csv.R" else
+    system.file("scripts", "shipped-csv.R", package = "wgflow")
+  source(csv_file, local = TRUE)
+
+  # ---- data and nets ----------------------------------------------------
+  # training images (the first n of the training split) and 1000 test
+  # images: every fit evaluates its distances against these held-out ones
+  data <- function(n_train, n_test = 1000L) {
+    list(train = wgflow::wf_images("fashion-mnist", "train", n = n_train)$x,
+         test = wgflow::wf_images("fashion-mnist", "test", n = n_test)$x)
+  }
+  # DCGAN nets at width 32 (the papers' 64 costs four times as much per
+  # convolution; see the vignette): generator latent -> 7x7x64 -> 14x14x32
+  # -> 28x28x1, critic 28x28x1 -> 14x14x32 -> 7x7x64 -> 1
+  width <- 32L
+  generator <- function(latent_dim) wgflow::wf_dcgan_generator(latent_dim, width = width)
+  critic <- function() wgflow::wf_dcgan_critic(width = width)
+
+  # ---- training under a budget -----------------------------------------------
+  # Trains a fit made by start(epochs) in stretches until its training clock
+  # (fit$metrics$seconds: wall time of the training steps, evaluations
+  # left out) reaches `budget` seconds. A stretch is as many epochs as
+  # take about budget / checks seconds, from the speed of the first
+  # `calibrate` epochs; every stretch ends with an evaluation (the
+  # families evaluate at the last epoch of every call), and `after(fit)` is
+  # called after each, e.g. to keep images. Returns the fit.
+  run_budget <- function(start, budget, checks = 12L, calibrate = 5L, after = NULL) {
+    fit <- start(calibrate)
+    if (!is.null(after)) after(fit)
+    per_epoch <- max(fit$metrics$seconds) / nrow(fit$metrics)
+    stretch <- max(1L, as.integer(round(budget / checks / per_epoch)))
+    while (max(fit$metrics$seconds) < budget && identical(fit$status, "completed")) {
+      fit <- wgflow::wf_continue(fit, epochs = stretch, verbose = FALSE)
+      if (!is.null(after)) after(fit)
+    }
+    fit
+  }
+  # The evaluated rows of a fit's metrics, as a data frame
+  checkpoints <- function(fit) {
+    m <- as.data.frame(fit$metrics)
+    m[!is.na(m$fd_lenet), , drop = FALSE]
+  }
+
+  # ---- images as bytes ----------------------------------------------------
+  # sixteen images of fixed latents (or rows of x), in [0, 255]
+  to_bytes <- function(x) as.raw(round(pmin(pmax((x + 1) / 2, 0), 1) * 255))
+  snapshot <- function(fit) to_bytes(wgflow::wf_sample(fit, 16, seed = 7))
+  from_bytes <- function(b) matrix(as.integer(b) / 255 * 2 - 1, 16)
+
+  # load average over the last minute (the machine is shared)
+  load <- function() {
+    if (file.exists("/proc/loadavg")) as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1]][1])
+    else NA_real_
+  }
+
+  list(data = data, width = width, generator = generator, critic = critic,
+       run_budget = run_budget, checkpoints = checkpoints, to_bytes = to_bytes,
+       snapshot = snapshot, from_bytes = from_bytes, load = load,
+       write_csv = shipped$write_csv, read_csv = shipped$read_csv)
+})
