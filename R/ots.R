@@ -198,12 +198,24 @@ restore_dual <- function(dual, trainer) {
   invisible(dual)
 }
 
-# Copy the trainer's dual state back into the fit.
+# Copy the trainer's dual state back into the fit. A state that is not
+# finite (an Adam moment past float32's range) ends the run as diverged and
+# leaves the fit the last good one.
 save_dual <- function(dual, trainer, step) {
   n <- dual$n
-  dual$psi <- .Call(ffi_trainer_buffer_get, trainer, "psi", n, FALSE)
-  dual$m1 <- .Call(ffi_trainer_buffer_get, trainer, "psi_m1", n, FALSE)
-  dual$m2 <- .Call(ffi_trainer_buffer_get, trainer, "psi_m2", n, FALSE)
+  got <- lapply(c(psi = "psi", m1 = "psi_m1", m2 = "psi_m2"), function(buf) {
+    .Call(ffi_trainer_buffer_get, trainer, buf, n, FALSE)
+  })
+  for (nm in names(got)) {
+    if (!all_finite(got[[nm]])) {
+      wf_abort(sprintf("the dual vector's %s is not finite",
+                       if (nm == "psi") "value" else "optimiser state"),
+               class = "wgflow_error_numeric")
+    }
+  }
+  dual$psi <- got$psi
+  dual$m1 <- got$m1
+  dual$m2 <- got$m2
   dual$step <- step
   invisible(dual)
 }

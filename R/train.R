@@ -11,22 +11,54 @@
 train_fit <- function(fit, epochs, verbose, callbacks) {
   algo <- fit_algorithm(fit)
   fit$call <- compact_call(fit$call, fit$algorithm)
-  if (is.null(fit$floor)) fit$floor <- measure_floor(algo, fit)
-  trainer <- new_trainer(fit)
+  # Ctrl-C in the set-up (the sampling floor takes seconds on large
+  # evaluations) returns the fit as it was, marked interrupted
+  trainer <- NULL
   on.exit({
-    free_trainer(trainer)
+    if (!is.null(trainer)) free_trainer(trainer)
     sync_nets(fit)
   })
+  setup <- tryCatch({
+    if (is.null(fit$floor)) fit$floor <- measure_floor(algo, fit)
+    trainer <- new_trainer(fit)
+    NULL
+  }, interrupt = function(e) "interrupted",
+  wgflow_error_interrupt = function(e) "interrupted")
+  if (!is.null(setup)) return(interrupted_in_setup(fit))
   s <- fit$settings
   eval_fn <- algo$evaluate(fit)
   old_metrics <- fit_metrics(fit)
   ctx <- train_context(fit, algo, trainer, old_metrics)
-  run <- run_epochs(epochs, function() algo$epoch(fit, trainer), eval_fn,
+  keeper <- new_keeper(fit, algo$nets)
+  epoch <- epochs_done(fit)
+  keeper$save(epoch, check = FALSE)
+  epoch_fn <- function() {
+    out <- algo$epoch(fit, trainer)
+    epoch <<- epoch + 1L
+    if (all(is.finite(out) | is.na(out))) keeper$save(epoch)
+    out
+  }
+  run <- run_epochs(epochs, epoch_fn, eval_fn,
                     algo$train_metrics, fit_eval_metrics(fit), s$eval_every, verbose,
                     callbacks, start_epoch = epochs_done(fit),
                     start_seconds = training_seconds(fit), ctx = ctx,
                     progress_names = algo_field(algo, "progress_metrics"))
+  # a diverged run returns the nets of its last good epoch
+  if (identical(run$status, "diverged") && keeper$restore()) {
+    run$message <- sprintf("%s (the networks are those after epoch %d)", run$message,
+                           keeper$epoch())
+  }
   finish_run(fit, run)
+}
+
+# A fit whose set-up was interrupted: unchanged but for its status.
+interrupted_in_setup <- function(fit) {
+  fit$metrics <- fit_metrics(fit)
+  fit$status <- "interrupted"
+  fit$message <- "interrupted by the user before the first epoch"
+  warning(sprintf("%s: %s; returning the %d epochs done.", fit$algorithm, fit$message,
+                  nrow(fit_metrics(fit))), call. = FALSE)
+  fit
 }
 
 # What callbacks can reach during a run: the eval metrics, a snapshot of the

@@ -220,6 +220,81 @@ test_that("divergence in training keeps the epochs before it", {
   expect_equal(run$metrics$loss, c(1, 2))
 })
 
+test_that("a diverged fit keeps the networks of its last good epoch, and every method works", {
+  x <- wf_toy("8gaussians", 2000, seed = 1)
+  run <- function(epochs) {
+    w1fe(x, epochs = epochs, critic = wf_mlp(c(16, 16)), generator = wf_mlp(c(16, 16)),
+         batch_size = 64, critic_steps = 3, eval_every = 2, eval_n = 200, seed = 1,
+         device = "cpu", verbose = FALSE,
+         callbacks = list(wf_lr_schedule(function(e) if (e >= 5) 1e12 else 1)))
+  }
+  expect_warning(f <- run(10), "after epoch 4")
+  expect_identical(f$status, "diverged")
+  expect_identical(nrow(f$metrics), 4L)
+  # the nets are exactly those of a run that stopped after epoch 4
+  f4 <- run(4)
+  expect_identical(wf_params(f$critic), wf_params(f4$critic))
+  expect_identical(wf_params(f$generator), wf_params(f4$generator))
+  expect_identical(f$generator$opt, f4$generator$opt)
+  expect_output(print(f), "diverged")
+  expect_s3_class(tidy(f), "tbl_df")
+  expect_s3_class(ggplot2::autoplot(f), "ggplot")
+  expect_true(all(is.finite(wf_sample(f, 3, seed = 1))))
+  # continuing (without the schedule's rate) trains on from there
+  f2 <- wf_continue(f, 2, verbose = FALSE)
+  expect_identical(f2$status, "completed")
+  expect_identical(f2$metrics$epoch, 1:6)
+})
+
+test_that("an optimiser moment that overflows float32 ends the run 'diverged' and the fit continues", {
+  p <- wf_toy_pair("4gaussians", 2000, seed = 1)
+  expect_warning(g <- w2gan(p$target, source = p$source, epochs = 30,
+                            critic = wf_mlp(c(32, 32)), batch_size = 64, critic_steps = 3,
+                            eval_every = 5, eval_n = 300, critic_optimizer = wf_adam(10),
+                            generator_optimizer = wf_adam(10), seed = 1, device = "cpu",
+                            verbose = FALSE), "not finite")
+  expect_identical(g$status, "diverged")
+  expect_match(g$message, "optimiser|parameters|not finite")
+  for (role in c("critic", "generator")) {
+    expect_true(all(is.finite(g[[role]]$params)))
+    expect_true(all(is.finite(g[[role]]$opt$m2)))
+  }
+  g2 <- suppressWarnings(wf_continue(g, 2, verbose = FALSE))
+  expect_true(g2$status %in% c("completed", "diverged"))
+  expect_true(all(is.finite(wf_sample(g2, 5, seed = 1))))
+})
+
+test_that("barycentric_ot ends 'diverged' when its dual blows up, keeping a usable fit", {
+  p <- wf_toy_pair("4gaussians", 300, seed = 1)
+  for (opt in list(wf_adam(1e10), wf_sgd(1e10))) {
+    expect_warning(f <- barycentric_ot(p$target, p$source, epochs = 2, dual_epochs = 1,
+                                       steps_per_epoch = 2, potential = wf_mlp(8),
+                                       batch_size = 32, eval_n = 50, eval_every = 1, seed = 1,
+                                       device = "cpu", verbose = FALSE, dual_optimizer = opt),
+                   "not finite")
+    expect_identical(f$status, "diverged")
+    expect_true(all(is.finite(f$u$params)))
+    expect_true(all(is.finite(wf_sample(f, 3, seed = 1))))
+  }
+})
+
+test_that("Ctrl-C in the set-up before the first epoch returns the fit, interrupted", {
+  # the floor, the slow part of the set-up, meets a Ctrl-C
+  ns <- asNamespace("wgflow")
+  suppressMessages(trace("measure_floor", quote(signalCondition(structure(
+    class = c("interrupt", "condition"), list(message = "", call = NULL)))),
+    where = ns, print = FALSE))
+  on.exit(try(suppressMessages(untrace("measure_floor", where = ns)), silent = TRUE))
+  expect_warning(f <- quick_fit(epochs = 3), "before the first epoch")
+  expect_s3_class(f, "wf_fit")
+  expect_identical(f$status, "interrupted")
+  expect_identical(nrow(f$metrics), 0L)
+  suppressMessages(untrace("measure_floor", where = ns))
+  f2 <- wf_continue(f, 2, verbose = FALSE)
+  expect_identical(f2$status, "completed")
+  expect_identical(f2$metrics$epoch, 1:2)
+})
+
 # ---- the last epoch done is evaluated ---------------------------------------
 
 test_that("after a stop the last epoch done gets its exact W1", {
