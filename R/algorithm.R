@@ -103,17 +103,3 @@ known_metric_titles <- function() {
     feature_metric_titles)
 }
 
-# What a descriptor says, with the defaults of fields added after it was
-# written (a descriptor made by an older new_algorithm() still works).
-algo_field <- function(algo, field) {
-  v <- algo[[field]]
-  if (!is.null(v) || field %in% names(algo)) return(v)
-  switch(field,
-         floor = generator_floor,
-         progress_metrics = utils::head(algo$train_metrics, 2L),
-         feature_metrics = "w1" %in% algo$eval_metrics,
-         net_spaces = stats::setNames(lapply(algo$nets, function(role) {
-           if (role == "generator") c("latent", "data") else c("data", "value")
-         }), algo$nets),
-         NULL)
-}

@@ -107,7 +107,7 @@ floor_rows <- function(names, n, vals, reps) {
 # feature_metrics) and its data are 28 x 28 one-channel images.
 fit_has_feature_metrics <- function(fit) {
   algo <- fit_algorithm(fit)
-  !is.null(algo) && isTRUE(algo_field(algo, "feature_metrics")) &&
+  !is.null(algo) && isTRUE(algo$feature_metrics) &&
     identical(as.integer(fit$image_shape), c(1L, 28L, 28L))
 }
 

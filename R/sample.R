@@ -70,7 +70,7 @@ predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
                            seed = NULL, ...) {
   check_fit(object, "object")
   algo <- fit_algorithm(object)
-  spaces <- algo_field(algo, "net_spaces")
+  spaces <- algo$net_spaces
   roles <- intersect(names(spaces), names(fit_nets(object)))
   check_choice(type, c("samples", roles), "type")
   # a map fit's generator takes source points: mapping them is its prediction

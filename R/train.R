@@ -42,7 +42,7 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
                     algo$train_metrics, fit_eval_metrics(fit), s$eval_every, verbose,
                     callbacks, start_epoch = epochs_done(fit),
                     start_seconds = training_seconds(fit), ctx = ctx,
-                    progress_names = algo_field(algo, "progress_metrics"))
+                    progress_names = algo$progress_metrics)
   # a diverged run returns the nets of its last good epoch
   if (identical(run$status, "diverged") && keeper$restore()) {
     run$message <- sprintf("%s (the networks are those after epoch %d)", run$message,
@@ -88,7 +88,7 @@ train_context <- function(fit, algo, trainer, old_metrics) {
 # The sampling floor of a fit's evaluation (its descriptor's floor
 # function); a failure there is a warning, never the end of training.
 measure_floor <- function(algo, fit) {
-  floor_fn <- algo_field(algo, "floor")
+  floor_fn <- algo$floor
   if (!is.function(floor_fn)) return(NULL)
   tryCatch(floor_fn(fit), error = function(e) {
     warning(sprintf("%s: the sampling floor could not be measured: %s",

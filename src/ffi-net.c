@@ -217,19 +217,6 @@ static size_t block_size(wf_net *net, int what) {
   return what == 1 ? lay->n_state : lay->n_params;
 }
 
-SEXP ffi_net_get(SEXP ptr, SEXP what_) {
-  wf_net *net = wf_r_net(ptr);
-  int what = wf_r_int(what_, "what", 0, 2);
-  size_t n = block_size(net, what);
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
-  wf_status rc = what == 0   ? wf_net_get_params(net, REAL(out))
-                 : what == 1 ? wf_net_get_state(net, REAL(out))
-                             : wf_net_get_grad(net, REAL(out));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  UNPROTECT(1);
-  return out;
-}
-
 /* Set a block (what: 0 params, 1 state, 2 gradient) from an R vector; arg
  * names the R argument in errors. */
 static void set_block(wf_net *net, int what, SEXP value, const char *arg) {
@@ -253,22 +240,6 @@ SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
 }
 
 static const char *opt_names[] = {"step", "m1", "m2", ""};
-
-SEXP ffi_net_get_opt(SEXP ptr) {
-  wf_net *net = wf_r_net(ptr);
-  R_xlen_t n = (R_xlen_t)wf_net_layout(net)->n_params;
-  SEXP out = PROTECT(wf_r_named_list(opt_names));
-  SEXP m1 = Rf_allocVector(REALSXP, n);
-  SET_VECTOR_ELT(out, 1, m1);
-  SEXP m2 = Rf_allocVector(REALSXP, n);
-  SET_VECTOR_ELT(out, 2, m2);
-  double step;
-  wf_status rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(step));
-  UNPROTECT(1);
-  return out;
-}
 
 SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   wf_net *net = wf_r_net(ptr);
@@ -333,20 +304,6 @@ SEXP ffi_net_sync(SEXP ptr, SEXP env) {
   REAL(rng)[2] = (double)(ctr & 0xffffffffu);
   REAL(rng)[3] = (double)(ctr >> 32);
   return R_NilValue;
-}
-
-/* rng position as 4 doubles: key lo, key hi, counter lo, counter hi */
-SEXP ffi_net_get_rng(SEXP ptr) {
-  wf_net *net = wf_r_net(ptr);
-  uint64_t key, ctr;
-  wf_net_get_rng(net, &key, &ctr);
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, 4));
-  REAL(out)[0] = (double)(key & 0xffffffffu);
-  REAL(out)[1] = (double)(key >> 32);
-  REAL(out)[2] = (double)(ctr & 0xffffffffu);
-  REAL(out)[3] = (double)(ctr >> 32);
-  UNPROTECT(1);
-  return out;
 }
 
 SEXP ffi_net_set_rng(SEXP ptr, SEXP v) {

@@ -15,11 +15,8 @@ extern SEXP ffi_net_alive(SEXP);
 extern SEXP ffi_net_id(SEXP);
 extern SEXP ffi_net_memory(void);
 extern SEXP ffi_net_free(SEXP);
-extern SEXP ffi_net_get(SEXP, SEXP);
 extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
-extern SEXP ffi_net_get_opt(SEXP);
 extern SEXP ffi_net_set_opt(SEXP, SEXP, SEXP, SEXP);
-extern SEXP ffi_net_get_rng(SEXP);
 extern SEXP ffi_net_sync(SEXP, SEXP);
 extern SEXP ffi_net_set_rng(SEXP, SEXP);
 extern SEXP ffi_forward(SEXP, SEXP, SEXP);
@@ -57,11 +54,8 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_net_id", (DL_FUNC)&ffi_net_id, 1},
     {"ffi_net_memory", (DL_FUNC)&ffi_net_memory, 0},
     {"ffi_net_free", (DL_FUNC)&ffi_net_free, 1},
-    {"ffi_net_get", (DL_FUNC)&ffi_net_get, 2},
     {"ffi_net_set", (DL_FUNC)&ffi_net_set, 3},
-    {"ffi_net_get_opt", (DL_FUNC)&ffi_net_get_opt, 1},
     {"ffi_net_set_opt", (DL_FUNC)&ffi_net_set_opt, 4},
-    {"ffi_net_get_rng", (DL_FUNC)&ffi_net_get_rng, 1},
     {"ffi_net_sync", (DL_FUNC)&ffi_net_sync, 2},
     {"ffi_net_set_rng", (DL_FUNC)&ffi_net_set_rng, 2},
     {"ffi_forward", (DL_FUNC)&ffi_forward, 3},

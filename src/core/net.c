@@ -23,7 +23,6 @@ const wf_mlp_spec *wf_net_spec(const wf_net *net) { return &net->spec; }
 const wf_layout *wf_net_layout(const wf_net *net) { return &net->layout; }
 wf_device *wf_net_device(const wf_net *net) { return net->dev; }
 wf_block *wf_net_block(wf_net *net) { return &net->p->block; }
-wf_real *wf_net_state(wf_net *net) { return net->p->state; }
 int wf_net_in(const wf_net *net) { return net->spec.widths[0]; }
 int wf_net_out(const wf_net *net) { return net->spec.widths[net->spec.n_layers]; }
 

@@ -282,7 +282,6 @@ const wf_mlp_spec *wf_net_spec(const wf_net *net);
 const wf_layout *wf_net_layout(const wf_net *net);
 wf_device *wf_net_device(const wf_net *net);
 wf_block *wf_net_block(wf_net *net);
-wf_real *wf_net_state(wf_net *net); /* BatchNorm running statistics [n_state] */
 int wf_net_in(const wf_net *net);
 int wf_net_out(const wf_net *net);
 

@@ -380,11 +380,8 @@ test_that("the .Call entry points survive garbage", {
     expect_error(cl("ffi_opt_step", h, wf_params(net), good_opt))
     expect_error(cl("ffi_clip", h, 0.1))
     expect_error(cl("ffi_rng_draw", h, 3L, 0L))
-    expect_error(cl("ffi_net_get", h, 0L))
     expect_error(cl("ffi_net_set", h, 0L, wf_params(net)))
-    expect_error(cl("ffi_net_get_opt", h))
     expect_error(cl("ffi_net_set_opt", h, 0, net$opt$m1, net$opt$m2))
-    expect_error(cl("ffi_net_get_rng", h))
     expect_error(cl("ffi_net_set_rng", h, net$rng))
   }
   expect_error(cl("ffi_forward", dead_ptr, m, TRUE), class = "wgflow_error_state")
@@ -464,9 +461,6 @@ test_that("the .Call entry points survive garbage", {
 
   # parameter blocks, optimiser state, random streams, threads
   p <- wf_params(net)
-  expect_error(cl("ffi_net_get", ptr, 3L))
-  expect_error(cl("ffi_net_get", ptr, "params"))
-  expect_error(cl("ffi_net_get", ptr, NULL))
   expect_error(cl("ffi_net_set", ptr, 0L, p[-1]))
   expect_error(cl("ffi_net_set", ptr, 0L, as.integer(p)))
   expect_error(cl("ffi_net_set", ptr, 0L, replace(p, 1, NaN)))
