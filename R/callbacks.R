@@ -91,6 +91,9 @@ print.wf_callback <- function(x, ...) {
 #'
 #' @param metric The metric to watch (a column of `$metrics`, smaller is
 #'   better); `NULL` takes the first exact distance of the fit's algorithm.
+#'   A name that no wgflow fit records is an error; one that the fit
+#'   trained does not record ends its run before the first epoch (status
+#'   "error", with a warning naming the fit's metrics).
 #' @param patience Evaluations without improvement before stopping.
 #' @param min_delta The improvement (>= 0) that counts.
 #' @param path The file to write (`.rds`); `"{epoch}"` in it is replaced by
@@ -127,12 +130,13 @@ NULL
 wf_early_stopping <- function(patience = 5L, min_delta = 0, metric = NULL) {
   patience <- check_count(patience, "patience")
   min_delta <- check_number(min_delta, "min_delta", min = 0)
-  if (!is.null(metric)) check_string(metric, "metric")
+  if (!is.null(metric)) check_metric_name(metric)
   state <- new.env(parent = emptyenv())
   new_callback(
     name = sprintf("early stopping (patience %d, min_delta %s)", patience, format(min_delta)),
     on_train_begin = function(ctx) {
       state$metric <- metric %||% ctx$eval_names[1]
+      check_fit_metric(metric, ctx)
       state$best <- Inf
       state$best_epoch <- NA_integer_
       state$wait <- 0L
@@ -165,13 +169,14 @@ wf_checkpoint <- function(path, metric = NULL, best_only = TRUE) {
     wf_abort(sprintf("`path`: the folder %s does not exist.", dirname(path)),
              class = "wgflow_error_arg", arg = "path")
   }
-  if (!is.null(metric)) check_string(metric, "metric")
+  if (!is.null(metric)) check_metric_name(metric)
   best_only <- check_flag(best_only, "best_only")
   state <- new.env(parent = emptyenv())
   new_callback(
     name = sprintf("checkpoint to %s", path),
     on_train_begin = function(ctx) {
       state$metric <- metric %||% ctx$eval_names[1]
+      check_fit_metric(metric, ctx)
       state$best <- Inf
       TRUE
     },
@@ -247,6 +252,39 @@ wf_lr_schedule <- function(schedule, nets = NULL, every = 100L, gamma = 0.5,
       stats::setNames(lr, paste0("lr_", roles))
     }
   )
+}
+
+# A metric to watch: a single string naming a metric that some fit of
+# wgflow records (or its standard error, `<metric>_se`), so that a typo is
+# an error when the callback is made, not a callback that never fires.
+check_metric_name <- function(metric) {
+  check_string(metric, "metric")
+  known <- known_metrics()
+  if (!metric %in% c(known, paste0(known, "_se"))) {
+    wf_abort(sprintf("`metric` (\"%s\") is not a metric of wgflow's fits; they are %s.",
+                     metric, paste0("\"", known, "\"", collapse = ", ")),
+             class = "wgflow_error_arg", arg = "metric")
+  }
+  metric
+}
+
+# At the start of a run: a metric given by name must be one that this fit
+# records (its training and exact metrics and their standard errors), else
+# the run ends before its first epoch with the error, naming the fit's
+# metrics.
+check_fit_metric <- function(metric, ctx) {
+  if (is.null(metric)) return(invisible())
+  fit <- if (is.function(ctx$fit)) ctx$fit() else NULL
+  algo <- if (is.null(fit)) NULL else fit_algorithm(fit)
+  if (is.null(algo)) return(invisible()) # a bare loop (no fit) records anything
+  have <- unique(c(ctx$eval_names, algo$train_metrics))
+  if (!metric %in% c(have, paste0(have, "_se"))) {
+    # no full stop: the run's warning goes on after the message
+    wf_abort(sprintf("`metric` (\"%s\") is not recorded by this %s fit; its metrics are %s",
+                     metric, fit$algorithm, paste0("\"", have, "\"", collapse = ", ")),
+             class = "wgflow_error_arg", arg = "metric")
+  }
+  invisible()
 }
 
 check_string <- function(x, arg) {

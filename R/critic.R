@@ -14,8 +14,8 @@ check_critic_args <- function(net, real, fake, t, loss = "wgan") {
     wf_abort("A critic cannot use BatchNorm (its penalty needs a double backward).",
              class = "wgflow_error_unsupported", arg = "net")
   }
-  real <- check_data(real, "real", cols = net$input_dim)
-  fake <- check_data(fake, "fake", cols = net$input_dim)
+  real <- check_float_range(check_data(real, "real", cols = net$input_dim), "real")
+  fake <- check_float_range(check_data(fake, "fake", cols = net$input_dim), "fake")
   if (nrow(fake) != nrow(real)) {
     arg_error("fake", sprintf("a matrix with %d rows (as `real`)", nrow(real)), fake)
   }
@@ -111,7 +111,7 @@ wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NUL
   a <- check_critic_args(net, real, fake, t, loss)
   check_choice(penalty, names(penalty_codes), "penalty")
   code <- critic_penalty_code(loss, penalty, !missing(penalty))
-  lambda <- check_number(lambda, "lambda", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
   out <- .Call(ffi_critic_loss, net_ptr(net), a$real, a$fake, a$t, code, lambda,
                critic_loss_codes[[loss]], perturb)
@@ -130,7 +130,7 @@ wf_critic_step <- function(net, real, fake, optimizer, penalty = "lp", lambda = 
   check_optimizer(optimizer, "optimizer")
   check_choice(penalty, c(names(penalty_codes), "clip"), "penalty")
   code <- critic_penalty_code(loss, penalty, !missing(penalty))
-  lambda <- check_number(lambda, "lambda", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
   perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
   out <- .Call(ffi_critic_step, net_ptr(net), a$real, a$fake, a$t, code, lambda,
@@ -152,9 +152,9 @@ wf_penalty <- function(net, x, penalty = "gp", lambda = 10) {
     wf_abort("A critic cannot use BatchNorm (its penalty needs a double backward).",
              class = "wgflow_error_unsupported", arg = "net")
   }
-  x <- check_data(x, "x", cols = net$input_dim)
+  x <- check_float_range(check_data(x, "x", cols = net$input_dim), "x")
   check_choice(penalty, c("gp", "lp"), "penalty")
-  lambda <- check_number(lambda, "lambda", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   .Call(ffi_penalty, net_ptr(net), x, penalty_codes[[penalty]], lambda)
 }
 

@@ -10,6 +10,15 @@ wf_abort <- function(message, class = NULL, arg = NULL, call = NULL) {
   stop(cond)
 }
 
+# Classed warnings: class "wgflow_warning" and a more specific class.
+wf_warn <- function(message, class = NULL) {
+  cond <- structure(
+    class = unique(c(class, "wgflow_warning", "warning", "condition")),
+    list(message = message, call = NULL)
+  )
+  warning(cond)
+}
+
 # Called from C (src/ffi-util.c) to raise a core error as a classed condition
 # (with the argument's name when the C side knows it).
 abort_from_c <- function(message, class, arg = NULL) {

@@ -76,6 +76,21 @@ feature_sample <- function(x, y, features, se) {
 # fx [m x d] and fy [n x d] (validated), and its jackknife standard error
 # when se is TRUE (else NA): c(distance, se).
 frechet_estimate <- function(fx, fy, se = TRUE) {
+  # values beyond 2^64 (whose squares and fourth powers, in the covariances
+  # and their product, would overflow) are scaled by a power of two, which
+  # is exact, and the distance scaled back; one that overflows is an error
+  big <- max(abs(fx), abs(fy))
+  if (big > 2^64) {
+    k <- floor(log2(big))
+    out <- frechet_estimate(fx * 2^-k, fy * 2^-k, se) * 4^k
+    if (!all(is.finite(out) | is.na(out))) {
+      arg <- if (max(abs(fx)) >= max(abs(fy))) "x" else "y"
+      wf_abort(sprintf(paste0("The Frechet distance overflows double precision (`%s` has ",
+                              "values up to %.3g); rescale `x` and `y`."), arg, big),
+               class = c("wgflow_error_numeric", "wgflow_error_arg"), arg = arg)
+    }
+    return(out)
+  }
   mx <- colMeans(fx)
   my <- colMeans(fy)
   sx <- stats::cov(fx)

@@ -31,13 +31,34 @@ wf_read_idx <- function(path) {
     wf_abort(sprintf("`path` (%s) does not exist.", path), class = "wgflow_error_arg",
              arg = "path")
   }
-  con <- gzfile(path, "rb") # reads plain files as they are
-  on.exit(close(con))
   bad <- function(why) {
     wf_abort(sprintf("`path` (%s) is not a valid IDX file: %s.", path, why),
              class = c("wgflow_error_idx", "wgflow_error_arg"), arg = "path")
   }
-  head <- readBin(con, "raw", n = 4L)
+  if (dir.exists(path)) bad("it is a directory")
+  # a file that cannot be opened or read (a corrupt .gz, a special file):
+  # the connection's warning (which says why) or error as a classed error,
+  # raised once the connection call has returned (then `cleanup` of its
+  # value) or failed
+  io <- function(expr, cleanup = NULL) {
+    why <- NULL
+    out <- withCallingHandlers(
+      tryCatch(expr, error = function(e) {
+        bad(sprintf("it cannot be read (%s)", why %||% conditionMessage(e)))
+      }),
+      warning = function(w) {
+        why <<- why %||% conditionMessage(w)
+        invokeRestart("muffleWarning")
+      })
+    if (!is.null(why)) {
+      if (!is.null(cleanup)) cleanup(out)
+      bad(sprintf("it cannot be read (%s)", why))
+    }
+    out
+  }
+  con <- io(gzfile(path, "rb"), cleanup = close) # reads plain files as they are
+  on.exit(close(con))
+  head <- io(readBin(con, "raw", n = 4L))
   if (length(head) < 4L || head[1] != as.raw(0) || head[2] != as.raw(0)) {
     bad("it does not start with the IDX magic number")
   }
@@ -48,17 +69,17 @@ wf_read_idx <- function(path) {
   if (is.null(type)) bad(sprintf("unknown type code 0x%02x", as.integer(head[3])))
   n_dim <- as.integer(head[4])
   if (n_dim < 1L) bad("it has no dimensions")
-  dims <- readBin(con, "integer", n = n_dim, size = 4L, endian = "big")
+  dims <- io(readBin(con, "integer", n = n_dim, size = 4L, endian = "big"))
   if (length(dims) < n_dim) bad("it is truncated in its header")
   if (any(dims < 0L)) bad("it has a negative dimension")
   total <- prod(as.double(dims))
   if (total > .Machine$integer.max) bad("it is too large to read into R")
-  values <- readBin(con, type[[1]], n = total, size = type[[2]], signed = type[[3]],
-                    endian = "big")
+  values <- io(readBin(con, type[[1]], n = total, size = type[[2]], signed = type[[3]],
+                       endian = "big"))
   if (length(values) < total) {
     bad(sprintf("it is truncated: %.0f of %.0f values", length(values), total))
   }
-  if (length(readBin(con, "raw", n = 1L)) > 0L) bad("it has bytes after its values")
+  if (length(io(readBin(con, "raw", n = 1L))) > 0L) bad("it has bytes after its values")
   if (n_dim == 1L) return(values)
   # row-major values: the last index runs fastest, R's first
   aperm(array(values, dim = rev(dims)), n_dim:1)
@@ -79,7 +100,8 @@ fashion_mnist_classes <- c("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"
 #' @param size `NULL` (28 x 28) or the side of the downscaled images, e.g.
 #'   16 (see [wf_downscale()]).
 #' @param n `NULL` for every image, or the number of images to take (the
-#'   first `n`).
+#'   first `n`; more than the split holds gives all of them, with a
+#'   warning).
 #' @param path The folder holding the IDX files; by default the environment
 #'   variable `WGFLOW_FASHION_MNIST` or Debian's
 #'   `/usr/share/datasets/fashion-mnist`.
@@ -124,6 +146,11 @@ wf_images <- function(name = "fashion-mnist", split = c("train", "test"), size =
   labels <- wf_read_idx(files[2])
   dims <- dim(images)
   take <- if (is.null(n)) dims[1] else min(n, dims[1])
+  if (!is.null(n) && n > dims[1]) {
+    wf_warn(sprintf("`n` is %d, but the %s split of Fashion-MNIST has %d images; returning %d.",
+                    n, split, dims[1], dims[1]),
+            class = "wgflow_warning_short_data")
+  }
   # [n x rows x cols] -> one image per row, pixels in row-major order
   x <- matrix(aperm(images[seq_len(take), , , drop = FALSE], c(1, 3, 2)), take,
               dims[2] * dims[3])

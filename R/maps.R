@@ -269,6 +269,11 @@ wf_knn_accuracy <- function(mapped_source, source_labels, target, target_labels)
   check_labels(source_labels, nrow(xs), "source_labels")
   check_labels(target_labels, nrow(xt), "target_labels")
   src_lab <- as.character(source_labels)
+  if (!any(unique(as.character(target_labels)) %in% src_lab)) {
+    wf_warn(paste0("`source_labels` and `target_labels` have no label in common, so the ",
+                   "accuracy is 0; are they coded alike (e.g. both class names)?"),
+            class = "wgflow_warning_labels")
+  }
   sq_s <- rowSums(xs^2)
   nearest <- integer(nrow(xt))
   block <- max(1L, floor(2e7 / max(1, nrow(xs)))) # about 160 MB of distances

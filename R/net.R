@@ -79,7 +79,8 @@ seed_key <- function(seed) {
 check_net <- function(net, arg = "net") {
   if (!inherits(net, "wf_net") || !is.environment(net)) arg_error(arg, "a wf_net", net)
   bad <- function(what) {
-    wf_abort(sprintf("`%s` is not a valid wf_net: %s.", arg, what),
+    # one full stop: `what` may be another check's sentence
+    wf_abort(sprintf("`%s` is not a valid wf_net: %s.", arg, sub("[.]+$", "", what)),
              class = "wgflow_error_arg", arg = arg)
   }
   get0_ <- function(nm) get0(nm, envir = net, inherits = FALSE)

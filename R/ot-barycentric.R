@@ -71,7 +71,7 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
              arg = "batch_size")
   }
   check_choice(regularizer, names(reg_codes), "regularizer")
-  lambda <- check_number(lambda, "lambda", min = 0, min_open = TRUE)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max, min_open = TRUE)
   check_optimizer(dual_optimizer, "dual_optimizer")
   check_optimizer(map_optimizer, "map_optimizer")
   eval_every <- check_count(eval_every, "eval_every")

@@ -270,7 +270,7 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
   }
   batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   critic_steps <- check_count(critic_steps, "critic_steps")
-  lambda <- check_number(lambda, "lambda", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   for (role in names(optimizers)) {
     arg <- paste0(role, "_optimizer")
     if (is.null(optimizers[[role]])) optimizers[[role]] <- dflt

@@ -57,6 +57,7 @@
 #' length(simulate(fit, nsim = 2, seed = 1, n = 10))
 wf_sample <- function(fit, n = 1000L, seed = NULL) {
   check_fit(fit, need = "generator")
+  check_fit_generator(fit)
   n <- check_count(n, "n", max = 2^28)
   key <- if (is.null(seed)) floor(stats::runif(2) * 4294967296) else
     stream_key(check_count(seed, "seed", min = 0L), 4L)
@@ -69,6 +70,7 @@ wf_sample <- function(fit, n = 1000L, seed = NULL) {
 predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
                            seed = NULL, ...) {
   check_fit(object, "object")
+  check_fit_generator(object, "object")
   algo <- fit_algorithm(object)
   spaces <- algo$net_spaces
   roles <- intersect(names(spaces), names(fit_nets(object)))
@@ -105,6 +107,7 @@ predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
 #' @export
 simulate.wf_fit <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
   check_fit(object, "object", need = "generator")
+  check_fit_generator(object, "object")
   nsim <- check_count(nsim, "nsim", max = 1e6)
   n <- if (is.null(n)) nrow(object$data) %||% 1000L else check_count(n, "n", max = 2^28)
   if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)

@@ -102,6 +102,12 @@ wf_semidiscrete <- function(x, y, cost = "l1", n = 10000L, batch_size = 64L,
 semidiscrete_source <- function(x, y, device, seed) {
   gen <- if (inherits(x, "wf_net")) x else if (is.list(x)) x$generator else NULL
   if (inherits(gen, "wf_net")) {
+    if (inherits(x, "wf_fit")) {
+      check_fit(x, "x", need = "generator")
+      check_fit_generator(x, "x")
+    } else {
+      check_net(gen, "x")
+    }
     if (gen$output_dim != ncol(y)) {
       arg_error("x", sprintf("a generator with %d outputs (the columns of `y`)", ncol(y)),
                 x)

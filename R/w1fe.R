@@ -175,10 +175,30 @@ wgan <- function(data, penalty = "lp", epochs = 800L, ...) {
     wf_abort("`wgan()` is W1-FE with `persistency = 1`; use `w1fe()` for K > 1.",
              class = "wgflow_error_arg", arg = "persistency")
   }
+  check_forwarded(args, setdiff(names(formals(w1fe)),
+                                c("data", "persistency", "penalty", "epochs")),
+                  "wgan", "w1fe")
   fit <- w1fe(data, persistency = 1L, penalty = penalty, epochs = epochs, ...)
   fit$algorithm <- "wgan"
   fit$call <- compact_call(match.call(), "wgan")
   fit
+}
+
+# The arguments `args` (list(...)) of `fun`, which passes them on to `to`
+# (whose arguments, as R matches them, exactly or by a unique prefix, are
+# `allowed`): each must be named by one, or a classed error names it.
+check_forwarded <- function(args, allowed, fun, to) {
+  for (nm in names(args) %||% rep("", length(args))) {
+    ok <- nzchar(nm) && (nm %in% allowed || sum(startsWith(allowed, nm)) == 1L)
+    if (!ok) {
+      what <- if (nzchar(nm)) sprintf("`%s` is not an argument of `%s()`", nm, to) else
+        "an unnamed argument in `...` is not allowed: name it"
+      wf_abort(sprintf("%s (`%s()` passes `...` on to it); its arguments are %s.", what,
+                       fun, paste0("`", allowed, "`", collapse = ", ")),
+               class = "wgflow_error_arg", arg = if (nzchar(nm)) nm else "...")
+    }
+  }
+  invisible()
 }
 
 # Validate the arguments and build the fit (nets, data split, settings).
@@ -210,7 +230,7 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   critic_steps <- check_count(critic_steps, "critic_steps")
   step_size <- check_number(step_size, "step_size", min = 0)
-  lambda <- check_number(lambda, "lambda", min = 0)
+  lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
   if (is.null(critic_optimizer)) {
     critic_optimizer <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)

@@ -264,11 +264,11 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
   }
   critic_steps <- check_count(critic_steps, "critic_steps")
   check_choice(ineq, names(ineq_codes), "ineq")
-  lambda_ineq <- check_number(lambda_ineq, "lambda_ineq", min = 0)
-  lambda_eq <- check_number(lambda_eq, "lambda_eq", min = 0)
+  lambda_ineq <- check_number(lambda_ineq, "lambda_ineq", min = 0, max = float_max)
+  lambda_eq <- check_number(lambda_eq, "lambda_eq", min = 0, max = float_max)
   check_flag(reparam, "reparam")
   check_choice(reparam_side, c("data", "generated"), "reparam_side")
-  lambda_e <- check_number(lambda_e, "lambda_e", min = 0)
+  lambda_e <- check_number(lambda_e, "lambda_e", min = 0, max = float_max)
   check_choice(batches, c("iid", "balanced"), "batches")
   if (!is.null(data_labels)) check_labels(data_labels, nrow(x), "data_labels")
   if (!is.null(source_labels) && is.null(source)) {

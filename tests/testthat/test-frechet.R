@@ -20,6 +20,21 @@ test_that("wf_frechet is the Frechet distance between Gaussian fits", {
   expect_arg_error(wf_frechet("a", y), "x")
 })
 
+test_that("wf_frechet of huge values is exact where the distance is finite, a classed error where not", {
+  set.seed(3)
+  x <- matrix(rnorm(100), 50, 2)
+  y <- matrix(rnorm(100, 1), 50, 2)
+  d <- wf_frechet(x, y, se = TRUE)
+  # a power of two scales the squared distance exactly by its square
+  expect_identical(wf_frechet(x * 2^400, y * 2^400, se = TRUE), d * 2^800)
+  expect_equal(wf_frechet(x * 1e150, y * 1e150) / 1e300, d[["distance"]], tolerance = 1e-12)
+  err <- expect_error(wf_frechet(x * 1e300, y), "overflows",
+                      class = "wgflow_error_numeric")
+  expect_s3_class(err, "wgflow_error_arg")
+  expect_identical(err$arg, "x")
+  expect_identical(expect_error(wf_frechet(x, y * 1e300))$arg, "y")
+})
+
 test_that("wf_frechet's trace term is that of (Sx Sy)^1/2 however computed", {
   # the symmetric form sqrt(eig(Sx^1/2 Sy Sx^1/2)) against the eigenvalues
   # of the (non-symmetric) product Sx Sy, on small matrices

@@ -56,6 +56,34 @@ test_that("wf_read_idx refuses files that are not IDX, truncated or too long", {
   expect_error(wf_read_idx(1), class = "wgflow_error_arg")
 })
 
+test_that("wf_read_idx refuses a folder, a corrupt .gz and an unreadable file with a classed error", {
+  d <- tempfile()
+  dir.create(d)
+  err <- expect_error(wf_read_idx(d), "directory", class = "wgflow_error_idx")
+  expect_identical(err$arg, "path")
+  g <- tempfile(fileext = ".gz")
+  writeBin(as.raw(c(0x1f, 0x8b, 8, 0, 1, 2, 3)), g) # a gzip header, then garbage
+  err <- expect_error(wf_read_idx(g), "cannot be read", class = "wgflow_error_idx")
+  expect_identical(err$arg, "path")
+  skip_if_not(file.exists("/proc/self/mem"), "no /proc/self/mem")
+  expect_error(wf_read_idx("/proc/self/mem"), class = "wgflow_error_idx")
+})
+
+test_that("wf_images warns when asked for more images than the split holds", {
+  d <- tempfile()
+  dir.create(d)
+  # a three-image "test split" of 2 x 2 images
+  write_idx(file.path(d, "t10k-images-idx3-ubyte"), 8, c(3, 2, 2), 0:11 * 20)
+  write_idx(file.path(d, "t10k-labels-idx1-ubyte"), 8, 3, c(9, 0, 1))
+  w <- expect_warning(img <- wf_images(split = "test", n = 5, path = d),
+                      class = "wgflow_warning_short_data")
+  expect_match(conditionMessage(w), "has 3 images")
+  expect_identical(dim(img$x), c(3L, 4L))
+  expect_identical(as.character(img$labels), c("Ankle boot", "T-shirt/top", "Trouser"))
+  expect_no_warning(img <- wf_images(split = "test", n = 3, path = d))
+  expect_identical(nrow(img$x), 3L)
+})
+
 test_that("wf_downscale averages areas: constants stay, 2 x 2 blocks average", {
   x <- matrix(c(rep(0.3, 16), 1:16), 2, byrow = TRUE)
   s <- wf_downscale(x, c(4, 4), c(2, 2))

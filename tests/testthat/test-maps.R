@@ -116,3 +116,16 @@ test_that("a W2 fit's potentials and map with either side reparameterised", {
   old$settings$reparam_side <- NULL
   expect_identical(wgflow:::w2_reparam(old), "data")
 })
+
+test_that("wf_knn_accuracy warns when the two label sets have nothing in common", {
+  set.seed(1)
+  s <- matrix(rnorm(40), 20)
+  t <- matrix(rnorm(40), 20)
+  w <- expect_warning(acc <- wf_knn_accuracy(s, rep(c("a", "b"), 10), t, rep(1:2, 10)),
+                      class = "wgflow_warning_labels")
+  expect_identical(acc, 0)
+  expect_match(conditionMessage(w), "no label in common")
+  # labels that overlap, even partly, are compared without a warning
+  expect_no_warning(wf_knn_accuracy(s, rep(c("a", "b"), 10), t, rep(c("b", "c"), 10)))
+  expect_no_warning(wf_knn_accuracy(s, rep(1:2, 10), t, factor(rep(1:2, 10))))
+})

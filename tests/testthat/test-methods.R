@@ -139,6 +139,17 @@ test_that("autoplot returns a ggplot for a fit, several fits and a sweep", {
   expect_classed_arg_error(ggplot2::autoplot(sw, color = "nope"), "color")
 })
 
+test_that("autoplot refuses a fit without recorded epochs, naming it", {
+  skip_if_not_installed("ggplot2")
+  f <- fit
+  f$metrics <- NULL
+  err <- expect_arg_error(ggplot2::autoplot(f), "object")
+  expect_match(conditionMessage(err), "no recorded epochs")
+  f$metrics <- fit$metrics[0, ]
+  expect_arg_error(ggplot2::autoplot(f), "object")
+  expect_arg_error(ggplot2::autoplot(fit, f), "...")
+})
+
 test_that("autoplot draws a wf_sweep() result", {
   skip_if_not_installed("ggplot2")
   x <- wf_toy("8gaussians", n = 1000, seed = 1)

@@ -370,3 +370,14 @@ test_that("a step updates the net's R copy but never a copy the user holds", {
   expect_identical(net$opt$step, 2)
   expect_identical(held, before)
 })
+
+test_that("a refused net's message ends with one full stop", {
+  net <- wf_net(wf_dcgan_critic(image = c(1, 16, 16), width = 4), seed = 1)
+  net$input_dim <- 100L # its spec's own sentence is quoted in the message
+  err <- expect_error(wf_forward(net, matrix(0, 2, 100)), class = "wgflow_error_arg")
+  expect_match(conditionMessage(err), "has 100[.]$")
+  net <- wf_net(wf_mlp(4), 2, 1, seed = 1)
+  net$params[1] <- NaN
+  err <- expect_error(wf_forward(net, matrix(0, 2, 2)), class = "wgflow_error_arg")
+  expect_match(conditionMessage(err), "finite numbers[.]$")
+})

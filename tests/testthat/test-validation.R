@@ -315,6 +315,18 @@ test_that("wf_penalty() refuses bad arguments", {
                     "wf_penalty")
 })
 
+test_that("penalty weights and points beyond single precision are refused", {
+  # the engine computes in float32: 1e300 would become Inf (NaN gradients)
+  expect_arg_error(wf_penalty(critic, x0, lambda = 1e300), "lambda")
+  expect_arg_error(wf_penalty(critic, x0 * 1e300), "x")
+  expect_arg_error(wf_critic_loss(critic, real0, fake0, lambda = 1e300), "lambda")
+  expect_arg_error(wf_critic_loss(critic, real0 * 1e300, fake0), "real")
+  expect_arg_error(wf_critic_step(critic, real0, fake0 * 1e300, wf_adam(0)), "fake")
+  expect_arg_error(wf_critic_step(critic, real0, fake0, wf_adam(0), lambda = 1e39), "lambda")
+  # the largest float32 is still a weight
+  expect_true(is.finite(wf_penalty(critic, x0, lambda = 3e38)$value))
+})
+
 test_that("wf_optim_step() and wf_clip() refuse bad arguments", {
   g <- wf_params(critic) * 0
   base <- list(net = critic, grad = g, optimizer = wf_sgd(0))
@@ -518,4 +530,26 @@ test_that("a forged spec or net gives an R error, not a crash", {
   net$ptr <- NULL
   net$params <- "garbage"
   expect_error(wf_forward(net, x0))
+})
+
+test_that("every family refuses a malformed spec of wgflow's class, naming the argument", {
+  s <- structure(list(), class = "wf_mlp_spec")
+  p <- wf_toy_pair("4gaussians", 60, seed = 1)
+  x <- wf_toy("8gaussians", 60, seed = 1)
+  expect_arg_error(w1fe(x, epochs = 1, critic = s), "critic")
+  expect_arg_error(w2gan(p$target, source = p$source, epochs = 1, critic = s), "critic")
+  expect_arg_error(barycentric_ot(p$target, p$source, epochs = 1, potential = s,
+                                  batch_size = 8), "potential")
+  expect_arg_error(rwp(x, epochs = 1, critic = s), "critic")
+  expect_arg_error(rwp(x, epochs = 1, generator = s), "generator")
+  expect_arg_error(sbe(x, epochs = 1, potential = s), "potential")
+  expect_arg_error(ots_fit(x, epochs = 1, generator = s), "generator")
+})
+
+test_that("wf_semidiscrete() refuses a malformed net as its source, naming `x`", {
+  y <- wf_toy("8gaussians", 100, seed = 1)
+  expect_arg_error(wf_semidiscrete(structure(new.env(), class = "wf_net"), y), "x")
+  expect_arg_error(wf_semidiscrete(structure(list(), class = "wf_net"), y), "x")
+  # a generator of the wrong width
+  expect_arg_error(wf_semidiscrete(wf_net(wf_mlp(4), 2, 3, seed = 1), y), "x")
 })

@@ -73,6 +73,21 @@ test_that("wgan() is W1-FE with K = 1 through the same code", {
   expect_error(do.call(wgan, c(args, persistency = 3)), class = "wgflow_error_arg")
 })
 
+test_that("wgan() refuses an argument that w1fe() does not take, naming it", {
+  x <- wf_toy("8gaussians", n = 100, seed = 1)
+  err <- expect_arg_error(wgan(x, epochs = 2, bogus_arg = 1), "bogus_arg")
+  expect_match(conditionMessage(err), "not an argument of `w1fe()`", fixed = TRUE)
+  expect_match(conditionMessage(err), "`batch_size`", fixed = TRUE)
+  expect_arg_error(wgan(x, "lp", 2, 10, wf_mlp(4)), "...")
+  # R's own matching by a unique prefix still reaches w1fe()
+  expect_arg_error(wgan(x, epochs = 2, batch = 0), "batch_size")
+})
+
+test_that("penalty weights beyond single precision are refused", {
+  x <- wf_toy("8gaussians", n = 100, seed = 1)
+  expect_arg_error(w1fe(x, epochs = 1, lambda = 1e300), "lambda")
+})
+
 test_that("penalty = 'clip' keeps the critic's weights clipped and uses RMSprop", {
   fit <- small_fit(penalty = "clip", clip = 0.05)
   expect_lte(max(abs(wf_params(fit$critic))), 0.05 + 1e-7)
