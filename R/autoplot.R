@@ -84,7 +84,15 @@ autoplot.wf_fit <- function(object, ..., metric = NULL, x = c("epoch", "seconds"
 
 plot_fits <- function(fits, metric, x, color, facet, ribbon) {
   need_ggplot2()
-  for (i in seq_along(fits)) check_fit(fits[[i]], if (i == 1L) "object" else "...")
+  for (i in seq_along(fits)) {
+    arg <- if (i == 1L) "object" else "..."
+    check_fit(fits[[i]], arg)
+    if (nrow(fit_metrics(fits[[i]])) == 0L) {
+      wf_abort(sprintf("`%s` has no recorded epochs to plot (its `metrics` are %s).", arg,
+                       if (is.null(fits[[i]]$metrics)) "missing" else "empty"),
+               class = "wgflow_error_arg", arg = arg)
+    }
+  }
   if (is.null(metric)) metric <- fit_eval_metrics(fits[[1]])[1]
   r <- as_runs(fits)
   d <- fits_as_runs(fits)
@@ -390,13 +398,11 @@ sorted_factor <- function(v) {
 #' @rawNamespace S3method(ggplot2::autoplot, wf_survival)
 autoplot.wf_survival <- function(object, ...) {
   need_ggplot2()
-  by <- attr(object, "by")
   d <- as.data.frame(object)
-  d$curve <- if (length(by)) {
-    factor(do.call(paste, c(lapply(by, function(b) paste(b, "=", d[[b]])), sep = ", ")))
-  } else {
-    factor("all")
-  }
+  # one curve per setting, in the order of its values (1, 3, 10)
+  d$curve <- km_curves(d, attr(object, "by"))
+  # censored runs: a tick on the curve at their times, as survival's plot
+  censored <- d[d$n.censor > 0, , drop = FALSE]
   # steps to the end of the longest curve
   ends <- do.call(rbind, lapply(split(d, d$curve), function(g) {
     last <- g[nrow(g), , drop = FALSE]
@@ -404,16 +410,20 @@ autoplot.wf_survival <- function(object, ...) {
     last
   }))
   d <- rbind(d, ends)
-  ggplot2::ggplot(d, aes_cols(x = "time", y = "surv", colour = "curve", fill = "curve")) +
-    ggplot2::geom_step(mapping = aes_cols(y = "lower"), linetype = "dotted") +
-    ggplot2::geom_step(mapping = aes_cols(y = "upper"), linetype = "dotted") +
-    ggplot2::geom_step(linewidth = 0.9) +
-    ggplot2::coord_cartesian(ylim = c(0, 1)) +
+  p <- ggplot2::ggplot(d, aes_cols(x = "time", y = "estimate", colour = "curve", fill = "curve")) +
+    ggplot2::geom_step(mapping = aes_cols(y = "conf.low"), linetype = "dotted") +
+    ggplot2::geom_step(mapping = aes_cols(y = "conf.high"), linetype = "dotted") +
+    ggplot2::geom_step(linewidth = 0.9)
+  if (nrow(censored)) {
+    p <- p + ggplot2::geom_point(data = censored, shape = 3, size = 2, show.legend = FALSE)
+  }
+  p + ggplot2::coord_cartesian(ylim = c(0, 1)) +
     ggplot2::labs(x = attr(object, "time"),
                   y = sprintf("P(%s not yet <= %s)", attr(object, "metric"),
                               format(attr(object, "threshold"))),
                   colour = NULL, fill = NULL,
                   title = "Time to threshold (Kaplan-Meier)",
-                  caption = sprintf("dotted: %g%% pointwise intervals", 100 * attr(object, "conf"))) +
+                  caption = sprintf("dotted: %g%% pointwise intervals%s", 100 * attr(object, "conf"),
+                                    if (nrow(censored)) "; +: censored runs" else "")) +
     ggplot2::theme_bw()
 }

@@ -201,8 +201,10 @@ strip_class <- function(x, cls) {
 #' run has *not yet* reached the threshold of [wf_convergence()] by time
 #' `t` (so it falls from 1 as runs reach it; runs that never reach it are
 #' censored at their last evaluation), with pointwise confidence intervals
-#' (Greenwood's variance on the log(-log) scale) and the median time.
-#' `autoplot()` and `plot()` draw the step curves.
+#' (Greenwood's variance on the log(-log) scale) and the median time,
+#' computed by [survival::survfit()]. `autoplot()` and `plot()` draw the
+#' step curves, with a tick at each censoring time, one curve per setting
+#' (in numeric order for a numeric setting).
 #'
 #' @param conv A [wf_convergence()] result with a threshold.
 #' @param time The time scale: one of the `times` of `conv` ("epoch",
@@ -210,12 +212,22 @@ strip_class <- function(x, cls) {
 #' @param by The settings whose combinations get a curve each; `NULL`: every
 #'   setting but the seed that varies.
 #' @param conf The confidence level.
-#' @return A tibble of class `wf_survival`: the `by` columns, `time`,
-#'   `n_risk`, `n_event`, `n_censor`, `surv`, `lower`, `upper`, one row per
-#'   distinct time (and a first row at time 0 with `surv` 1). Attribute
-#'   `medians`: one row per curve with `runs`, `events` and the median
-#'   time with its confidence interval (`NA` where the curve does not fall
-#'   to a half).
+#' @return A tibble of class `wf_survival` in broom's terms (as
+#'   `broom::tidy()` of a `survfit`): the `by` columns, `time`, `n.risk`,
+#'   `n.event`, `n.censor`, `estimate` (the probability of not having
+#'   reached the threshold yet), `std.error` (Greenwood's standard error of
+#'   `estimate`; `NA` where it has fallen to 0), `conf.low` and `conf.high`,
+#'   one row per distinct time (and a first row at time 0 with `estimate`
+#'   1). Attribute `medians`: one row per curve with the `by` columns,
+#'   `runs`, `events` (runs that reached the threshold), `median` (the
+#'   median time) and its confidence interval `conf.low`, `conf.high`
+#'   (`NA` where the curve, or its bound, does not fall to a half).
+#' @references Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation
+#'   from incomplete observations. *Journal of the American Statistical
+#'   Association* 53, 457-481.
+#'
+#'   Therneau, T. M. and Grambsch, P. M. (2000). *Modeling Survival Data:
+#'   Extending the Cox Model*. Springer.
 #' @seealso [wf_compare()].
 #' @export
 #' @examples
@@ -234,23 +246,26 @@ wf_survival <- function(conv, time = "epoch", by = NULL, conf = 0.95) {
   by <- check_by(conv, by, several = TRUE)
   tcol <- paste0(time, "_to_threshold")
   groups <- split_groups(conv, by)
-  curves <- lapply(groups, function(g) {
-    k <- km_fit(g[[tcol]], g$reached, conf)
-    key <- g[rep(1L, nrow(k)), by, drop = FALSE]
+  fits <- lapply(groups, function(g) km_fit(g[[tcol]], g$reached, conf))
+  curves <- lapply(seq_along(groups), function(j) {
+    k <- fits[[j]]
+    key <- groups[[j]][rep(1L, nrow(k)), by, drop = FALSE]
     rownames(key) <- NULL
     cbind(key, k)
   })
   out <- tibble::as_tibble(do.call(rbind, curves))
-  medians <- do.call(rbind, lapply(groups, function(g) {
-    k <- km_fit(g[[tcol]], g$reached, conf)
+  medians <- do.call(rbind, lapply(seq_along(groups), function(j) {
+    g <- groups[[j]]
+    k <- fits[[j]]
+    # the first time the curve (or a bound) is at or below a half
     med <- function(s) {
       i <- which(s <= 0.5 & k$time > 0)
       if (length(i)) k$time[i[1L]] else NA_real_
     }
     key <- g[1L, by, drop = FALSE]
     rownames(key) <- NULL
-    cbind(key, data.frame(runs = nrow(g), events = sum(g$reached), median = med(k$surv),
-                          median_lower = med(k$lower), median_upper = med(k$upper)))
+    cbind(key, data.frame(runs = nrow(g), events = sum(g$reached), median = med(k$estimate),
+                          conf.low = med(k$conf.low), conf.high = med(k$conf.high)))
   }))
   attr(out, "medians") <- tibble::as_tibble(medians)
   attr(out, "by") <- by
@@ -262,33 +277,37 @@ wf_survival <- function(conv, time = "epoch", by = NULL, conf = 0.95) {
   out
 }
 
-# Kaplan-Meier estimate with Greenwood's variance and log(-log) intervals.
+# Kaplan-Meier estimate by survival::survfit() (Greenwood's variance,
+# log(-log) intervals), with a first row at time 0, in broom's columns.
+# Where the estimate is 1 its interval is [1, 1]; where it is 0, [0, 0]
+# (survfit leaves both NA).
 km_fit <- function(time, event, conf = 0.95) {
   ok <- !is.na(time)
-  time <- time[ok]
+  time <- as.double(time[ok])
   event <- as.logical(event[ok])
-  ut <- sort(unique(time))
-  n_risk <- vapply(ut, function(t) sum(time >= t), double(1))
-  n_event <- vapply(ut, function(t) sum(time == t & event), double(1))
-  n_censor <- vapply(ut, function(t) sum(time == t & !event), double(1))
-  surv <- cumprod(1 - n_event / n_risk)
-  gw <- cumsum(ifelse(n_risk > n_event, n_event / (n_risk * (n_risk - n_event)), Inf))
-  z <- stats::qnorm(1 - (1 - conf) / 2)
-  # log(-log S) +/- z * se, se from Greenwood; degenerate where S is 0 or 1
-  se_ll <- sqrt(gw) / abs(log(surv))
-  lower <- surv^exp(z * se_ll)
-  upper <- surv^exp(-z * se_ll)
-  lower[surv >= 1] <- 1
-  upper[surv >= 1] <- 1
-  lower[surv <= 0 | !is.finite(gw)] <- 0
-  upper[surv <= 0] <- 0
-  data.frame(time = c(0, ut), n_risk = c(length(time), n_risk), n_event = c(0, n_event),
-             n_censor = c(0, n_censor), surv = c(1, surv), lower = c(1, lower),
-             upper = c(1, upper))
+  start <- data.frame(time = 0, n.risk = length(time), n.event = 0, n.censor = 0,
+                      estimate = 1, std.error = 0, conf.low = 1, conf.high = 1)
+  if (length(time) == 0L) return(start)
+  sf <- survival::survfit(survival::Surv(time, event) ~ 1, conf.type = "log-log",
+                          conf.int = conf)
+  est <- sf$surv
+  low <- sf$lower
+  high <- sf$upper
+  low[est >= 1] <- 1
+  high[est >= 1] <- 1
+  low[est <= 0] <- 0
+  high[est <= 0] <- 0
+  # survfit's std.err is that of log(S); Greenwood's of S is S times it
+  se <- est * sf$std.err
+  se[!is.finite(sf$std.err)] <- NA_real_
+  rbind(start, data.frame(time = sf$time, n.risk = as.double(sf$n.risk),
+                          n.event = as.double(sf$n.event), n.censor = as.double(sf$n.censor),
+                          estimate = est, std.error = se, conf.low = low, conf.high = high))
 }
 
 # The area under a Kaplan-Meier curve from 0 to tau: the restricted mean
-# time to the event (lean: the bootstrap calls it thousands of times).
+# time to the event. A lean hand computation (the bootstrap calls it
+# thousands of times); the tests check it against survival's rmean.
 km_rmst <- function(time, event, tau) {
   event <- as.logical(event)
   ut <- sort(unique(time[event & time < tau]))
@@ -311,30 +330,28 @@ km_rmst <- function(time, event, tau) {
 default_tau <- function(s, tcol, by) {
   limits <- vapply(split(s, s[[by]]), function(g) {
     k <- km_fit(g[[tcol]], g$reached)
-    if (k$surv[nrow(k)] == 0) Inf else max(g[[tcol]])
+    if (k$estimate[nrow(k)] == 0) Inf else max(g[[tcol]])
   }, double(1))
   if (all(is.infinite(limits))) max(s[[tcol]]) else min(limits)
 }
 
-# Two-group log-rank test: list(statistic (chi-square, 1 df), p_value).
+# Two-group log-rank test by survival::survdiff(): list(statistic
+# (chi-square, 1 df), p.value); NA where it is undefined (no event, or no
+# variance).
 logrank_test <- function(time, event, group) {
-  event <- as.logical(event)
-  g1 <- group == unique(group)[1L]
-  ut <- sort(unique(time[event]))
-  o <- e <- v <- 0
-  for (t in ut) {
-    at_risk <- time >= t
-    n <- sum(at_risk)
-    n1 <- sum(at_risk & g1)
-    d <- sum(time == t & event)
-    d1 <- sum(time == t & event & g1)
-    o <- o + d1
-    e <- e + d * n1 / n
-    if (n > 1) v <- v + d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-  }
-  if (v <= 0) return(list(statistic = NA_real_, p_value = NA_real_))
-  chi <- (o - e)^2 / v
-  list(statistic = chi, p_value = stats::pchisq(chi, 1, lower.tail = FALSE))
+  ok <- !is.na(time)
+  time <- as.double(time[ok])
+  event <- as.logical(event[ok])
+  group <- as.character(group[ok])
+  none <- list(statistic = NA_real_, p.value = NA_real_)
+  if (!any(event) || length(unique(group)) < 2L) return(none)
+  # survdiff() stops where the variance is 0 (e.g. every event at one
+  # time that ends every run at risk): no test, as for no event
+  sd <- tryCatch(survival::survdiff(survival::Surv(time, event) ~ group),
+                 error = function(e) NULL)
+  if (is.null(sd) || !is.finite(sd$chisq) || sd$var[1L, 1L] <= 0) return(none)
+  list(statistic = sd$chisq,
+       p.value = stats::pchisq(sd$chisq, length(sd$n) - 1L, lower.tail = FALSE))
 }
 
 #' @export
@@ -352,11 +369,9 @@ print.wf_survival <- function(x, ...) {
 #' @param ... Further graphical parameters for [plot()].
 #' @export
 plot.wf_survival <- function(x, ...) {
-  by <- attr(x, "by")
   d <- as.data.frame(x)
-  key <- if (length(by)) do.call(paste, c(lapply(by, function(b) paste(b, "=", d[[b]])),
-                                          sep = ", ")) else rep("all", nrow(d))
-  groups <- unique(key)
+  curve <- km_curves(d, attr(x, "by"))
+  groups <- levels(curve)
   cols <- grDevices::hcl.colors(max(2L, length(groups)), "Dark 3")[seq_along(groups)]
   args <- modify_args(list(x = NA, xlim = range(d$time), ylim = c(0, 1), type = "n",
                            xlab = attr(x, "time"),
@@ -365,14 +380,36 @@ plot.wf_survival <- function(x, ...) {
                            main = "Time to threshold (Kaplan-Meier)"), list(...))
   do.call(graphics::plot, args)
   for (j in seq_along(groups)) {
-    g <- d[key == groups[j], , drop = FALSE]
+    g <- d[curve == groups[j], , drop = FALSE]
     xs <- c(g$time, max(d$time))
-    graphics::lines(xs, c(g$lower, g$lower[nrow(g)]), type = "s", lty = 3, col = cols[j])
-    graphics::lines(xs, c(g$upper, g$upper[nrow(g)]), type = "s", lty = 3, col = cols[j])
-    graphics::lines(xs, c(g$surv, g$surv[nrow(g)]), type = "s", lwd = 2, col = cols[j])
+    graphics::lines(xs, c(g$conf.low, g$conf.low[nrow(g)]), type = "s", lty = 3, col = cols[j])
+    graphics::lines(xs, c(g$conf.high, g$conf.high[nrow(g)]), type = "s", lty = 3, col = cols[j])
+    graphics::lines(xs, c(g$estimate, g$estimate[nrow(g)]), type = "s", lwd = 2, col = cols[j])
+    # censored runs: a tick on the curve at their times, as survival's plot
+    cens <- g$n.censor > 0
+    if (any(cens)) graphics::points(g$time[cens], g$estimate[cens], pch = 3, col = cols[j])
   }
-  graphics::legend("topright", legend = groups, col = cols, lwd = 2, bty = "n", cex = 0.8)
+  censored <- any(d$n.censor > 0)
+  graphics::legend("topright", legend = c(groups, if (censored) "censored"),
+                   col = c(cols, if (censored) "grey40"),
+                   lwd = c(rep(2, length(groups)), if (censored) NA),
+                   pch = c(rep(NA, length(groups)), if (censored) 3),
+                   bty = "n", cex = 0.8)
   invisible(x)
+}
+
+# The curves of a wf_survival's rows: a factor labelled "by = value, ...",
+# its levels in the order of the settings' values: numbers numerically
+# (1, 3, 10), factors by their levels, text as first met (the grid's order).
+km_curves <- function(d, by) {
+  if (length(by) == 0L) return(factor(rep("all", nrow(d))))
+  key <- do.call(paste, c(lapply(by, function(b) paste(b, "=", d[[b]])), sep = ", "))
+  first <- !duplicated(key)
+  o <- do.call(order, unname(lapply(by, function(b) {
+    v <- d[[b]][first]
+    if (is.numeric(v)) v else if (is.factor(v)) as.integer(v) else match(v, unique(v))
+  })))
+  factor(key, levels = key[first][o])
 }
 
 # ---- comparisons between settings ------------------------------------------------
@@ -392,7 +429,8 @@ plot.wf_survival <- function(x, ...) {
 #' * For a time to threshold (`outcome` one of the `times`, e.g. `"epoch"`
 #'   or `"seconds"`), the estimate is the restricted mean time to the
 #'   threshold (the area under the Kaplan-Meier curve up to `tau`), which
-#'   counts censored runs correctly, and the test is the log-rank test.
+#'   counts censored runs correctly, and the test is the log-rank test
+#'   ([survival::survdiff()]).
 #'   `tau` defaults to the largest time up to which every level's curve is
 #'   known (a level whose runs all reached the threshold is known
 #'   throughout; otherwise up to its last censored time), so no curve is
@@ -419,11 +457,22 @@ plot.wf_survival <- function(x, ...) {
 #'   was); `NULL` uses the session's stream.
 #' @param tau For time outcomes: the time up to which mean times are
 #'   restricted; `NULL` for the default above.
-#' @return A tibble of class `wf_comparison`, one row per level (and
-#'   stratum): the strata, `by`, `runs`, `events` (time outcomes: runs that
-#'   reached the threshold), `estimate`, `lower`, `upper`, `difference`,
-#'   `difference_lower`, `difference_upper`, `ratio`, `ratio_lower`,
-#'   `ratio_upper` (NA for the reference), `p_value` and `test`.
+#' @return A tibble of class `wf_comparison` in broom's terms, one row per
+#'   level (and stratum): the strata, `by`, `estimate` (the mean, or the
+#'   restricted mean time), its bootstrap interval `conf.low`, `conf.high`,
+#'   `p.value` (the test against the reference), `runs`, `events` (time
+#'   outcomes: runs that reached the threshold), `difference`,
+#'   `difference.low`, `difference.high`, `ratio`, `ratio.low`,
+#'   `ratio.high` (against the reference: NA for the reference itself, and
+#'   with a warning where the reference's estimate is 0), `statistic` (the
+#'   test's t or chi-square statistic), `method` (the test's name:
+#'   `"Welch t"` or `"log-rank"`) and, for time outcomes, `tau`.
+#'
+#'   For a time outcome, a level none of whose runs reached the threshold
+#'   has a flat Kaplan-Meier curve and no restricted mean worth the name:
+#'   its `estimate` and interval, and the differences and ratios with it,
+#'   are `NA`, with a warning of class `wgflow_warning_no_events` (the
+#'   log-rank test is kept where the other level has events).
 #' @references Efron, B. and Tibshirani, R. J. (1993). *An Introduction to
 #'   the Bootstrap*. Chapman & Hall.
 #'
@@ -470,6 +519,8 @@ wf_compare <- function(conv, by = NULL, outcome = "final", reference = NULL,
   strata <- setdiff(check_by(conv, NULL, several = TRUE), by)
   probs <- c((1 - conf) / 2, 1 - (1 - conf) / 2)
   tcol <- paste0(outcome, "_to_threshold")
+  zero_reference <- FALSE
+  no_events <- character()
   run <- function() {
     rows <- lapply(split_groups(conv, strata), function(s) {
       ref <- s[s[[by]] == reference, , drop = FALSE]
@@ -505,45 +556,82 @@ wf_compare <- function(conv, by = NULL, outcome = "final", reference = NULL,
         out$events <- if (is_time) sum(g$reached) else NA_integer_
         out$estimate <- est
         ci <- stats::quantile(gb, probs, na.rm = TRUE, names = FALSE)
-        out$lower <- ci[1L]
-        out$upper <- ci[2L]
+        out$conf.low <- ci[1L]
+        out$conf.high <- ci[2L]
         if (l == reference) {
-          out[c("difference", "difference_lower", "difference_upper", "ratio",
-                "ratio_lower", "ratio_upper", "p_value")] <- NA_real_
-          out$test <- NA_character_
+          out[c("difference", "difference.low", "difference.high", "ratio",
+                "ratio.low", "ratio.high", "p.value", "statistic")] <- NA_real_
+          out$method <- NA_character_
         } else {
           out$difference <- est - ref_est
           dci <- stats::quantile(gb - ref_boot, probs, na.rm = TRUE, names = FALSE)
-          out$difference_lower <- dci[1L]
-          out$difference_upper <- dci[2L]
-          out$ratio <- est / ref_est
-          rci <- stats::quantile(gb / ref_boot, probs, na.rm = TRUE, names = FALSE)
-          out$ratio_lower <- rci[1L]
-          out$ratio_upper <- rci[2L]
+          out$difference.low <- dci[1L]
+          out$difference.high <- dci[2L]
+          # a reference estimate of 0 (runs timed at 0 s, below the
+          # timer's resolution) has no ratio: NA, with a warning
+          if (isTRUE(ref_est == 0)) zero_reference <<- TRUE
+          out$ratio <- if (isTRUE(ref_est == 0)) NA_real_ else est / ref_est
+          ratios <- ifelse(ref_boot == 0, NA_real_, gb / ref_boot)
+          rci <- if (isTRUE(ref_est == 0) || all(is.na(ratios))) c(NA_real_, NA_real_) else
+            stats::quantile(ratios, probs, na.rm = TRUE, names = FALSE)
+          out$ratio.low <- rci[1L]
+          out$ratio.high <- rci[2L]
           if (is_time) {
             both <- rbind(ref, g)
-            out$p_value <- logrank_test(both[[tcol]], both$reached,
-                                        rep(c("ref", "level"), c(nrow(ref), nrow(g))))$p_value
-            out$test <- "log-rank"
+            lr <- logrank_test(both[[tcol]], both$reached,
+                               rep(c("ref", "level"), c(nrow(ref), nrow(g))))
+            out$p.value <- lr$p.value
+            out$statistic <- lr$statistic
+            out$method <- "log-rank"
           } else {
             a <- g[[outcome]][!is.na(g[[outcome]])]
             b <- ref[[outcome]][!is.na(ref[[outcome]])]
-            out$p_value <- if (length(a) >= 2L && length(b) >= 2L &&
-                               stats::sd(c(a - mean(a), b - mean(b))) > 0) {
-              stats::t.test(a, b)$p.value
-            } else {
-              NA_real_
-            }
-            out$test <- "Welch t"
+            tt <- if (length(a) >= 2L && length(b) >= 2L &&
+                      stats::sd(c(a - mean(a), b - mean(b))) > 0) stats::t.test(a, b)
+            out$p.value <- if (is.null(tt)) NA_real_ else tt$p.value
+            out$statistic <- if (is.null(tt)) NA_real_ else unname(tt$statistic)
+            out$method <- "Welch t"
+          }
+        }
+        # a level none of whose runs reached the threshold has a flat curve:
+        # its restricted mean (tau) says nothing; NA, with a warning
+        if (is_time && (out$events == 0L || sum(ref$reached) == 0L)) {
+          out[c("difference", "difference.low", "difference.high", "ratio",
+                "ratio.low", "ratio.high")] <- NA_real_
+          if (out$events == 0L) {
+            out[c("estimate", "conf.low", "conf.high")] <- NA_real_
+            no_events <<- c(no_events, paste0(paste(by, "=", format(l)),
+              if (length(strata)) sprintf(" (%s)", paste(strata, "=", vapply(
+                strata, function(v) format(g[[v]][1L]), character(1)), collapse = ", "))))
           }
         }
         if (is_time) out$tau <- tau_s
-        out
+        out[c(strata, by, "estimate", "conf.low", "conf.high", "p.value", "runs", "events",
+              "difference", "difference.low", "difference.high", "ratio", "ratio.low",
+              "ratio.high", "statistic", "method", if (is_time) "tau")]
       }))
     })
     do.call(rbind, rows)
   }
   out <- tibble::as_tibble(if (is.null(seed)) run() else with_rng_seed(seed, run()))
+  if (zero_reference) {
+    wf_warn(sprintf(paste0("The reference level's estimate of `%s` is 0 (runs that took ",
+                           "0 s, below the timer's resolution?), so the ratios to it are ",
+                           "NA."), outcome),
+            class = "wgflow_warning_zero_reference")
+  }
+  if (length(no_events)) {
+    what <- sprintf("%s <= %s", attr(conv, "metric"), format(attr(conv, "threshold")))
+    wf_warn(if (!any(conv$reached)) {
+      sprintf(paste0("No run reached %s: every restricted mean %s to it, and every ",
+                     "difference and ratio, is NA."), what, outcome)
+    } else {
+      sprintf(paste0("No run of %s reached %s: %s restricted mean %s to it, and the ",
+                     "differences and ratios with %s, are NA."), paste(no_events, collapse = "; "),
+              what, if (length(no_events) > 1L) "their" else "its", outcome,
+              if (length(no_events) > 1L) "them" else "it")
+    }, class = "wgflow_warning_no_events")
+  }
   attr(out, "by") <- by
   attr(out, "strata") <- strata
   attr(out, "outcome") <- outcome

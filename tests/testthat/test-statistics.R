@@ -174,22 +174,31 @@ test_that("Kaplan-Meier estimates and the log-rank test match hand computations"
   # times 2, 3, 3, 5 (censored), 6: S = 4/5, 4/5 * 2/4, then 2/5 * 1/1 at 6
   k <- wgflow:::km_fit(c(2, 3, 3, 5, 6), c(TRUE, TRUE, TRUE, FALSE, TRUE))
   expect_equal(k$time, c(0, 2, 3, 5, 6))
-  expect_equal(k$surv, c(1, 0.8, 0.4, 0.4, 0))
-  expect_equal(k$n_risk, c(5, 5, 4, 2, 1))
+  expect_equal(k$estimate, c(1, 0.8, 0.4, 0.4, 0))
+  expect_equal(k$n.risk, c(5, 5, 4, 2, 1))
+  expect_equal(k$n.event, c(0, 1, 2, 0, 1))
+  expect_equal(k$n.censor, c(0, 0, 0, 1, 0))
   # Greenwood: var(S(2)) = 0.8^2 * 1 / (5 * 4)
   ll_se <- sqrt(1 / 20) / abs(log(0.8))
-  expect_equal(k$lower[2], 0.8^exp(qnorm(0.975) * ll_se))
+  expect_equal(k$conf.low[2], 0.8^exp(qnorm(0.975) * ll_se))
+  expect_equal(k$conf.high[2], 0.8^exp(-qnorm(0.975) * ll_se))
+  expect_equal(k$std.error[2], 0.8 * sqrt(1 / 20))
+  # at 1 the interval is [1, 1], at 0 it is [0, 0]
+  expect_equal(c(k$conf.low[1], k$conf.high[1]), c(1, 1))
+  expect_equal(c(k$conf.low[5], k$conf.high[5]), c(0, 0))
   # restricted mean: 2 * 1 + 1 * 0.8 + 2 * 0.4 + 1 * 0.4 up to 6
   expect_equal(wgflow:::km_rmst(c(2, 3, 3, 5, 6), c(TRUE, TRUE, TRUE, FALSE, TRUE), 6),
                2 + 0.8 + 0.8 + 0.4)
   # log-rank: O = 3, E = 1.15, V = 0.6775 (times 1, 2, 3 against 4, 5, 6)
   lr <- wgflow:::logrank_test(c(1, 2, 3, 4, 5, 6), rep(TRUE, 6), rep(c("a", "b"), each = 3))
   expect_equal(lr$statistic, 1.85^2 / 0.6775)
-  expect_equal(lr$p_value, pchisq(1.85^2 / 0.6775, 1, lower.tail = FALSE))
+  expect_equal(lr$p.value, pchisq(1.85^2 / 0.6775, 1, lower.tail = FALSE))
+  # no event: no test
+  expect_identical(wgflow:::logrank_test(1:4, rep(FALSE, 4), c(1, 1, 2, 2))$p.value,
+                   NA_real_)
 })
 
 test_that("Kaplan-Meier and log-rank agree with the survival package", {
-  skip_if_not_installed("survival")
   set.seed(4)
   time <- round(rexp(30, 0.1), 1)
   event <- runif(30) < 0.7
@@ -197,12 +206,35 @@ test_that("Kaplan-Meier and log-rank agree with the survival package", {
   mine <- wgflow:::km_fit(time[group == "a"], event[group == "a"])
   sf <- survival::survfit(survival::Surv(time, event) ~ 1, subset = group == "a",
                           conf.type = "log-log")
-  expect_equal(mine$surv[-1], sf$surv)
-  expect_equal(mine$lower[-1][is.finite(sf$lower)], sf$lower[is.finite(sf$lower)],
+  expect_equal(mine$estimate[-1], sf$surv)
+  expect_equal(mine$conf.low[-1][is.finite(sf$lower)], sf$lower[is.finite(sf$lower)],
                tolerance = 1e-6)
   sd <- survival::survdiff(survival::Surv(time, event) ~ group)
   expect_equal(wgflow:::logrank_test(time, event, group)$statistic, sd$chisq,
                tolerance = 1e-8)
+})
+
+test_that("the lean restricted mean time agrees with survival's rmean, with censoring", {
+  rmean <- function(time, event, tau) {
+    sf <- survival::survfit(survival::Surv(time, event) ~ 1)
+    summary(sf, rmean = tau)$table[["rmean"]]
+  }
+  # censored before, at and after events, ties of events and censorings,
+  # tau between, at and beyond the times, a curve that falls to 0
+  cases <- list(
+    list(c(2, 3, 3, 5, 6), c(TRUE, TRUE, TRUE, FALSE, TRUE), c(2.5, 5, 6, 8)),
+    list(c(1, 2, 2, 4, 4, 7, 9), c(FALSE, TRUE, FALSE, TRUE, FALSE, TRUE, FALSE), c(3, 7, 9, 12)),
+    list(c(4, 4, 6, 10), c(FALSE, FALSE, FALSE, FALSE), c(5, 10)),
+    list(c(3, 5, 8), c(TRUE, TRUE, TRUE), c(4, 5, 8, 10))
+  )
+  set.seed(11)
+  time <- round(rexp(40, 0.1), 1)
+  event <- runif(40) < 0.6
+  cases[[5]] <- list(time, event, c(stats::median(time), max(time[event]), max(time)))
+  for (cs in cases) for (tau in cs[[3]]) {
+    expect_equal(wgflow:::km_rmst(cs[[1]], cs[[2]], tau), rmean(cs[[1]], cs[[2]], tau),
+                 tolerance = 1e-10)
+  }
 })
 
 test_that("wf_survival() gives Kaplan-Meier curves and medians per setting", {
@@ -210,11 +242,12 @@ test_that("wf_survival() gives Kaplan-Meier curves and medians per setting", {
   conv <- wf_convergence(d, threshold = 0.45, settings = c("k", "seed"))
   km <- wf_survival(conv, time = "epoch")
   expect_s3_class(km, "wf_survival")
-  expect_true(all(c("k", "time", "n_risk", "n_event", "n_censor", "surv", "lower",
-                    "upper") %in% names(km)))
-  expect_equal(km$surv[km$k == 3 & km$time == 0], 1)
-  expect_true(all(diff(km$surv[km$k == 3]) <= 0))
+  expect_named(km, c("k", "time", "n.risk", "n.event", "n.censor", "estimate", "std.error",
+                     "conf.low", "conf.high"))
+  expect_equal(km$estimate[km$k == 3 & km$time == 0], 1)
+  expect_true(all(diff(km$estimate[km$k == 3]) <= 0))
   med <- attr(km, "medians")
+  expect_named(med, c("k", "runs", "events", "median", "conf.low", "conf.high"))
   expect_identical(med$runs, c(5L, 5L))
   expect_true(med$median[med$k == 3] < med$median[med$k == 1])
   expect_output(print(km), "Kaplan-Meier")
@@ -247,10 +280,17 @@ test_that("wf_compare() gives bootstrap intervals over seeds and a test", {
   expect_equal(cmp$estimate, c(mean(ref), mean(k3)))
   expect_equal(cmp$difference[2], mean(k3) - mean(ref))
   expect_equal(cmp$ratio[2], mean(k3) / mean(ref))
-  expect_true(cmp$lower[2] <= cmp$estimate[2] && cmp$estimate[2] <= cmp$upper[2])
-  expect_true(cmp$difference_upper[2] < 0)
-  expect_equal(cmp$p_value[2], t.test(k3, ref)$p.value)
-  expect_identical(cmp$test[2], "Welch t")
+  expect_true(cmp$conf.low[2] <= cmp$estimate[2] && cmp$estimate[2] <= cmp$conf.high[2])
+  expect_true(cmp$difference.high[2] < 0)
+  expect_equal(cmp$p.value[2], t.test(k3, ref)$p.value)
+  expect_equal(cmp$statistic[2], unname(t.test(k3, ref)$statistic))
+  expect_identical(cmp$method[2], "Welch t")
+  # broom's columns, the estimate, its interval and the p-value first
+  expect_named(cmp, c("k", "estimate", "conf.low", "conf.high", "p.value", "runs", "events",
+                      "difference", "difference.low", "difference.high", "ratio",
+                      "ratio.low", "ratio.high", "statistic", "method"))
+  expect_match(capture.output(print(cmp, width = Inf))[4],
+               "k +estimate +conf.low +conf.high +p.value +runs")
   expect_true(is.na(cmp$difference[1]))
   expect_identical(wf_compare(conv, outcome = "final", R = 500), cmp) # seeded
   # time to threshold: restricted mean over the shortest follow-up, log-rank
@@ -259,7 +299,11 @@ test_that("wf_compare() gives bootstrap intervals over seeds and a test", {
     wgflow:::km_rmst(conv$epoch_to_threshold[conv$k == 1], conv$reached[conv$k == 1], 10),
     wgflow:::km_rmst(conv$epoch_to_threshold[conv$k == 3], conv$reached[conv$k == 3], 10)))
   expect_true(ct$ratio[2] < 1) # K = 3 reaches it sooner
-  expect_identical(ct$test[2], "log-rank")
+  expect_identical(ct$method[2], "log-rank")
+  lr <- survival::survdiff(survival::Surv(epoch_to_threshold, reached) ~ k, data = conv)
+  expect_equal(ct$statistic[2], lr$chisq)
+  expect_equal(ct$p.value[2], pchisq(lr$chisq, 1, lower.tail = FALSE))
+  expect_identical(names(ct)[16], "tau")
   expect_true(all(ct$tau == 10))
   expect_identical(ct$events, c(6L, 6L))
   expect_output(print(ct), "restricted mean epoch")
@@ -276,6 +320,114 @@ test_that("wf_compare() gives bootstrap intervals over seeds and a test", {
   expect_arg_error(wf_compare(conv, reference = 2), "reference")
   expect_arg_error(wf_compare(conv, R = 1), "R")
   expect_arg_error(wf_compare(d), "conv")
+})
+
+test_that("wf_compare() gives NA ratios, with a warning, against a reference estimate of 0", {
+  # runs timed at 0 s (below the timer's resolution)
+  d <- fake_sweep(end = c(`1` = 0.5, `3` = 0.2), seeds = 1:6, cost = 0)
+  conv <- wf_convergence(d, threshold = 0.6, settings = c("k", "seed"))
+  w <- expect_warning(cmp <- wf_compare(conv, outcome = "seconds", R = 50),
+                      class = "wgflow_warning_zero_reference")
+  expect_match(conditionMessage(w), "`seconds`", fixed = TRUE)
+  expect_identical(cmp$estimate, c(0, 0))
+  expect_identical(cmp$ratio, c(NA_real_, NA_real_))
+  expect_false(any(is.nan(c(cmp$ratio, cmp$ratio.low, cmp$ratio.high))))
+  expect_identical(cmp$difference[2], 0)
+  # only the reference at 0 s: the other level's ratio is NA too, not Inf
+  d$seconds[d$k == 3] <- d$epoch[d$k == 3]
+  conv <- wf_convergence(d, threshold = 0.6, settings = c("k", "seed"))
+  expect_warning(cmp <- wf_compare(conv, outcome = "seconds", R = 50),
+                 class = "wgflow_warning_zero_reference")
+  expect_true(is.na(cmp$ratio[2]) && is.na(cmp$ratio.high[2]))
+  expect_gt(cmp$estimate[2], 0)
+  # a reference above 0 takes no warning
+  expect_no_warning(wf_compare(conv, outcome = "seconds", reference = 3, R = 50))
+})
+
+test_that("wf_compare() gives NA, with a warning, for a level none of whose runs reached the threshold", {
+  # K = 1 ends at 0.5 + 0.01 s > 0.45: no run of it reaches the threshold
+  d <- fake_sweep(end = c(`1` = 0.5, `3` = 0.2))
+  conv <- wf_convergence(d, threshold = 0.45, settings = c("k", "seed"))
+  w <- expect_warning(ct <- wf_compare(conv, outcome = "epoch", R = 100),
+                      class = "wgflow_warning_no_events")
+  expect_s3_class(w, "wgflow_warning")
+  expect_match(conditionMessage(w), "No run of k = 1 reached w1 <= 0.45", fixed = TRUE)
+  expect_identical(ct$events, c(0L, 5L))
+  expect_identical(c(ct$estimate[1], ct$conf.low[1], ct$conf.high[1]), rep(NA_real_, 3))
+  expect_true(all(is.finite(c(ct$estimate[2], ct$conf.low[2], ct$conf.high[2]))))
+  # against a reference without events: no difference, no ratio; the
+  # log-rank test still compares the curves
+  expect_true(all(is.na(unlist(ct[2, c("difference", "difference.low", "difference.high",
+                                       "ratio", "ratio.low", "ratio.high")]))))
+  lr <- survival::survdiff(survival::Surv(epoch_to_threshold, reached) ~ k, data = conv)
+  expect_equal(ct$p.value[2], pchisq(lr$chisq, 1, lower.tail = FALSE))
+  num <- vapply(ct, is.numeric, logical(1))
+  expect_false(any(is.nan(unlist(ct[num]))))
+  # the same as a level against a reference with events
+  expect_warning(c3 <- wf_compare(conv, outcome = "epoch", reference = 3, R = 100),
+                 class = "wgflow_warning_no_events")
+  expect_true(is.na(c3$estimate[1]) && is.na(c3$ratio[1]) && is.na(c3$difference.high[1]))
+  expect_equal(c3$estimate[2], ct$estimate[2])
+  # within strata: only the level of the stratum without events
+  d2 <- rbind(cbind(d, pen = "gp"), cbind(fake_sweep(end = c(`1` = 0.3, `3` = 0.2)), pen = "lp"))
+  conv2 <- wf_convergence(d2, threshold = 0.45, settings = c("pen", "k", "seed"))
+  w <- expect_warning(c2 <- wf_compare(conv2, by = "k", outcome = "epoch", R = 100),
+                      class = "wgflow_warning_no_events")
+  expect_match(conditionMessage(w), "k = 1 (pen = gp)", fixed = TRUE)
+  expect_identical(is.na(c2$estimate), c(TRUE, FALSE, FALSE, FALSE))
+  expect_true(is.finite(c2$ratio[c2$pen == "lp" & c2$k == 3]))
+  # no run at all: every estimate NA, no test, never an error or NaN
+  conv0 <- wf_convergence(d, threshold = 0.1, settings = c("k", "seed"))
+  w <- expect_warning(c0 <- wf_compare(conv0, outcome = "seconds", R = 100),
+                      class = "wgflow_warning_no_events")
+  expect_match(conditionMessage(w), "No run reached w1 <= 0.1", fixed = TRUE)
+  expect_true(all(is.na(unlist(c0[c("estimate", "conf.low", "conf.high", "p.value",
+                                    "statistic", "difference", "ratio")]))))
+  expect_false(any(is.nan(unlist(c0[vapply(c0, is.numeric, logical(1))]))))
+  # a per-run outcome takes no such warning
+  expect_no_warning(wf_compare(conv0, outcome = "final", R = 100))
+})
+
+test_that("Kaplan-Meier plots tick censored runs and order numeric settings numerically", {
+  # settings met in the order 1, 10, 3
+  d <- fake_sweep(end = c(`1` = 0.5, `10` = 0.2, `3` = 0.3))
+  conv <- wf_convergence(d, threshold = 0.45, settings = c("k", "seed"))
+  conv$reached[conv$k == 3 & conv$seed == 5] <- FALSE # censored among events
+  km <- wf_survival(conv)
+  cens <- km[km$n.censor > 0, ]
+  expect_identical(cens$k, c(1, 3))
+  curves <- c("k = 1", "k = 3", "k = 10")
+  # base graphics: "+" on the curves at the censoring times, legend in order
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  dev.control("enable")
+  plot(km)
+  calls <- lapply(recordPlot()[[1]], function(e) {
+    a <- as.list(e[[2]])
+    list(name = if (is.list(a[[1]])) a[[1]]$name else "", args = a[-1])
+  })
+  ticks <- Filter(function(cl) cl$name == "C_plotXY" && identical(cl$args[[2]], "p") &&
+                    identical(cl$args[[3]], 3), calls)
+  expect_equal(unlist(lapply(ticks, function(cl) cl$args[[1]]$x)), cens$time)
+  expect_equal(unlist(lapply(ticks, function(cl) cl$args[[1]]$y)), cens$estimate)
+  texts <- Filter(function(cl) cl$name == "C_text", calls)
+  expect_identical(texts[[length(texts)]]$args[[2]], c(curves, "censored"))
+  skip_if_not_installed("ggplot2")
+  p <- ggplot2::autoplot(km)
+  expect_identical(levels(p$data$curve), curves)
+  geoms <- vapply(p$layers, function(l) class(l$geom)[1], character(1))
+  pts <- p$layers[[which(geoms == "GeomPoint")]]
+  expect_identical(pts$aes_params$shape, 3)
+  expect_equal(pts$data$time, cens$time)
+  expect_equal(pts$data$estimate, cens$estimate)
+  expect_identical(as.character(pts$data$curve), c("k = 1", "k = 3"))
+  expect_no_error(ggplot2::ggplot_build(p))
+  # a text setting keeps the order it was met in
+  d2 <- rbind(cbind(d, pen = "lp"), cbind(d, pen = "gp"))
+  conv2 <- wf_convergence(d2, threshold = 0.45, settings = c("pen", "k", "seed"))
+  p2 <- ggplot2::autoplot(wf_survival(conv2))
+  expect_identical(levels(p2$data$curve),
+                   paste0("pen = ", rep(c("lp", "gp"), each = 3), ", ", curves))
 })
 
 test_that("the statistics run on a real sweep and on lists of fits", {
