@@ -64,9 +64,11 @@ sanitize:
 	$(MAKE) -C tests/c asan
 
 # Installs the working tree into build/lib (CUDA when configure finds it).
-install:
+# from the source tarball, which carries the built vignettes (an install of
+# the source tree would have none)
+install: $(TARBALL)
 	@mkdir -p $(LIB)
-	$(R) CMD INSTALL --preclean --no-multiarch --library=$(LIB) .
+	$(R) CMD INSTALL --preclean --no-multiarch --library=$(LIB) $(TARBALL)
 
 demo: deps install
 	$(WITH_LIB) $(RSCRIPT) $(DEMO)

@@ -42,6 +42,7 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
   # images are on their own known scale ([-1, 1]); their corner pixels are
   # near constant, which is no reason to suggest scaling
   if (!scale && is.null(split$image_shape)) hint_scale(split$train)
+  warn_small_data(nrow(split$train), min(eval_n, nrow(split$held)))
   settings <- adapt_batch_size(settings, nrow(split$train))
   fit <- list(family = algo$name, algorithm = algorithm, call = NULL,
               settings = c(settings, list(eval_n = min(eval_n, nrow(split$held)),
@@ -147,6 +148,21 @@ undo_scaling <- function(x, s) {
 # The networks' defaults (initialisation, step sizes) suit columns of about
 # unit scale; data far from it (raw `faithful`: sd 1.1 and 13.6, mean 71)
 # train poorly without a hint why. Say so once per fit, with the remedy.
+# Too few rows to learn from or to score with: below about 50 training rows
+# a generator can only memorise them, and below about 30 evaluation rows
+# the exact distances are mostly sampling noise (their floor is large).
+warn_small_data <- function(n_train, n_eval) {
+  few <- c(if (n_train < 50L) sprintf("%d training rows", n_train),
+           if (n_eval < 30L) sprintf("%d evaluation rows", n_eval))
+  if (length(few)) {
+    wf_warn(sprintf(paste("Only %s: too few for a model (at least 50 training rows) or for",
+                          "its exact distances (at least 30 evaluation rows) to mean much."),
+                    paste(few, collapse = " and ")),
+            class = "wgflow_warning_small_data")
+  }
+  invisible()
+}
+
 hint_scale <- function(x) {
   if (nrow(x) < 2L) return(invisible())
   sds <- apply(x, 2L, stats::sd)
@@ -301,7 +317,9 @@ check_fit <- function(fit, arg = "fit", need = NULL) {
   for (role in unique(c(algo$nets, need))) {
     if (!inherits(fit[[role]], "wf_net")) bad(sprintf("it has no `%s` network", role))
     tryCatch(check_net(fit[[role]], role), wgflow_error_arg = function(e) {
-      bad(sprintf("its `%s`: %s", role, sub("^`[^`]*` ", "", conditionMessage(e))))
+      # "`net` is not a valid wf_net: ... ." becomes "its `critic` is not ..."
+      why <- sub("[.]+$", "", sub("^`[^`]*` ", "", conditionMessage(e)))
+      bad(sprintf("its `%s` %s", role, why))
     })
   }
   for (part in c("data", "holdout")) {

@@ -42,10 +42,17 @@ print.wf_fit <- function(x, digits = 3, ...) {
   }
   evals <- fit_eval_metrics(x)
   for (metric in intersect(evals, names(m))) {
-    cat(sprintf("  %-10s %s\n", paste0(toupper(metric), ":"),
+    cat(sprintf("  %-10s %s\n", paste0(metric_label(metric), ":"),
                 distance_line(m, metric, digits, best = metric == evals[1])))
     fl <- fit_floor(x, metric)
-    if (!is.null(fl)) cat(sprintf("  %-10s %s\n", "", floor_line(fl, digits)))
+    if (!is.null(fl)) {
+      cat(sprintf("  %-10s %s\n", "", floor_line(fl, digits)))
+      if (below_floor(m, metric, fl)) {
+        cat(sprintf("  %-10s %s\n", "", paste("below the sampling floor: the samples are",
+                                               "likely less diverse than the data",
+                                               "(e.g. blurred towards the mean)")))
+      }
+    }
   }
   cat(sprintf("  %-10s %s\n", "time:", time_line(x)))
   invisible(x)
@@ -218,6 +225,19 @@ distance_line <- function(m, metric, digits, best = FALSE) {
                    if (n_eval > 1L) sprintf(" (of %d noisy evaluations)", n_eval) else "")
   }
   out
+}
+
+# W1 and W2 in capitals, other metrics (w1_train, map_error) as named
+metric_label <- function(metric) if (metric %in% c("w1", "w2")) toupper(metric) else metric
+
+# Whether a metric's last value lies clearly (two floor sds) below its
+# sampling floor: no model drawing from the data's law scores that.
+below_floor <- function(m, metric, fl) {
+  v <- m[[metric]]
+  v <- v[!is.na(v)]
+  if (length(v) == 0L || !is.finite(fl$floor)) return(FALSE)
+  sd <- if (is.finite(fl$floor_sd)) fl$floor_sd else 0
+  v[length(v)] < fl$floor - 2 * sd
 }
 
 floor_line <- function(fl, digits) {

@@ -4,12 +4,24 @@
 #' and measures their convergence with exact optimal transport.
 #'
 #' @section Training:
-#' [w1fe()] takes forward-Euler steps of the W1 gradient flow with
-#' persistent generator training (Malik and Huang); [wgan()] is its K = 1
-#' case, the Wasserstein GAN with weight clipping (Arjovsky et al.), the
-#' gradient penalty (WGAN-GP, Gulrajani et al.) or the Lipschitz penalty
-#' (WGAN-LP, Petzka et al.). Fits take a matrix or data frame (`scale =
-#' TRUE` for data in other units), hold out random rows for evaluation,
+#' Four families of papers, each a user function returning a fit:
+#' * **W1-FE** (Malik and Huang): [w1fe()] takes forward-Euler steps of the
+#'   W1 gradient flow with persistent generator training; [wgan()] is its
+#'   K = 1 case, the Wasserstein GAN with weight clipping (Arjovsky et al.),
+#'   the gradient penalty (WGAN-GP, Gulrajani et al.) or the Lipschitz
+#'   penalty (WGAN-LP, Petzka et al.).
+#' * **W2GAN** (Leygonie et al.): [w2gan()] learns the Monge map between a
+#'   source and a target sample with two potentials; [w2fe()] is its
+#'   persistent version, [barycentric_ot()] the paper's baseline;
+#'   [wf_transport_map()] and [wf_discrete_map()] give the maps.
+#' * **OTS/FIT** (Chen et al.): [ots_fit()] alternates semi-discrete
+#'   optimal transport on a dual vector with regression of the generator
+#'   onto the transport map; [wf_semidiscrete()] is the solver alone.
+#' * **RWP and SBE** (Lin et al.): [rwp()] and [sbe()] regularise the
+#'   generator's updates with a Wasserstein-2 proximal term.
+#'
+#' Fits take a matrix or data frame (`scale = TRUE` for data in other
+#' units) or images ([wf_images()]), hold out random rows for evaluation,
 #' show a progress bar, keep every epoch done through Ctrl-C, divergence or
 #' a callback stop ([wf_callbacks]: early stopping, checkpoints,
 #' learning-rate schedules), and continue with [wf_continue()].
@@ -44,9 +56,12 @@
 #' ([wf_device_info()]). Toy data: [wf_toy()], [wf_toy_pair()]; images:
 #' [wf_images()].
 #'
-#' The vignettes: `vignette("w1fe", package = "wgflow")` (W1-FE, and the
-#' reproduction of the paper's Figure 2 with its statistics) and
-#' `vignette("engine", package = "wgflow")`.
+#' The vignettes: `vignette("w1fe", package = "wgflow")` (W1-FE and the
+#' reproduction of the paper's Figure 2 with its statistics),
+#' `vignette("w2gan")` (W2GAN, its baselines and Monge maps),
+#' `vignette("ots")` (OTS/FIT), `vignette("rwp")` (RWP and SBE),
+#' `vignette("images")` (OTS/FIT and RWP with DCGAN nets on Fashion-MNIST)
+#' and `vignette("engine")` (the networks, passes and optimisers from R).
 #'
 #' @references Malik, Z. and Huang, Y.-J. (2024). A differential equation
 #'   approach for Wasserstein GANs and beyond. arXiv:2405.16351.

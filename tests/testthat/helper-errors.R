@@ -22,3 +22,7 @@ expect_arg_error <- function(expr, arg, class = "wgflow_error_arg", info = NULL)
                  conditionMessage(cnd)))
   invisible(cnd)
 }
+
+# Tests that train on deliberately tiny data, where the small-data warning
+# (wgflow_warning_small_data) is expected and beside the point.
+quiet_small <- function(expr) suppressWarnings(expr, classes = "wgflow_warning_small_data")

@@ -62,9 +62,9 @@ test_that("print shows the toy's label and its own exact distances", {
     expect_match(out[1], "<wgflow fit> Toy algorithm (alpha = 2)", fixed = TRUE)
     expect_match(txt, "4 done, stopped", fixed = TRUE)
     expect_match(txt, "stopped by a callback after epoch 4", fixed = TRUE)
-    expect_match(txt, paste("ENERGY:    1.5 at epoch 4 (exact, held out); lowest 1.5",
+    expect_match(txt, paste("energy:    1.5 at epoch 4 (exact, held out); lowest 1.5",
                             "at epoch 4 (of 2 noisy evaluations)"), fixed = TRUE)
-    expect_match(txt, "SPREAD:    8 at epoch 4 (exact, held out)", fixed = TRUE)
+    expect_match(txt, "spread:    8 at epoch 4 (exact, held out)", fixed = TRUE)
     expect_no_match(txt, "W1|W2|critic|generator")
     expect_match(txt, "2 s of training (0.5 s per epoch) on cpu", fixed = TRUE)
   })

@@ -59,61 +59,65 @@ test_that("wf_feature_floor: two samples of one law, on features or columns", {
 })
 
 test_that("image fits report fd_lenet and kd_lenet next to W1 and W2", {
-  x <- disc_images(96, 1)
-  gen <- wf_dcgan_generator(latent_dim = 8, image = c(1, 28, 28), width = 4)
-  fit <- wgan(x, epochs = 2, critic = wf_dcgan_critic(width = 4, norm = "layer"),
-              generator = gen, critic_steps = 1, batch_size = 16, eval_n = 24,
-              eval_every = 1, seed = 1, device = "cpu", verbose = FALSE)
-  m <- fit$metrics
-  for (col in c("w1", "w2", "fd_lenet", "kd_lenet", "fd_lenet_se", "kd_lenet_se")) {
-    expect_true(col %in% names(m), info = col)
-    expect_true(all(is.finite(m[[col]])), info = col)
-  }
-  expect_true(all(m$fd_lenet >= 0 & m$fd_lenet_se > 0 & m$kd_lenet_se > 0))
-  # the evaluation's numbers: its eval_n samples against eval_n held-out rows
-  n <- fit$settings$eval_n # 19: a fifth of the images are held out
-  y <- .Call(wgflow:::ffi_generate, wgflow:::net_ptr(fit$generator), n, fit$eval_key)
-  held <- fit$holdout[seq_len(n), ]
-  expect_equal(m$fd_lenet[2], wf_frechet(y, held, features = "lenet"), tolerance = 1e-6)
-  expect_equal(m$kd_lenet_se[2], wf_kid(y, held, features = "lenet", se = TRUE)[["se"]],
-               tolerance = 1e-6)
-  expect_identical(wgflow:::fit_eval_metrics(fit), c("w1", "w2", "fd_lenet", "kd_lenet"))
-  # their floors, on the draws of W1's
-  expect_identical(fit$floor$metric, c("w1", "w2", "fd_lenet", "kd_lenet"))
-  expect_true(all(is.finite(fit$floor$floor)))
-  out <- paste(utils::capture.output(print(fit)), collapse = "\n")
-  expect_match(out, "FD_LENET:")
-  expect_match(out, "KD_LENET:")
-  g <- glance(fit)
-  expect_true(all(c("fd_lenet", "fd_lenet_se", "kd_lenet_floor") %in% names(g)))
-  expect_identical(summary(fit)$best$metric, c("w1", "w2", "fd_lenet", "kd_lenet"))
-  # continued, the same columns
-  more <- wf_continue(fit, epochs = 1)
-  expect_identical(names(more$metrics), names(m))
-
-  # OTS/FIT evaluates generated images too
-  ots <- ots_fit(x, epochs = 1, generator = gen, ots_max_steps = 20, ots_check_every = 10,
-                 ots_window = 20, ots_bins = 8, batch_size = 16, eval_n = 24, seed = 1,
-                 device = "cpu", verbose = FALSE)
-  expect_true(all(c("fd_lenet", "kd_lenet", "fd_lenet_se", "kd_lenet_se") %in%
-                    names(ots$metrics)))
-  expect_true(is.finite(ots$metrics$kd_lenet))
+  quiet_small({
+    x <- disc_images(96, 1)
+    gen <- wf_dcgan_generator(latent_dim = 8, image = c(1, 28, 28), width = 4)
+    fit <- wgan(x, epochs = 2, critic = wf_dcgan_critic(width = 4, norm = "layer"),
+                generator = gen, critic_steps = 1, batch_size = 16, eval_n = 24,
+                eval_every = 1, seed = 1, device = "cpu", verbose = FALSE)
+    m <- fit$metrics
+    for (col in c("w1", "w2", "fd_lenet", "kd_lenet", "fd_lenet_se", "kd_lenet_se")) {
+      expect_true(col %in% names(m), info = col)
+      expect_true(all(is.finite(m[[col]])), info = col)
+    }
+    expect_true(all(m$fd_lenet >= 0 & m$fd_lenet_se > 0 & m$kd_lenet_se > 0))
+    # the evaluation's numbers: its eval_n samples against eval_n held-out rows
+    n <- fit$settings$eval_n # 19: a fifth of the images are held out
+    y <- .Call(wgflow:::ffi_generate, wgflow:::net_ptr(fit$generator), n, fit$eval_key)
+    held <- fit$holdout[seq_len(n), ]
+    expect_equal(m$fd_lenet[2], wf_frechet(y, held, features = "lenet"), tolerance = 1e-6)
+    expect_equal(m$kd_lenet_se[2], wf_kid(y, held, features = "lenet", se = TRUE)[["se"]],
+                 tolerance = 1e-6)
+    expect_identical(wgflow:::fit_eval_metrics(fit), c("w1", "w2", "fd_lenet", "kd_lenet"))
+    # their floors, on the draws of W1's
+    expect_identical(fit$floor$metric, c("w1", "w2", "fd_lenet", "kd_lenet"))
+    expect_true(all(is.finite(fit$floor$floor)))
+    out <- paste(utils::capture.output(print(fit)), collapse = "\n")
+    expect_match(out, "fd_lenet:")
+    expect_match(out, "kd_lenet:")
+    g <- glance(fit)
+    expect_true(all(c("fd_lenet", "fd_lenet_se", "kd_lenet_floor") %in% names(g)))
+    expect_identical(summary(fit)$best$metric, c("w1", "w2", "fd_lenet", "kd_lenet"))
+    # continued, the same columns
+    more <- wf_continue(fit, epochs = 1)
+    expect_identical(names(more$metrics), names(m))
+  
+    # OTS/FIT evaluates generated images too
+    ots <- ots_fit(x, epochs = 1, generator = gen, ots_max_steps = 20, ots_check_every = 10,
+                   ots_window = 20, ots_bins = 8, batch_size = 16, eval_n = 24, seed = 1,
+                   device = "cpu", verbose = FALSE)
+    expect_true(all(c("fd_lenet", "kd_lenet", "fd_lenet_se", "kd_lenet_se") %in%
+                      names(ots$metrics)))
+    expect_true(is.finite(ots$metrics$kd_lenet))
+  })
 })
 
 test_that("other fits keep exactly their metrics", {
-  toy <- wf_toy("8gaussians", n = 400, seed = 1)
-  fit <- w1fe(toy, epochs = 2, critic = wf_mlp(8), generator = wf_mlp(8), batch_size = 32,
-              eval_n = 40, eval_every = 1, seed = 1, verbose = FALSE)
-  algo <- wgflow:::fit_algorithm(fit)
-  expect_identical(names(fit$metrics), c("epoch", "seconds", algo$train_metrics,
-                                         algo$eval_metrics, "w1_se", "w2_se"))
-  expect_identical(fit$floor$metric, c("w1", "w2"))
-  # images of another size: no LeNet features
-  small <- disc_images(64, 2)[, 1:196]
-  attr(small, "image_shape") <- c(1L, 14L, 14L)
-  f14 <- w1fe(small, epochs = 1, critic = wf_layers(wf_flatten(), wf_dense(1)),
-              generator = wf_mlp(8, output_activation = "tanh"), latent_dim = 4,
-              batch_size = 16, eval_n = 16, seed = 1, verbose = FALSE)
-  expect_false(any(grepl("lenet", names(f14$metrics))))
-  expect_identical(wgflow:::fit_eval_metrics(f14), c("w1", "w2"))
+  quiet_small({
+    toy <- wf_toy("8gaussians", n = 400, seed = 1)
+    fit <- w1fe(toy, epochs = 2, critic = wf_mlp(8), generator = wf_mlp(8), batch_size = 32,
+                eval_n = 40, eval_every = 1, seed = 1, verbose = FALSE)
+    algo <- wgflow:::fit_algorithm(fit)
+    expect_identical(names(fit$metrics), c("epoch", "seconds", algo$train_metrics,
+                                           algo$eval_metrics, "w1_se", "w2_se"))
+    expect_identical(fit$floor$metric, c("w1", "w2"))
+    # images of another size: no LeNet features
+    small <- disc_images(64, 2)[, 1:196]
+    attr(small, "image_shape") <- c(1L, 14L, 14L)
+    f14 <- w1fe(small, epochs = 1, critic = wf_layers(wf_flatten(), wf_dense(1)),
+                generator = wf_mlp(8, output_activation = "tanh"), latent_dim = 4,
+                batch_size = 16, eval_n = 16, seed = 1, verbose = FALSE)
+    expect_false(any(grepl("lenet", names(f14$metrics))))
+    expect_identical(wgflow:::fit_eval_metrics(f14), c("w1", "w2"))
+  })
 })

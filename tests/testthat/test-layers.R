@@ -453,84 +453,88 @@ test_that("image data: 4-d arrays become rows in PyTorch order, shapes are check
 })
 
 test_that("fits take stacks: input from the data, latent_dim from the generator", {
-  skip_if_not(dir.exists(fashion_dir), "no dataset-fashion-mnist")
-  x <- wf_images("fashion-mnist", "train", size = 14, n = 64)$x
-  critic <- wf_layers(wf_conv2d(4, 4, stride = 2, padding = 1), wf_leaky_relu(),
-                      wf_flatten(), wf_dense(1)) # no input: the images'
-  gen <- wf_dcgan_generator(latent_dim = 12, image = c(1, 14, 14), width = 4)
-  fit <- w1fe(x, epochs = 1, critic = critic, generator = gen, batch_size = 8,
-              critic_steps = 1, eval_n = 10, seed = 1, device = "cpu", verbose = FALSE)
-  expect_identical(fit$settings$latent_dim, 12L)
-  expect_identical(fit$critic$spec$input, c(1L, 14L, 14L))
-  expect_identical(fit$image_shape, c(1L, 14L, 14L))
-  out <- paste(utils::capture.output(print(fit)), collapse = "\n")
-  expect_match(out, "critic: +1x14x14 -> 4x7x7 -> 196 -> 1, 4 layers")
-  expect_match(out, "generator: +12 -> .*1x14x14")
-  s <- summary(fit)$settings
-  expect_match(s$value[s$setting == "generator"], "conv_transpose2d 1 k4 s2 p1 > tanh")
-  samples <- wf_sample(fit, 3, seed = 1)
-  expect_identical(attr(samples, "image_shape"), c(1L, 14L, 14L))
-  # a conflicting latent_dim, a batch-norm critic, a critic that does not fit
-  expect_arg_error(w1fe(x, epochs = 1, critic = critic, generator = gen, latent_dim = 5,
-                        batch_size = 8, verbose = FALSE), "latent_dim")
-  expect_arg_error(w1fe(x, epochs = 1, critic = wf_layers(critic, wf_batch_norm()),
-                        generator = gen, verbose = FALSE), "critic")
-  cnd <- expect_arg_error(w1fe(wf_toy("8gaussians", n = 100, seed = 1), epochs = 1,
-                               critic = critic, batch_size = 8, verbose = FALSE), "critic")
-  expect_match(conditionMessage(cnd), "layer 1 \\(conv2d\\)")
-  expect_arg_error(w1fe(x, epochs = 1, critic = wf_mlp(8),
-                        generator = wf_dcgan_generator(image = c(1, 28, 28), width = 4),
-                        batch_size = 8, verbose = FALSE), "generator")
-  expect_arg_error(rwp(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
-                   "latent_dim")
-  expect_arg_error(ots_fit(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
-                   "latent_dim")
-  expect_arg_error(sbe(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
-                   "latent_dim")
-  expect_arg_error(w2gan(x, epochs = 1, critic = wf_layers(critic, wf_batch_norm()),
-                         generator = gen, verbose = FALSE), "critic")
-  expect_arg_error(sbe(x, epochs = 1, critic = critic, generator = gen,
-                       potential = wf_layers(wf_dense(4), wf_batch_norm(), wf_dense(1)),
-                       verbose = FALSE), "potential")
+  quiet_small({
+    skip_if_not(dir.exists(fashion_dir), "no dataset-fashion-mnist")
+    x <- wf_images("fashion-mnist", "train", size = 14, n = 64)$x
+    critic <- wf_layers(wf_conv2d(4, 4, stride = 2, padding = 1), wf_leaky_relu(),
+                        wf_flatten(), wf_dense(1)) # no input: the images'
+    gen <- wf_dcgan_generator(latent_dim = 12, image = c(1, 14, 14), width = 4)
+    fit <- w1fe(x, epochs = 1, critic = critic, generator = gen, batch_size = 8,
+                critic_steps = 1, eval_n = 10, seed = 1, device = "cpu", verbose = FALSE)
+    expect_identical(fit$settings$latent_dim, 12L)
+    expect_identical(fit$critic$spec$input, c(1L, 14L, 14L))
+    expect_identical(fit$image_shape, c(1L, 14L, 14L))
+    out <- paste(utils::capture.output(print(fit)), collapse = "\n")
+    expect_match(out, "critic: +1x14x14 -> 4x7x7 -> 196 -> 1, 4 layers")
+    expect_match(out, "generator: +12 -> .*1x14x14")
+    s <- summary(fit)$settings
+    expect_match(s$value[s$setting == "generator"], "conv_transpose2d 1 k4 s2 p1 > tanh")
+    samples <- wf_sample(fit, 3, seed = 1)
+    expect_identical(attr(samples, "image_shape"), c(1L, 14L, 14L))
+    # a conflicting latent_dim, a batch-norm critic, a critic that does not fit
+    expect_arg_error(w1fe(x, epochs = 1, critic = critic, generator = gen, latent_dim = 5,
+                          batch_size = 8, verbose = FALSE), "latent_dim")
+    expect_arg_error(w1fe(x, epochs = 1, critic = wf_layers(critic, wf_batch_norm()),
+                          generator = gen, verbose = FALSE), "critic")
+    cnd <- expect_arg_error(w1fe(wf_toy("8gaussians", n = 100, seed = 1), epochs = 1,
+                                 critic = critic, batch_size = 8, verbose = FALSE), "critic")
+    expect_match(conditionMessage(cnd), "layer 1 \\(conv2d\\)")
+    expect_arg_error(w1fe(x, epochs = 1, critic = wf_mlp(8),
+                          generator = wf_dcgan_generator(image = c(1, 28, 28), width = 4),
+                          batch_size = 8, verbose = FALSE), "generator")
+    expect_arg_error(rwp(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
+                     "latent_dim")
+    expect_arg_error(ots_fit(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
+                     "latent_dim")
+    expect_arg_error(sbe(x, epochs = 1, generator = gen, latent_dim = 13, verbose = FALSE),
+                     "latent_dim")
+    expect_arg_error(w2gan(x, epochs = 1, critic = wf_layers(critic, wf_batch_norm()),
+                           generator = gen, verbose = FALSE), "critic")
+    expect_arg_error(sbe(x, epochs = 1, critic = critic, generator = gen,
+                         potential = wf_layers(wf_dense(4), wf_batch_norm(), wf_dense(1)),
+                         verbose = FALSE), "potential")
+  })
 })
 
 test_that("every family trains a DCGAN pair on Fashion-MNIST", {
-  skip_if_not(dir.exists(fashion_dir), "no dataset-fashion-mnist")
-  x <- wf_images("fashion-mnist", "train", n = 256)$x
-  gen <- wf_dcgan_generator(image = c(1, 28, 28), width = 8)
-  critic <- wf_dcgan_critic(image = c(1, 28, 28), width = 8)
-  critic_ln <- wf_dcgan_critic(image = c(1, 28, 28), width = 8, norm = "layer")
-  common <- list(x, epochs = 2, batch_size = 8, eval_n = 16, seed = 1, device = "cpu",
-                 verbose = FALSE)
-  fits <- list(
-    w1fe = do.call(w1fe, c(common, list(critic = critic, generator = gen, persistency = 2,
-                                        critic_steps = 2, eval_every = 1))),
-    wgan = do.call(wgan, c(common, list(critic = critic_ln, generator = gen,
-                                        critic_steps = 2, eval_every = 1))),
-    w2gan = do.call(w2gan, c(common, list(critic = critic_ln, generator = gen,
-                                          critic_steps = 1, eval_every = 1))),
-    ots = do.call(ots_fit, c(common, list(generator = gen, ots_max_steps = 20,
-                                          ots_check_every = 10, ots_window = 20,
-                                          ots_bins = 16))),
-    rwp = do.call(rwp, c(common, list(critic = critic, generator = gen, critic_steps = 1,
-                                      generator_steps = 2, eval_every = 1))),
-    sbe = do.call(sbe, c(common, list(critic = critic, generator = gen,
-                                      potential = wf_layers(wf_conv2d(4, 4, 2, 1), wf_tanh(),
-                                                            wf_flatten(), wf_dense(1)),
-                                      critic_steps = 1, potential_steps = 1,
-                                      eval_every = 1)))
-  )
-  for (nm in names(fits)) {
-    fit <- fits[[nm]]
-    m <- fit$metrics
-    expect_identical(fit$status, "completed", info = nm)
-    expect_identical(nrow(m), 2L, info = nm)
-    expect_identical(fit$settings$latent_dim, 100L, info = nm)
-    for (col in setdiff(names(m), c("epoch", "seconds"))) {
-      v <- m[[col]]
-      expect_true(all(is.finite(v[!is.na(v)])), info = paste(nm, col))
+  quiet_small({
+    skip_if_not(dir.exists(fashion_dir), "no dataset-fashion-mnist")
+    x <- wf_images("fashion-mnist", "train", n = 256)$x
+    gen <- wf_dcgan_generator(image = c(1, 28, 28), width = 8)
+    critic <- wf_dcgan_critic(image = c(1, 28, 28), width = 8)
+    critic_ln <- wf_dcgan_critic(image = c(1, 28, 28), width = 8, norm = "layer")
+    common <- list(x, epochs = 2, batch_size = 8, eval_n = 16, seed = 1, device = "cpu",
+                   verbose = FALSE)
+    fits <- list(
+      w1fe = do.call(w1fe, c(common, list(critic = critic, generator = gen, persistency = 2,
+                                          critic_steps = 2, eval_every = 1))),
+      wgan = do.call(wgan, c(common, list(critic = critic_ln, generator = gen,
+                                          critic_steps = 2, eval_every = 1))),
+      w2gan = do.call(w2gan, c(common, list(critic = critic_ln, generator = gen,
+                                            critic_steps = 1, eval_every = 1))),
+      ots = do.call(ots_fit, c(common, list(generator = gen, ots_max_steps = 20,
+                                            ots_check_every = 10, ots_window = 20,
+                                            ots_bins = 16))),
+      rwp = do.call(rwp, c(common, list(critic = critic, generator = gen, critic_steps = 1,
+                                        generator_steps = 2, eval_every = 1))),
+      sbe = do.call(sbe, c(common, list(critic = critic, generator = gen,
+                                        potential = wf_layers(wf_conv2d(4, 4, 2, 1), wf_tanh(),
+                                                              wf_flatten(), wf_dense(1)),
+                                        critic_steps = 1, potential_steps = 1,
+                                        eval_every = 1)))
+    )
+    for (nm in names(fits)) {
+      fit <- fits[[nm]]
+      m <- fit$metrics
+      expect_identical(fit$status, "completed", info = nm)
+      expect_identical(nrow(m), 2L, info = nm)
+      expect_identical(fit$settings$latent_dim, 100L, info = nm)
+      for (col in setdiff(names(m), c("epoch", "seconds"))) {
+        v <- m[[col]]
+        expect_true(all(is.finite(v[!is.na(v)])), info = paste(nm, col))
+      }
+      expect_true(is.finite(utils::tail(m$w1, 1)), info = nm)
+      expect_identical(dim(wf_sample(fit, 4, seed = 1)), c(4L, 784L), info = nm)
     }
-    expect_true(is.finite(utils::tail(m$w1, 1)), info = nm)
-    expect_identical(dim(wf_sample(fit, 4, seed = 1)), c(4L, 784L), info = nm)
-  }
+  })
 })
