@@ -316,7 +316,9 @@ plot_fit_map <- function(fit, n, seed, ...) {
     }
     z <- with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
   }
-  gz <- stats::predict(fit, newdata = z)
+  # as a matrix whatever the data's type (a data frame's rows would not bind
+  # to the matrices below)
+  gz <- unname(as.matrix(stats::predict(fit, newdata = z, type = "generator")))
   xd <- fit$data[seq_len(min(n, nrow(fit$data))), , drop = FALSE]
   names_d <- fit$colnames %||% paste0("x", seq_len(d))
   pts <- rbind(z[, 1:2], gz[, 1:2], xd[, 1:2])

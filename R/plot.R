@@ -76,6 +76,9 @@ plot.wf_fit <- function(x, what = c("samples", "metrics", "map", "potential", "i
 fig1_colours <- c(data = "#1a9641", latent = "#d01c8b", generated = "black",
                   ray = "#8c8c8c80")
 
+# What a generator's inputs are: latents, or a map fit's source rows.
+latent_label <- function(mapped) if (mapped) "source x" else "z ~ N(0, I)"
+
 plot_fit_samples <- function(fit, n, seed, ...) {
   if (is.null(fit$data) || is.null(fit$generator)) {
     wf_abort("This fit has no `data` or no `generator` to draw samples from.",
@@ -87,7 +90,14 @@ plot_fit_samples <- function(fit, n, seed, ...) {
   # in the data's units: a fit trained on scaled data is drawn scaled back,
   # its latents too (the map is then z -> G(z) in those units)
   xd <- undo_scaling(fit$data[idx, , drop = FALSE], fit$scaling)
-  z <- with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
+  # a map fit's inputs are source rows, not latents
+  mapped <- is.matrix(fit$source)
+  z <- if (mapped) {
+    fit$source[with_rng_seed(seed, sample.int(nrow(fit$source), min(n, nrow(fit$source)))), ,
+               drop = FALSE]
+  } else {
+    with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
+  }
   gz <- undo_scaling(wf_forward(fit$generator, z), fit$scaling)
   show_z <- k == d
   if (show_z) z <- undo_scaling(z, fit$scaling)
@@ -103,7 +113,7 @@ plot_fit_samples <- function(fit, n, seed, ...) {
                               main = fit_label(fit)), dots)
     do.call(graphics::plot, args)
     for (nm in names(dens)) graphics::lines(dens[[nm]], col = fig1_colours[[nm]], lwd = 2)
-    legend_names <- c(data = "data", latent = "z ~ N(0, I)", generated = "G(z)")
+    legend_names <- c(data = "data", latent = latent_label(mapped), generated = "G(z)")
     graphics::legend("topright", legend = legend_names[names(dens)],
                      col = fig1_colours[names(dens)], lwd = 2, bty = "n", cex = 0.8)
     return(invisible())
@@ -129,7 +139,7 @@ plot_fit_samples <- function(fit, n, seed, ...) {
   graphics::points(xd[, 1], xd[, 2], col = fig1_colours[["data"]], pch = 16, cex = 0.6)
   graphics::points(gz[, 1], gz[, 2], col = fig1_colours[["generated"]], pch = 16, cex = 0.35)
   keys <- c("data", if (show_z) c("latent", "ray"), "generated")
-  labels <- c(data = "data", latent = "z ~ N(0, I)", ray = "z -> G(z)",
+  labels <- c(data = "data", latent = latent_label(mapped), ray = "z -> G(z)",
               generated = "G(z)")
   legend_args <- list("topright", legend = labels[keys], col = fig1_colours[keys],
                       pch = ifelse(keys == "ray", NA, 16), cex = 0.8, bg = "white",

@@ -6,7 +6,11 @@
 #' `wf_sample()` draws `n` new samples `G(z)`, `z ~ N(0, I)`, with the
 #' generator in evaluation mode. The latents come from their own stream
 #' keyed by `seed`, so the same seed gives the same samples, also after
-#' `saveRDS()`/`readRDS()`, and sampling never disturbs training.
+#' `saveRDS()`/`readRDS()`, and sampling never disturbs training. A map fit
+#' (one given a `source`, e.g. of [w2gan()]) has no latent law: its model is
+#' the generator's image of the source, so its samples are `G(x)` for `n`
+#' training source rows `x` drawn with replacement (by `seed`); map other
+#' source points with `predict(fit, newdata = x)`.
 #'
 #' Samples are in the data's units (a fit made with `scale = TRUE` trains
 #' on centred and scaled columns; its samples are scaled back) and in the
@@ -59,9 +63,17 @@ wf_sample <- function(fit, n = 1000L, seed = NULL) {
   check_fit(fit, need = "generator")
   check_fit_generator(fit)
   n <- check_count(n, "n", max = 2^28)
-  key <- if (is.null(seed)) floor(stats::runif(2) * 4294967296) else
-    stream_key(check_count(seed, "seed", min = 0L), 4L)
-  out <- .Call(ffi_generate, net_ptr(fit$generator, "fit"), n, key)
+  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  out <- if (is.matrix(fit$source)) {
+    # a map fit has no latent law: its model is the generator's image of the
+    # source, so its samples map resampled source rows
+    draw <- function() sample.int(nrow(fit$source), n, replace = TRUE)
+    rows <- if (is.null(seed)) draw() else with_rng_seed(seed, draw())
+    .Call(ffi_forward, net_ptr(fit$generator, "fit"), fit$source[rows, , drop = FALSE], FALSE)
+  } else {
+    key <- if (is.null(seed)) floor(stats::runif(2) * 4294967296) else stream_key(seed, 4L)
+    .Call(ffi_generate, net_ptr(fit$generator, "fit"), n, key)
+  }
   as_data_type(warn_nonfinite(undo_scaling(out, fit$scaling), fit), fit)
 }
 
@@ -79,7 +91,9 @@ predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
   if (type == "samples" && !is.null(newdata) && !is.null(object$source)) type <- "generator"
   if (type == "samples") {
     if (!is.null(newdata)) {
-      wf_abort(paste0("`newdata` is not used by `type = \"samples\"`; use ",
+      wf_abort(paste0("`newdata` is not used by `type = \"samples\"`: for n new samples ",
+                      "use `predict(fit, n = ", if (is.numeric(newdata) &&
+                        length(newdata) == 1L) newdata else 5, ")`; use ",
                       "`type = \"generator\"` to map latents, or a network's name ",
                       "(e.g. \"critic\") for its values at data points."),
                class = "wgflow_error_arg", arg = "newdata")

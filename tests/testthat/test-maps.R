@@ -129,3 +129,35 @@ test_that("wf_knn_accuracy warns when the two label sets have nothing in common"
   expect_no_warning(wf_knn_accuracy(s, rep(c("a", "b"), 10), t, rep(c("b", "c"), 10)))
   expect_no_warning(wf_knn_accuracy(s, rep(1:2, 10), t, factor(rep(1:2, 10))))
 })
+
+test_that("a map fit samples the generator's image of resampled source rows", {
+  p <- wf_toy_pair("4gaussians", 600, seed = 1)
+  fit <- w2gan(p$target, source = p$source, epochs = 2, critic = wf_mlp(c(8, 8)),
+               batch_size = 64, critic_steps = 1, eval_n = 50, seed = 1, device = "cpu",
+               verbose = FALSE)
+  s <- wf_sample(fit, 20, seed = 3)
+  expect_identical(s, wf_sample(fit, 20, seed = 3))
+  # each sample is G(x) for a training source row x
+  images <- predict(fit, newdata = fit$source)
+  hit <- apply(s, 1, function(r) any(colSums(abs(t(images) - r)) < 1e-9))
+  expect_true(all(hit))
+  # and plot(fit, "samples") draws source rows, not latents
+  pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_identical(plot(fit, "samples"), fit)
+})
+
+test_that("plot(fit, 'map') draws every fit type, data frames included", {
+  pdf(NULL)
+  on.exit(grDevices::dev.off())
+  x <- wf_toy("8gaussians", 400, seed = 1)
+  w <- w1fe(x, epochs = 1, critic = wf_mlp(4), generator = wf_mlp(4), batch_size = 64,
+            critic_steps = 1, eval_n = 50, seed = 1, device = "cpu", verbose = FALSE)
+  expect_identical(plot(w, "map"), w)
+  p <- wf_toy_pair("4gaussians", 600, seed = 1)
+  src <- as.data.frame(p$source)
+  tgt <- as.data.frame(p$target)
+  m <- w2gan(tgt, source = src, epochs = 1, critic = wf_mlp(c(8, 8)), batch_size = 64,
+             critic_steps = 1, eval_n = 50, seed = 1, device = "cpu", verbose = FALSE)
+  expect_identical(plot(m, "map"), m)
+})

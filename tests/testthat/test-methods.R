@@ -207,3 +207,11 @@ test_that("bad plot arguments give classed errors naming them", {
   expect_classed_arg_error(plot(fit, "metrics", metric = "accuracy"), "metric")
   expect_classed_arg_error(plot(fit, seed = "a"), "seed")
 })
+
+test_that("predict(fit, 5) points at n =", {
+  x <- wf_toy("8gaussians", 400, seed = 1)
+  fit <- w1fe(x, epochs = 1, critic = wf_mlp(4), generator = wf_mlp(4), batch_size = 64,
+              critic_steps = 1, eval_n = 50, seed = 1, device = "cpu", verbose = FALSE)
+  expect_error(predict(fit, 5), "predict\\(fit, n = 5\\)", class = "wgflow_error_arg")
+  expect_identical(nrow(predict(fit, n = 5)), 5L)
+})
