@@ -173,7 +173,7 @@ fits_as_runs <- function(fits) {
       v <- f$settings[[k]]
       set[[k]] <- if (is.null(v) || length(v) != 1L) NA else v
     }
-    list(metrics = m, settings = set)
+    list(metrics = m, settings = set, status = f$status %||% NA_character_)
   })
   cols <- unique(unlist(lapply(parts, function(p) names(p$metrics))))
   settings <- c(if (named) "fit", "label", "algorithm", keys)
@@ -182,6 +182,8 @@ fits_as_runs <- function(fits) {
     for (col in setdiff(cols, names(m))) m[[col]] <- rep(NA_real_, nrow(m))
     m <- rename_clashes(m[cols], settings)
     for (k in settings) m[[k]] <- rep(p$settings[[k]], nrow(m))
+    # each row carries its run's status, as a sweep's rows do
+    m$status <- rep(p$status, nrow(m))
     m
   }))
   # one row of settings per fit (in the order of `fits`)

@@ -509,3 +509,15 @@ test_that("tidy, glance, summary and autoplot work for wf_fits(), and plain list
   expect_no_error(ggplot2::ggplot_build(p))
   expect_s3_class(ggplot2::autoplot(wf_fits(f1, f2), x = "epoch"), "ggplot")
 })
+
+test_that("summary() of a list of fits counts the completed runs", {
+  x <- wf_toy("8gaussians", 600, seed = 1)
+  sm <- wf_mlp(c(8, 8))
+  a <- w1fe(x, epochs = 2, critic = sm, generator = sm, batch_size = 64, eval_n = 50,
+            seed = 1, device = "cpu", verbose = FALSE)
+  b <- wgan(x, epochs = 2, critic = sm, generator = sm, batch_size = 64, eval_n = 50,
+            seed = 1, device = "cpu", verbose = FALSE)
+  s <- summary(wf_fits(a, b))
+  expect_identical(as.integer(s$table$completed), c(1L, 1L))
+  expect_identical(wf_convergence(wf_fits(a, b))$status, c("completed", "completed"))
+})
