@@ -1,23 +1,10 @@
-/* ffi-net.c — .Call entry points for nets: create, parameters, passes,
- * critic loss, classifier loss, optimiser steps, random draws. Thin: convert, call the core,
- * release scratch buffers, then raise any error. */
+/* ffi-net.c — .Call entry points for net handles: create, free, memory
+ * accounting, parameters, optimiser state and random streams, and the sync
+ * of that state up to R. Thin: convert, call the core, raise any error. */
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
-#include "compose.h"
-#include "ffi-util.h"
-
-/* run a core call; on failure jump to `fail`, which frees and raises */
-#define TRY(expr)                  \
-  do {                             \
-    rc = (expr);                   \
-    if (rc != WF_OK) goto fail;    \
-  } while (0)
-
-#define FAIL_AND_RAISE(s) wf_scratch_abort(&(s), rc)
+#include "ffi-net.h"
 
 static SEXP list_get(SEXP list, const char *name) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
@@ -63,7 +50,7 @@ void wf_r_opt(SEXP opt, wf_opt_spec *o) {
 }
 
 /* two doubles, each a whole number in [0, 2^32), into one 64-bit value */
-static uint64_t u64_from(SEXP x, int at, const char *what) {
+uint64_t wf_r_u64(SEXP x, int at, const char *what) {
   if (TYPEOF(x) != REALSXP || Rf_length(x) < at + 2)
     wf_r_abort("wgflow_error_arg", "`%s` must be a double vector", what);
   double lo = REAL(x)[at], hi = REAL(x)[at + 1];
@@ -126,7 +113,7 @@ static double net_bytes(wf_net *net, int rows) {
 }
 
 /* After a pass over `rows` rows: count the workspace it may have grown. */
-static void account(SEXP ptr, wf_net *net, int rows) {
+void wf_r_account(SEXP ptr, wf_net *net, int rows) {
   SEXP prot = R_ExternalPtrProtected(ptr);
   if (TYPEOF(prot) != REALSXP || XLENGTH(prot) < 3 || rows <= REAL(prot)[2]) return;
   double now = net_bytes(net, rows);
@@ -161,7 +148,7 @@ SEXP ffi_net_create(SEXP spec, SEXP key, SEXP device) {
     wf_r_stack_spec(spec, &stack);
   else
     spec_from_list(spec, &s);
-  uint64_t k = u64_from(key, 0, "key");
+  uint64_t k = wf_r_u64(key, 0, "key");
   if (!Rf_isString(device) || Rf_length(device) != 1)
     wf_r_abort("wgflow_error_arg", "`device` must be a single string");
   wf_device *dev = wf_r_device(CHAR(STRING_ELT(device, 0)));
@@ -219,7 +206,7 @@ static size_t block_size(wf_net *net, int what) {
 
 /* Set a block (what: 0 params, 1 state, 2 gradient) from an R vector; arg
  * names the R argument in errors. */
-static void set_block(wf_net *net, int what, SEXP value, const char *arg) {
+void wf_r_set_block(wf_net *net, int what, SEXP value, const char *arg) {
   size_t n = block_size(net, what);
   if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
     wf_r_abort_arg(arg, "`%s` must be a double vector of length %zu", arg, n);
@@ -235,7 +222,7 @@ static void set_block(wf_net *net, int what, SEXP value, const char *arg) {
 
 SEXP ffi_net_set(SEXP ptr, SEXP what_, SEXP value) {
   wf_net *net = wf_r_net(ptr);
-  set_block(net, wf_r_int(what_, "what", 0, 2), value, "value");
+  wf_r_set_block(net, wf_r_int(what_, "what", 0, 2), value, "value");
   return R_NilValue;
 }
 
@@ -308,402 +295,7 @@ SEXP ffi_net_sync(SEXP ptr, SEXP env) {
 
 SEXP ffi_net_set_rng(SEXP ptr, SEXP v) {
   wf_net *net = wf_r_net(ptr);
-  wf_status rc = wf_net_set_rng(net, u64_from(v, 0, "rng"), u64_from(v, 2, "rng"));
+  wf_status rc = wf_net_set_rng(net, wf_r_u64(v, 0, "rng"), wf_r_u64(v, 2, "rng"));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  return R_NilValue;
-}
-
-static int in_dim(wf_net *net) { return wf_net_spec(net)->widths[0]; }
-static int out_dim(wf_net *net) {
-  return wf_net_spec(net)->widths[wf_net_spec(net)->n_layers];
-}
-
-/* f(x) [m x out] (grad = 0) or d/dx sum f(x) [m x in] (grad = 1) */
-static SEXP forward_or_grad(SEXP ptr, SEXP x, SEXP train, int grad) {
-  wf_net *net = wf_r_net(ptr);
-  int tr = Rf_asLogical(train) == TRUE, m;
-  int cols = grad ? in_dim(net) : out_dim(net);
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  wf_real *out_b = wf_scratch_alloc(&s, (size_t)m * cols);
-  if (out_b == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  TRY(wf_mlp_forward(net, xb, m, tr, grad ? NULL : out_b));
-  if (grad) TRY(wf_mlp_input_grad(net, NULL, out_b));
-  account(ptr, net, m);
-  SEXP out = PROTECT(wf_r_matrix_out(&s, out_b, m, cols, &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-SEXP ffi_forward(SEXP ptr, SEXP x, SEXP train) {
-  return forward_or_grad(ptr, x, train, 0);
-}
-
-SEXP ffi_input_grad(SEXP ptr, SEXP x, SEXP train) {
-  return forward_or_grad(ptr, x, train, 1);
-}
-
-
-static SEXP param_grad(wf_net *net) {
-  SEXP g = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)wf_net_layout(net)->n_params));
-  wf_status rc = wf_net_get_grad(net, REAL(g));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  UNPROTECT(1);
-  return g;
-}
-
-SEXP ffi_backward(SEXP ptr, SEXP x, SEXP dy, SEXP train) {
-  wf_net *net = wf_r_net(ptr);
-  int tr = Rf_asLogical(train) == TRUE, m, m2;
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  wf_real *dyb = wf_r_matrix_in(&s, dy, out_dim(net), "dy", &m2);
-  wf_real *dxb = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
-  if (m2 != m) {
-    wf_scratch_free(&s);
-    wf_r_abort("wgflow_error_arg", "`dy` must have as many rows as `x` (%d), not %d", m, m2);
-  }
-  if (dxb == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  TRY(wf_net_zero_grad(net));
-  TRY(wf_mlp_forward(net, xb, m, tr, NULL));
-  TRY(wf_mlp_backward(net, dyb, dxb));
-  account(ptr, net, m);
-  const char *names[] = {"param_grad", "input_grad", ""};
-  SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 1, wf_r_matrix_out(&s, dxb, m, in_dim(net), &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  SET_VECTOR_ELT(out, 0, param_grad(net));
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-SEXP ffi_double_backward(SEXP ptr, SEXP x, SEXP u) {
-  wf_net *net = wf_r_net(ptr);
-  int m, m2, d = in_dim(net);
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, d, "x", &m);
-  wf_real *ub = wf_r_matrix_in(&s, u, d, "u", &m2);
-  if (m2 != m) {
-    wf_scratch_free(&s);
-    wf_r_abort("wgflow_error_arg", "`u` must have as many rows as `x` (%d), not %d", m, m2);
-  }
-  wf_real *dxb = wf_scratch_alloc(&s, (size_t)m * d);
-  wf_real *dub = wf_scratch_alloc(&s, (size_t)m * d);
-  double *slot = wf_scratch_slots(&s, 1);
-  if (dxb == NULL || dub == NULL || slot == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  double value;
-  TRY(wf_net_zero_grad(net));
-  TRY(wf_mlp_forward(net, xb, m, 0, NULL));
-  TRY(wf_mlp_input_grad(net, NULL, NULL));
-  TRY(wf_mlp_double_backward(net, ub, dxb, dub, slot));
-  account(ptr, net, m);
-  TRY(wf_device_read_scalars(wf_net_device(net), &value, slot, 1));
-  const char *names[] = {"value", "param_grad", "input_grad", "dir_grad", ""};
-  SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(value));
-  SET_VECTOR_ELT(out, 2, wf_r_matrix_out(&s, dxb, m, d, &rc));
-  if (rc == WF_OK) SET_VECTOR_ELT(out, 3, wf_r_matrix_out(&s, dub, m, d, &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  SET_VECTOR_ELT(out, 1, param_grad(net));
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-/* Stage real, fake (and t: WGAN's interpolation weights [m], DRAGAN's
- * noise [m x in] row-major, t_per_row values a row) for the critic calls. */
-static int stage_critic(wf_scratch *s, SEXP real, SEXP fake, SEXP t, int t_per_row,
-                        wf_real **rb, wf_real **fb, wf_real **tb) {
-  int m, m2;
-  int d = in_dim(s->net);
-  *rb = wf_r_matrix_in(s, real, d, "real", &m);
-  *fb = wf_r_matrix_in(s, fake, d, "fake", &m2);
-  if (m2 != m) {
-    wf_scratch_free(s);
-    wf_r_abort("wgflow_error_arg", "`fake` must have as many rows as `real` (%d), not %d",
-               m, m2);
-  }
-  *tb = NULL;
-  if (!Rf_isNull(t)) {
-    size_t nt = (size_t)m * t_per_row;
-    if (TYPEOF(t) != REALSXP || (size_t)Rf_xlength(t) != nt) {
-      wf_scratch_free(s);
-      wf_r_abort("wgflow_error_arg", "`t` must be a double vector of length %zu", nt);
-    }
-    *tb = wf_scratch_alloc(s, nt);
-    if (*tb == NULL || wf_device_upload(wf_net_device(s->net), *tb, REAL(t), nt) != WF_OK) {
-      wf_scratch_free(s);
-      wf_r_abort("wgflow_error_memory", "could not stage `t`");
-    }
-  }
-  return m;
-}
-
-static SEXP report_list(const wf_critic_report *r, SEXP grad) {
-  const char *names[] = {"loss", "w1", "penalty", "grad_norm", "param_grad", ""};
-  int n = Rf_isNull(grad) ? 4 : 5;
-  if (n == 4) names[4] = "";
-  SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(r->loss));
-  SET_VECTOR_ELT(out, 1, Rf_ScalarReal(r->w1));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(r->penalty));
-  SET_VECTOR_ELT(out, 3, Rf_ScalarReal(isnan(r->grad_norm) ? NA_REAL : r->grad_norm));
-  if (n == 5) SET_VECTOR_ELT(out, 4, grad);
-  UNPROTECT(1);
-  return out;
-}
-
-/* The critic loss (opt == NULL) or one critic step on staged batches:
- * its report, read back from its slots. Frees the scratch and the work
- * space before raising any error. */
-static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
-                                   const wf_real *fb, int m, const wf_real *tb,
-                                   const wf_critic_spec *cs, const wf_opt_spec *opt) {
-  wf_net *net = s->net;
-  wf_critic_ws ws = {0};
-  wf_critic_report rep = {0, 0, 0, 0};
-  double host[WF_CRITIC_SLOTS];
-  double *slots = wf_scratch_slots(s, WF_CRITIC_SLOTS);
-  wf_status rc = slots == NULL ? WF_ERR_NOMEM : WF_OK;
-  if (rc == WF_OK && opt == NULL) rc = wf_net_zero_grad(net);
-  if (rc == WF_OK)
-    rc = opt == NULL ? wf_critic_loss_grad_spec(net, &ws, cs, rb, fb, m, tb, slots)
-                     : wf_critic_step_spec(net, &ws, cs, rb, fb, m, tb, opt, slots);
-  if (rc == WF_OK)
-    rc = wf_device_read_scalars(wf_net_device(net), host, slots, WF_CRITIC_SLOTS);
-  wf_critic_ws_free(&ws);
-  if (rc == WF_OK && wf_critic_report_spec(host, 1, cs, &rep) != WF_OK) {
-    wf_scratch_free(s);
-    wf_r_abort("wgflow_error_numeric", "the critic loss is not finite");
-  }
-  if (rc != WF_OK) wf_scratch_abort(s, rc);
-  return rep;
-}
-
-/* kind: 0 WGAN, 1 GAN, 2 DRAGAN; penalty: 0 none, 1 GP, 2 LP (WGAN only);
- * perturb: DRAGAN's noise scale. */
-static wf_critic_spec critic_spec(SEXP kind, SEXP penalty, SEXP lambda, SEXP perturb,
-                                  double clip) {
-  wf_critic_spec cs = {(wf_critic_kind)wf_r_int(kind, "loss", 0, WF_CRITIC_KIND_COUNT - 1),
-                       (wf_penalty)wf_r_int(penalty, "penalty", 0, 2),
-                       wf_r_double(lambda, "lambda"), wf_r_double(perturb, "perturb"),
-                       clip > 0 ? clip : 0};
-  char msg[WF_MSG_LEN];
-  if (wf_critic_spec_check(&cs, msg) != WF_OK) wf_r_abort("wgflow_error_arg", "%s", msg);
-  return cs;
-}
-
-SEXP ffi_critic_loss(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
-                     SEXP lambda, SEXP kind, SEXP perturb) {
-  wf_net *net = wf_r_net(ptr);
-  wf_critic_spec cs = critic_spec(kind, penalty, lambda, perturb, 0);
-  wf_scratch s = {.net = net};
-  wf_real *rb, *fb, *tb;
-  int m = stage_critic(&s, real, fake, t, cs.kind == WF_CRITIC_DRAGAN ? in_dim(net) : 1,
-                       &rb, &fb, &tb);
-  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, &cs, NULL);
-  wf_scratch_free(&s);
-  account(ptr, net, 2 * m); /* real and fake rows in one pass */
-  SEXP g = PROTECT(param_grad(net));
-  SEXP out = report_list(&rep, g);
-  UNPROTECT(1);
-  return out;
-}
-
-SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
-                     SEXP lambda, SEXP opt, SEXP clip, SEXP kind, SEXP perturb) {
-  wf_net *net = wf_r_net(ptr);
-  wf_critic_spec cs = critic_spec(kind, penalty, lambda, perturb, wf_r_double(clip, "clip"));
-  wf_opt_spec o;
-  wf_r_opt(opt, &o);
-  wf_scratch s = {.net = net};
-  wf_real *rb, *fb, *tb;
-  int m = stage_critic(&s, real, fake, t, cs.kind == WF_CRITIC_DRAGAN ? in_dim(net) : 1,
-                       &rb, &fb, &tb);
-  wf_critic_report rep = run_critic(&s, rb, fb, m, tb, &cs, &o);
-  wf_scratch_free(&s);
-  account(ptr, net, 2 * m);
-  return report_list(&rep, R_NilValue);
-}
-
-SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
-  wf_net *net = wf_r_net(ptr);
-  int pen = wf_r_int(penalty, "penalty", 1, 2), m;
-  double lam = wf_r_double(lambda, "lambda"), host[2];
-  if (!(lam >= 0)) wf_r_abort("wgflow_error_arg", "`lambda` must be >= 0");
-  if (wf_net_out(net) != 1)
-    wf_r_abort("wgflow_error_arg", "a critic must have one output, not %d", wf_net_out(net));
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  wf_real *u = wf_scratch_alloc(&s, (size_t)m * in_dim(net));
-  double *slots = wf_scratch_slots(&s, 2);
-  if (u == NULL || slots == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  TRY(wf_net_zero_grad(net));
-  TRY(wf_grad_penalty(net, xb, m, pen == 1 ? WF_ROWNORM_GP : WF_ROWNORM_LP, lam / m,
-                      u, NULL, slots, slots + 1));
-  TRY(wf_device_read_scalars(wf_net_device(net), host, slots, 2));
-  wf_scratch_free(&s);
-  account(ptr, net, m);
-  const char *names[] = {"value", "param_grad", "grad_norm", ""};
-  SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(host[0]));
-  SET_VECTOR_ELT(out, 1, param_grad(net));
-  SET_VECTOR_ELT(out, 2, Rf_ScalarReal(host[1]));
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-/* The softmax cross-entropy of a classifier on x [m x in] against labels
- * (an integer vector [m], 0 .. out - 1): opt NULL gives list(loss,
- * param_grad) (the gradient alone), an optimiser list(loss) after one
- * step on it. train: batch statistics. */
-SEXP ffi_classify(SEXP ptr, SEXP x, SEXP labels, SEXP opt, SEXP train) {
-  wf_net *net = wf_r_net(ptr);
-  int tr = Rf_asLogical(train) == TRUE, m, k = out_dim(net);
-  wf_opt_spec o;
-  if (!Rf_isNull(opt)) wf_r_opt(opt, &o);
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *xb = wf_r_matrix_in(&s, x, in_dim(net), "x", &m);
-  if (TYPEOF(labels) != INTSXP || Rf_xlength(labels) != m) {
-    wf_scratch_free(&s);
-    wf_r_abort_arg("labels", "`labels` must be an integer vector of length %d", m);
-  }
-  for (int i = 0; i < m; i++) {
-    int l = INTEGER(labels)[i];
-    if (l == NA_INTEGER || l < 0 || l >= k) {
-      wf_scratch_free(&s);
-      wf_r_abort_arg("labels", "`labels` must lie in 0 .. %d (element %d)", k - 1, i + 1);
-    }
-  }
-  /* the labels [m] as device ints: a buffer of m wf_real holds them */
-  int *lb = (int *)wf_scratch_alloc(&s, (size_t)m);
-  double *slot = wf_scratch_slots(&s, 1);
-  double loss;
-  if (lb == NULL || slot == NULL) {
-    rc = WF_ERR_NOMEM;
-    goto fail;
-  }
-  TRY(wf_device_upload_int(wf_net_device(net), lb, INTEGER(labels), (size_t)m));
-  if (Rf_isNull(opt)) TRY(wf_net_zero_grad(net));
-  TRY(wf_classify_step(net, xb, m, tr, lb, Rf_isNull(opt) ? NULL : &o, slot));
-  TRY(wf_device_read_scalars(wf_net_device(net), &loss, slot, 1));
-  wf_scratch_free(&s);
-  account(ptr, net, m);
-  if (!isfinite(loss)) wf_r_abort("wgflow_error_numeric", "the classifier loss is not finite");
-  const char *names[] = {"loss", "param_grad", ""};
-  if (!Rf_isNull(opt)) names[1] = "";
-  SEXP out = PROTECT(wf_r_named_list(names));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarReal(loss));
-  if (Rf_isNull(opt)) SET_VECTOR_ELT(out, 1, param_grad(net));
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-SEXP ffi_opt_step(SEXP ptr, SEXP grad, SEXP opt) {
-  wf_net *net = wf_r_net(ptr);
-  wf_opt_spec o;
-  wf_r_opt(opt, &o);
-  set_block(net, 2, grad, "grad");
-  wf_status rc = wf_net_opt_step(net, &o);
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  return R_NilValue;
-}
-
-SEXP ffi_clip(SEXP ptr, SEXP c) {
-  wf_net *net = wf_r_net(ptr);
-  wf_status rc = wf_net_clip(net, wf_r_double(c, "clip"));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  return R_NilValue;
-}
-
-/* kind 0: uniform (0, 1), 1: standard normal */
-SEXP ffi_rng_draw(SEXP ptr, SEXP n_, SEXP kind) {
-  wf_net *net = wf_r_net(ptr);
-  int n = wf_r_int(n_, "n", 0, 1 << 30), k = wf_r_int(kind, "kind", 0, 1);
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *b = wf_scratch_alloc(&s, (size_t)n);
-  if (b == NULL) wf_scratch_nomem(&s, (size_t)n, "the draws (`n`)");
-  TRY(k == 0 ? wf_net_uniform(net, b, (size_t)n) : wf_net_normal(net, b, (size_t)n));
-  SEXP out = PROTECT(wf_r_vector_out(&s, b, (size_t)n, &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  UNPROTECT(1);
-  return out;
-fail:
-  FAIL_AND_RAISE(s);
-  return R_NilValue;
-}
-
-/* The processors this process may use (OpenMP's count; 1 without OpenMP,
- * where the CPU backend runs one thread whatever is asked). */
-SEXP ffi_cpu_cores(void) {
-#ifdef _OPENMP
-  return Rf_ScalarInteger(omp_get_num_procs());
-#else
-  return Rf_ScalarInteger(1);
-#endif
-}
-
-SEXP ffi_threads(SEXP n) {
-  wf_device *cpu = wf_r_device("cpu");
-  int value = Rf_isNull(n) ? -1 : wf_r_int(n, "n", 1, 1024);
-  return Rf_ScalarInteger(wf_device_knob(cpu, "threads", value));
-}
-
-/* key: 2 doubles (32-bit halves) */
-SEXP ffi_generate(SEXP gen, SEXP n_, SEXP key) {
-  wf_net *net = wf_r_net(gen);
-  int n = wf_r_int(n_, "n", 1, 1 << 28);
-  uint64_t k = u64_from(key, 0, "key");
-  int d = out_dim(net);
-  wf_scratch s = {.net = net};
-  wf_status rc;
-  wf_real *out = wf_scratch_alloc(&s, (size_t)n * d);
-  if (out == NULL) wf_scratch_nomem(&s, (size_t)n * d, "the samples (`n`)");
-  TRY(wf_generate(net, n, k, out));
-  account(gen, net, n);
-  SEXP res = PROTECT(wf_r_matrix_out(&s, out, n, d, &rc));
-  if (rc != WF_OK) goto fail;
-  wf_scratch_free(&s);
-  UNPROTECT(1);
-  return res;
-fail:
-  FAIL_AND_RAISE(s);
   return R_NilValue;
 }

@@ -8,7 +8,7 @@
 #include "ffi-util.h"
 #include "trainer.h"
 
-void wf_r_opt(SEXP opt, wf_opt_spec *o); /* ffi-net.c */
+#include "ffi-net.h" /* wf_r_opt */
 
 static void trainer_finalize(SEXP ptr) {
   wf_trainer *t = (wf_trainer *)R_ExternalPtrAddr(ptr);
