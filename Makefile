@@ -20,7 +20,7 @@ PKG_FILES := $(shell find DESCRIPTION NAMESPACE LICENSE configure cleanup .Rbuil
   R src man inst vignettes tests -type f ! -name '*.o' ! -name '*.so' \
   ! -name Makevars ! -path 'tests/c/build/*' 2>/dev/null)
 
-.PHONY: all test deps build check-cpu check-cuda ctest sanitize install \
+.PHONY: all test deps build check-cpu check-cuda ctest sanitize install site \
   demo fixtures bench document clean
 
 all: build
@@ -33,6 +33,7 @@ test:
 	$(MAKE) sanitize
 	$(MAKE) check-cpu
 	$(MAKE) check-cuda
+	$(MAKE) site
 
 deps:
 	.ci/install-deps
@@ -69,6 +70,13 @@ sanitize:
 install: $(TARBALL)
 	@mkdir -p $(LIB)
 	$(R) CMD INSTALL --preclean --no-multiarch --library=$(LIB) $(TARBALL)
+
+# The documentation site (pkgdown, _pkgdown.yml) in build/site, from the
+# package installed in build/lib: stops on a topic missing from the
+# reference index and on an article or example that fails.
+site: deps install
+	$(WITH_LIB) $(RSCRIPT) -e 'pkgdown::check_pkgdown()' \
+	  -e 'pkgdown::build_site(install = FALSE, new_process = FALSE, preview = FALSE)'
 
 demo: deps install
 	$(WITH_LIB) $(RSCRIPT) $(DEMO)
