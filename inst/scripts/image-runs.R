@@ -45,6 +45,18 @@ imx <- local({
     }
     fit
   }
+  # The same budget in one call of the family, evaluating every epoch, for
+  # a fit whose state does not survive wf_continue() whole: OTS/FIT without
+  # alternation keeps its OTS pairs in the trainer, so every continued run
+  # would solve OTS again. start(callback) makes the fit with that callback,
+  # which calls after(fit) at each epoch and stops the run once the
+  # training clock reaches `budget` (status "stopped").
+  run_budget_once <- function(start, budget, after = NULL) {
+    start(function(row, fit) {
+      if (!is.null(after)) after(fit)
+      row$seconds < budget
+    })
+  }
   # The evaluated rows of a fit's metrics, as a data frame
   checkpoints <- function(fit) {
     m <- as.data.frame(fit$metrics)
@@ -64,7 +76,7 @@ imx <- local({
   }
 
   list(data = data, width = width, generator = generator, critic = critic,
-       run_budget = run_budget, checkpoints = checkpoints, to_bytes = to_bytes,
+       run_budget = run_budget, run_budget_once = run_budget_once, checkpoints = checkpoints, to_bytes = to_bytes,
        snapshot = snapshot, from_bytes = from_bytes, load = load,
        write_csv = shipped$write_csv, read_csv = shipped$read_csv)
 })

@@ -20,11 +20,14 @@
 # the generator to the training images and to the test images, by
 # wf_semidiscrete() with the same solver settings for every method.
 #
-#   Rscript inst/scripts/ots-images.R [out_dir] [n_train] [budget]
+#   Rscript inst/scripts/ots-images.R [out_dir] [n_train] [budget] [methods]
 #
-# Defaults (a check of a few minutes): tempdir(), 1000 images, 60 s. The
-# shipped files (inst/extdata/ots-images.csv, ots-images-wd.csv,
-# ots-images-samples.rds) come from
+# Defaults (a check of a few minutes): tempdir(), 1000 images, 60 s, all
+# four methods. `methods` (comma-separated) reruns some of them, keeping
+# the other methods' results already in out_dir (the csv headers then
+# name every command and commit). The shipped files
+# (inst/extdata/ots-images.csv, ots-images-wd.csv, ots-images-samples.rds)
+# come from
 #   Rscript inst/scripts/ots-images.R inst/extdata 4000 600
 # run beside rwp-images.R on this project's shared 2-core machine, one
 # thread each (the csv headers give the commit, the date and the load).
@@ -39,6 +42,7 @@ arg <- function(i, default) if (length(args) >= i) args[[i]] else default
 out_dir <- arg(1L, tempdir())
 n_train <- as.integer(arg(2L, "1000"))
 budget <- as.numeric(arg(3L, "60"))
+only <- if (length(args) >= 4L) strsplit(args[[4L]], ",")[[1]] else NULL
 command <- paste(c("Rscript inst/scripts/ots-images.R", args), collapse = " ")
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 # one thread: the two image scripts run side by side on two cores
@@ -58,11 +62,17 @@ ots_args <- list(cost = "l1", batch_size = 64L, latent_dim = 100L,
 adam_gp <- wf_adam(1e-4, beta1 = 0.5, beta2 = 0.9)
 common <- list(holdout = d$test, eval_n = 1000L, eval_every = 1e6, seed = 1, device = "cpu",
                verbose = FALSE)
+# OTS/FIT in one call, evaluated after every outer iteration (see
+# imx$run_budget_once(): a continued non-alternating fit would solve OTS
+# again); `cb` stops it at the budget
+ots_once <- function(alternate) {
+  function(cb) do.call(ots_fit, c(list(d$train, epochs = 100000L, alternate = alternate,
+                                       callbacks = list(cb)),
+                                  ots_args, modifyList(common, list(eval_every = 1L))))
+}
 methods <- list(
-  ots_fit = function(e) do.call(ots_fit, c(list(d$train, epochs = e, alternate = TRUE),
-                                          ots_args, common)),
-  ots_fixed = function(e) do.call(ots_fit, c(list(d$train, epochs = e, alternate = FALSE),
-                                            ots_args, common)),
+  ots_fit = ots_once(TRUE),
+  ots_fixed = ots_once(FALSE),
   wgan = function(e) do.call(wgan, c(list(d$train, penalty = "clip", epochs = e,
                                           critic = imx$critic(), generator = imx$generator(100),
                                           latent_dim = 100L, batch_size = 64L,
@@ -73,8 +83,8 @@ methods <- list(
                                              batch_size = 64L, critic_steps = 5L,
                                              critic_optimizer = adam_gp,
                                              generator_optimizer = adam_gp), common)))
-# OTS epochs are long (one OTS and one FIT each): calibrate on one
-calibrate <- c(ots_fit = 1L, ots_fixed = 1L, wgan = 20L, wgan_gp = 20L)
+calibrate <- c(wgan = 20L, wgan_gp = 20L)
+once <- c("ots_fit", "ots_fixed")
 
 # Table 1's WD: the semi-discrete L1 cost from 2000 generated points to y
 wd <- function(fit, y) {
@@ -86,20 +96,48 @@ wd <- function(fit, y) {
 rows <- list()
 wds <- list()
 shots <- list()
-save_all <- function() {
-  notes <- sprintf("%d training and %d test images, budget %.0f s per method, width %d",
-                   n_train, nrow(d$test), budget, imx$width)
-  imx$write_csv(do.call(rbind, rows), file.path(out_dir, "ots-images.csv"), command, notes)
-  if (length(wds)) {
-    imx$write_csv(do.call(rbind, wds), file.path(out_dir, "ots-images-wd.csv"), command, notes)
+earlier <- character()
+files <- file.path(out_dir, c(metrics = "ots-images.csv", wd = "ots-images-wd.csv",
+                              samples = "ots-images-samples.rds"))
+if (!is.null(only) && all(file.exists(files))) {
+  # keep the other methods' results, and the commands that made them
+  old <- list(metrics = imx$read_csv(files[["metrics"]]), wd = imx$read_csv(files[["wd"]]))
+  old_shots <- readRDS(files[["samples"]])$samples
+  for (m in setdiff(names(methods), only)) {
+    rows[[m]] <- old$metrics[old$metrics$method == m, ]
+    wds[[m]] <- old$wd[old$wd$method == m, ]
+    shots[[m]] <- old_shots[[m]]
   }
-  saveRDS(list(samples = shots, real = imx$to_bytes(d$train[seq_len(16), ])),
-          file.path(out_dir, "ots-images-samples.rds"), compress = "xz")
+  h <- attr(old$metrics, "header")
+  earlier <- unique(c(grep("^earlier", h, value = TRUE),
+                      sprintf("earlier (%s): %s, %s", paste(setdiff(names(methods), only),
+                                                            collapse = ", "),
+                              sub("^command: ", "", h[1]), sub("^commit: ", "commit ", h[2]))))
+  earlier <- earlier[!grepl(paste0("^earlier \\((", paste(only, collapse = "|"), ")\\)"),
+                            earlier)]
 }
-for (name in names(methods)) {
+save_all <- function() {
+  notes <- c(sprintf("%d training and %d test images, budget %.0f s per method, width %d",
+                     n_train, nrow(d$test), budget, imx$width), earlier)
+  order <- intersect(names(methods), names(rows))
+  imx$write_csv(do.call(rbind, rows[order]), files[["metrics"]], command, notes)
+  if (length(wds)) {
+    imx$write_csv(do.call(rbind, wds[intersect(order, names(wds))]), files[["wd"]], command,
+                  notes)
+  }
+  saveRDS(list(samples = shots[intersect(order, names(shots))],
+               real = imx$to_bytes(d$train[seq_len(16), ])),
+          files[["samples"]], compress = "xz")
+}
+for (name in if (is.null(only)) names(methods) else only) {
   snaps <- list()
-  fit <- imx$run_budget(methods[[name]], budget, checks = 12L, calibrate = calibrate[[name]],
-                        after = function(f) snaps[[length(snaps) + 1L]] <<- imx$snapshot(f))
+  keep <- function(f) snaps[[length(snaps) + 1L]] <<- imx$snapshot(f)
+  fit <- if (name %in% once) {
+    imx$run_budget_once(methods[[name]], budget, after = keep)
+  } else {
+    imx$run_budget(methods[[name]], budget, checks = 12L, calibrate = calibrate[[name]],
+                   after = keep)
+  }
   m <- imx$checkpoints(fit)
   cols <- c("epoch", "seconds", "dual", "primal", "ots_steps", "ots_converged",
             "fit_loss_last", "critic_loss", "w1_critic", "w1", "w2", "w1_train",
