@@ -97,8 +97,9 @@ rows <- list()
 wds <- list()
 shots <- list()
 earlier <- character()
-files <- file.path(out_dir, c(metrics = "ots-images.csv", wd = "ots-images-wd.csv",
-                              samples = "ots-images-samples.rds"))
+files <- c(metrics = "ots-images.csv", wd = "ots-images-wd.csv",
+           samples = "ots-images-samples.rds")
+files[] <- file.path(out_dir, files)
 if (!is.null(only) && all(file.exists(files))) {
   # keep the other methods' results, and the commands that made them
   old <- list(metrics = imx$read_csv(files[["metrics"]]), wd = imx$read_csv(files[["wd"]]))
