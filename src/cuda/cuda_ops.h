@@ -18,6 +18,8 @@ WF_CU_HIDDEN wf_status wf_cu_synchronize(wf_ctx *ctx, char *msg);
 WF_CU_HIDDEN wf_status wf_cu_last_error(wf_ctx *ctx, char *msg);
 WF_CU_HIDDEN void *wf_cu_alloc(wf_ctx *ctx, size_t bytes);
 WF_CU_HIDDEN void wf_cu_release(wf_ctx *ctx, void *p);
+/* give the pool's free blocks back to CUDA (memory.cu) */
+WF_CU_HIDDEN void wf_cu_pool_trim(wf_ctx *ctx);
 WF_CU_HIDDEN wf_status wf_cu_upload(wf_ctx *ctx, wf_real *dst, const double *src, size_t n);
 WF_CU_HIDDEN wf_status wf_cu_download(wf_ctx *ctx, double *dst, const wf_real *src, size_t n);
 WF_CU_HIDDEN wf_status wf_cu_upload_int(wf_ctx *ctx, int *dst, const int *src, size_t n);
