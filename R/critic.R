@@ -80,6 +80,11 @@ dragan_perturb <- function(real) {
 #' `[-clip, clip]`, the original WGAN). `wf_penalty()` is the WGAN penalty
 #' alone at given points.
 #'
+#' Nets are updated in place, as torch modules are: after
+#' `wf_critic_step(critic, ...)` the object `critic` (and every other name
+#' for it) holds the new parameters. Fits, in contrast, are values:
+#' [wf_continue()] trains a copy.
+#'
 #' @param net A critic [wf_net()] with one output.
 #' @param real,fake Numeric matrices of data and generated samples (same
 #'   shape).

@@ -191,7 +191,8 @@ data_line <- function(fit) {
   train <- nrow_or_na(fit$data)
   held <- nrow_or_na(fit$holdout)
   d <- if (is.null(fit$data)) NA_integer_ else ncol(fit$data)
-  latent <- fit$settings$latent_dim
+  # a map fit's generator takes source points, not latents
+  latent <- if (is.matrix(fit$source)) NULL else fit$settings$latent_dim
   sprintf("  %-10s %s x %s training, %s held out%s%s%s", "data:", train, d, held,
           if (!is.null(fit$labels$holdout)) " (balanced across components)"
           else if (!is.null(fit$holdout_rows)) " (random rows)" else "",
