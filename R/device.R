@@ -9,6 +9,11 @@
 #' A GPU is usable when the CUDA runtime finds at least one device and a
 #' cuBLAS handle can be created on it. Models use the first device.
 #'
+#' When a build with CUDA finds no usable GPU, the first fit with
+#' `device = "auto"` in a session says so once, in a message of class
+#' `wgflow_message_no_gpu`; `options(wgflow.gpu_message = FALSE)` silences
+#' it (the vignettes do, so their output reads the same on every build).
+#'
 #' @return A list of class `wf_device_info` (printed as one line) with
 #'   elements
 #'   \describe{
@@ -100,8 +105,10 @@ resolve_device <- function(device = "auto") {
   }
   # say it once a session, and only where a GPU could have been used: a
   # CPU-only build has nothing to explain
-  if (isTRUE(info$compiled) && !isTRUE(wf_device_cache$told)) {
-    message("wgflow: no usable GPU (", reason, "); using the CPU.")
+  if (isTRUE(info$compiled) && !isTRUE(wf_device_cache$told) &&
+      !isFALSE(getOption("wgflow.gpu_message"))) {
+    wf_inform(paste0("wgflow: no usable GPU (", reason, "); using the CPU."),
+              class = "wgflow_message_no_gpu")
     wf_device_cache$told <- TRUE
   }
   "cpu"

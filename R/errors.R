@@ -19,6 +19,14 @@ wf_warn <- function(message, class = NULL) {
   warning(cond)
 }
 
+# Classed messages: class "wgflow_message" and a more specific class.
+wf_inform <- function(message, class = NULL) {
+  message(structure(
+    class = unique(c(class, "wgflow_message", "message", "condition")),
+    list(message = paste0(message, "\n"), call = NULL)
+  ))
+}
+
 # Called from C (src/ffi-util.c) to raise a core error as a classed condition
 # (with the argument's name when the C side knows it).
 abort_from_c <- function(message, class, arg = NULL) {

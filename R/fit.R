@@ -188,12 +188,9 @@ hint_scale <- function(x) {
 adapt_batch_size <- function(settings, n_train) {
   b <- settings$batch_size
   if (is.numeric(b) && length(b) == 1L && !is.na(b) && b > n_train) {
-    message(structure(class = c("wgflow_message_batch_size", "wgflow_message",
-                                "message", "condition"),
-                      list(message = sprintf(paste0(
-                        "wgflow: `batch_size` (%d) is larger than the %d training rows; ",
-                        "using batch_size = %d.\n"), as.integer(b), n_train, n_train),
-                        call = NULL)))
+    wf_inform(sprintf(paste0("wgflow: `batch_size` (%d) is larger than the %d training ",
+                             "rows; using batch_size = %d."), as.integer(b), n_train, n_train),
+              class = "wgflow_message_batch_size")
     settings$batch_size <- as.integer(n_train)
   }
   settings

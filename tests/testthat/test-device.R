@@ -66,7 +66,15 @@ test_that("a CPU-only build never says 'no usable GPU'", {
   cache$told <- FALSE
   cache$info <- structure(list(compiled = TRUE, available = FALSE, devices = 0L,
                                message = "no CUDA device found"), class = "wf_device_info")
-  expect_message(resolve_device("auto"), "no usable GPU")
+  expect_message(resolve_device("auto"), "no usable GPU",
+                 class = "wgflow_message_no_gpu")
+  # once a session
+  expect_silent(resolve_device("auto"))
+  # and never with options(wgflow.gpu_message = FALSE)
+  cache$told <- FALSE
+  old_opt <- options(wgflow.gpu_message = FALSE)
+  on.exit(options(old_opt), add = TRUE)
+  expect_silent(expect_identical(resolve_device("auto"), "cpu"))
 })
 
 test_that("wf_device_info() prints one line", {
