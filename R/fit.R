@@ -43,7 +43,7 @@ new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
   # near constant, which is no reason to suggest scaling
   if (!scale && is.null(split$image_shape)) hint_scale(split$train)
   warn_small_data(nrow(split$train), min(eval_n, nrow(split$held)))
-  settings <- adapt_batch_size(settings, nrow(split$train))
+  settings <- adapt_batch_size(settings, min(nrow(split$train), nrow(split$source)))
   fit <- list(family = algo$name, algorithm = algorithm, call = NULL,
               settings = c(settings, list(eval_n = min(eval_n, nrow(split$held)),
                                           seed = seed, device = device,

@@ -64,12 +64,13 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
   callbacks <- check_callbacks(callbacks)
   x <- check_data(data, "data", min_rows = 3L)
   if (missing(source)) arg_error("source", "a numeric matrix", NULL)
-  epochs <- check_count(epochs, "epochs")
+  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
+  epochs <- run$epochs
+  batch_size <- run$batch_size
   dual_epochs <- check_count(dual_epochs, "dual_epochs", min = 0L)
   steps_per_epoch <- check_count(steps_per_epoch, "steps_per_epoch")
   check_spec(potential, "potential")
   check_spec(generator, "generator")
-  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   if (uses_batch_norm(generator) && batch_size < 2L) {
     wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
              arg = "batch_size")
@@ -78,17 +79,10 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max, min_open = TRUE)
   check_optimizer(dual_optimizer, "dual_optimizer")
   check_optimizer(map_optimizer, "map_optimizer")
-  eval_every <- check_count(eval_every, "eval_every")
-  eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  eval_every <- run$eval_every
+  eval_n <- run$eval_n
+  seed <- run$seed
   split <- split_pair(x, source, holdout, eval_n, seed)
-  for (nm in c("train", "source")) {
-    if (batch_size > nrow(split[[nm]])) {
-      wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `%s`.",
-                       batch_size, nrow(split[[nm]]), if (nm == "train") "data" else nm),
-               class = "wgflow_error_arg", arg = "batch_size")
-    }
-  }
   settings <- list(epochs = epochs, dual_epochs = dual_epochs,
                    steps_per_epoch = steps_per_epoch, batch_size = batch_size,
                    lambda = lambda, regularizer = regularizer, eval_every = eval_every,

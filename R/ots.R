@@ -62,7 +62,8 @@ cost_codes <- c(l2 = 0L, l1 = 1L)
 #' @param latent_dim Dimension of the generator's standard normal input
 #'   (left out: 100, or the input size of a [wf_layers()] generator whose
 #'   input shape is set).
-#' @param batch_size B, points per OTS and FIT step.
+#' @param batch_size B, points per OTS and FIT step. A size larger than the training
+#'   rows is reduced to their number, with a message (as in every family).
 #' @param generator_optimizer The generator's optimiser (FIT).
 #' @param dual_optimizer The dual vector's optimiser (OTS): [wf_adam()],
 #'   [wf_sgd()] or [wf_rmsprop()].
@@ -122,7 +123,11 @@ ots_fit <- function(data, cost = "l1", epochs = 100L,
   callbacks <- check_callbacks(callbacks)
   x <- check_data(data, "data", min_rows = 2L)
   check_choice(cost, names(cost_codes), "cost")
-  epochs <- check_count(epochs, "epochs")
+  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
+  epochs <- run$epochs
+  batch_size <- run$batch_size
+  eval_every <- run$eval_every
+  eval_n <- run$eval_n
   check_spec(generator, "generator")
   # a generator stack with a fixed input sets the latent dimension unless
   # one is given
@@ -132,20 +137,12 @@ ots_fit <- function(data, cost = "l1", epochs = 100L,
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
-  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   check_optimizer(generator_optimizer, "generator_optimizer")
   check_optimizer(dual_optimizer, "dual_optimizer")
   rule <- check_ots_rule(ots_max_steps, ots_check_every, ots_window, ots_bins, ots_bounds)
   fit_passes <- check_count(fit_passes, "fit_passes", max = 2^20)
   alternate <- check_flag(alternate, "alternate")
-  eval_every <- check_count(eval_every, "eval_every")
-  eval_n <- check_count(eval_n, "eval_n", min = 2L)
   split <- split_holdout(x, holdout, eval_n)
-  if (batch_size > nrow(split$train)) {
-    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
-                     batch_size, nrow(split$train)), class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
   settings <- c(list(cost = cost, epochs = epochs, latent_dim = latent_dim,
                      batch_size = batch_size, fit_passes = fit_passes,
                      alternate = alternate, eval_every = eval_every,

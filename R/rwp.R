@@ -74,7 +74,8 @@ rwp_defaults <- function(loss) {
 #' @param latent_dim Dimension of the generator's standard normal input.
 #'   `NULL`: the input size of a [wf_layers()] generator whose input shape
 #'   is set, else the paper's, by `loss`.
-#' @param batch_size Mini-batch size (data and latent batches).
+#' @param batch_size Mini-batch size (data and latent batches). A size larger than the training
+#'   rows is reduced to their number, with a message (as in every family).
 #' @param critic_steps Critic updates per outer iteration. `NULL`: 5 for the
 #'   WGAN losses, 1 for "gan" and "dragan".
 #' @param lambda The penalty weight of "wgan-gp", "wgan-lp" and "dragan".
@@ -203,10 +204,7 @@ sbe <- function(data, loss = "wgan-gp", epochs = 1000L, h = 0.2, anchor = "lag",
   h <- check_number(h, "h", min = 0, min_open = TRUE)
   check_choice(anchor, c("lag", "literal"), "anchor")
   check_spec(potential, "potential")
-  if (uses_batch_norm(potential)) {
-    wf_abort("The potential cannot use BatchNorm: its objective needs a double backward.",
-             class = "wgflow_error_arg", arg = "potential")
-  }
+  refuse_batch_norm(potential, "potential", "its objective needs a double backward")
   potential_steps <- check_count(potential_steps, "potential_steps")
   generator_steps <- check_count(generator_steps, "generator_steps")
   # left out, the latent dimension is 100 or a generator stack's input size
@@ -255,20 +253,15 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
                          optimizers, dflt, eval_every, eval_n, holdout, seed, device,
                          settings, extra_nets = list()) {
   x <- check_data(data, "data", min_rows = 2L)
-  epochs <- check_count(epochs, "epochs")
+  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
   check_spec(critic, "critic")
   check_spec(generator, "generator")
-  penalised <- loss != "gan"
-  if (penalised && uses_batch_norm(critic)) {
-    wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
-             class = "wgflow_error_arg", arg = "critic")
-  }
+  if (loss != "gan") refuse_batch_norm(critic, "critic")
   latent_dim <- resolve_latent_dim(generator, latent_dim, latent_default)
   if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
-  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   critic_steps <- check_count(critic_steps, "critic_steps")
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   for (role in names(optimizers)) {
@@ -277,15 +270,12 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
     check_optimizer(optimizers[[role]], arg)
     settings[[arg]] <- optimizers[[role]]
   }
-  eval_every <- check_count(eval_every, "eval_every")
-  eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  epochs <- run$epochs
+  batch_size <- run$batch_size
+  eval_every <- run$eval_every
+  eval_n <- run$eval_n
+  seed <- run$seed
   split <- split_holdout(x, holdout, eval_n, seed)
-  if (batch_size > nrow(split$train)) {
-    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `data`.",
-                     batch_size, nrow(split$train)), class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
   # DRAGAN's noise scale, from the training rows once (see rwp())
   perturb <- if (loss == "dragan") dragan_perturb(split$train) else 0
   settings <- c(list(loss = loss, epochs = epochs, latent_dim = latent_dim,

@@ -210,13 +210,10 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   x <- check_data(data, "data", min_rows = 2L)
   persistency <- check_count(persistency, "persistency")
   check_choice(penalty, c("lp", "gp", "clip"), "penalty")
-  epochs <- check_count(epochs, "epochs")
+  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
   check_spec(critic, "critic")
   check_spec(generator, "generator")
-  if (uses_batch_norm(critic)) {
-    wf_abort("The critic cannot use BatchNorm: its penalty needs a double backward.",
-             class = "wgflow_error_arg", arg = "critic")
-  }
+  refuse_batch_norm(critic, "critic")
   map <- !is.null(source)
   if (map && !is.null(latent_dim)) {
     wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
@@ -227,7 +224,6 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
-  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   critic_steps <- check_count(critic_steps, "critic_steps")
   step_size <- check_number(step_size, "step_size", min = 0)
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
@@ -241,20 +237,17 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
   check_optimizer(critic_optimizer, "critic_optimizer")
   check_optimizer(generator_optimizer, "generator_optimizer")
   check_choice(persistency_mode, c("euler", "naive"), "persistency_mode")
-  eval_every <- check_count(eval_every, "eval_every")
-  eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  epochs <- run$epochs
+  batch_size <- run$batch_size
+  eval_every <- run$eval_every
+  eval_n <- run$eval_n
+  seed <- run$seed
   if (map && !isFALSE(scale)) {
     wf_abort("`scale = TRUE` is not available with a `source`: a map is learnt in the data's own units.",
              class = "wgflow_error_arg", arg = "scale")
   }
   split <- if (map) split_pair(x, source, holdout, eval_n, seed) else
     split_holdout(x, holdout, eval_n, seed)
-  if (map && batch_size > nrow(split$source)) {
-    wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `source`.",
-                     batch_size, nrow(split$source)), class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
   settings <- list(persistency = persistency, penalty = penalty, epochs = epochs,
                    latent_dim = latent_dim, batch_size = batch_size,
                    critic_steps = critic_steps, step_size = step_size,

@@ -103,7 +103,8 @@ reg_codes <- c(l2 = 0L, entropic = 1L)
 #' @param latent_dim Without a source, the latent dimension (default: the
 #'   data's, or the input size of a [wf_layers()] generator whose input
 #'   shape is set).
-#' @param batch_size Mini-batch size.
+#' @param batch_size Mini-batch size. A size larger than the training rows
+#'   of the data or the source is reduced to the smaller, with a message.
 #' @param batches "iid" (rows uniform with replacement; the default) or
 #'   "balanced" (equal counts of every mixture component in every batch,
 #'   as the public code; needs `data_labels`, and `source_labels` with a
@@ -250,14 +251,12 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                    batches = "iid", data_labels = NULL, source_labels = NULL,
                    reparam_side = "data") {
   x <- check_data(data, "data", min_rows = 3L)
-  epochs <- check_count(epochs, "epochs")
+  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
+  epochs <- run$epochs
+  batch_size <- run$batch_size
   check_spec(critic, "critic")
   check_spec(generator, "generator")
-  if (uses_batch_norm(critic)) {
-    wf_abort("The potentials cannot use BatchNorm: their penalties need a double backward.",
-             class = "wgflow_error_arg", arg = "critic")
-  }
-  batch_size <- check_count(batch_size, "batch_size", max = 2^24)
+  refuse_batch_norm(critic, "critic", "the potentials' penalties need a double backward")
   if (uses_batch_norm(generator) && batch_size < 2L) {
     wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
              arg = "batch_size")
@@ -293,9 +292,9 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
   }
   check_optimizer(critic_optimizer, "critic_optimizer")
   check_optimizer(generator_optimizer, "generator_optimizer")
-  eval_every <- check_count(eval_every, "eval_every")
-  eval_n <- check_count(eval_n, "eval_n", min = 2L)
-  if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  eval_every <- run$eval_every
+  eval_n <- run$eval_n
+  seed <- run$seed
   map <- !is.null(source)
   if (map) {
     split <- split_pair(x, source, holdout, eval_n, seed, data_labels, source_labels)
@@ -322,13 +321,6 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
   if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
     wf_abort("A residual generator needs `latent_dim` == ncol(data).",
              class = "wgflow_error_arg", arg = "latent_dim")
-  }
-  for (nm in c("train", if (map) "source")) {
-    if (batch_size > nrow(split[[nm]])) {
-      wf_abort(sprintf("`batch_size` (%d) exceeds the %d training rows of `%s`.",
-                       batch_size, nrow(split[[nm]]), if (nm == "train") "data" else nm),
-               class = "wgflow_error_arg", arg = "batch_size")
-    }
   }
   settings <- list(persistency = persistency, step_size = step_size, epochs = epochs,
                    latent_dim = latent_dim, batch_size = batch_size,

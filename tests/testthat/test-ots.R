@@ -162,7 +162,7 @@ test_that("bad arguments are classed errors naming the argument", {
   expect_arg_error(ots_fit(letters), "data")
   expect_arg_error(ots_fit(data.frame(a = letters)), "data")
   expect_arg_error(small(cost = "l3"), "cost")
-  expect_arg_error(small(batch_size = 500), "batch_size")
+  expect_arg_error(small(batch_size = 2^25), "batch_size")
   expect_arg_error(small(generator_optimizer = wf_adam(-1)), "lr")
   expect_arg_error(small(dual_optimizer = "adam"), "dual_optimizer")
   expect_arg_error(ots_fit(x, generator = "mlp"), "generator")

@@ -114,7 +114,7 @@ test_that("bad arguments of rwp and sbe are classed errors naming them", {
   expect_arg_error(rwp(x, critic_steps = 0), "critic_steps")
   expect_arg_error(rwp(x, lambda = -1), "lambda")
   expect_arg_error(rwp(x, latent_dim = 0), "latent_dim")
-  expect_arg_error(rwp(x, batch_size = 10^6), "batch_size")
+  expect_arg_error(rwp(x, batch_size = 2^25), "batch_size")
   expect_arg_error(rwp(x, epochs = 0), "epochs")
   expect_arg_error(rwp(x, critic = "big"), "critic")
   expect_arg_error(rwp(x, critic = wf_mlp(8, norm = "batch")), "critic")

@@ -395,7 +395,7 @@ test_that("bad inputs raise classed errors naming the argument", {
   expect_arg_error(call_w2(critic = "relu"), "critic")
   expect_arg_error(call_w2(generator = 3), "generator")
   expect_arg_error(call_w2(batch_size = 1), "batch_size")
-  expect_arg_error(call_w2(batch_size = 5000), "batch_size")
+  expect_arg_error(call_w2(batch_size = 2^25), "batch_size")
   expect_arg_error(call_w2(latent_dim = 3), "latent_dim")
   expect_arg_error(call_w2(critic_steps = 0), "critic_steps")
   expect_arg_error(call_w2(critic_optimizer = "adam"), "critic_optimizer")
