@@ -204,8 +204,13 @@ run_futures <- function(tasks, data, fun, fixed, threads, keep_fit, verbose) {
   interrupted <- FALSE
   run <- sweep_run # a function of the namespace: workers load wgflow
   expr <- quote(run(task, data, fun, fixed, threads, keep_fit, verbose, n_tasks))
+  seen <- character() # wgflow's messages, said once a sweep, not once a run
+  once <- function(m) {
+    if (conditionMessage(m) %in% seen) invokeRestart("muffleMessage")
+    seen <<- c(seen, conditionMessage(m))
+  }
   collect <- function(i) {
-    r <- future::value(futures[[i]])
+    r <- withCallingHandlers(future::value(futures[[i]]), wgflow_message = once)
     futures[i] <<- list(NULL) # collected once: value() relays its messages again
     results[i] <<- list(r)
     if (identical(r$status, "interrupted")) interrupted <<- TRUE

@@ -168,3 +168,17 @@ test_that("any training function with `seed` and `$metrics` can be swept", {
   expect_equal(sw$value, c(4, 4, 5, 5, 13, 13, 23, 23))
   expect_equal(sw$a, rep(c(1, 10), each = 4))
 })
+
+test_that("a sweep says each of wgflow's messages once, not once a run", {
+  x <- wf_toy("8gaussians", 200, seed = 1)
+  msgs <- character()
+  withCallingHandlers(
+    wf_sweep(x, data.frame(persistency = c(1, 2)), seeds = 1:2, epochs = 1,
+             batch_size = 5000, critic = wf_mlp(4), generator = wf_mlp(4), eval_n = 30,
+             critic_steps = 1),
+    wgflow_message_batch_size = function(m) {
+      msgs <<- c(msgs, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  expect_length(msgs, 1L)
+})
