@@ -9,11 +9,11 @@
 # Every 10 epochs the exact W1 (and W2) between 1000 generated samples and
 # 1000 held-out data samples is computed; `seconds` is the cumulative
 # training wall time of the run (evaluation excluded). Only those rows are
-# kept, in inst/extdata/figure2.csv, which vignette("w1fe") plots.
+# kept, in inst/extdata/figure2.csv.gz, which vignette("w1fe") plots.
 #
 # Usage (from the package root, with wgflow installed):
 #   Rscript inst/scripts/figure2.R [out.csv] [epochs] [workers] [seeds] [parts]
-# defaults inst/extdata/figure2.csv, 800, 2, 3, a temporary folder. Each run
+# defaults inst/extdata/figure2.csv.gz, 800, 2, 3, a temporary folder. Each run
 # also appends its evaluation rows to <parts>/<penalty>_K<K>_seed<seed>.csv
 # as it goes (to follow progress, or to keep what was done if the run is
 # stopped). With workers > 1 the runs are
@@ -25,7 +25,7 @@ suppressPackageStartupMessages(library(wgflow))
 
 args <- commandArgs(trailingOnly = TRUE)
 arg <- function(i, default) if (length(args) >= i) args[[i]] else default
-out <- arg(1L, file.path("inst", "extdata", "figure2.csv"))
+out <- arg(1L, file.path("inst", "extdata", "figure2.csv.gz"))
 epochs <- as.integer(arg(2L, "800"))
 workers <- as.integer(arg(3L, "2"))
 seeds <- seq_len(as.integer(arg(4L, "3")))
@@ -77,7 +77,10 @@ res <- as.data.frame(sw)[!is.na(sw$w1), keep]
 res$seconds <- round(res$seconds, 3)
 for (col in c("w1", "w2", "w1_critic")) res[[col]] <- signif(res[[col]], 5)
 dir.create(dirname(out), showWarnings = FALSE, recursive = TRUE)
-utils::write.csv(res, out, row.names = FALSE)
+# gzip'd when the name ends in .gz (the shipped file: the package's size)
+con <- if (grepl("\\.gz$", out)) gzfile(out, "w") else file(out, "w")
+utils::write.csv(res, con, row.names = FALSE)
+close(con)
 
 cat(sprintf("figure2: done in %.0f s (%s); wrote %d rows to %s (%.0f KB)\n",
             attr(sw, "elapsed"), format(Sys.time()), nrow(res), out,

@@ -38,7 +38,7 @@
 # 5000 3 3000`, one run after the other on one CPU thread: 51 minutes on
 # this shared two-core machine under a load of 3 to 6 (about half that on
 # an idle one). Writes
-# rwp-figure4.csv, rwp-figure4-timing.csv (the cost of an outer iteration
+# rwp-figure4.csv.gz (gzip'd: the package's size), rwp-figure4-timing.csv (the cost of an outer iteration
 # of each setting, measured apart from the runs) and rwp-fmnist.csv to
 # outdir.
 
@@ -95,7 +95,9 @@ for (seed in seeds) {
 res <- do.call(rbind, rows)
 res$seconds <- round(res$seconds, 3)
 for (col in c("w1", "w2", "critic_loss", "gen_loss")) res[[col]] <- signif(res[[col]], 5)
-utils::write.csv(res, file.path(outdir, "rwp-figure4.csv"), row.names = FALSE)
+con <- gzfile(file.path(outdir, "rwp-figure4.csv.gz"), "w")
+utils::write.csv(res, con, row.names = FALSE)
+close(con)
 
 # final W1 (mean of the last 5 checkpoints) and the spread over the last 10
 # (sd within a run), averaged over seeds

@@ -23,7 +23,7 @@
 #   Rscript inst/scripts/rwp-images.R [out_dir] [n_train] [budget] [seeds] [checks]
 #
 # Defaults (a check of a few minutes): tempdir(), 2000 images, 20 s, 1
-# seed, 4 checkpoints. The shipped files (inst/extdata/rwp-images.csv,
+# seed, 4 checkpoints. The shipped files (inst/extdata/rwp-images.csv.gz,
 # rwp-images-samples.rds) come from
 #   Rscript inst/scripts/rwp-images.R inst/extdata 20000 200 3 10
 # run beside ots-images.R on this project's shared 2-core machine, one
@@ -79,7 +79,7 @@ for (seed in seeds) for (name in names(settings)) {
   last <- m[nrow(m), ]
   say("%-12s seed %d: %5d iterations in %4.0f s: W1 %.2f, fd_lenet %.2f (se %.2f)", name, seed,
       last$epoch, last$seconds, last$w1, last$fd_lenet, last$fd_lenet_se)
-  imx$write_csv(do.call(rbind, rows), file.path(out_dir, "rwp-images.csv"), command,
+  imx$write_csv(do.call(rbind, rows), file.path(out_dir, "rwp-images.csv.gz"), command,
                 sprintf("%d training and %d test images, budget %.0f s per run, width %d",
                         n_train, nrow(d$test), budget, imx$width))
   saveRDS(list(samples = shots, real = imx$to_bytes(d$train[seq_len(16), ])),

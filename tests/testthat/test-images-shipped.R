@@ -22,14 +22,14 @@ test_that("every shipped image result names its command and commit and has what 
                          "fd_lenet_se", "kd_lenet", "kd_lenet_se"),
     "ots-images-wd.csv" = c("method", "epochs", "seconds", "wd_train", "wd_test",
                             "wd_test_primal", "w1", "fd_lenet", "fd_lenet_se"),
-    "rwp-images.csv" = c("setting", "loss", "rwp", "seed", "epoch", "seconds", "w1",
+    "rwp-images.csv.gz" = c("setting", "loss", "rwp", "seed", "epoch", "seconds", "w1",
                          "fd_lenet", "fd_lenet_se", "load"),
     "images-floor.csv" = c("metric", "floor", "floor_sd"),
     "images-timing.csv" = c("method", "unit", "seconds"))
   for (f in names(cols)) {
     d <- shipped(f)
     h <- attr(d, "header")
-    script <- sub("\\.csv$", ".R", sub("-wd", "", f))
+    script <- sub("\\.csv(\\.gz)?$", ".R", sub("-wd", "", f))
     expect_match(h[1], paste0("^command: Rscript inst/scripts/", script), label = f)
     expect_match(h[2], "^commit: [0-9a-f]{7,}(-dirty)?$", label = f)
     expect_true(all(cols[[f]] %in% names(d)), label = paste(f, "columns"))
@@ -37,7 +37,7 @@ test_that("every shipped image result names its command and commit and has what 
   }
   ots <- shipped("ots-images.csv")
   expect_setequal(unique(ots$method), c("ots_fit", "ots_fixed", "wgan", "wgan_gp"))
-  rw <- shipped("rwp-images.csv")
+  rw <- shipped("rwp-images.csv.gz")
   expect_setequal(unique(rw$setting), c("wgan-gp", "wgan-gp_rwp", "dragan", "dragan_rwp"))
   expect_identical(sort(unique(rw$seed)), 1:3)
   samples <- readRDS(system.file("extdata", "ots-images-samples.rds", package = "wgflow"))
@@ -48,7 +48,7 @@ test_that("every shipped image result names its command and commit and has what 
 test_that("the first checkpoint of the shipped WGAN-GP run is what the scripts' code gives", {
   skip_if_not(nzchar(runs_file), "inst/scripts not installed")
   skip_if_not(dir.exists("/usr/share/datasets/fashion-mnist"), "no dataset-fashion-mnist")
-  rw <- shipped("rwp-images.csv")
+  rw <- shipped("rwp-images.csv.gz")
   want <- rw[rw$setting == "wgan-gp" & rw$seed == 1L, ][1, ]
   line <- grep("[0-9]+ training", attr(rw, "header"), value = TRUE)[1]
   d <- imx$data(as.integer(sub("^\\D*([0-9]+) training.*$", "\\1", line)))
