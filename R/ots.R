@@ -77,7 +77,9 @@ cost_codes <- c(l2 = 0L, l1 = 1L)
 #' @param fit_passes Passes of FIT over the pairs recorded by OTS.
 #' @param alternate `TRUE` (the algorithm) or `FALSE`: the paper's
 #'   non-alternating ablation (its Figure 4), one OTS at the first outer
-#'   iteration and FIT passes over its pairs in every outer iteration.
+#'   iteration and FIT passes over its pairs in every outer iteration. The
+#'   pairs live in the run's trainer: [wf_continue()] of such a fit solves
+#'   OTS again at its first iteration, so run the ablation in one call.
 #' @param eval_every Evaluate exact distances every this many outer
 #'   iterations (and at the last).
 #' @param eval_n Generated samples per evaluation, against as many held-out
