@@ -170,14 +170,12 @@ hint_scale <- function(x) {
   spread <- sds[is.finite(sds) & sds > 0]
   if (length(spread) == 0L) return(invisible())
   if (max(spread) > 10 || min(spread) < 0.1 || max(abs(means)) > 10) {
-    message(structure(class = c("wgflow_message_scale", "wgflow_message", "message",
-                                "condition"),
-                      list(message = sprintf(paste0(
-                        "wgflow: the columns of `data` have standard deviations from %s to %s ",
-                        "and means up to %s in size; the default networks suit data of unit ",
-                        "scale: consider `scale = TRUE`.\n"),
-                        format(min(spread), digits = 2), format(max(spread), digits = 3),
-                        format(max(abs(means)), digits = 3)), call = NULL)))
+    wf_inform(sprintf(paste0(
+      "wgflow: the columns of `data` have standard deviations from %s to %s ",
+      "and means up to %s in size; the default networks suit data of unit ",
+      "scale: consider `scale = TRUE`."),
+      format(min(spread), digits = 2), format(max(spread), digits = 3),
+      format(max(abs(means)), digits = 3)), class = "wgflow_message_scale")
   }
   invisible()
 }

@@ -334,12 +334,9 @@ wf_threads <- function(n = NULL) {
   n <- check_count(n, "n", max = 1024L)
   cores <- .Call(ffi_cpu_cores)
   if (n > cores) {
-    warning(structure(class = c("wgflow_warning_threads", "wgflow_warning", "warning",
-                                "condition"),
-                      list(message = sprintf(paste0(
-                        "wf_threads(%d): this machine has %d core%s; more threads ",
-                        "than cores only wait for each other."), n, cores,
-                        if (cores == 1L) "" else "s"), call = NULL)))
+    wf_warn(sprintf(paste0("wf_threads(%d): this machine has %d core%s; more threads ",
+                           "than cores only wait for each other."), n, cores,
+                    if (cores == 1L) "" else "s"), class = "wgflow_warning_threads")
   }
   invisible(.Call(ffi_threads, n))
 }

@@ -156,12 +156,9 @@ warn_nonfinite <- function(out, fit) {
   bad <- sum(!is.finite(out))
   if (bad > 0L) {
     diverged <- identical(fit$status, "diverged")
-    warning(structure(class = c("wgflow_warning_nonfinite", "wgflow_warning",
-                                "warning", "condition"),
-                      list(message = sprintf(
-                        "%d of %d values are not finite%s.", bad, length(out),
-                        if (diverged) sprintf(" (the fit diverged: %s)", fit$message %||% "")
-                        else ""), call = NULL)))
+    wf_warn(sprintf("%d of %d values are not finite%s.", bad, length(out),
+                    if (diverged) sprintf(" (the fit diverged: %s)", fit$message %||% "")
+                    else ""), class = "wgflow_warning_nonfinite")
   }
   out
 }

@@ -124,11 +124,8 @@ wf_sweep <- function(data, grid, seeds = 1:3, fun = w1fe, ..., threads = NULL,
   results <- collected$results
   done <- !vapply(results, is.null, logical(1))
   if (collected$interrupted) {
-    warning(structure(class = c("wgflow_warning_interrupted", "wgflow_warning", "warning",
-                                "condition"),
-                      list(message = sprintf(
-                        "wf_sweep(): interrupted; returning the %d of %d runs done.",
-                        sum(done), n_tasks), call = NULL)))
+    wf_warn(sprintf("wf_sweep(): interrupted; returning the %d of %d runs done.",
+                    sum(done), n_tasks), class = "wgflow_warning_interrupted")
     if (!any(done)) {
       wf_abort("wf_sweep(): interrupted before any run was done.",
                class = "wgflow_error_interrupt")
