@@ -24,7 +24,10 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
     NULL
   }, interrupt = function(e) "interrupted",
   wgflow_error_interrupt = function(e) "interrupted")
-  if (!is.null(setup)) return(interrupted_in_setup(fit))
+  if (!is.null(setup)) {
+    return(finish_run(fit, list(metrics = fit_metrics(fit)[0L, ], status = "interrupted",
+                                message = "interrupted by the user before the first epoch")))
+  }
   s <- fit$settings
   eval_fn <- algo$evaluate(fit)
   old_metrics <- fit_metrics(fit)
@@ -49,16 +52,6 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
                            keeper$epoch())
   }
   finish_run(fit, run)
-}
-
-# A fit whose set-up was interrupted: unchanged but for its status.
-interrupted_in_setup <- function(fit) {
-  fit$metrics <- fit_metrics(fit)
-  fit$status <- "interrupted"
-  fit$message <- "interrupted by the user before the first epoch"
-  warning(sprintf("%s: %s; returning the %d epochs done.", fit$algorithm, fit$message,
-                  nrow(fit_metrics(fit))), call. = FALSE)
-  fit
 }
 
 # What callbacks can reach during a run: the eval metrics, a snapshot of the
@@ -330,7 +323,8 @@ evaluate_last <- function(cols, eval_fn, eval_names) {
 # deserves.
 finish_run <- function(fit, run) {
   old <- fit_metrics(fit)
-  fit$metrics <- if (nrow(old) == 0) run$metrics else bind_metrics(old, run$metrics)
+  new <- run$metrics
+  fit$metrics <- if (nrow(old) == 0) new else if (nrow(new) == 0) old else bind_metrics(old, new)
   fit$status <- run$status
   fit$message <- run$message
   if (run$status %in% c("interrupted", "diverged", "error")) {
