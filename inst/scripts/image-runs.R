@@ -69,6 +69,22 @@ imx <- local({
   snapshot <- function(fit) to_bytes(wgflow::wf_sample(fit, 16, seed = 7))
   from_bytes <- function(b) matrix(as.integer(b) / 255 * 2 - 1, 16)
 
+  # ---- the scripts' command lines and progress lines ----------------------
+  # The command line of inst/scripts/<script>: arg(i, default), the
+  # arguments, and the command that ran it (for the csv headers).
+  command_line <- function(script) {
+    args <- commandArgs(trailingOnly = TRUE)
+    list(arg = function(i, default) if (length(args) >= i) args[[i]] else default,
+         args = args,
+         command = paste(c(paste0("Rscript inst/scripts/", script), args), collapse = " "))
+  }
+  # say(format, ...): a line, then the seconds since progress() and the load
+  progress <- function() {
+    t0 <- proc.time()[["elapsed"]]
+    function(...) cat(sprintf(...), sprintf("[%.0f s, load %.1f]\n",
+                                            proc.time()[["elapsed"]] - t0, load()))
+  }
+
   # load average over the last minute (the machine is shared)
   load <- function() {
     if (file.exists("/proc/loadavg")) as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1]][1])
@@ -78,5 +94,6 @@ imx <- local({
   list(data = data, width = width, generator = generator, critic = critic,
        run_budget = run_budget, run_budget_once = run_budget_once, checkpoints = checkpoints, to_bytes = to_bytes,
        snapshot = snapshot, from_bytes = from_bytes, load = load,
+       command_line = command_line, progress = progress,
        write_csv = shipped$write_csv, read_csv = shipped$read_csv)
 })

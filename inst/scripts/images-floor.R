@@ -12,9 +12,9 @@ suppressPackageStartupMessages(library(wgflow))
 here <- if (file.exists("inst/scripts/image-runs.R")) "inst/scripts/image-runs.R" else
   system.file("scripts", "image-runs.R", package = "wgflow")
 source(here)
-args <- commandArgs(trailingOnly = TRUE)
-out_dir <- if (length(args) >= 1) args[1] else tempdir()
-command <- paste(c("Rscript inst/scripts/images-floor.R", args), collapse = " ")
+cl <- imx$command_line("images-floor.R")
+out_dir <- cl$arg(1L, tempdir())
+command <- cl$command
 d <- imx$data(20000L)
 w1 <- wf_floor(d$train, d$test, n = 1000L, p = 1, reps = 5L, seed = 1)
 feat <- wf_feature_floor(d$train, d$test, n = 1000L, reps = 5L, seed = 1)

@@ -15,10 +15,10 @@ suppressPackageStartupMessages(library(wgflow))
 here <- if (file.exists("inst/scripts/image-runs.R")) "inst/scripts/image-runs.R" else
   system.file("scripts", "image-runs.R", package = "wgflow")
 source(here)
-args <- commandArgs(trailingOnly = TRUE)
-out_dir <- if (length(args) >= 1) args[1] else tempdir()
-rounds <- if (length(args) >= 2) as.integer(args[2]) else 2L
-command <- paste(c("Rscript inst/scripts/images-timing.R", args), collapse = " ")
+cl <- imx$command_line("images-timing.R")
+out_dir <- cl$arg(1L, tempdir())
+rounds <- as.integer(cl$arg(2L, "2"))
+command <- cl$command
 wf_threads(1)
 d <- imx$data(20000L)
 ots_train <- d$train[seq_len(4000), ]

@@ -37,19 +37,16 @@ here <- if (file.exists("inst/scripts/image-runs.R")) "inst/scripts/image-runs.R
   system.file("scripts", "image-runs.R", package = "wgflow")
 source(here)
 
-args <- commandArgs(trailingOnly = TRUE)
-arg <- function(i, default) if (length(args) >= i) args[[i]] else default
-out_dir <- arg(1L, tempdir())
-n_train <- as.integer(arg(2L, "1000"))
-budget <- as.numeric(arg(3L, "60"))
-only <- if (length(args) >= 4L) strsplit(args[[4L]], ",")[[1]] else NULL
-command <- paste(c("Rscript inst/scripts/ots-images.R", args), collapse = " ")
+cl <- imx$command_line("ots-images.R")
+out_dir <- cl$arg(1L, tempdir())
+n_train <- as.integer(cl$arg(2L, "1000"))
+budget <- as.numeric(cl$arg(3L, "60"))
+only <- if (length(cl$args) >= 4L) strsplit(cl$args[[4L]], ",")[[1]] else NULL
+command <- cl$command
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 # one thread: the two image scripts run side by side on two cores
 wf_threads(1)
-t_start <- proc.time()[["elapsed"]]
-say <- function(...) cat(sprintf(...), sprintf("[%.0f s, load %.1f]\n",
-                                                proc.time()[["elapsed"]] - t_start, imx$load()))
+say <- imx$progress()
 
 d <- imx$data(n_train)
 # OTS settings: the paper's check of 200-320 hits around 256 per bin,

@@ -34,19 +34,16 @@ here <- if (file.exists("inst/scripts/image-runs.R")) "inst/scripts/image-runs.R
   system.file("scripts", "image-runs.R", package = "wgflow")
 source(here)
 
-args <- commandArgs(trailingOnly = TRUE)
-arg <- function(i, default) if (length(args) >= i) args[[i]] else default
-out_dir <- arg(1L, tempdir())
-n_train <- as.integer(arg(2L, "2000"))
-budget <- as.numeric(arg(3L, "20"))
-seeds <- seq_len(as.integer(arg(4L, "1")))
-checks <- as.integer(arg(5L, "4"))
-command <- paste(c("Rscript inst/scripts/rwp-images.R", args), collapse = " ")
+cl <- imx$command_line("rwp-images.R")
+out_dir <- cl$arg(1L, tempdir())
+n_train <- as.integer(cl$arg(2L, "2000"))
+budget <- as.numeric(cl$arg(3L, "20"))
+seeds <- seq_len(as.integer(cl$arg(4L, "1")))
+checks <- as.integer(cl$arg(5L, "4"))
+command <- cl$command
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 wf_threads(1)
-t_start <- proc.time()[["elapsed"]]
-say <- function(...) cat(sprintf(...), sprintf("[%.0f s, load %.1f]\n",
-                                                proc.time()[["elapsed"]] - t_start, imx$load()))
+say <- imx$progress()
 
 d <- imx$data(n_train)
 settings <- list(
