@@ -13,7 +13,13 @@ wf_algorithms <- new.env(parent = emptyenv())
 #   setting holding its optimiser.
 # data: the trainer's data sets by role, and a function(fit) returning them
 #   as a named list of matrices.
-# train_metrics: the names, in order, of what epoch() returns.
+# phases: the C phases an epoch runs, in order (src/core/algo_<family>.c);
+#   their output names, read from C's phase tables, are the training
+#   metrics (train_metrics(), what epoch() returns), less state_outputs
+#   (outputs that are state, not metrics). A new metric is one edit: the
+#   phase's output list in C (and, if wanted, its title here).
+# train_metrics: only for an algorithm with no C phases (phases = NULL,
+#   epochs run in R, e.g. a test's toy): its training metrics by name.
 # eval_metrics: what evaluate() measures (the first is the progress metric).
 # evaluate: function(fit) -> a closure returning list(values = named list
 #   of eval_metrics, diverged = TRUE/FALSE, and optionally se = named list
@@ -32,7 +38,7 @@ wf_algorithms <- new.env(parent = emptyenv())
 #   "latent" to "data", every other role "data" to "value" (a critic or a
 #   potential).
 # progress_metrics: the training metrics the progress bar shows after the
-#   first eval metric. Default: the first two of train_metrics.
+#   first eval metric. Default: the first two training metrics.
 # feature_metrics: whether the evaluation compares generated samples with
 #   held-out rows, so that a fit of 28 x 28 one-channel images also
 #   reports fd_lenet and kd_lenet (its evaluate closure adds them with
@@ -48,24 +54,26 @@ wf_algorithms <- new.env(parent = emptyenv())
 # aliases: further names of fits trained by it (e.g. "wgan").
 # (The defaults are wrappers: a family's file may register itself before
 # train.R is collated.)
-new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
+new_algorithm <- function(name, nets, data, phases = NULL, epoch, label,
                           eval_metrics = c("w1", "w2"),
                           evaluate = function(...) generator_evaluation(...),
                           metric_titles = character(), setting_keys = character(),
                           aliases = character(),
                           floor = function(fit) generator_floor(fit),
                           net_spaces = NULL, progress_metrics = NULL,
-                          feature_metrics = NULL) {
+                          feature_metrics = NULL, state_outputs = character(),
+                          train_metrics = NULL) {
   spaces <- stats::setNames(lapply(nets, function(role) {
     if (role == "generator") c("latent", "data") else c("data", "value")
   }), nets)
   spaces[names(net_spaces)] <- net_spaces
-  structure(list(name = name, nets = nets, data = data, train_metrics = train_metrics,
+  structure(list(name = name, nets = nets, data = data, phases = phases,
+                 state_outputs = state_outputs, train_metrics = train_metrics,
                  eval_metrics = eval_metrics, evaluate = evaluate,
                  metric_titles = metric_titles,
                  setting_keys = setting_keys, label = label, epoch = epoch,
                  aliases = aliases, floor = floor, net_spaces = spaces,
-                 progress_metrics = progress_metrics %||% utils::head(train_metrics, 2L),
+                 progress_metrics = progress_metrics,
                  feature_metrics = feature_metrics %||% ("w1" %in% eval_metrics)),
             class = "wf_algorithm")
 }
@@ -73,6 +81,24 @@ new_algorithm <- function(name, nets, data, train_metrics, epoch, label,
 register_algorithm <- function(algo) {
   for (nm in c(algo$name, algo$aliases)) assign(nm, algo, envir = wf_algorithms)
   invisible(algo)
+}
+
+# The training metrics of an algorithm: the outputs of its epoch's phases
+# as its C phase tables name them (asked once per session).
+train_metrics <- function(algo) {
+  if (is.null(algo$phases)) return(algo$train_metrics)
+  got <- phase_outputs[[algo$name]]
+  if (is.null(got)) {
+    got <- setdiff(.Call(ffi_algo_outputs, algo$name, algo$phases), algo$state_outputs)
+    assign(algo$name, got, envir = phase_outputs)
+  }
+  got
+}
+phase_outputs <- new.env(parent = emptyenv())
+
+# The training metrics the progress bar shows after the first eval metric.
+progress_metrics <- function(algo) {
+  algo$progress_metrics %||% utils::head(train_metrics(algo), 2L)
 }
 
 # The descriptor of a fit (by its family, or its algorithm name), or NULL
@@ -90,7 +116,7 @@ fit_algorithm <- function(fit) {
 # Every registered metric name (for telling metric columns from settings).
 known_metrics <- function() {
   algos <- mget(ls(wf_algorithms), envir = wf_algorithms)
-  unique(c(unlist(lapply(algos, function(a) c(a$train_metrics, a$eval_metrics))),
+  unique(c(unlist(lapply(algos, function(a) c(train_metrics(a), a$eval_metrics))),
            feature_metric_names))
 }
 

@@ -277,7 +277,7 @@ check_fit_metric <- function(metric, ctx) {
   fit <- if (is.function(ctx$fit)) ctx$fit() else NULL
   algo <- if (is.null(fit)) NULL else fit_algorithm(fit)
   if (is.null(algo)) return(invisible()) # a bare loop (no fit) records anything
-  have <- unique(c(ctx$eval_names, algo$train_metrics))
+  have <- unique(c(ctx$eval_names, train_metrics(algo)))
   if (!metric %in% c(have, paste0(have, "_se"))) {
     # no full stop: the run's warning goes on after the message
     wf_abort(sprintf("`metric` (\"%s\") is not recorded by this %s fit; its metrics are %s",

@@ -1,9 +1,6 @@
 # The critic losses (WGAN, standard GAN, DRAGAN), penalties and optimiser
 # steps on a net.
 
-penalty_codes <- c(none = 0L, gp = 1L, lp = 2L)
-critic_loss_codes <- c(wgan = 0L, gan = 1L, dragan = 2L)
-
 check_critic_args <- function(net, real, fake, t, loss = "wgan") {
   check_net(net)
   if (net$output_dim != 1L) {
@@ -37,17 +34,18 @@ check_critic_args <- function(net, real, fake, t, loss = "wgan") {
   list(real = real, fake = fake, t = t)
 }
 
-# The penalty code of a critic loss: WGAN's from `penalty`; the GAN and
+# The penalty of a critic loss as C takes it: WGAN's from `penalty`
+# ("clip" is no penalty, a clamp); the GAN and
 # DRAGAN losses take none of WGAN's (DRAGAN's is its own), so an explicit
 # `penalty` other than "none" with them is an error.
-critic_penalty_code <- function(loss, penalty, penalty_given) {
-  if (loss == "wgan") return(if (penalty == "clip") 0L else penalty_codes[[penalty]])
+critic_penalty <- function(loss, penalty, penalty_given) {
+  if (loss == "wgan") return(if (penalty == "clip") "none" else penalty)
   if (penalty_given && penalty != "none") {
     wf_abort(sprintf("`penalty` must be \"none\" with `loss = \"%s\"`%s.", loss,
                      if (loss == "dragan") " (DRAGAN's penalty is part of its loss)" else ""),
              class = "wgflow_error_arg", arg = "penalty")
   }
-  0L
+  "none"
 }
 
 # DRAGAN's noise scale: half the standard deviation of the data batch over
@@ -112,14 +110,14 @@ dragan_perturb <- function(real) {
 #' wf_critic_step(critic, real, fake, wf_adam(1e-3))
 wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NULL,
                            loss = "wgan") {
-  check_choice(loss, names(critic_loss_codes), "loss")
+  check_choice(loss, wf_choices("critic_loss"), "loss")
   a <- check_critic_args(net, real, fake, t, loss)
-  check_choice(penalty, names(penalty_codes), "penalty")
-  code <- critic_penalty_code(loss, penalty, !missing(penalty))
+  check_choice(penalty, wf_choices("penalty"), "penalty")
+  pen <- critic_penalty(loss, penalty, !missing(penalty))
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
-  out <- .Call(ffi_critic_loss, net_ptr(net), a$real, a$fake, a$t, code, lambda,
-               critic_loss_codes[[loss]], perturb)
+  out <- .Call(ffi_critic_loss, net_ptr(net), a$real, a$fake, a$t, pen, lambda, loss,
+               perturb)
   net_sync(net) # the random stream moved if t was drawn
   out
 }
@@ -130,17 +128,17 @@ wf_critic_loss <- function(net, real, fake, penalty = "lp", lambda = 10, t = NUL
 #' @export
 wf_critic_step <- function(net, real, fake, optimizer, penalty = "lp", lambda = 10,
                            t = NULL, clip = 0.01, loss = "wgan") {
-  check_choice(loss, names(critic_loss_codes), "loss")
+  check_choice(loss, wf_choices("critic_loss"), "loss")
   a <- check_critic_args(net, real, fake, t, loss)
   check_optimizer(optimizer, "optimizer")
-  check_choice(penalty, c(names(penalty_codes), "clip"), "penalty")
-  code <- critic_penalty_code(loss, penalty, !missing(penalty))
+  check_choice(penalty, c(wf_choices("penalty"), "clip"), "penalty")
+  pen <- critic_penalty(loss, penalty, !missing(penalty))
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
   perturb <- if (loss == "dragan") dragan_perturb(a$real) else 0
-  out <- .Call(ffi_critic_step, net_ptr(net), a$real, a$fake, a$t, code, lambda,
+  out <- .Call(ffi_critic_step, net_ptr(net), a$real, a$fake, a$t, pen, lambda,
                opt_for_c(optimizer), if (loss == "wgan" && penalty == "clip") clip else 0,
-               critic_loss_codes[[loss]], perturb)
+               loss, perturb)
   net_sync(net)
   out
 }
@@ -160,7 +158,7 @@ wf_penalty <- function(net, x, penalty = "gp", lambda = 10) {
   x <- check_float_range(check_data(x, "x", cols = net$input_dim), "x")
   check_choice(penalty, c("gp", "lp"), "penalty")
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
-  .Call(ffi_penalty, net_ptr(net), x, penalty_codes[[penalty]], lambda)
+  .Call(ffi_penalty, net_ptr(net), x, penalty, lambda)
 }
 
 #' One optimiser step with a given gradient

@@ -95,6 +95,11 @@ check_flag <- function(x, arg) {
   x
 }
 
+# The names of a choice kind ("activation", "optimizer", "penalty", "cost",
+# ...) as the C core spells them (src/core/choices.c): the one list both
+# the validation here and the C side's matching use.
+wf_choices <- function(kind) .Call(ffi_choices, kind)
+
 check_choice <- function(x, choices, arg) {
   if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
     arg_error(arg, paste0("one of ", paste0("\"", choices, "\"", collapse = ", ")), x)

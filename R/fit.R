@@ -217,10 +217,10 @@ new_trainer <- function(fit) {
 
 free_trainer <- function(trainer) .Call(ffi_trainer_free, trainer)
 
-# One phase of a trainer: `args` a named list of numbers; returns the
-# phase's named outputs.
+# One phase of a trainer: `args` a named list of numbers and strings (the
+# choices, matched in C); returns the phase's named outputs.
 run_phase <- function(trainer, phase, args) {
-  .Call(ffi_trainer_run, trainer, phase, vapply(args, as.double, double(1)))
+  .Call(ffi_trainer_run, trainer, phase, as.list(args))
 }
 
 # Set the learning rate of the optimiser of the trainer's net in role

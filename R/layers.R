@@ -111,7 +111,7 @@ wf_layer_norm <- function() new_layer("layer_norm")
 #' @rdname wf_dense
 #' @export
 wf_activation <- function(name, slope = 0.2) {
-  check_choice(name, names(activation_codes), "name")
+  check_choice(name, wf_choices("activation"), "name")
   slope <- check_number(slope, "slope")
   # the slope belongs to leaky_relu alone; others keep 0, so that two
   # equal layers are identical()
@@ -234,7 +234,7 @@ wf_layers <- function(..., input = NULL, init = "torch", init_sd = 0.02) {
              class = "wgflow_error_arg", arg = "...")
   }
   if (!is.null(input)) input <- check_shape(input, "input")
-  check_choice(init, names(init_codes), "init")
+  check_choice(init, wf_choices("init"), "init")
   init_sd <- check_number(init_sd, "init_sd", min = 0)
   structure(list(layers = layers, input = input, init = init, init_sd = init_sd),
             class = "wf_layers_spec")

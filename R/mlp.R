@@ -1,9 +1,5 @@
 # Network specifications.
 
-activation_codes <- c(identity = 0L, relu = 1L, leaky_relu = 2L, tanh = 3L,
-                      softplus = 4L, elu = 5L, sigmoid = 6L)
-norm_codes <- c(none = 0L, batch = 1L, layer = 2L)
-init_codes <- c(torch = 0L, normal = 1L)
 
 #' A multilayer perceptron specification
 #'
@@ -47,11 +43,11 @@ wf_mlp <- function(hidden = c(128, 128, 128), activation = "relu",
       any(hidden < 1) || any(hidden > 2^20) || length(hidden) > 30) {
     arg_error("hidden", "a vector of at most 30 whole numbers in [1, 2^20]", hidden)
   }
-  check_choice(activation, names(activation_codes), "activation")
-  check_choice(output_activation, names(activation_codes), "output_activation")
-  check_choice(norm, names(norm_codes), "norm")
+  check_choice(activation, wf_choices("activation"), "activation")
+  check_choice(output_activation, wf_choices("activation"), "output_activation")
+  check_choice(norm, wf_choices("norm"), "norm")
   check_flag(residual, "residual")
-  check_choice(init, names(init_codes), "init")
+  check_choice(init, wf_choices("init"), "init")
   check_number(init_sd, "init_sd", min = 0)
   check_choice(gamma_init, c("one", "normal"), "gamma_init")
   if (gamma_init == "normal" && init != "normal") {
@@ -85,10 +81,9 @@ print.wf_mlp_spec <- function(x, ...) {
 # The list the C side reads for an MLP (src/ffi-net.c: spec_from_list).
 mlp_for_c <- function(spec, input_dim, output_dim) {
   list(widths = as.integer(c(input_dim, spec$hidden, output_dim)),
-       activation = activation_codes[[spec$activation]],
-       output_activation = activation_codes[[spec$output_activation]],
-       leaky_slope = spec$leaky_slope, norm = norm_codes[[spec$norm]],
-       residual = as.integer(spec$residual), init = init_codes[[spec$init]],
+       activation = spec$activation, output_activation = spec$output_activation,
+       leaky_slope = spec$leaky_slope, norm = spec$norm,
+       residual = as.integer(spec$residual), init = spec$init,
        init_sd = spec$init_sd,
        gamma_normal = as.integer(identical(spec$gamma_init, "normal")))
 }

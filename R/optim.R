@@ -1,8 +1,6 @@
 # Optimiser specifications, with torch.optim's arithmetic (weight decay is
 # an L2 term added to the gradient).
 
-opt_codes <- c(sgd = 0L, adam = 1L, rmsprop = 2L)
-
 new_optimizer <- function(kind, lr, beta1 = 0, beta2 = 0, eps = 1e-8,
                           momentum = 0, weight_decay = 0) {
   structure(list(kind = kind, lr = lr, beta1 = beta1, beta2 = beta2, eps = eps,
@@ -70,7 +68,7 @@ check_optimizer <- function(x, arg) {
   fields <- c("kind", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay")
   num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   ok <- all(fields %in% names(x)) && is.character(x$kind) && length(x$kind) == 1L &&
-    !is.na(x$kind) && x$kind %in% names(opt_codes) &&
+    !is.na(x$kind) && x$kind %in% wf_choices("optimizer") &&
     all(vapply(x[fields[-1L]], num, logical(1))) && x$lr >= 0 &&
     x$beta1 >= 0 && x$beta1 < 1 && x$beta2 >= 0 && x$beta2 < 1 && x$eps > 0 &&
     x$momentum >= 0 && x$weight_decay >= 0
@@ -95,6 +93,5 @@ print.wf_optimizer <- function(x, ...) {
 }
 
 opt_for_c <- function(opt) {
-  c(list(kind = opt_codes[[opt$kind]]), opt[c("lr", "beta1", "beta2", "eps",
-                                              "momentum", "weight_decay")])
+  opt[c("kind", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay")]
 }

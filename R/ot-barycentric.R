@@ -75,7 +75,7 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
     wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
              arg = "batch_size")
   }
-  check_choice(regularizer, names(reg_codes), "regularizer")
+  check_choice(regularizer, wf_choices("regularizer"), "regularizer")
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max, min_open = TRUE)
   check_optimizer(dual_optimizer, "dual_optimizer")
   check_optimizer(map_optimizer, "map_optimizer")
@@ -111,14 +111,14 @@ barycentric_epoch <- function(fit, trainer) {
   s <- fit$settings
   run_phase(trainer, "steps", list(batch_size = s$batch_size, steps = s$steps_per_epoch,
                                    dual_steps = s$dual_epochs * s$steps_per_epoch,
-                                   lambda = s$lambda, reg = reg_codes[[s$regularizer]]))
+                                   lambda = s$lambda, reg = s$regularizer))
 }
 
 barycentric_algorithm <- register_algorithm(new_algorithm(
   name = "barycentric",
   nets = c("u", "v", "generator"),
   data = function(fit) list(data = fit$data, source = fit$source),
-  train_metrics = c("ot_dual", "dual_penalty", "map_loss"),
+  phases = "steps",
   eval_metrics = map_eval_metrics,
   evaluate = map_evaluation,
   metric_titles = c(ot_dual = "dual estimate of W2^2 / 2 (regularised)",

@@ -4,8 +4,6 @@
 # validation and the family's descriptor; the C side is
 # src/core/algo_ots.c, the hot loop the backend op ot_assign.
 
-cost_codes <- c(l2 = 0L, l1 = 1L)
-
 #' OTS/FIT: generative training by explicit semi-discrete transport
 #'
 #' Trains a generator `G` by Algorithm 3 of Chen et al. (2019), alternating
@@ -124,7 +122,7 @@ ots_fit <- function(data, cost = "l1", epochs = 100L,
   verbose <- check_flag(verbose, "verbose")
   callbacks <- check_callbacks(callbacks)
   x <- check_data(data, "data", min_rows = 2L)
-  check_choice(cost, names(cost_codes), "cost")
+  check_choice(cost, wf_choices("cost"), "cost")
   run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
   epochs <- run$epochs
   batch_size <- run$batch_size
@@ -232,35 +230,34 @@ save_dual <- function(dual, trainer, step) {
 # fit, "" for wf_semidiscrete).
 ots_phase_args <- function(s, cost, batch_size, opt, record, source, prefix = "ots_") {
   g <- function(nm) s[[paste0(prefix, nm)]]
-  list(batch_size = batch_size, cost = cost_codes[[cost]], max_steps = g("max_steps"),
+  list(batch_size = batch_size, cost = cost, max_steps = g("max_steps"),
        check_every = g("check_every"), window = g("window"), bins = g("bins"),
        low = g("bounds")[1], high = g("bounds")[2], record = as.integer(record),
-       source = as.integer(source), psi_opt = opt_codes[[opt$kind]], psi_lr = opt$lr,
+       source = as.integer(source), psi_opt = opt$kind, psi_lr = opt$lr,
        psi_beta1 = opt$beta1, psi_beta2 = opt$beta2, psi_eps = opt$eps,
        psi_momentum = opt$momentum, psi_weight_decay = opt$weight_decay)
 }
 
-ots_train_metrics <- c("dual", "primal", "hist_min", "hist_max", "ots_steps",
-                       "ots_converged", "fit_loss_first", "fit_loss_last", "fit_steps")
-
 # One outer iteration: OTS (recording pairs), then FIT over them. Without
 # alternation OTS runs once per trainer (the first outer iteration of a run,
-# or of a continued run, whose trainer has no pairs yet).
+# or of a continued run, whose trainer has no pairs yet); the OTS metrics
+# of an outer iteration without it are NA.
 ots_epoch <- function(fit, trainer) {
   s <- fit$settings
   dual <- fit$dual
   if (!identical(dual$trainer, trainer)) restore_dual(dual, trainer)
-  ots <- stats::setNames(rep(NA_real_, 6), ots_train_metrics[1:6])
+  ots <- NULL
   if (s$alternate || !dual$pairs) {
-    out <- run_phase(trainer, "ots", ots_phase_args(s, s$cost, s$batch_size,
+    ots <- run_phase(trainer, "ots", ots_phase_args(s, s$cost, s$batch_size,
                                                     s$dual_optimizer, TRUE, FALSE))
     dual$pairs <- TRUE
-    ots[] <- out[names(ots)]
-    save_dual(dual, trainer, out[["psi_step"]])
+    save_dual(dual, trainer, ots[["psi_step"]])
   }
-  fit_out <- run_phase(trainer, "fit", list(cost = cost_codes[[s$cost]],
-                                            passes = s$fit_passes))
-  c(ots, fit_out)
+  # FIT reports the mean loss of its first and last tenth of steps
+  fit_out <- run_phase(trainer, "fit", list(cost = s$cost, passes = s$fit_passes,
+                                            share = 0.1))
+  metrics <- train_metrics(fit_algorithm(fit))
+  stats::setNames(c(ots, fit_out)[metrics], metrics)
 }
 
 # Exact W1 and W2 of eval_n generated samples against as many held-out rows
@@ -303,7 +300,8 @@ ots_algorithm <- register_algorithm(new_algorithm(
   name = "ots",
   nets = "generator",
   data = function(fit) list(data = fit$data),
-  train_metrics = ots_train_metrics,
+  phases = c("ots", "fit"),
+  state_outputs = "psi_step", # the dual's optimiser step, kept in the fit
   eval_metrics = c("w1", "w2", "w1_train", "w2_train"),
   evaluate = ots_evaluation,
   metric_titles = c(dual = "OTS dual value (lower bound of the transport cost)",

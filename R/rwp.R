@@ -5,10 +5,10 @@
 
 # The losses a user names, as the C side's critic kind and WGAN penalty.
 prox_losses <- list(
-  "wgan-gp" = list(kind = 0L, penalty = 1L, label = "WGAN-GP"),
-  "wgan-lp" = list(kind = 0L, penalty = 2L, label = "WGAN-LP"),
-  "gan" = list(kind = 1L, penalty = 0L, label = "GAN"),
-  "dragan" = list(kind = 2L, penalty = 0L, label = "DRAGAN")
+  "wgan-gp" = list(kind = "wgan", penalty = "gp", label = "WGAN-GP"),
+  "wgan-lp" = list(kind = "wgan", penalty = "lp", label = "WGAN-LP"),
+  "gan" = list(kind = "gan", penalty = "none", label = "GAN"),
+  "dragan" = list(kind = "dragan", penalty = "none", label = "DRAGAN")
 )
 
 # The paper's defaults by loss (its appendix C; critic steps for the WGAN
@@ -303,7 +303,7 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
 prox_critic_args <- function(s) {
   l <- prox_losses[[s$loss]]
   list(batch_size = s$batch_size, steps = s$critic_steps, loss = l$kind,
-       penalty = l$penalty, lambda = s$lambda, perturb = s$perturb)
+       penalty = l$penalty, lambda = s$lambda, perturb = s$perturb, clip = 0)
 }
 
 # One RWP outer iteration: the critic, then l generator updates.
@@ -363,8 +363,7 @@ rwp_algorithm <- register_algorithm(new_algorithm(
   name = "rwp",
   nets = c("critic", "generator"),
   data = function(fit) list(data = fit$data),
-  train_metrics = c("critic_loss", "w1_critic", "penalty", "grad_norm", "gen_loss",
-                    "proximal", "displacement"),
+  phases = c("critic", "generator"),
   metric_titles = c(prox_critic_titles,
                     proximal = "proximal term (1/(2h)) mean |g - g_prev|^2",
                     displacement = "mean |g(z) - g_prev(z)|^2"),
@@ -379,9 +378,7 @@ sbe_algorithm <- register_algorithm(new_algorithm(
   name = "sbe",
   nets = c("critic", "generator", "potential", "anchor"),
   data = function(fit) list(data = fit$data),
-  train_metrics = c("critic_loss", "w1_critic", "penalty", "grad_norm",
-                    "potential_objective", "potential_grad_norm", "gen_loss",
-                    "potential_term"),
+  phases = c("critic", "potential", "generator"),
   metric_titles = c(prox_critic_titles,
                     potential_objective = "potential objective J",
                     potential_grad_norm = "mean |grad Phi| (anchor samples)",

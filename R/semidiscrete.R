@@ -57,7 +57,7 @@ wf_semidiscrete <- function(x, y, cost = "l1", n = 10000L, batch_size = 64L,
                             check_every = 1000L, window = 4L * check_every, bins = 1000L,
                             bounds = c(0.78, 1.25), seed = NULL, device = "auto") {
   y <- check_data(y, "y")
-  check_choice(cost, names(cost_codes), "cost")
+  check_choice(cost, wf_choices("cost"), "cost")
   n <- check_count(n, "n", max = 2^28)
   batch_size <- check_count(batch_size, "batch_size", max = 2^24)
   if (batch_size > nrow(y)) {
@@ -76,7 +76,8 @@ wf_semidiscrete <- function(x, y, cost = "l1", n = 10000L, batch_size = 64L,
   ots <- run_phase(trainer, "ots", ots_phase_args(rule, cost, batch_size, optimizer,
                                                   FALSE, sample, prefix = ""))
   key <- stream_key(seed, 5L)
-  asg <- run_phase(trainer, "assign", c(list(cost = cost_codes[[cost]],
+  # 1024 rows per assignment call bounds its memory, not its result
+  asg <- run_phase(trainer, "assign", c(list(cost = cost, batch_size = 1024L,
                                              source = as.integer(sample)),
                                         if (!sample) list(n = n, key0 = key[1],
                                                           key1 = key[2])))

@@ -42,10 +42,10 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
     out
   }
   run <- run_epochs(epochs, epoch_fn, eval_fn,
-                    algo$train_metrics, fit_eval_metrics(fit), s$eval_every, verbose,
+                    train_metrics(algo), fit_eval_metrics(fit), s$eval_every, verbose,
                     callbacks, start_epoch = epochs_done(fit),
                     start_seconds = training_seconds(fit), ctx = ctx,
-                    progress_names = algo$progress_metrics)
+                    progress_names = progress_metrics(algo))
   # a diverged run returns the nets of its last good epoch
   if (identical(run$status, "diverged") && keeper$restore()) {
     run$message <- sprintf("%s (the networks are those after epoch %d)", run$message,

@@ -275,12 +275,12 @@ w1fe_epoch <- function(fit, trainer) {
   s <- fit$settings
   critic <- run_phase(trainer, "critic", list(
     batch_size = s$batch_size, steps = s$critic_steps,
-    penalty = if (s$penalty == "clip") 0L else penalty_codes[[s$penalty]],
+    penalty = if (s$penalty == "clip") "none" else s$penalty,
     lambda = s$lambda, clip = if (s$penalty == "clip") s$clip else 0))
   euler <- run_phase(trainer, "euler", list(batch_size = s$batch_size,
                                             step_size = s$step_size))
   fit_k <- run_phase(trainer, "fit", list(persistency = s$persistency,
-                                          mode = if (s$persistency_mode == "euler") 0L else 1L))
+                                          mode = s$persistency_mode))
   c(critic, euler, fit_k)
 }
 
@@ -304,8 +304,7 @@ w1fe_algorithm <- register_algorithm(new_algorithm(
   name = "w1fe", aliases = "wgan",
   nets = c("critic", "generator"),
   data = function(fit) list(data = fit$data),
-  train_metrics = c("critic_loss", "w1_critic", "penalty", "grad_norm",
-                    "euler_grad_norm", "fit_mse_first", "fit_mse_last"),
+  phases = c("critic", "euler", "fit"),
   metric_titles = c(w1_critic = "critic estimate of W1",
                     critic_loss = "critic loss",
                     penalty = "critic penalty",
@@ -325,7 +324,7 @@ w1fe_map_algorithm <- register_algorithm(new_algorithm(
   name = "w1fe_map",
   nets = c("critic", "generator"),
   data = function(fit) list(data = fit$data, source = fit$source),
-  train_metrics = w1fe_algorithm$train_metrics,
+  phases = w1fe_algorithm$phases,
   eval_metrics = map_eval_metrics,
   evaluate = map_evaluation,
   metric_titles = c(w1fe_algorithm$metric_titles, map_metric_titles),

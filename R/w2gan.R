@@ -3,9 +3,6 @@
 # validation and the family's descriptors. The C side is
 # src/core/algo_w2.c.
 
-ineq_codes <- c(none = 0L, pairs = 1L, interpolates = 2L, both = 3L)
-reg_codes <- c(l2 = 0L, entropic = 1L)
-
 #' W2GAN: adversarial optimal transport maps with the W2 dual
 #'
 #' Learns the Monge map of the quadratic cost from a source sample to the
@@ -262,7 +259,7 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
              arg = "batch_size")
   }
   critic_steps <- check_count(critic_steps, "critic_steps")
-  check_choice(ineq, names(ineq_codes), "ineq")
+  check_choice(ineq, wf_choices("ineq"), "ineq")
   lambda_ineq <- check_number(lambda_ineq, "lambda_ineq", min = 0, max = float_max)
   lambda_eq <- check_number(lambda_eq, "lambda_eq", min = 0, max = float_max)
   check_flag(reparam, "reparam")
@@ -285,7 +282,7 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                class = "wgflow_error_arg", arg = "source_labels")
     }
   }
-  check_choice(regularizer, names(reg_codes), "regularizer")
+  check_choice(regularizer, wf_choices("regularizer"), "regularizer")
   if (regularizer == "entropic" && ineq != "none" && lambda_ineq == 0) {
     wf_abort("The entropic regulariser needs `lambda_ineq` > 0 (its epsilon).",
              class = "wgflow_error_arg", arg = "lambda_ineq")
@@ -367,38 +364,32 @@ w2_data <- function(fit, map) {
 
 # The phase arguments of balanced batches: "<role>_strata" (the number of
 # components) and "<role>_stratum_<c>" (their training rows), for the
-# data and the source; none for i.i.d. batches.
+# data and the source; 0 strata for i.i.d. batches.
 w2_strata_args <- function(fit, roles = c("data", "source")) {
   out <- list()
   for (role in roles) {
     sizes <- fit$strata[[role]]
-    if (is.null(sizes)) next
-    out[[paste0(role, "_strata")]] <- length(sizes)
-    out[paste0(role, "_stratum_", seq_along(sizes))] <- as.list(sizes)
+    out[[paste0(role, "_strata")]] <- length(sizes) # 0: i.i.d. rows
+    if (length(sizes)) out[paste0(role, "_stratum_", seq_along(sizes))] <- as.list(sizes)
   }
   out
-}
-
-# The reparameterisation as the C phases take it: 0 none, 1 the data side,
-# 2 the generated side.
-w2_reparam_code <- function(s) {
-  if (!isTRUE(s$reparam)) 0L else if (identical(s$reparam_side, "generated")) 2L else 1L
 }
 
 # One epoch: the critic phase, then the W2GAN generator update or W2-FE's
 # Euler step and K regression updates.
 w2_epoch <- function(fit, trainer) {
   s <- fit$settings
-  rp <- w2_reparam_code(s)
+  rp <- w2_reparam(fit) # the reparameterised side, as C names it
   critic <- run_phase(trainer, "critic", c(list(
-    batch_size = s$batch_size, steps = s$critic_steps, ineq = ineq_codes[[s$ineq]],
+    batch_size = s$batch_size, steps = s$critic_steps, ineq = s$ineq,
     lambda_ineq = s$lambda_ineq, lambda_eq = s$lambda_eq,
     reparam = rp, lambda_e = s$lambda_e,
-    reg = reg_codes[[s$regularizer]]), w2_strata_args(fit)))
+    reg = s$regularizer), w2_strata_args(fit)))
   src <- w2_strata_args(fit, "source")
   if (is.null(s$persistency)) {
     return(c(critic, run_phase(trainer, "generator",
-                               c(list(batch_size = s$batch_size, reparam = rp), src))))
+                               c(list(batch_size = s$batch_size, steps = 1L, reparam = rp),
+                                 src))))
   }
   euler <- run_phase(trainer, "euler", c(list(batch_size = s$batch_size,
                                               step_size = s$step_size, reparam = rp), src))
@@ -411,7 +402,6 @@ w2_label <- function(fit) {
   if (grepl("_map$", fit$family %||% "")) paste(base, "map") else base
 }
 
-w2_critic_metrics <- c("critic_loss", "w2_dual", "ineq_penalty", "eq_penalty", "e_penalty")
 w2_metric_titles <- c(w2_dual = "critic estimate of W2^2 / 2",
                       ineq_penalty = "inequality penalty", eq_penalty = "equality penalty",
                       e_penalty = "epsilon penalty", gen_loss = "mean f(G(z))",
@@ -426,9 +416,7 @@ for (family in c("w2gan", "w2gan_map", "w2fe", "w2fe_map")) {
     name = family,
     nets = c("f", "g", "generator"),
     data = if (map) function(fit) w2_data(fit, TRUE) else function(fit) w2_data(fit, FALSE),
-    train_metrics = c(w2_critic_metrics,
-                      if (fe) c("euler_grad_norm", "fit_mse_first", "fit_mse_last") else
-                        "gen_loss"),
+    phases = c("critic", if (fe) c("euler", "fit") else "generator"),
     eval_metrics = if (map) map_eval_metrics else c("w1", "w2"),
     evaluate = if (map) map_evaluation else generator_evaluation,
     metric_titles = c(w2_metric_titles, if (map) map_metric_titles),

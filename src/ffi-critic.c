@@ -77,12 +77,12 @@ static wf_critic_report run_critic(wf_scratch *s, const wf_real *rb,
   return rep;
 }
 
-/* kind: 0 WGAN, 1 GAN, 2 DRAGAN; penalty: 0 none, 1 GP, 2 LP (WGAN only);
- * perturb: DRAGAN's noise scale. */
+/* kind: a critic_loss ("wgan", "gan", "dragan"); penalty: "none", "gp",
+ * "lp" (WGAN only); perturb: DRAGAN's noise scale. */
 static wf_critic_spec critic_spec(SEXP kind, SEXP penalty, SEXP lambda, SEXP perturb,
                                   double clip) {
-  wf_critic_spec cs = {(wf_critic_kind)wf_r_int(kind, "loss", 0, WF_CRITIC_KIND_COUNT - 1),
-                       (wf_penalty)wf_r_int(penalty, "penalty", 0, 2),
+  wf_critic_spec cs = {(wf_critic_kind)wf_r_choice(kind, "critic_loss", "loss"),
+                       (wf_penalty)wf_r_choice(penalty, "penalty", "penalty"),
                        wf_r_double(lambda, "lambda"), wf_r_double(perturb, "perturb"),
                        clip > 0 ? clip : 0};
   char msg[WF_MSG_LEN];
@@ -125,7 +125,8 @@ SEXP ffi_critic_step(SEXP ptr, SEXP real, SEXP fake, SEXP t, SEXP penalty,
 
 SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
   wf_net *net = wf_r_net(ptr);
-  int pen = wf_r_int(penalty, "penalty", 1, 2), m;
+  int pen = wf_r_choice(penalty, "penalty", "penalty"), m;
+  if (pen == WF_PENALTY_NONE) wf_r_abort("wgflow_error_arg", "`penalty` must be \"gp\" or \"lp\"");
   double lam = wf_r_double(lambda, "lambda"), host[2];
   if (!(lam >= 0)) wf_r_abort("wgflow_error_arg", "`lambda` must be >= 0");
   if (wf_net_out(net) != 1)
@@ -140,7 +141,7 @@ SEXP ffi_penalty(SEXP ptr, SEXP x, SEXP penalty, SEXP lambda) {
     goto fail;
   }
   TRY(wf_net_zero_grad(net));
-  TRY(wf_grad_penalty(net, xb, m, pen == 1 ? WF_ROWNORM_GP : WF_ROWNORM_LP, lam / m,
+  TRY(wf_grad_penalty(net, xb, m, pen == WF_PENALTY_GP ? WF_ROWNORM_GP : WF_ROWNORM_LP, lam / m,
                       u, NULL, slots, slots + 1));
   TRY(wf_device_read_scalars(wf_net_device(net), host, slots, 2));
   wf_scratch_free(&s);

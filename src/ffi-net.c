@@ -26,21 +26,21 @@ static void spec_from_list(SEXP spec, wf_mlp_spec *s) {
                WF_MAX_LAYERS + 1);
   s->n_layers = Rf_length(widths) - 1;
   for (int l = 0; l <= s->n_layers; l++) s->widths[l] = INTEGER(widths)[l];
-  s->activation = (wf_activation)wf_r_int(list_get(spec, "activation"),
-                                          "activation", 0, WF_ACT_COUNT - 1);
-  s->output_activation = (wf_activation)wf_r_int(
-      list_get(spec, "output_activation"), "output_activation", 0, WF_ACT_COUNT - 1);
+  s->activation =
+      (wf_activation)wf_r_choice(list_get(spec, "activation"), "activation", "activation");
+  s->output_activation = (wf_activation)wf_r_choice(list_get(spec, "output_activation"),
+                                                    "activation", "output_activation");
   s->leaky_slope = wf_r_double(list_get(spec, "leaky_slope"), "leaky_slope");
-  s->norm = (wf_norm)wf_r_int(list_get(spec, "norm"), "norm", 0, 2);
+  s->norm = (wf_norm)wf_r_choice(list_get(spec, "norm"), "norm", "norm");
   s->residual = wf_r_int(list_get(spec, "residual"), "residual", 0, 1);
-  s->init = (wf_init)wf_r_int(list_get(spec, "init"), "init", 0, 1);
+  s->init = (wf_init)wf_r_choice(list_get(spec, "init"), "init", "init");
   s->init_sd = wf_r_double(list_get(spec, "init_sd"), "init_sd");
   s->gamma_normal = wf_r_int(list_get(spec, "gamma_normal"), "gamma_normal", 0, 1);
 }
 
 void wf_r_opt(SEXP opt, wf_opt_spec *o) {
   if (TYPEOF(opt) != VECSXP) wf_r_abort("wgflow_error_arg", "an optimiser must be a list");
-  o->kind = (wf_opt_kind)wf_r_int(list_get(opt, "kind"), "kind", 0, 2);
+  o->kind = (wf_opt_kind)wf_r_choice(list_get(opt, "kind"), "optimizer", "kind");
   o->lr = wf_r_double(list_get(opt, "lr"), "lr");
   o->beta1 = wf_r_double(list_get(opt, "beta1"), "beta1");
   o->beta2 = wf_r_double(list_get(opt, "beta2"), "beta2");

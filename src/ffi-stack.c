@@ -3,6 +3,7 @@
  * each layer, read off the core's own checks so R never repeats them. */
 #include <string.h>
 
+#include "choices.h"
 #include "ffi-util.h"
 
 static SEXP field(SEXP list, const char *name) {
@@ -18,22 +19,15 @@ int wf_r_is_stack(SEXP spec) {
   return TYPEOF(spec) == VECSXP && field(spec, "kind") != R_NilValue;
 }
 
-/* the index of name in choices, or an error naming what */
-static int match_choice(SEXP x, R_xlen_t i, const char *const *choices, int n,
-                        const char *what) {
+/* the enum value of element i of x in a choice kind (choices.h), or an
+ * error naming the layer */
+static int match_choice(SEXP x, R_xlen_t i, const char *kind, const char *what) {
   const char *s = CHAR(STRING_ELT(x, i));
-  for (int k = 0; k < n; k++)
-    if (strcmp(s, choices[k]) == 0) return k;
-  wf_r_abort("wgflow_error_arg", "layer %d: unknown %s \"%s\"", (int)i + 1, what, s);
-  return -1;
+  int k = wf_choice_index(kind, s);
+  if (k < 0)
+    wf_r_abort("wgflow_error_arg", "layer %d: unknown %s \"%s\"", (int)i + 1, what, s);
+  return k;
 }
-
-static const char *const kinds[WF_LAYER_KIND_COUNT] = {
-    "dense",      "conv2d",     "conv_transpose2d", "batch_norm",
-    "layer_norm", "activation", "reshape",          "flatten"};
-static const char *const activations[WF_ACT_COUNT] = {
-    "identity", "relu", "leaky_relu", "tanh", "softplus", "elu", "sigmoid"};
-static const char *const inits[] = {"torch", "normal"};
 
 /* an integer column of n values */
 static const int *ints(SEXP spec, const char *name, R_xlen_t n) {
@@ -65,11 +59,11 @@ void wf_r_stack_spec(SEXP spec, wf_stack_spec *s) {
     wf_r_abort("wgflow_error_arg", "a layer stack's `init` must be one string");
   s->n_layers = (int)n;
   s->in = (wf_shape){in[0], in[1], in[2]};
-  s->init = (wf_init)match_choice(init, 0, inits, 2, "init");
+  s->init = (wf_init)match_choice(init, 0, "init", "init");
   s->init_sd = wf_r_double(field(spec, "init_sd"), "init_sd");
   for (R_xlen_t l = 0; l < n; l++) {
     wf_layer_spec *ls = &s->layer[l];
-    ls->kind = (wf_layer_kind)match_choice(kind, l, kinds, WF_LAYER_KIND_COUNT, "kind");
+    ls->kind = (wf_layer_kind)match_choice(kind, l, "layer", "kind");
     ls->units = units[l];
     ls->kernel = kernel[l];
     ls->stride = stride[l];
@@ -79,8 +73,7 @@ void wf_r_stack_spec(SEXP spec, wf_stack_spec *s) {
     ls->slope = REAL(slope)[l];
     ls->shape = (wf_shape){shape[l], shape[n + l], shape[2 * n + l]};
     if (ls->kind == WF_LAYER_ACTIVATION)
-      ls->act = (wf_activation)match_choice(act, l, activations, WF_ACT_COUNT,
-                                            "activation");
+      ls->act = (wf_activation)match_choice(act, l, "activation", "activation");
   }
 }
 

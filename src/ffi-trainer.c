@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "choices.h"
 #include "ffi-util.h"
 #include "trainer.h"
 
@@ -74,8 +75,10 @@ SEXP ffi_trainer_create(SEXP algo, SEXP nets, SEXP opts, SEXP data) {
   return ptr;
 }
 
-/* phase: a string; args: a named double vector (or NULL). Returns the
- * phase's outputs as a named double vector (NaN as NA). */
+/* phase: a string; args: a named list (or NULL) of single numbers
+ * (double, integer or logical) and single strings (choices, matched in
+ * C: choices.h). Returns the phase's outputs as a named double vector
+ * (NaN as NA). */
 SEXP ffi_trainer_run(SEXP ptr, SEXP phase, SEXP args) {
   wf_trainer *t = r_trainer(ptr);
   if (!Rf_isString(phase) || Rf_length(phase) != 1)
@@ -86,11 +89,28 @@ SEXP ffi_trainer_run(SEXP ptr, SEXP phase, SEXP args) {
                CHAR(STRING_ELT(phase, 0)));
   int n = Rf_isNull(args) ? 0 : Rf_length(args);
   SEXP names = Rf_getAttrib(args, R_NamesSymbol);
-  if (n > 0 && (TYPEOF(args) != REALSXP || TYPEOF(names) != STRSXP))
-    wf_r_abort("wgflow_error_arg", "`args` must be a named double vector");
+  if (n > 0 && (TYPEOF(args) != VECSXP || TYPEOF(names) != STRSXP))
+    wf_r_abort("wgflow_error_arg", "`args` must be a named list");
   const char **arg_names = (const char **)R_alloc((size_t)n + 1, sizeof(char *));
-  for (int i = 0; i < n; i++) arg_names[i] = CHAR(STRING_ELT(names, i));
-  wf_args a = {arg_names, n > 0 ? REAL(args) : NULL, n};
+  const char **strings = (const char **)R_alloc((size_t)n + 1, sizeof(char *));
+  double *values = (double *)R_alloc((size_t)n + 1, sizeof(double));
+  for (int i = 0; i < n; i++) {
+    SEXP v = VECTOR_ELT(args, i);
+    arg_names[i] = CHAR(STRING_ELT(names, i));
+    strings[i] = NULL;
+    values[i] = NAN;
+    if (Rf_length(v) != 1)
+      wf_r_abort("wgflow_error_arg", "phase argument `%s` must be a single value",
+                 arg_names[i]);
+    if (TYPEOF(v) == STRSXP && STRING_ELT(v, 0) != NA_STRING)
+      strings[i] = CHAR(STRING_ELT(v, 0));
+    else if (TYPEOF(v) == REALSXP || TYPEOF(v) == INTSXP || TYPEOF(v) == LGLSXP)
+      values[i] = Rf_asReal(v); /* NA becomes NaN: refused by the phase */
+    else
+      wf_r_abort("wgflow_error_arg", "phase argument `%s` must be a number or a string",
+                 arg_names[i]);
+  }
+  wf_args a = {arg_names, values, n, strings};
   int n_out = 0;
   while (p->outputs[n_out] != NULL) n_out++;
   double out[WF_PHASE_MAX_OUTPUTS];
@@ -179,4 +199,49 @@ SEXP ffi_trainer_buffer_set(SEXP ptr, SEXP name, SEXP values) {
     wf_r_abort_status(rc, msg);
   }
   return R_NilValue;
+}
+
+/* The output names of an algorithm's phases, in order: what R records as
+ * its training metrics (a new metric is one edit, in the phase table). */
+SEXP ffi_algo_outputs(SEXP algo, SEXP phases) {
+  if (!Rf_isString(algo) || Rf_length(algo) != 1)
+    wf_r_abort("wgflow_error_arg", "`algo` must be a single string");
+  if (!Rf_isString(phases))
+    wf_r_abort("wgflow_error_arg", "`phases` must be strings");
+  const wf_algo *a = wf_algo_find(CHAR(STRING_ELT(algo, 0)));
+  if (a == NULL)
+    wf_r_abort("wgflow_error_arg", "no algorithm called \"%s\"", CHAR(STRING_ELT(algo, 0)));
+  int total = 0;
+  const wf_phase *found[64];
+  int n_phases = Rf_length(phases);
+  if (n_phases > 64) wf_r_abort("wgflow_error_arg", "too many phases");
+  for (int i = 0; i < n_phases; i++) {
+    const char *name = CHAR(STRING_ELT(phases, i));
+    found[i] = NULL;
+    for (const wf_phase *p = a->phases; p->name != NULL; p++)
+      if (strcmp(p->name, name) == 0) found[i] = p;
+    if (found[i] == NULL)
+      wf_r_abort("wgflow_error_arg", "%s has no phase \"%s\"", a->name, name);
+    for (int k = 0; found[i]->outputs[k] != NULL; k++) total++;
+  }
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, total));
+  int at = 0;
+  for (int i = 0; i < n_phases; i++)
+    for (int k = 0; found[i]->outputs[k] != NULL; k++)
+      SET_STRING_ELT(out, at++, Rf_mkChar(found[i]->outputs[k]));
+  UNPROTECT(1);
+  return out;
+}
+
+/* The names of a choice kind (choices.h), in enum order. */
+SEXP ffi_choices(SEXP kind) {
+  if (!Rf_isString(kind) || Rf_length(kind) != 1)
+    wf_r_abort("wgflow_error_arg", "`kind` must be a single string");
+  const wf_choice_table *t = wf_choice_find(CHAR(STRING_ELT(kind, 0)));
+  if (t == NULL)
+    wf_r_abort("wgflow_error_arg", "no choice kind \"%s\"", CHAR(STRING_ELT(kind, 0)));
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, t->n));
+  for (int i = 0; i < t->n; i++) SET_STRING_ELT(out, i, Rf_mkChar(t->names[i]));
+  UNPROTECT(1);
+  return out;
 }

@@ -7,6 +7,8 @@
 
 #include "ffi-util.h"
 
+#include "choices.h"
+
 /* call wgflow:::abort_from_c(msg, cls, arg), which signals the classed
  * error (arg may be NULL) */
 static void abort_with(const char *cls, const char *arg, const char *msg) {
@@ -191,6 +193,16 @@ int wf_r_int(SEXP x, const char *what, int lo, int hi) {
     wf_r_abort("wgflow_error_arg", "`%s` must be a whole number in [%d, %d]",
                what, lo, hi);
   return (int)v;
+}
+
+int wf_r_choice(SEXP x, const char *kind, const char *what) {
+  if (TYPEOF(x) != STRSXP || Rf_length(x) != 1 || STRING_ELT(x, 0) == NA_STRING)
+    wf_r_abort("wgflow_error_arg", "`%s` must be a single string", what);
+  int k = wf_choice_index(kind, CHAR(STRING_ELT(x, 0)));
+  if (k < 0)
+    wf_r_abort("wgflow_error_arg", "`%s` must be one of the %s names, not \"%s\"", what,
+               kind, CHAR(STRING_ELT(x, 0)));
+  return k;
 }
 
 /* TRUE when x (double, integer or logical) holds no NA, NaN or infinite

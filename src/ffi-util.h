@@ -71,8 +71,10 @@ double *wf_r_row_major(wf_scratch *s, SEXP x, const char *what, int *m, int *d);
 /* A list with the given names (a "" entry ends the array, as Rf_mkNamed). */
 #define wf_r_named_list(names) Rf_mkNamed(VECSXP, names)
 
-/* Argument helpers: a finite double, an int in range. */
+/* Argument helpers: a finite double, an int in range, a choice of a kind
+ * (choices.h: a single string, its enum value returned). */
 double wf_r_double(SEXP x, const char *what);
 int wf_r_int(SEXP x, const char *what, int lo, int hi);
+int wf_r_choice(SEXP x, const char *kind, const char *what);
 
 #endif

@@ -35,6 +35,8 @@ extern SEXP ffi_all_finite(SEXP);
 extern SEXP ffi_cpu_cores(void);
 extern SEXP ffi_trainer_create(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_trainer_run(SEXP, SEXP, SEXP);
+extern SEXP ffi_algo_outputs(SEXP, SEXP);
+extern SEXP ffi_choices(SEXP);
 extern SEXP ffi_trainer_free(SEXP);
 extern SEXP ffi_trainer_set_graphs(SEXP, SEXP);
 extern SEXP ffi_trainer_set_lr(SEXP, SEXP, SEXP);
@@ -74,6 +76,8 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_cpu_cores", (DL_FUNC)&ffi_cpu_cores, 0},
     {"ffi_trainer_create", (DL_FUNC)&ffi_trainer_create, 4},
     {"ffi_trainer_run", (DL_FUNC)&ffi_trainer_run, 3},
+    {"ffi_algo_outputs", (DL_FUNC)&ffi_algo_outputs, 2},
+    {"ffi_choices", (DL_FUNC)&ffi_choices, 1},
     {"ffi_trainer_free", (DL_FUNC)&ffi_trainer_free, 1},
     {"ffi_trainer_set_graphs", (DL_FUNC)&ffi_trainer_set_graphs, 2},
     {"ffi_trainer_set_lr", (DL_FUNC)&ffi_trainer_set_lr, 3},

@@ -94,7 +94,7 @@ static wf_status map_step(wf_trainer *t, void *data) {
 }
 
 /* args: batch_size, steps, dual_steps (the dual stage's length), lambda,
- * reg (0 L2, 1 entropic). Outputs: the dual objective and its penalty
+ * reg (a regularizer: "l2", "entropic"). Outputs: the dual objective and its penalty
  * (means over this call's dual steps; NA without any), the map loss before
  * the last map step (NA without any). */
 static wf_status run_phase(wf_trainer *t, const wf_args *args, double *out) {
@@ -105,7 +105,7 @@ static wf_status run_phase(wf_trainer *t, const wf_args *args, double *out) {
   WF_TRY(wf_arg_int(t, args, "steps", 1, 1 << 24, &steps));
   WF_TRY(wf_arg_num(t, args, "dual_steps", 0, 9e15, &dual_steps));
   WF_TRY(wf_arg_num(t, args, "lambda", 0, INFINITY, &c.lambda));
-  WF_TRY(wf_arg_int_or(t, args, "reg", 0, 1, 0, &c.reg));
+  WF_TRY(wf_arg_choice(t, args, "reg", "regularizer", &c.reg));
   if (!(c.lambda > 0)) return wf_trainer_fail(t, WF_ERR_ARG, "`lambda` must be > 0");
   if (wf_net_spec(t->nets[GEN])->norm == WF_NORM_BATCH && c.m < 2)
     return wf_trainer_fail(t, WF_ERR_ARG, "a BatchNorm map needs batches of 2 rows");

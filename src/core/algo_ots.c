@@ -165,18 +165,19 @@ static wf_status ots_step_run(wf_trainer *t, void *data) {
   return WF_OK;
 }
 
-/* psi's optimiser from the phase's arguments (default: Adam, lr 0.1) */
+/* psi's optimiser from the phase's arguments psi_opt (an optimiser name),
+ * psi_lr, psi_beta1, psi_beta2, psi_eps, psi_momentum, psi_weight_decay */
 static wf_status psi_opt(wf_trainer *t, const wf_args *a, wf_opt_spec *o) {
   int kind;
   memset(o, 0, sizeof(*o));
-  WF_TRY(wf_arg_int_or(t, a, "psi_opt", WF_OPT_SGD, WF_OPT_RMSPROP, WF_OPT_ADAM, &kind));
+  WF_TRY(wf_arg_choice(t, a, "psi_opt", "optimizer", &kind));
   o->kind = (wf_opt_kind)kind;
-  WF_TRY(wf_arg_num_or(t, a, "psi_lr", 0, INFINITY, 0.1, &o->lr));
-  WF_TRY(wf_arg_num_or(t, a, "psi_beta1", 0, 0.999999, 0.9, &o->beta1));
-  WF_TRY(wf_arg_num_or(t, a, "psi_beta2", 0, 0.999999, 0.999, &o->beta2));
-  WF_TRY(wf_arg_num_or(t, a, "psi_eps", 1e-300, INFINITY, 1e-8, &o->eps));
-  WF_TRY(wf_arg_num_or(t, a, "psi_momentum", 0, INFINITY, 0, &o->momentum));
-  WF_TRY(wf_arg_num_or(t, a, "psi_weight_decay", 0, INFINITY, 0, &o->weight_decay));
+  WF_TRY(wf_arg_num(t, a, "psi_lr", 0, INFINITY, &o->lr));
+  WF_TRY(wf_arg_num(t, a, "psi_beta1", 0, 0.999999, &o->beta1));
+  WF_TRY(wf_arg_num(t, a, "psi_beta2", 0, 0.999999, &o->beta2));
+  WF_TRY(wf_arg_num(t, a, "psi_eps", 1e-300, INFINITY, &o->eps));
+  WF_TRY(wf_arg_num(t, a, "psi_momentum", 0, INFINITY, &o->momentum));
+  WF_TRY(wf_arg_num(t, a, "psi_weight_decay", 0, INFINITY, &o->weight_decay));
   char msg[WF_MSG_LEN];
   if (wf_opt_check(o, msg) != WF_OK) return wf_trainer_fail(t, WF_ERR_ARG, "psi: %s", msg);
   return WF_OK;
@@ -201,7 +202,7 @@ static double bin_size(int b, int bins, int n) {
   return (double)(hi - lo);
 }
 
-/* args: batch_size, cost (0 SQ, 1 L1), max_steps, check_every, window
+/* args: batch_size, cost ("l2", "l1"), max_steps, check_every, window
  * (steps, a multiple of check_every), bins, low, high, record (0/1),
  * source (0/1), psi_* (its optimiser). Outputs: the dual and primal means
  * over the last check's steps, the histogram's smallest and largest ratio
@@ -215,15 +216,15 @@ static wf_status ots_phase(wf_trainer *t, const wf_args *a, double *out) {
   int max_steps, every, window, bins;
   double low, high;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
-  WF_TRY(wf_arg_int_or(t, a, "cost", WF_COST_SQ, WF_COST_L1, WF_COST_L1, &c.cost));
-  WF_TRY(wf_arg_int_or(t, a, "max_steps", 1, 1 << 24, 20000, &max_steps));
-  WF_TRY(wf_arg_int_or(t, a, "check_every", 1, 1 << 24, 1000, &every));
-  WF_TRY(wf_arg_int_or(t, a, "window", 1, 1 << 26, 4 * every, &window));
-  WF_TRY(wf_arg_int_or(t, a, "bins", 1, 1 << 24, 1000, &bins));
-  WF_TRY(wf_arg_num_or(t, a, "low", 0, INFINITY, 0.78, &low));
-  WF_TRY(wf_arg_num_or(t, a, "high", 0, INFINITY, 1.25, &high));
-  WF_TRY(wf_arg_int_or(t, a, "record", 0, 1, 0, &c.record));
-  WF_TRY(wf_arg_int_or(t, a, "source", 0, 1, 0, &c.source));
+  WF_TRY(wf_arg_choice(t, a, "cost", "cost", &c.cost));
+  WF_TRY(wf_arg_int(t, a, "max_steps", 1, 1 << 24, &max_steps));
+  WF_TRY(wf_arg_int(t, a, "check_every", 1, 1 << 24, &every));
+  WF_TRY(wf_arg_int(t, a, "window", 1, 1 << 26, &window));
+  WF_TRY(wf_arg_int(t, a, "bins", 1, 1 << 24, &bins));
+  WF_TRY(wf_arg_num(t, a, "low", 0, INFINITY, &low));
+  WF_TRY(wf_arg_num(t, a, "high", 0, INFINITY, &high));
+  WF_TRY(wf_arg_int(t, a, "record", 0, 1, &c.record));
+  WF_TRY(wf_arg_int(t, a, "source", 0, 1, &c.source));
   WF_TRY(psi_opt(t, a, &c.opt));
   WF_TRY(check_source(t, c.source));
   if (window % every != 0)
@@ -346,7 +347,7 @@ static wf_status fit_step_run(wf_trainer *t, void *data) {
   return WF_OK;
 }
 
-/* args: cost (0 SQ, 1 L1), passes, share (the fraction of steps at each
+/* args: cost ("l2", "l1"), passes, share (the fraction of steps at each
  * end whose mean loss is reported). Outputs: the mean loss of the first
  * and of the last `share` of the steps (before each step), steps. */
 static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
@@ -355,9 +356,9 @@ static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
   memset(&c, 0, sizeof(c));
   int passes;
   double share;
-  WF_TRY(wf_arg_int_or(t, a, "cost", WF_COST_SQ, WF_COST_L1, WF_COST_L1, &c.cost));
-  WF_TRY(wf_arg_int_or(t, a, "passes", 1, 1 << 20, 1, &passes));
-  WF_TRY(wf_arg_num_or(t, a, "share", 0, 0.5, 0.1, &share));
+  WF_TRY(wf_arg_choice(t, a, "cost", "cost", &c.cost));
+  WF_TRY(wf_arg_int(t, a, "passes", 1, 1 << 20, &passes));
+  WF_TRY(wf_arg_num(t, a, "share", 0, 0.5, &share));
   if (st->pairs_steps < 1)
     return wf_trainer_fail(t, WF_ERR_STATE, "fit needs an OTS phase that recorded pairs first");
   int m = c.m = st->pairs_m, d = t->data[DATA].d;
@@ -418,9 +419,9 @@ static wf_status assign_phase(wf_trainer *t, const wf_args *a, double *out) {
   const wf_data *y = &t->data[DATA];
   int cost, source, m, n;
   double k0 = 0, k1 = 0;
-  WF_TRY(wf_arg_int_or(t, a, "cost", WF_COST_SQ, WF_COST_L1, WF_COST_L1, &cost));
-  WF_TRY(wf_arg_int_or(t, a, "source", 0, 1, 0, &source));
-  WF_TRY(wf_arg_int_or(t, a, "batch_size", 1, 1 << 24, 1024, &m));
+  WF_TRY(wf_arg_choice(t, a, "cost", "cost", &cost));
+  WF_TRY(wf_arg_int(t, a, "source", 0, 1, &source));
+  WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
   WF_TRY(check_source(t, source));
   if (source) {
     n = t->data[SOURCE].n;

@@ -16,7 +16,7 @@
  *                   other terms of the paper's objective do not depend on
  *                   the generator)
  * SBE's anchor a (net role "anchor", a frozen copy of the generator the
- * fit keeps, so a continued run resumes it) is, with lag = 1 (default),
+ * fit keeps, so a continued run resumes it) is, with lag = 1 (rwp.R's default),
  * the generator one outer iteration ago: the generator phase saves g
  * before its updates and makes that the anchor after them. With lag = 0
  * (the paper read literally) the potential phase sets a := g first, J
@@ -137,21 +137,20 @@ static wf_status batch(wf_trainer *t, const wf_args *a, prox_step *c) {
   return WF_OK;
 }
 
-/* args: batch_size, steps, loss (0 WGAN, 1 GAN, 2 DRAGAN), penalty (WGAN:
- * 0 none, 1 GP, 2 LP), lambda, perturb (DRAGAN), clip (> 0: clamp) */
+/* args: batch_size, steps, loss (a critic_loss: "wgan", "gan", "dragan"),
+ * penalty ("none", "gp", "lp"; WGAN only), lambda, perturb (DRAGAN), clip (> 0: clamp) */
 static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   prox_step c = {0};
   int steps, kind, penalty;
   WF_TRY(batch(t, a, &c));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "loss", WF_CRITIC_WGAN, WF_CRITIC_KIND_COUNT - 1, &kind));
-  WF_TRY(wf_arg_int_or(t, a, "penalty", WF_PENALTY_NONE, WF_PENALTY_LP,
-                       WF_PENALTY_NONE, &penalty));
+  WF_TRY(wf_arg_choice(t, a, "loss", "critic_loss", &kind));
+  WF_TRY(wf_arg_choice(t, a, "penalty", "penalty", &penalty));
   c.cs.kind = (wf_critic_kind)kind;
   c.cs.penalty = (wf_penalty)penalty;
-  WF_TRY(wf_arg_num_or(t, a, "lambda", 0, INFINITY, 0, &c.cs.lambda));
-  WF_TRY(wf_arg_num_or(t, a, "perturb", 0, INFINITY, 0, &c.cs.perturb));
-  WF_TRY(wf_arg_num_or(t, a, "clip", 0, INFINITY, 0, &c.cs.clip));
+  WF_TRY(wf_arg_num(t, a, "lambda", 0, INFINITY, &c.cs.lambda));
+  WF_TRY(wf_arg_num(t, a, "perturb", 0, INFINITY, &c.cs.perturb));
+  WF_TRY(wf_arg_num(t, a, "clip", 0, INFINITY, &c.cs.clip));
   if (wf_critic_spec_check(&c.cs, t->msg) != WF_OK) return WF_ERR_ARG;
   prox_state *st = t->state;
   wf_trainer_zero_slots(t, WF_CRITIC_SLOTS);
@@ -206,9 +205,9 @@ static wf_status rwp_generator_phase(wf_trainer *t, const wf_args *a, double *ou
   double h;
   WF_TRY(batch(t, a, &c));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "loss", WF_CRITIC_WGAN, WF_CRITIC_KIND_COUNT - 1, &c.kind));
+  WF_TRY(wf_arg_choice(t, a, "loss", "critic_loss", &c.kind));
   WF_TRY(wf_arg_num(t, a, "h", 1e-300, INFINITY, &h));
-  WF_TRY(wf_arg_int_or(t, a, "proximal", 0, 1, 1, &proximal));
+  WF_TRY(wf_arg_int(t, a, "proximal", 0, 1, &proximal));
   c.weight = proximal ? 1 / (2 * h) : 0;
   prox_state *st = t->state;
   if (proximal) WF_TRY_NET(t, st->snapshot, wf_net_copy_params(st->snapshot, t->nets[GEN]));
@@ -249,7 +248,7 @@ static wf_status potential_phase(wf_trainer *t, const wf_args *a, double *out) {
   int steps, lag;
   WF_TRY(batch(t, a, &c));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int_or(t, a, "lag", 0, 1, 1, &lag));
+  WF_TRY(wf_arg_int(t, a, "lag", 0, 1, &lag));
   size_t m = (size_t)c.m, d = (size_t)t->data[DATA].d;
   c.x2 = wf_trainer_buffer(t, "x2", 2 * m * d); /* [2m x d] */
   c.u = wf_trainer_buffer(t, "u", m * d);       /* [m x d] */
@@ -292,9 +291,9 @@ static wf_status sbe_generator_phase(wf_trainer *t, const wf_args *a, double *ou
   double h;
   WF_TRY(batch(t, a, &c));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "loss", WF_CRITIC_WGAN, WF_CRITIC_KIND_COUNT - 1, &c.kind));
+  WF_TRY(wf_arg_choice(t, a, "loss", "critic_loss", &c.kind));
   WF_TRY(wf_arg_num(t, a, "h", 1e-300, INFINITY, &h));
-  WF_TRY(wf_arg_int_or(t, a, "lag", 0, 1, 1, &lag));
+  WF_TRY(wf_arg_int(t, a, "lag", 0, 1, &lag));
   c.weight = 1 / h;
   c.dphi = wf_trainer_buffer(t, "dphi", (size_t)c.m * t->data[DATA].d); /* [m x d] */
   if (c.dphi == NULL) return WF_ERR_NOMEM;

@@ -95,16 +95,16 @@ static wf_status critic_step(wf_trainer *t, void *data) {
   return WF_OK;
 }
 
-/* args: batch_size, steps, penalty (0 none, 1 GP, 2 LP), lambda, clip
+/* args: batch_size, steps, penalty ("none", "gp", "lp"), lambda, clip
  * (> 0: weight clipping) */
 static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   w1fe_step c = {0};
   int steps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "penalty", WF_PENALTY_NONE, WF_PENALTY_LP, &c.penalty));
+  WF_TRY(wf_arg_choice(t, a, "penalty", "penalty", &c.penalty));
   WF_TRY(wf_arg_num(t, a, "lambda", 0, INFINITY, &c.lambda));
-  WF_TRY(wf_arg_num_or(t, a, "clip", 0, INFINITY, 0, &c.clip));
+  WF_TRY(wf_arg_num(t, a, "clip", 0, INFINITY, &c.clip));
   w1fe_state *st = t->state;
   int m = c.m, d = t->data[DATA].d;
   c.idx = wf_trainer_ints(t, "idx", (size_t)m);             /* [m] */
@@ -191,12 +191,13 @@ static wf_status later_fit_step(wf_trainer *t, void *data) {
   return fit_step(t, data);
 }
 
-/* args: persistency (K), mode (0 Euler regression, 1 naive) */
+/* args: persistency (K), mode (a persistency_mode: "euler" regression onto
+ * the Euler step's points, or "naive") */
 static wf_status fit_phase(wf_trainer *t, const wf_args *a, double *out) {
   int K;
   w1fe_step c = {0};
   WF_TRY(wf_arg_int(t, a, "persistency", 1, 1 << 24, &K));
-  WF_TRY(wf_arg_int_or(t, a, "mode", 0, 1, 0, &c.mode));
+  WF_TRY(wf_arg_choice(t, a, "mode", "persistency_mode", &c.mode));
   w1fe_state *st = t->state;
   int m = c.m = st->m;
   if (m < 1) return wf_trainer_fail(t, WF_ERR_STATE, "fit needs an Euler step first");

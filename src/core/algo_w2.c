@@ -137,7 +137,7 @@ static void release(wf_trainer *t) {
 static const char *const role_names[] = {"data", "source"};
 
 /* Reads the strata of data set `role` from the phase's arguments
- * "<role>_strata" (default 0: i.i.d. rows) and "<role>_stratum_<c>": k
+ * "<role>_strata" (0: i.i.d. rows) and "<role>_stratum_<c>": k
  * sizes >= 1 summing to the data set's rows, k <= m (every stratum in every
  * batch of m rows). */
 static wf_status read_strata(wf_trainer *t, const wf_args *a, int role, int m) {
@@ -147,7 +147,7 @@ static wf_status read_strata(wf_trainer *t, const wf_args *a, int role, int m) {
   int k;
   snprintf(name, sizeof(name), "%s_strata", role_names[role]);
   int present = role < t->n_data;
-  WF_TRY(wf_arg_int_or(t, a, name, 0, present ? m : 0, 0, &k));
+  WF_TRY(wf_arg_int(t, a, name, 0, present ? m : 0, &k));
   if (k > s->cap) {
     int *p = realloc(s->count, (size_t)k * sizeof(int));
     if (p == NULL) return wf_trainer_fail(t, WF_ERR_NOMEM, "out of memory for %d strata", k);
@@ -361,22 +361,22 @@ static void step_buffers(wf_trainer *t, int m, w2_step *c) {
   c->z = wf_trainer_buffer(t, "z", (size_t)m * wf_net_in(t->nets[GEN]));
 }
 
-/* args: batch_size, steps, ineq (0 none, 1 pairs, 2 interpolates, 3 both),
- * lambda_ineq, lambda_eq, reparam (0 none, 1 data side, 2 generated side),
- * lambda_e, reg (0 L2, 1 entropic), and the strata of the data and the
- * source (data_strata, data_stratum_<c>, source_strata, ...; default
- * i.i.d. rows) */
+/* args: batch_size, steps, ineq ("none", "pairs", "interpolates", "both"),
+ * lambda_ineq, lambda_eq, reparam ("none", "data" side, "generated" side),
+ * lambda_e, reg (a regularizer: "l2", "entropic"), and the strata of the
+ * data and the source (data_strata, data_stratum_<c>, source_strata, ...;
+ * 0 strata: i.i.d. rows) */
 static wf_status critic_phase(wf_trainer *t, const wf_args *a, double *out) {
   w2_step c = {0};
   int steps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
   WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
-  WF_TRY(wf_arg_int(t, a, "ineq", 0, 3, &c.ineq));
+  WF_TRY(wf_arg_choice(t, a, "ineq", "ineq", &c.ineq));
   WF_TRY(wf_arg_num(t, a, "lambda_ineq", 0, INFINITY, &c.lambda_ineq));
   WF_TRY(wf_arg_num(t, a, "lambda_eq", 0, INFINITY, &c.lambda_eq));
-  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &c.reparam));
-  WF_TRY(wf_arg_num_or(t, a, "lambda_e", 0, INFINITY, 0, &c.lambda_e));
-  WF_TRY(wf_arg_int_or(t, a, "reg", 0, 1, 0, &c.reg));
+  WF_TRY(wf_arg_choice(t, a, "reparam", "reparam", &c.reparam));
+  WF_TRY(wf_arg_num(t, a, "lambda_e", 0, INFINITY, &c.lambda_e));
+  WF_TRY(wf_arg_choice(t, a, "reg", "regularizer", &c.reg));
   WF_TRY(read_strata(t, a, DATA, c.m));
   WF_TRY(read_strata(t, a, SOURCE, c.m));
   if (c.reg == WF_POT_REG_ENTROPIC && c.ineq != 0 && !(c.lambda_ineq > 0))
@@ -438,15 +438,15 @@ static wf_status gen_step(wf_trainer *t, void *data) {
   return WF_OK;
 }
 
-/* args: batch_size, steps (default 1), reparam (as the critic's, default
- * 0), the source's strata (source_strata, source_stratum_<c>). Output:
+/* args: batch_size, steps, reparam (as the critic's), the source's
+ * strata (source_strata, source_stratum_<c>). Output:
  * mean f(G(z)) before the last update. */
 static wf_status generator_phase(wf_trainer *t, const wf_args *a, double *out) {
   w2_step c = {0};
   int steps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &c.m));
-  WF_TRY(wf_arg_int_or(t, a, "steps", 1, 1 << 24, 1, &steps));
-  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &c.reparam));
+  WF_TRY(wf_arg_int(t, a, "steps", 1, 1 << 24, &steps));
+  WF_TRY(wf_arg_choice(t, a, "reparam", "reparam", &c.reparam));
   WF_TRY(read_strata(t, a, SOURCE, c.m));
   if (wf_net_spec(t->nets[GEN])->norm == WF_NORM_BATCH && c.m < 2)
     return wf_trainer_fail(t, WF_ERR_ARG, "a BatchNorm generator needs batches of 2 rows");
@@ -468,14 +468,14 @@ static wf_status generator_phase(wf_trainer *t, const wf_args *a, double *out) {
   return WF_OK;
 }
 
-/* args: batch_size, step_size (eps), reparam (as the critic's, default 0),
+/* args: batch_size, step_size (eps), reparam (as the critic's),
  * the source's strata */
 static wf_status euler_phase(wf_trainer *t, const wf_args *a, double *out) {
   int m, reparam;
   double eps;
   WF_TRY(wf_arg_int(t, a, "batch_size", 1, 1 << 24, &m));
   WF_TRY(wf_arg_num(t, a, "step_size", 0, INFINITY, &eps));
-  WF_TRY(wf_arg_int_or(t, a, "reparam", 0, 2, 0, &reparam));
+  WF_TRY(wf_arg_choice(t, a, "reparam", "reparam", &reparam));
   WF_TRY(read_strata(t, a, SOURCE, m));
   w2_state *st = t->state;
   w2_step c = {0};

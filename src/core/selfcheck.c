@@ -116,11 +116,11 @@ static wf_status w1fe_epochs(wf_device *dev, int graphs, double *out, size_t *np
     rc = wf_trainer_create(wf_algo_find("w1fe"), nets, opts, 2, &dp, &rows, &cols, 1,
                            &t, msg);
   if (rc == WF_OK) t->graphs = graphs;
-  const char *cn[] = {"batch_size", "steps", "penalty", "lambda"};
+  const char *cn[] = {"batch_size", "steps", "penalty", "lambda", "clip"};
   const char *en[] = {"batch_size", "step_size"};
-  const char *fn[] = {"persistency"};
-  double cv[] = {M, 4, WF_PENALTY_LP, 10}, ev[] = {M, 1}, fv[] = {3};
-  wf_args ca = {cn, cv, 4}, ea = {en, ev, 2}, fa = {fn, fv, 1};
+  const char *fn[] = {"persistency", "mode"};
+  double cv[] = {M, 4, WF_PENALTY_LP, 10, 0}, ev[] = {M, 1}, fv[] = {3, 0};
+  wf_args ca = {cn, cv, 5, NULL}, ea = {en, ev, 2, NULL}, fa = {fn, fv, 2, NULL};
   for (int e = 0; e < 2 && rc == WF_OK; e++) {
     double *o = out + 7 * e;
     rc = wf_trainer_run(t, wf_trainer_phase(t, "critic"), &ca, o);

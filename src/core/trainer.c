@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "choices.h"
 #include "net.h"
 #include "trainer.h"
 
@@ -197,54 +198,69 @@ wf_status wf_trainer_buffer_set(wf_trainer *t, const char *name,
 }
 
 /* ---- arguments -------------------------------------------------------------- */
-static const double *find_arg(const wf_args *a, const char *name) {
+static int find_arg(const wf_args *a, const char *name) {
   for (int i = 0; i < a->n; i++)
-    if (a->names[i] != NULL && strcmp(a->names[i], name) == 0) return &a->values[i];
-  return NULL;
+    if (a->names[i] != NULL && strcmp(a->names[i], name) == 0) return i;
+  return -1;
+}
+
+static const char *arg_string(const wf_args *a, int i) {
+  return a->strings != NULL ? a->strings[i] : NULL;
+}
+
+static wf_status missing(wf_trainer *t, const char *name) {
+  return wf_trainer_fail(t, WF_ERR_ARG, "%s phase: argument `%s` is missing",
+                         t->algo->name, name);
 }
 
 static wf_status arg(wf_trainer *t, const wf_args *a, const char *name,
-                     double lo, double hi, int whole, const double *dflt,
-                     double *out) {
-  const double *v = find_arg(a, name);
-  if (v == NULL) {
-    if (dflt == NULL)
-      return wf_trainer_fail(t, WF_ERR_ARG, "%s phase: argument `%s` is missing",
-                             t->algo->name, name);
-    *out = *dflt;
-    return WF_OK;
-  }
-  if (!isfinite(*v) || *v < lo || *v > hi || (whole && *v != floor(*v)))
+                     double lo, double hi, int whole, double *out) {
+  int i = find_arg(a, name);
+  if (i < 0) return missing(t, name);
+  if (arg_string(a, i) != NULL)
+    return wf_trainer_fail(t, WF_ERR_ARG, "`%s` must be a number, not \"%s\"", name,
+                           arg_string(a, i));
+  double v = a->values[i];
+  if (!isfinite(v) || v < lo || v > hi || (whole && v != floor(v)))
     return wf_trainer_fail(t, WF_ERR_ARG, "`%s` must be a %s in [%g, %g], not %g",
-                           name, whole ? "whole number" : "number", lo, hi, *v);
-  *out = *v;
+                           name, whole ? "whole number" : "number", lo, hi, v);
+  *out = v;
   return WF_OK;
 }
 
 wf_status wf_arg_num(wf_trainer *t, const wf_args *a, const char *name,
                      double lo, double hi, double *out) {
-  return arg(t, a, name, lo, hi, 0, NULL, out);
-}
-
-wf_status wf_arg_num_or(wf_trainer *t, const wf_args *a, const char *name,
-                        double lo, double hi, double dflt, double *out) {
-  return arg(t, a, name, lo, hi, 0, &dflt, out);
+  return arg(t, a, name, lo, hi, 0, out);
 }
 
 wf_status wf_arg_int(wf_trainer *t, const wf_args *a, const char *name, int lo,
                      int hi, int *out) {
   double v;
-  wf_status rc = arg(t, a, name, lo, hi, 1, NULL, &v);
+  wf_status rc = arg(t, a, name, lo, hi, 1, &v);
   if (rc == WF_OK) *out = (int)v;
   return rc;
 }
 
-wf_status wf_arg_int_or(wf_trainer *t, const wf_args *a, const char *name,
-                        int lo, int hi, int dflt, int *out) {
-  double v, d = dflt;
-  wf_status rc = arg(t, a, name, lo, hi, 1, &d, &v);
-  if (rc == WF_OK) *out = (int)v;
-  return rc;
+wf_status wf_arg_choice(wf_trainer *t, const wf_args *a, const char *name,
+                        const char *kind, int *out) {
+  const wf_choice_table *table = wf_choice_find(kind);
+  if (table == NULL)
+    return wf_trainer_fail(t, WF_ERR_ARG, "no choice kind \"%s\"", kind);
+  int i = find_arg(a, name);
+  if (i < 0) return missing(t, name);
+  const char *s = arg_string(a, i);
+  if (s == NULL) { /* an enum value, from C */
+    double v;
+    WF_TRY(arg(t, a, name, 0, table->n - 1, 1, &v));
+    *out = (int)v;
+    return WF_OK;
+  }
+  int k = wf_choice_index(kind, s);
+  if (k < 0)
+    return wf_trainer_fail(t, WF_ERR_ARG, "`%s` must be one of the %s names, not \"%s\"",
+                           name, kind, s);
+  *out = k;
+  return WF_OK;
 }
 
 /* ---- slots ------------------------------------------------------------------ */

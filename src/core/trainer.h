@@ -24,11 +24,15 @@ extern "C" {
 #define WF_TRAINER_SLOTS 64
 #define WF_PHASE_MAX_OUTPUTS 16
 
-/* Named arguments of a phase call (from R: a named double vector). */
+/* Named arguments of a phase call (from R: a named list of numbers and
+ * strings). strings[i], when strings is not NULL and strings[i] is not,
+ * is argument i's string (a choice, see choices.h); values[i] is then
+ * unused. C callers may give a choice as its enum value instead. */
 typedef struct {
   const char *const *names;
   const double *values;
   int n;
+  const char *const *strings; /* [n] or NULL */
 } wf_args;
 
 typedef struct {
@@ -152,17 +156,17 @@ wf_status wf_trainer_buffer_get(wf_trainer *t, const char *name, int ints,
 wf_status wf_trainer_buffer_set(wf_trainer *t, const char *name,
                                 const double *host, size_t n);
 
-/* Argument name of a phase call: a whole number in [lo, hi] or a finite
- * number in [lo, hi]; a missing or bad one fails with WF_ERR_ARG naming it.
- * With a default (the _or forms) a missing argument takes it. */
+/* Argument name of a phase call: a whole number in [lo, hi], a finite
+ * number in [lo, hi], or one of the names of a choice kind (choices.h; or
+ * its enum value, from C). Every argument is required: the defaults live
+ * with the caller (R's signatures). A missing or bad one fails with
+ * WF_ERR_ARG naming it. */
 wf_status wf_arg_int(wf_trainer *t, const wf_args *a, const char *name, int lo,
                      int hi, int *out);
 wf_status wf_arg_num(wf_trainer *t, const wf_args *a, const char *name,
                      double lo, double hi, double *out);
-wf_status wf_arg_int_or(wf_trainer *t, const wf_args *a, const char *name,
-                        int lo, int hi, int dflt, int *out);
-wf_status wf_arg_num_or(wf_trainer *t, const wf_args *a, const char *name,
-                        double lo, double hi, double dflt, double *out);
+wf_status wf_arg_choice(wf_trainer *t, const wf_args *a, const char *name,
+                        const char *kind, int *out);
 
 /* Run step(t, data) n times; the step must do the same work each time
  * (same buffers, same sizes), may draw only from the trainer's nets'

@@ -62,15 +62,17 @@ static void prox_close(prox_run *r) {
  * generator's 3 (rwp) or the potential's 2 and the generator's 2 (sbe), the
  * rest 0. 0 on success. */
 static int prox_epoch(prox_run *r, const prox_workload *w, double *out) {
-  const char *cn[] = {"batch_size", "steps", "loss", "penalty", "lambda", "perturb"};
-  double cv[] = {64, 5, w->kind, w->penalty, 10, 0.25};
+  const char *cn[] = {"batch_size", "steps", "loss", "penalty", "lambda", "perturb",
+                      "clip"};
+  double cv[] = {64, 5, w->kind, w->penalty, 10, 0.25, 0};
   const char *gn[] = {"batch_size", "steps", "loss", "h", "proximal"};
   double gv[] = {64, w->l, w->kind, w->h, 1};
   const char *pn[] = {"batch_size", "steps", "lag"};
   double pv[] = {64, 5, 1};
   const char *sn[] = {"batch_size", "steps", "loss", "h", "lag"};
   double sv[] = {64, w->l, w->kind, w->h, 1};
-  wf_args ca = {cn, cv, 6}, ga = {gn, gv, 5}, pa = {pn, pv, 3}, sa = {sn, sv, 5};
+  wf_args ca = {cn, cv, 7, NULL}, ga = {gn, gv, 5, NULL}, pa = {pn, pv, 3, NULL},
+          sa = {sn, sv, 5, NULL};
   wf_trainer *t = r->t;
   memset(out, 0, 8 * sizeof(double));
   if (wf_trainer_run(t, wf_trainer_phase(t, "critic"), &ca, out) != WF_OK) return 1;

@@ -1407,7 +1407,7 @@ static wf_trainer *w1fe_trainer(uint64_t seed, const double *data, int n,
 
 static wf_status phase(wf_trainer *t, const char *name, const char *const *names,
                        const double *values, int n, double *out) {
-  wf_args a = {names, values, n};
+  wf_args a = {names, values, n, NULL};
   const wf_phase *p = wf_trainer_phase(t, name);
   return p == NULL ? WF_ERR_ARG : wf_trainer_run(t, p, &a, out);
 }
@@ -1420,8 +1420,8 @@ static void test_w1fe(void) {
   wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = gamma, .eps = 1};
   wf_opt_spec sgd_wgan = sgd;
   sgd_wgan.lr = 2 * eps * gamma;
-  const char *crit_names[] = {"batch_size", "steps", "penalty", "lambda"};
-  const double crit_vals[] = {m, 3, WF_PENALTY_LP, 10};
+  const char *crit_names[] = {"batch_size", "steps", "penalty", "lambda", "clip"};
+  const double crit_vals[] = {m, 3, WF_PENALTY_LP, 10, 0};
   const char *euler_names[] = {"batch_size", "step_size"};
   const double euler_vals[] = {m, eps};
   const char *fit_names[] = {"persistency", "mode"};
@@ -1432,7 +1432,7 @@ static void test_w1fe(void) {
   wf_trainer *t[2];
   for (int r = 0; r < 2; r++) {
     t[r] = w1fe_trainer(21, data, n, r == 0 ? &sgd : &sgd_wgan, nets[r]);
-    CHECK(phase(t[r], "critic", crit_names, crit_vals, 4, out) == WF_OK,
+    CHECK(phase(t[r], "critic", crit_names, crit_vals, 5, out) == WF_OK,
           "critic phase: %s", wf_trainer_message(t[r]));
     CHECK(isfinite(out[0]) && isfinite(out[1]) && out[3] > 0, "critic outputs");
     CHECK(phase(t[r], "euler", euler_names, euler_vals, 2, out) == WF_OK, "euler");
@@ -1467,7 +1467,7 @@ static void test_w1fe(void) {
   CHECK(phase(t[0], "critic", euler_names, euler_vals, 2, out) == WF_ERR_ARG &&
             strstr(wf_trainer_message(t[0]), "steps") != NULL,
         "a missing argument is named: %s", wf_trainer_message(t[0]));
-  CHECK(phase(t[0], "critic", crit_names, crit_vals, 4, out) == WF_OK, "critic again");
+  CHECK(phase(t[0], "critic", crit_names, crit_vals, 5, out) == WF_OK, "critic again");
   CHECK(phase(t[0], "fit", fit_names, k20, 2, out) == WF_ERR_STATE,
         "fit after a critic phase needs a new Euler step");
   CHECK(phase(t[0], "nope", NULL, NULL, 0, out) == WF_ERR_ARG, "unknown phase");
@@ -1591,7 +1591,7 @@ static void test_rwp(void) {
   int n = 300, m = 32;
   double *data = hvec((size_t)n * 2);
   for (int i = 0; i < 2 * n; i++) data[i] = rnorm() + (i % 2 ? 2 : -1);
-  const char *cn[] = {"batch_size", "steps", "loss", "penalty", "lambda", "perturb"};
+  const char *cn[] = {"batch_size", "steps", "loss", "penalty", "lambda", "perturb", "clip"};
   const char *gn[] = {"batch_size", "steps", "loss", "h", "proximal"};
   double out[4];
   /* RWP with l = 1 and a WGAN-GP critic is W1-FE's naive K = 1, i.e. WGAN
@@ -1603,18 +1603,18 @@ static void test_rwp(void) {
     wf_trainer *r = prox_trainer("rwp", 61, data, n, rn);
     wf_trainer *w = w1fe_trainer(61, data, n, &adam, wn);
     /* the same generator spec and seeds as prox_trainer's */
-    const char *wc[] = {"batch_size", "steps", "penalty", "lambda"};
+    const char *wc[] = {"batch_size", "steps", "penalty", "lambda", "clip"};
     const char *we[] = {"batch_size", "step_size"};
     const char *wf[] = {"persistency", "mode"};
-    double cv[] = {m, 3, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0};
+    double cv[] = {m, 3, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0, 0};
     double gv[] = {m, 1, WF_CRITIC_WGAN, 0.1, 1};
-    double wcv[] = {m, 3, WF_PENALTY_GP, 10}, wev[] = {m, 1}, wfv[] = {1, 1};
+    double wcv[] = {m, 3, WF_PENALTY_GP, 10, 0}, wev[] = {m, 1}, wfv[] = {1, 1};
     int ok = 1;
     for (int it = 0; it < 4; it++) {
-      ok &= phase(r, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(r, "critic", cn, cv, 7, out) == WF_OK;
       ok &= phase(r, "generator", gn, gv, 5, out) == WF_OK;
       ok &= out[1] == 0 && out[2] == 0; /* l = 1: no displacement yet */
-      ok &= phase(w, "critic", wc, wcv, 4, out) == WF_OK;
+      ok &= phase(w, "critic", wc, wcv, 5, out) == WF_OK;
       ok &= phase(w, "euler", we, wev, 2, out) == WF_OK;
       ok &= phase(w, "fit", wf, wfv, 2, out) == WF_OK;
     }
@@ -1630,13 +1630,13 @@ static void test_rwp(void) {
     wf_net *a[2], *b[2];
     wf_trainer *ta = prox_trainer("rwp", 71, data, n, a);
     wf_trainer *tb = prox_trainer("rwp", 71, data, n, b);
-    double cv[] = {m, 1, kind, WF_PENALTY_NONE, 10, 0.5};
+    double cv[] = {m, 1, kind, WF_PENALTY_NONE, 10, 0.5, 0};
     double with[] = {m, 1, kind, 0.2, 1}, without[] = {m, 1, kind, 0.2, 0};
     int ok = 1;
     for (int it = 0; it < 3; it++) {
-      ok &= phase(ta, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(ta, "critic", cn, cv, 7, out) == WF_OK;
       ok &= phase(ta, "generator", gn, with, 5, out) == WF_OK;
-      ok &= phase(tb, "critic", cn, cv, 6, out) == WF_OK;
+      ok &= phase(tb, "critic", cn, cv, 7, out) == WF_OK;
       ok &= phase(tb, "generator", gn, without, 5, out) == WF_OK;
     }
     CHECK(ok && isnan(out[1]), "kind %d phases: %s", kind, wf_trainer_message(ta));
@@ -1655,8 +1655,8 @@ static void test_rwp(void) {
   {
     wf_net *a[2];
     wf_trainer *t = prox_trainer("rwp", 81, data, n, a);
-    double gan_gp[] = {m, 1, WF_CRITIC_GAN, WF_PENALTY_GP, 10, 0};
-    CHECK(phase(t, "critic", cn, gan_gp, 6, out) == WF_ERR_ARG,
+    double gan_gp[] = {m, 1, WF_CRITIC_GAN, WF_PENALTY_GP, 10, 0, 0};
+    CHECK(phase(t, "critic", cn, gan_gp, 7, out) == WF_ERR_ARG,
           "GAN with GP refused: %s", wf_trainer_message(t));
     double h0[] = {m, 1, WF_CRITIC_WGAN, 0, 1};
     CHECK(phase(t, "generator", gn, h0, 5, out) == WF_ERR_ARG &&
@@ -1680,14 +1680,14 @@ static void test_rwp(void) {
     wf_trainer *t = prox_trainer("sbe", 91, data, n, s);
     const char *pn[] = {"batch_size", "steps", "lag"};
     const char *sg[] = {"batch_size", "steps", "loss", "h", "lag"};
-    double cv[] = {m, 2, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0};
+    double cv[] = {m, 2, WF_CRITIC_WGAN, WF_PENALTY_GP, 10, 0, 0};
     size_t np = wf_net_layout(s[1])->n_params;
     double *p0 = hvec(np), *pa = hvec(np);
     int ok = 1;
     for (int lag = 0; lag <= 1; lag++) {
       double pv[] = {m, 3, lag}, gv[] = {m, 2, WF_CRITIC_WGAN, 0.2, lag};
       for (int it = 0; it < 3; it++) {
-        ok &= phase(t, "critic", cn, cv, 6, out) == WF_OK;
+        ok &= phase(t, "critic", cn, cv, 7, out) == WF_OK;
         ok &= phase(t, "potential", pn, pv, 3, out) == WF_OK;
         if (lag == 0) CHECK(out[0] <= 0 && out[1] >= 0, "literal SBE: J = %g <= 0", out[0]);
         wf_net_get_params(s[1], p0);
@@ -1760,13 +1760,14 @@ static void test_w2_euler_direction(const double *const *data, const int *rows, 
                         .eps = 1e-8};
     wf_trainer *t = w2_trainer("w2fe_map", 21 + rp, data, rows, 2, &adam, nets);
     const char *cn[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
-                        "reparam", "lambda_e", "reg"};
-    double cv[] = {m, 3, 3, 20, 20, rp, 0, 0}, out[5];
-    CHECK(phase(t, "critic", cn, cv, 8, out) == WF_OK, "critic: %s", wf_trainer_message(t));
+                        "reparam", "lambda_e", "reg", "data_strata",
+                              "source_strata"};
+    double cv[] = {m, 3, 3, 20, 20, rp, 0, 0, 0, 0}, out[5];
+    CHECK(phase(t, "critic", cn, cv, 10, out) == WF_OK, "critic: %s", wf_trainer_message(t));
     double eps = 0.8;
-    const char *en[] = {"batch_size", "step_size", "reparam"};
-    double ev[] = {m, eps, rp};
-    CHECK(phase(t, "euler", en, ev, 3, out) == WF_OK, "euler: %s", wf_trainer_message(t));
+    const char *en[] = {"batch_size", "step_size", "reparam", "source_strata"};
+    double ev[] = {m, eps, rp, 0};
+    CHECK(phase(t, "euler", en, ev, 4, out) == WF_OK, "euler: %s", wf_trainer_message(t));
     size_t md = (size_t)m * 2;
     double *hz = hvec(md), *hzeta = hvec(md), *hy = hvec(md), *num = hvec(md),
            *dir = hvec(md), *hv = hvec(m);
@@ -1869,10 +1870,10 @@ static void test_w2_strata(int m) {
     CHECK(fabs(mean_j[c] / n_j[c] - 0.5) < 0.08 && seen_max[c],
           "uniform within stratum %d: mean position %g", c, mean_j[c] / n_j[c]);
   /* the generator and Euler phases draw the source balanced too */
-  const char *gn[] = {"batch_size", "reparam", "source_strata", "source_stratum_1",
+  const char *gn[] = {"batch_size", "steps", "reparam", "source_strata", "source_stratum_1",
                       "source_stratum_2"};
-  double gv[] = {m, 2, 2, sc[0], sc[1]};
-  CHECK(phase(t, "generator", gn, gv, 5, out) == WF_OK, "balanced generator: %s",
+  double gv[] = {m, 1, 2, 2, sc[0], sc[1]};
+  CHECK(phase(t, "generator", gn, gv, 6, out) == WF_OK, "balanced generator: %s",
         wf_trainer_message(t));
   wf_trainer_buffer_get(t, "z", 0, src, md);
   ok_src = 1;
@@ -1919,9 +1920,10 @@ static void test_w2_strata(int m) {
                           "source_strata", "source_stratum_1"};
       CHECK(phase(t2[r], "critic", nn, v, 12, out) == WF_OK, "critic: %s",
             wf_trainer_message(t2[r]));
-      const char *gn1[] = {"batch_size", "source_strata", "source_stratum_1"};
-      double gv1[] = {m, r, NS};
-      CHECK(phase(t2[r], "generator", gn1, gv1, 3, out) == WF_OK, "generator: %s",
+      const char *gn1[] = {"batch_size", "steps", "reparam", "source_strata",
+                           "source_stratum_1"};
+      double gv1[] = {m, 1, 0, r, NS};
+      CHECK(phase(t2[r], "generator", gn1, gv1, 5, out) == WF_OK, "generator: %s",
             wf_trainer_message(t2[r]));
     }
     int same = 1;
@@ -1952,7 +1954,8 @@ static void test_w2(void) {
   const double *data[2] = {x, z};
   int rows[2] = {n, n};
   const char *crit_names[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
-                              "reparam", "lambda_e", "reg"};
+                              "reparam", "lambda_e", "reg", "data_strata",
+                              "source_strata"};
   double out[5];
   /* every penalty switch runs, in both registrations */
   for (int mode = 0; mode < 2; mode++) {
@@ -1964,8 +1967,8 @@ static void test_w2(void) {
     for (int ineq = 0; ineq <= 3; ineq++)
       for (int reparam = 0; reparam <= 2; reparam++)
         for (int reg = 0; reg <= 1; reg++) {
-          double vals[] = {m, 2, ineq, 20, ineq == 1 ? 0 : 20, reparam, 5, reg};
-          wf_status rc = phase(t, "critic", crit_names, vals, 8, out);
+          double vals[] = {m, 2, ineq, 20, ineq == 1 ? 0 : 20, reparam, 5, reg, 0, 0};
+          wf_status rc = phase(t, "critic", crit_names, vals, 10, out);
           CHECK(rc == WF_OK && isfinite(out[0]) && isfinite(out[1]) && out[2] >= 0 &&
                     (ineq == 1 ? isnan(out[3]) : out[3] > 0) &&
                     (reparam ? out[4] >= 0 : isnan(out[4])),
@@ -1973,18 +1976,18 @@ static void test_w2(void) {
                 reparam, reg, wf_trainer_message(t), out[0], out[1], out[2], out[3],
                 out[4]);
         }
-    const char *gen_names[] = {"batch_size", "steps", "reparam"};
+    const char *gen_names[] = {"batch_size", "steps", "reparam", "source_strata"};
     for (int reparam = 0; reparam <= 2; reparam++) {
-      double gen_vals[] = {m, 3, reparam};
-      CHECK(phase(t, "generator", gen_names, gen_vals, 3, out) == WF_OK && isfinite(out[0]),
+      double gen_vals[] = {m, 3, reparam, 0};
+      CHECK(phase(t, "generator", gen_names, gen_vals, 4, out) == WF_OK && isfinite(out[0]),
             "%s generator reparam %d: %s", algo, reparam, wf_trainer_message(t));
     }
-    double bad_rp[] = {m, 1, 3};
-    CHECK(phase(t, "generator", gen_names, bad_rp, 3, out) == WF_ERR_ARG &&
+    double bad_rp[] = {m, 1, 3, 0};
+    CHECK(phase(t, "generator", gen_names, bad_rp, 4, out) == WF_ERR_ARG &&
               strstr(wf_trainer_message(t), "reparam") != NULL,
           "an unknown reparameterisation is named");
-    double bad[] = {m, 2, 3, 20, 20, 0, 0, 2};
-    CHECK(phase(t, "critic", crit_names, bad, 8, out) == WF_ERR_ARG &&
+    double bad[] = {m, 2, 3, 20, 20, 0, 0, 2, 0, 0};
+    CHECK(phase(t, "critic", crit_names, bad, 10, out) == WF_ERR_ARG &&
               strstr(wf_trainer_message(t), "reg") != NULL,
           "an unknown regulariser is named");
     const char *fit_names[] = {"persistency"};
@@ -2008,22 +2011,22 @@ static void test_w2(void) {
     for (int r = 0; r < 2; r++) {
       t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan,
                         nets[r]);
-      double vals[] = {m, 3, 3, 20, 20, rp, 0, 0};
-      CHECK(phase(t[r], "critic", crit_names, vals, 8, out) == WF_OK, "critic: %s",
+      double vals[] = {m, 3, 3, 20, 20, rp, 0, 0, 0, 0};
+      CHECK(phase(t[r], "critic", crit_names, vals, 10, out) == WF_OK, "critic: %s",
             wf_trainer_message(t[r]));
       if (r == 0) {
-        const char *en[] = {"batch_size", "step_size", "reparam"};
-        double ev[] = {m, eps, rp};
-        CHECK(phase(t[r], "euler", en, ev, 3, out) == WF_OK && out[0] > 0, "euler: %s",
+        const char *en[] = {"batch_size", "step_size", "reparam", "source_strata"};
+        double ev[] = {m, eps, rp, 0};
+        CHECK(phase(t[r], "euler", en, ev, 4, out) == WF_OK && out[0] > 0, "euler: %s",
               wf_trainer_message(t[r]));
         const char *fn[] = {"persistency"};
         double fv[] = {1};
         CHECK(phase(t[r], "fit", fn, fv, 1, out) == WF_OK && out[0] == out[1], "fit: %s",
               wf_trainer_message(t[r]));
       } else {
-        const char *gn[] = {"batch_size", "reparam"};
-        double gv[] = {m, rp};
-        CHECK(phase(t[r], "generator", gn, gv, 2, out) == WF_OK, "generator: %s",
+        const char *gn[] = {"batch_size", "steps", "reparam", "source_strata"};
+        double gv[] = {m, 1, rp, 0};
+        CHECK(phase(t[r], "generator", gn, gv, 4, out) == WF_OK, "generator: %s",
               wf_trainer_message(t[r]));
       }
     }
@@ -2104,6 +2107,23 @@ static double sq_cost(const double *a, const double *b) {
   return 0.5 * ((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]));
 }
 
+
+/* Every argument of the OTS phase, at ots_fit()'s defaults (R holds them;
+ * the phase takes all); a test sets some by name with ots_set(). */
+static const char *const ots_names[] = {
+    "batch_size", "cost",   "max_steps", "check_every", "window",    "bins",
+    "low",        "high",   "record",    "source",      "psi_opt",   "psi_lr",
+    "psi_beta1",  "psi_beta2", "psi_eps", "psi_momentum", "psi_weight_decay"};
+#define OTS_N_ARGS 17
+static void ots_defaults(double *v, int m) {
+  const double d[OTS_N_ARGS] = {m, WF_COST_L1, 20000, 1000, 4000, 1000, 0.78, 1.25, 0, 0,
+                                WF_OPT_ADAM, 0.1, 0.9, 0.999, 1e-8, 0, 0};
+  memcpy(v, d, sizeof(d));
+}
+static void ots_set(double *v, const char *name, double x) {
+  for (int i = 0; i < OTS_N_ARGS; i++)
+    if (strcmp(ots_names[i], name) == 0) v[i] = x;
+}
 static void test_ots(void) {
 #ifdef WF_DOUBLE
   const double tol = 1e-12;
@@ -2120,11 +2140,13 @@ static void test_ots(void) {
   /* one step of plain gradient ascent (SGD, lr 1) from psi = 0 on source
    * rows: psi becomes the gradient 1/N - count/B; the assignment is the
    * nearest data row; dual and primal are the mean nearest cost */
-  const char *names[] = {"batch_size", "cost", "max_steps", "check_every", "source",
-                         "psi_opt", "psi_lr"};
-  double vals[] = {m, WF_COST_SQ, 1, 1, 1, WF_OPT_SGD, 1};
+  double vals[OTS_N_ARGS];
+  ots_defaults(vals, m);
+  ots_set(vals, "cost", WF_COST_SQ), ots_set(vals, "max_steps", 1);
+  ots_set(vals, "check_every", 1), ots_set(vals, "window", 4), ots_set(vals, "source", 1);
+  ots_set(vals, "psi_opt", WF_OPT_SGD), ots_set(vals, "psi_lr", 1);
   double out[8];
-  CHECK(phase(t, "ots", names, vals, 7, out) == WF_OK, "ots step: %s", wf_trainer_message(t));
+  CHECK(phase(t, "ots", ots_names, vals, OTS_N_ARGS, out) == WF_OK, "ots step: %s", wf_trainer_message(t));
   double *psi = hvec((size_t)n), *idx = hvec((size_t)m), *rows = hvec((size_t)m);
   CHECK(wf_trainer_buffer_get(t, "psi", 0, psi, (size_t)n) == WF_OK &&
             wf_trainer_buffer_get(t, "idx", 1, idx, (size_t)m) == WF_OK &&
@@ -2152,19 +2174,21 @@ static void test_ots(void) {
         "dual %g and primal %g at psi = 0 are the mean nearest cost %g", out[0], out[1],
         mean_cost);
   CHECK(out[4] == 1 && out[5] == 0 && out[6] == 1, "one step, no stop, one psi step");
-  /* Adam on psi (the default) until the histogram is even; then the dual
+  /* Adam on psi (ots_fit()'s default) until the histogram is even; then the dual
    * (a lower bound of the transport cost) and the cost of the assignment
    * of every source row (near a transport plan: balanced to within a
    * point per data row) agree closely */
-  const char *names2[] = {"batch_size", "cost", "max_steps", "check_every", "bins",
-                          "source", "psi_lr"};
-  double vals2[] = {m, WF_COST_SQ, 20000, 200, 10, 1, 0.01};
-  CHECK(phase(t, "ots", names2, vals2, 7, out) == WF_OK, "ots: %s", wf_trainer_message(t));
+  double vals2[OTS_N_ARGS];
+  ots_defaults(vals2, m);
+  ots_set(vals2, "cost", WF_COST_SQ), ots_set(vals2, "check_every", 200);
+  ots_set(vals2, "window", 800), ots_set(vals2, "bins", 10), ots_set(vals2, "source", 1);
+  ots_set(vals2, "psi_lr", 0.01);
+  CHECK(phase(t, "ots", ots_names, vals2, OTS_N_ARGS, out) == WF_OK, "ots: %s", wf_trainer_message(t));
   CHECK(out[5] == 1 && out[2] >= 0.78 && out[3] <= 1.25,
         "the rule fired after %g steps (ratios %g .. %g)", out[4], out[2], out[3]);
-  const char *anames[] = {"cost", "source"};
-  double avals[] = {WF_COST_SQ, 1}, aout[3];
-  CHECK(phase(t, "assign", anames, avals, 2, aout) == WF_OK && aout[2] == n_src,
+  const char *anames[] = {"cost", "source", "batch_size"};
+  double avals[] = {WF_COST_SQ, 1, 1024}, aout[3];
+  CHECK(phase(t, "assign", anames, avals, 3, aout) == WF_OK && aout[2] == n_src,
         "assign: %s", wf_trainer_message(t));
   CHECK(fabs(aout[0] - aout[1]) < 0.1 * aout[1],
         "dual %g and primal %g of the whole sample are close", aout[0], aout[1]);
@@ -2190,9 +2214,12 @@ static void test_ots(void) {
   double fvals[] = {WF_COST_L1, 1, 0.5};
   CHECK(phase(t, "fit", fnames, fvals, 3, out) == WF_ERR_STATE, "fit before ots refused");
   for (int cost = 0; cost < 2; cost++) {
-    const char *onames[] = {"batch_size", "cost", "max_steps", "check_every", "record"};
-    double ovals[] = {m, cost, 40, 40, 1};
-    CHECK(phase(t, "ots", onames, ovals, 5, out) == WF_OK, "ots: %s", wf_trainer_message(t));
+    double ovals[OTS_N_ARGS];
+    ots_defaults(ovals, m);
+    ots_set(ovals, "cost", cost), ots_set(ovals, "max_steps", 40);
+    ots_set(ovals, "check_every", 40), ots_set(ovals, "window", 160);
+    ots_set(ovals, "record", 1);
+    CHECK(phase(t, "ots", ots_names, ovals, OTS_N_ARGS, out) == WF_OK, "ots: %s", wf_trainer_message(t));
     double primal_ots = out[1];
     fvals[0] = cost;
     CHECK(phase(t, "fit", fnames, fvals, 3, out) == WF_OK && out[2] == 40,
@@ -2208,9 +2235,10 @@ static void test_ots(void) {
   fvals[1] = 20, fvals[2] = 0.1;
   CHECK(phase(t, "fit", fnames, fvals, 3, out) == WF_OK && out[1] < out[0] && out[2] == 800,
         "20 passes of FIT lower the loss %g -> %g", out[0], out[1]);
-  const char *bad[] = {"batch_size", "window", "check_every"};
-  double badv[] = {m, 30, 20};
-  CHECK(phase(t, "ots", bad, badv, 3, out) == WF_ERR_ARG, "a window not a multiple refused");
+  double badv[OTS_N_ARGS];
+  ots_defaults(badv, m);
+  ots_set(badv, "window", 30), ots_set(badv, "check_every", 20);
+  CHECK(phase(t, "ots", ots_names, badv, OTS_N_ARGS, out) == WF_ERR_ARG, "a window not a multiple refused");
   wf_trainer_free(t);
   wf_net_free(gen);
   free(data), free(src), free(psi), free(idx), free(rows), free(asg);

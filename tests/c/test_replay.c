@@ -336,7 +336,7 @@ static wf_status epoch(run *r, int penalty, double clip, int mode, double *out) 
   double ev[] = {32, 0.5};
   const char *fn[] = {"persistency", "mode"};
   double fv[] = {4, mode};
-  wf_args ca = {cn, cv, 5}, ea = {en, ev, 2}, fa = {fn, fv, 2};
+  wf_args ca = {cn, cv, 5, NULL}, ea = {en, ev, 2, NULL}, fa = {fn, fv, 2, NULL};
   wf_trainer *t = r->t;
   wf_status rc = wf_trainer_run(t, wf_trainer_phase(t, "critic"), &ca, out);
   if (rc == WF_OK) rc = wf_trainer_run(t, wf_trainer_phase(t, "euler"), &ea, out + 4);

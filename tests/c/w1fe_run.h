@@ -127,13 +127,13 @@ static void w1fe_close(w1fe_run *r) {
 /* One epoch; out[7]: critic_loss, w1_critic, penalty, grad_norm,
  * euler_grad_norm, fit_mse_first, fit_mse_last. 0 on success. */
 static int w1fe_epoch(w1fe_run *r, const w1fe_workload *w, double *out) {
-  const char *cn[] = {"batch_size", "steps", "penalty", "lambda"};
-  double cv[] = {w->m, w->n_critic, WF_PENALTY_LP, 10};
+  const char *cn[] = {"batch_size", "steps", "penalty", "lambda", "clip"};
+  double cv[] = {w->m, w->n_critic, WF_PENALTY_LP, 10, 0};
   const char *en[] = {"batch_size", "step_size"};
   double ev[] = {w->m, 1.0};
-  const char *fn[] = {"persistency"};
-  double fv[] = {w->K};
-  wf_args ca = {cn, cv, 4}, ea = {en, ev, 2}, fa = {fn, fv, 1};
+  const char *fn[] = {"persistency", "mode"};
+  double fv[] = {w->K, 0}; /* mode 0: regression onto the Euler step's points */
+  wf_args ca = {cn, cv, 5, NULL}, ea = {en, ev, 2, NULL}, fa = {fn, fv, 2, NULL};
   wf_trainer *t = r->t;
   if (wf_trainer_run(t, wf_trainer_phase(t, "critic"), &ca, out) != WF_OK) return 1;
   if (wf_trainer_run(t, wf_trainer_phase(t, "euler"), &ea, out + 4) != WF_OK) return 1;

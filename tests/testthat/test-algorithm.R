@@ -160,3 +160,27 @@ test_that("the toy algorithm is unregistered after its tests", {
   expect_null(wgflow:::fit_algorithm(list(family = "toyalgo")))
   expect_true("w1fe" %in% ls(wgflow:::wf_algorithms))
 })
+
+test_that("a family's training metrics are its C phases' output names, in order", {
+  w1fe <- wgflow:::fit_algorithm(list(family = "w1fe"))
+  expect_identical(wgflow:::train_metrics(w1fe),
+                   c("critic_loss", "w1_critic", "penalty", "grad_norm",
+                     "euler_grad_norm", "fit_mse_first", "fit_mse_last"))
+  ots <- wgflow:::fit_algorithm(list(family = "ots"))
+  # the dual's optimiser step is state kept in the fit, not a metric
+  expect_identical(wgflow:::train_metrics(ots),
+                   c("dual", "primal", "hist_min", "hist_max", "ots_steps",
+                     "ots_converged", "fit_loss_first", "fit_loss_last", "fit_steps"))
+  w2gan <- wgflow:::fit_algorithm(list(family = "w2gan"))
+  expect_identical(utils::tail(wgflow:::train_metrics(w2gan), 1), "gen_loss")
+  expect_error(.Call(wgflow:::ffi_algo_outputs, "w1fe", "nosuchphase"),
+               class = "wgflow_error_arg")
+})
+
+test_that("every registered family's phases exist in C", {
+  for (nm in ls(wgflow:::wf_algorithms)) {
+    algo <- get(nm, envir = wgflow:::wf_algorithms)
+    m <- wgflow:::train_metrics(algo)
+    expect_true(is.character(m) && length(m) > 0 && !anyDuplicated(m), info = nm)
+  }
+})

@@ -108,7 +108,7 @@ test_that("other fits keep exactly their metrics", {
     fit <- w1fe(toy, epochs = 2, critic = wf_mlp(8), generator = wf_mlp(8), batch_size = 32,
                 eval_n = 40, eval_every = 1, seed = 1, verbose = FALSE)
     algo <- wgflow:::fit_algorithm(fit)
-    expect_identical(names(fit$metrics), c("epoch", "seconds", algo$train_metrics,
+    expect_identical(names(fit$metrics), c("epoch", "seconds", wgflow:::train_metrics(algo),
                                            algo$eval_metrics, "w1_se", "w2_se"))
     expect_identical(fit$floor$metric, c("w1", "w2"))
     # images of another size: no LeNet features

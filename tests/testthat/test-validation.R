@@ -386,8 +386,8 @@ test_that("the .Call entry points survive garbage", {
     expect_error(cl("ffi_input_grad", h, m, FALSE))
     expect_error(cl("ffi_backward", h, m, matrix(1, 3, 1), FALSE))
     expect_error(cl("ffi_double_backward", h, m, m))
-    expect_error(cl("ffi_critic_loss", h, m, m, NULL, 1L, 1, 0L, 0))
-    expect_error(cl("ffi_critic_step", h, m, m, NULL, 1L, 1, good_opt, 0, 0L, 0))
+    expect_error(cl("ffi_critic_loss", h, m, m, NULL, "gp", 1, "wgan", 0))
+    expect_error(cl("ffi_critic_step", h, m, m, NULL, "gp", 1, good_opt, 0, "wgan", 0))
     expect_error(cl("ffi_penalty", h, m, 1L, 1))
     expect_error(cl("ffi_opt_step", h, wf_params(net), good_opt))
     expect_error(cl("ffi_clip", h, 0.1))
@@ -414,10 +414,10 @@ test_that("the .Call entry points survive garbage", {
   expect_error(cl("ffi_net_create", spec_with(widths = c(2L, NA, 1L)), c(1, 2), "cpu"))
   expect_error(cl("ffi_net_create", spec_with(widths = 2L), c(1, 2), "cpu"))
   expect_error(cl("ffi_net_create", spec_with(widths = rep(2L, 200)), c(1, 2), "cpu"))
-  expect_error(cl("ffi_net_create", spec_with(activation = 99L), c(1, 2), "cpu"))
-  expect_error(cl("ffi_net_create", spec_with(activation = NA_integer_), c(1, 2), "cpu"))
-  expect_error(cl("ffi_net_create", spec_with(norm = -1L), c(1, 2), "cpu"))
-  expect_error(cl("ffi_net_create", spec_with(init = "torch"), c(1, 2), "cpu"))
+  expect_error(cl("ffi_net_create", spec_with(activation = "swish"), c(1, 2), "cpu"))
+  expect_error(cl("ffi_net_create", spec_with(activation = NA_character_), c(1, 2), "cpu"))
+  expect_error(cl("ffi_net_create", spec_with(norm = 1L), c(1, 2), "cpu"))
+  expect_error(cl("ffi_net_create", spec_with(init = 0L), c(1, 2), "cpu"))
   expect_error(cl("ffi_net_create", spec_with(init_sd = -1), c(1, 2), "cpu"))
   expect_error(cl("ffi_net_create", spec_with(leaky_slope = NaN), c(1, 2), "cpu"))
   expect_error(cl("ffi_net_create", spec_with(residual = 1L), c(1, 2), "cpu"))
@@ -438,38 +438,40 @@ test_that("the .Call entry points survive garbage", {
     expect_error(cl("ffi_backward", ptr, m, x, TRUE))
     expect_error(cl("ffi_double_backward", ptr, x, m))
     expect_error(cl("ffi_double_backward", ptr, m, x))
-    expect_error(cl("ffi_critic_loss", ptr, x, m, NULL, 1L, 1, 0L, 0))
-    expect_error(cl("ffi_critic_loss", ptr, m, x, NULL, 1L, 1, 0L, 0))
-    expect_error(cl("ffi_penalty", ptr, x, 1L, 1))
+    expect_error(cl("ffi_critic_loss", ptr, x, m, NULL, "gp", 1, "wgan", 0))
+    expect_error(cl("ffi_critic_loss", ptr, m, x, NULL, "gp", 1, "wgan", 0))
+    expect_error(cl("ffi_penalty", ptr, x, "gp", 1))
   }
   expect_error(cl("ffi_backward", ptr, m, matrix(1, 4, 1), TRUE))
   expect_error(cl("ffi_double_backward", ptr, m, matrix(1, 2, 2)))
-  expect_error(cl("ffi_critic_loss", ptr, m, matrix(1, 4, 2), NULL, 1L, 1, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, c(0.5, 0.5), 1L, 1, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, 1:3, 1L, 1, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, "a", 1L, 1, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 7L, 1, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 1L, NA_real_, 0L, 0))
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "gp", 1, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1, NULL, 0, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1, list(1), 0, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1, list(kind = 0L), 0, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1,
-                  modifyList(good_opt, list(kind = 9L)), 0, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1,
-                  modifyList(good_opt, list(lr = Inf)), 0, 0L, 0))
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 1L, 1, good_opt, "a", 0L, 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, matrix(1, 4, 2), NULL, "gp", 1, "wgan", 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, m, c(0.5, 0.5), "gp", 1, "wgan", 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, m, 1:3, "gp", 1, "wgan", 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, m, "a", "gp", 1, "wgan", 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "l7", 1, "wgan", 0))
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "gp", NA_real_, "wgan", 0))
+  # a choice given as a code, not a name
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 1L, 1, "wgan", 0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1, NULL, 0, "wgan", 0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1, list(1), 0, "wgan", 0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1, list(kind = "sgd"), 0, "wgan",
+                  0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1,
+                  modifyList(good_opt, list(kind = "lion")), 0, "wgan", 0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1,
+                  modifyList(good_opt, list(lr = Inf)), 0, "wgan", 0))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "gp", 1, good_opt, "a", "wgan", 0))
   # critic-loss kinds: unknown, a GAN with a penalty, bad noise, bad perturbation
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 0L, 1, 9L, 0), class = "wgflow_error_arg")
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 1L, 1, 1L, 0), class = "wgflow_error_arg")
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 0L, 1, 2L, NaN), class = "wgflow_error_arg")
-  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, 0L, 1, 2L, -1), class = "wgflow_error_arg")
-  expect_error(cl("ffi_critic_loss", ptr, m, m, c(0.1, 0.2, 0.3), 0L, 1, 2L, 0.5),
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "none", 1, "nosuch", 0), class = "wgflow_error_arg")
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "gp", 1, "gan", 0), class = "wgflow_error_arg")
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "none", 1, "dragan", NaN), class = "wgflow_error_arg")
+  expect_error(cl("ffi_critic_loss", ptr, m, m, NULL, "none", 1, "dragan", -1), class = "wgflow_error_arg")
+  expect_error(cl("ffi_critic_loss", ptr, m, m, c(0.1, 0.2, 0.3), "none", 1, "dragan", 0.5),
                class = "wgflow_error_arg")
-  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, 0L, 1, good_opt, 0, "gan", 0))
-  expect_true(is.list(cl("ffi_critic_loss", ptr, m, m, rep(0.5, 6), 0L, 1, 2L, 0.5)))
-  expect_error(cl("ffi_penalty", ptr, m, 0L, 1))
-  expect_error(cl("ffi_penalty", ptr, m, 1L, Inf))
+  expect_error(cl("ffi_critic_step", ptr, m, m, NULL, "none", 1, good_opt, 0, 1L, 0))
+  expect_true(is.list(cl("ffi_critic_loss", ptr, m, m, rep(0.5, 6), "none", 1, "dragan", 0.5)))
+  expect_error(cl("ffi_penalty", ptr, m, "none", 1))
+  expect_error(cl("ffi_penalty", ptr, m, "gp", Inf))
 
   # parameter blocks, optimiser state, random streams, threads
   p <- wf_params(net)
@@ -503,7 +505,7 @@ test_that("the .Call entry points survive garbage", {
   expect_error(cl("ffi_device_info", c("a", "b")))
 
   # calls the C layer accepts without checking must at least not crash
-  res <- tryCatch(cl("ffi_critic_loss", ptr, m, m, c(NaN, Inf, -1), 1L, 1, 0L, 0),
+  res <- tryCatch(cl("ffi_critic_loss", ptr, m, m, c(NaN, Inf, -1), "gp", 1, "wgan", 0),
                   error = function(e) e)
   expect_true(is.list(res))
   res <- tryCatch(cl("ffi_forward", ptr, matrix(NaN, 3, 2), list()),
