@@ -3,15 +3,15 @@
 # fits and compact calls.
 
 # algo: the family's descriptor; algorithm: the fit's name ("w1fe",
-# "wgan", ...); split: training and held-out rows from split_holdout();
-# eval_n (validated), seed, device: the user's arguments; nets: a named list
-# (by role) of list(spec, input_dim, output_dim, arg), `arg` the argument
-# the spec came from (default: the role), named by errors about its shapes;
-# settings: the family's validated settings (optimisers as
-# "<role>_optimizer"); scale: the user's
-# `scale` (centre and scale the columns by the training rows' means and
-# standard deviations). Returns a fit of class c("wf_<family>", "wf_fit")
-# with no epochs.
+# "wgan", ...); run: the shared arguments from training_args() (eval_n,
+# seed, device, the data's colnames, and scale: centre and scale the
+# columns by the training rows' means and standard deviations); split:
+# training and held-out rows from run_split() (or split_holdout(),
+# split_pair(), split_balanced()); nets: a named list (by role) of
+# list(spec, input_dim, output_dim, arg), `arg` the argument the spec came
+# from (default: the role), named by errors about its shapes; settings: the
+# family's validated settings (optimisers as "<role>_optimizer"). Returns a
+# fit of class c("wf_<family>", "wf_fit") with no epochs.
 #
 # Done here for every family: the seed (drawn from R's RNG when NULL), the
 # random held-out rows drawn with it (a split made by split_holdout()
@@ -19,12 +19,12 @@
 # data, the data's image shape (kept as `$image_shape`: samples carry it),
 # and a `batch_size` setting larger than the training rows, which is
 # reduced to them with a message.
-new_fit <- function(algo, algorithm, split, eval_n, seed, device, nets,
-                    settings, colnames = NULL, scale = FALSE) {
-  if (is.null(seed)) seed <- split$seed %||% sample.int(.Machine$integer.max, 1L)
-  seed <- check_count(seed, "seed", min = 0L)
-  scale <- check_flag(scale, "scale")
-  device <- resolve_device(device)
+new_fit <- function(algo, algorithm, run, split, nets, settings) {
+  seed <- run$seed %||% split$seed %||% sample.int(.Machine$integer.max, 1L)
+  eval_n <- run$eval_n
+  scale <- run$scale
+  colnames <- run$colnames
+  device <- resolve_device(run$device)
   if (isTRUE(split$random) && !identical(split$seed, seed)) {
     # drawn again, the other fields (the data frame's class, the image
     # shape) kept

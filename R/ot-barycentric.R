@@ -60,50 +60,38 @@ barycentric_ot <- function(data, source, epochs = 4000L, dual_epochs = 2000L,
                            map_optimizer = wf_adam(0.005, 0.9, 0.999),
                            eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
                            device = "auto", verbose = interactive(), callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
-  x <- check_data(data, "data", min_rows = 3L)
   if (missing(source)) arg_error("source", "a numeric matrix", NULL)
-  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
-  epochs <- run$epochs
-  batch_size <- run$batch_size
+  run <- training_args(min_rows = 3L)
   dual_epochs <- check_count(dual_epochs, "dual_epochs", min = 0L)
   steps_per_epoch <- check_count(steps_per_epoch, "steps_per_epoch")
   check_spec(potential, "potential")
   check_spec(generator, "generator")
-  if (uses_batch_norm(generator) && batch_size < 2L) {
-    wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
+  check_batch_norm_batch(generator, run$batch_size)
   check_choice(regularizer, wf_choices("regularizer"), "regularizer")
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max, min_open = TRUE)
   check_optimizer(dual_optimizer, "dual_optimizer")
   check_optimizer(map_optimizer, "map_optimizer")
-  eval_every <- run$eval_every
-  eval_n <- run$eval_n
-  seed <- run$seed
-  split <- split_pair(x, source, holdout, eval_n, seed)
-  settings <- list(epochs = epochs, dual_epochs = dual_epochs,
-                   steps_per_epoch = steps_per_epoch, batch_size = batch_size,
-                   lambda = lambda, regularizer = regularizer, eval_every = eval_every,
+  split <- run_split(run)
+  settings <- list(epochs = run$epochs, dual_epochs = dual_epochs,
+                   steps_per_epoch = steps_per_epoch, batch_size = run$batch_size,
+                   lambda = lambda, regularizer = regularizer, eval_every = run$eval_every,
                    potential = potential, generator = generator,
                    dual_optimizer = dual_optimizer, map_optimizer = map_optimizer,
                    u_optimizer = dual_optimizer, v_optimizer = dual_optimizer,
                    generator_optimizer = map_optimizer)
-  d <- ncol(x)
+  d <- ncol(run$x)
   # u takes the source, v the data, the map the source: a stack without an
   # input shape takes their image shape
   nets <- list(u = list(spec = with_input_shape(potential, split$source_shape),
                         input_dim = d, output_dim = 1L, arg = "potential"),
-               v = list(spec = with_input_shape(potential, image_shape(x)),
+               v = list(spec = with_input_shape(potential, image_shape(run$x)),
                         input_dim = d, output_dim = 1L, arg = "potential"),
                generator = list(spec = with_input_shape(generator, split$source_shape),
                                 input_dim = d, output_dim = d))
-  fit <- new_fit(barycentric_algorithm, "barycentric", split, eval_n, seed, device,
-                 nets, settings, colnames = colnames(data))
+  fit <- new_fit(barycentric_algorithm, "barycentric", run, split, nets, settings)
   fit <- add_source(fit, split)
   fit$call <- match.call()
-  train_fit(fit, epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 # One epoch: steps_per_epoch updates, split between the stages by u's steps.

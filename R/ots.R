@@ -119,42 +119,31 @@ ots_fit <- function(data, cost = "l1", epochs = 100L,
                     alternate = TRUE, eval_every = 1L, eval_n = 1000L, holdout = NULL,
                     seed = NULL, device = "auto", verbose = interactive(),
                     callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
-  x <- check_data(data, "data", min_rows = 2L)
+  run <- training_args()
   check_choice(cost, wf_choices("cost"), "cost")
-  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
-  epochs <- run$epochs
-  batch_size <- run$batch_size
-  eval_every <- run$eval_every
-  eval_n <- run$eval_n
   check_spec(generator, "generator")
   # a generator stack with a fixed input sets the latent dimension unless
   # one is given
   given <- if (!missing(latent_dim)) check_count(latent_dim, "latent_dim", max = 2^20)
   latent_dim <- resolve_latent_dim(generator, given, 100L)
-  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
-    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
-             class = "wgflow_error_arg", arg = "latent_dim")
-  }
+  check_residual_latent(generator, latent_dim, ncol(run$x))
   check_optimizer(generator_optimizer, "generator_optimizer")
   check_optimizer(dual_optimizer, "dual_optimizer")
   rule <- check_ots_rule(ots_max_steps, ots_check_every, ots_window, ots_bins, ots_bounds)
   fit_passes <- check_count(fit_passes, "fit_passes", max = 2^20)
   alternate <- check_flag(alternate, "alternate")
-  split <- split_holdout(x, holdout, eval_n)
-  settings <- c(list(cost = cost, epochs = epochs, latent_dim = latent_dim,
-                     batch_size = batch_size, fit_passes = fit_passes,
-                     alternate = alternate, eval_every = eval_every,
+  split <- run_split(run)
+  settings <- c(list(cost = cost, epochs = run$epochs, latent_dim = latent_dim,
+                     batch_size = run$batch_size, fit_passes = fit_passes,
+                     alternate = alternate, eval_every = run$eval_every,
                      generator = generator, generator_optimizer = generator_optimizer,
                      dual_optimizer = dual_optimizer), rule)
   nets <- list(generator = list(spec = generator, input_dim = latent_dim,
-                                output_dim = ncol(x)))
-  fit <- new_fit(ots_algorithm, "ots", split, eval_n, seed, device, nets, settings,
-                 colnames = colnames(data))
+                                output_dim = ncol(run$x)))
+  fit <- new_fit(ots_algorithm, "ots", run, split, nets, settings)
   fit$dual <- new_dual(nrow(split$train))
   fit$call <- match.call()
-  train_fit(fit, epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 # The stopping rule's settings, validated.

@@ -112,20 +112,20 @@ rwp <- function(data, loss = "wgan-gp", epochs = 1000L, h = NULL,
                 critic_optimizer = NULL, generator_optimizer = NULL,
                 eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
                 device = "auto", verbose = interactive(), callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
+  run <- training_args()
   check_choice(loss, names(prox_losses), "loss")
   d <- rwp_defaults(loss)
   h <- check_step_size(h %||% d$h, "h")
   generator_steps <- check_count(generator_steps %||% d$generator_steps, "generator_steps")
   fit <- new_prox_fit(
-    rwp_algorithm, "rwp", data, loss, epochs, critic, generator,
-    latent_dim, d$latent_dim, batch_size, critic_steps %||% d$critic_steps, lambda,
-    list(critic = critic_optimizer, generator = generator_optimizer), d$optimizer,
-    eval_every, eval_n, holdout, seed, device,
+    run, rwp_algorithm, loss = loss, critic = critic, generator = generator,
+    latent_dim = latent_dim, latent_default = d$latent_dim,
+    critic_steps = critic_steps %||% d$critic_steps, lambda = lambda,
+    optimizers = list(critic = critic_optimizer, generator = generator_optimizer),
+    default_optimizer = d$optimizer,
     settings = list(h = h, generator_steps = generator_steps))
   fit$call <- match.call()
-  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 #' Semi-Backward Euler (SBE) generator training
@@ -198,8 +198,7 @@ sbe <- function(data, loss = "wgan-gp", epochs = 1000L, h = 0.2, anchor = "lag",
                 generator_optimizer = NULL, potential_optimizer = NULL,
                 eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
                 device = "auto", verbose = interactive(), callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
+  run <- training_args()
   check_choice(loss, names(prox_losses), "loss")
   h <- check_number(h, "h", min = 0, min_open = TRUE)
   check_choice(anchor, c("lag", "literal"), "anchor")
@@ -210,12 +209,12 @@ sbe <- function(data, loss = "wgan-gp", epochs = 1000L, h = 0.2, anchor = "lag",
   # left out, the latent dimension is 100 or a generator stack's input size
   given <- if (!missing(latent_dim)) check_count(latent_dim, "latent_dim", max = 2^20)
   fit <- new_prox_fit(
-    sbe_algorithm, "sbe", data, loss, epochs, critic, generator, given, 100L,
-    batch_size, critic_steps, lambda,
-    list(critic = critic_optimizer, generator = generator_optimizer,
-         potential = potential_optimizer),
-    wf_adam(2e-4, beta1 = 0.1, beta2 = 0.999), eval_every, eval_n, holdout, seed,
-    device,
+    run, sbe_algorithm, loss = loss, critic = critic, generator = generator,
+    latent_dim = given, latent_default = 100L, critic_steps = critic_steps,
+    lambda = lambda,
+    optimizers = list(critic = critic_optimizer, generator = generator_optimizer,
+                      potential = potential_optimizer),
+    default_optimizer = wf_adam(2e-4, beta1 = 0.1, beta2 = 0.999),
     settings = list(h = h, anchor = anchor, potential_steps = potential_steps,
                     generator_steps = generator_steps, potential = potential,
                     anchor_optimizer = wf_sgd(0)),
@@ -224,7 +223,7 @@ sbe <- function(data, loss = "wgan-gp", epochs = 1000L, h = 0.2, anchor = "lag",
   # outer iteration is zero)
   copy_net_params(fit$anchor, fit$generator)
   fit$call <- match.call()
-  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 # h: a number > 0, or Inf (no proximal term).
@@ -245,42 +244,30 @@ copy_net_params <- function(dst, src) {
 
 # Validate the arguments both families share and build the fit: nets (the
 # critic, the generator and the family's extra nets; SBE's anchor), the
-# data split, settings. optimizers: the user's (NULL entries take `dflt`).
-# latent_dim: the user's, or NULL for a generator stack's input size or
-# else latent_default.
-new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
-                         latent_dim, latent_default, batch_size, critic_steps, lambda,
-                         optimizers, dflt, eval_every, eval_n, holdout, seed, device,
-                         settings, extra_nets = list()) {
-  x <- check_data(data, "data", min_rows = 2L)
-  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
+# data split, settings. run: training_args(); optimizers: the user's (NULL
+# entries take `default_optimizer`); latent_dim: the user's, or NULL for a
+# generator stack's input size or else latent_default.
+new_prox_fit <- function(run, algo, loss, critic, generator, latent_dim, latent_default,
+                         critic_steps, lambda, optimizers, default_optimizer, settings,
+                         extra_nets = list()) {
+  x <- run$x
   check_spec(critic, "critic")
   check_spec(generator, "generator")
   if (loss != "gan") refuse_batch_norm(critic, "critic")
   latent_dim <- resolve_latent_dim(generator, latent_dim, latent_default)
-  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
-    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
-             class = "wgflow_error_arg", arg = "latent_dim")
-  }
+  check_residual_latent(generator, latent_dim, ncol(x))
   critic_steps <- check_count(critic_steps, "critic_steps")
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   for (role in names(optimizers)) {
     arg <- paste0(role, "_optimizer")
-    if (is.null(optimizers[[role]])) optimizers[[role]] <- dflt
-    check_optimizer(optimizers[[role]], arg)
-    settings[[arg]] <- optimizers[[role]]
+    settings[[arg]] <- check_optimizer(optimizers[[role]] %||% default_optimizer, arg)
   }
-  epochs <- run$epochs
-  batch_size <- run$batch_size
-  eval_every <- run$eval_every
-  eval_n <- run$eval_n
-  seed <- run$seed
-  split <- split_holdout(x, holdout, eval_n, seed)
+  split <- run_split(run)
   # DRAGAN's noise scale, from the training rows once (see rwp())
   perturb <- if (loss == "dragan") dragan_perturb(split$train) else 0
-  settings <- c(list(loss = loss, epochs = epochs, latent_dim = latent_dim,
-                     batch_size = batch_size, critic_steps = critic_steps,
-                     lambda = lambda, perturb = perturb, eval_every = eval_every,
+  settings <- c(list(loss = loss, epochs = run$epochs, latent_dim = latent_dim,
+                     batch_size = run$batch_size, critic_steps = critic_steps,
+                     lambda = lambda, perturb = perturb, eval_every = run$eval_every,
                      critic = critic, generator = generator),
                 settings)
   # the nets that take the data: a stack without an input shape takes the
@@ -294,9 +281,8 @@ new_prox_fit <- function(algo, algorithm, data, loss, epochs, critic, generator,
     nets[[role]] <- list(spec = with_input_shape(extra_nets[[role]], shape),
                          input_dim = ncol(x), output_dim = 1L)
   }
-  if (algorithm == "sbe") nets$anchor <- nets$generator
-  new_fit(algo, algorithm, split, eval_n, seed, device, nets, settings,
-          colnames = colnames(data))
+  if (algo$name == "sbe") nets$anchor <- nets$generator
+  new_fit(algo, algo$name, run, split, nets, settings)
 }
 
 # The critic phase's arguments (src/core/algo_rwp.c).

@@ -128,16 +128,16 @@ w1fe <- function(data, persistency = 3L, penalty = "lp", epochs = 800L,
                  eval_every = 10L, eval_n = 1000L, holdout = NULL, seed = NULL,
                  device = "auto", verbose = interactive(), callbacks = list(),
                  scale = FALSE, source = NULL) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
+  run <- training_args()
   if (!is.null(source) && missing(generator)) generator <- identity_generator()
-  fit <- new_w1fe(data, persistency, penalty, epochs, critic, generator,
-                  latent_dim, batch_size, critic_steps, step_size, lambda, clip,
-                  critic_optimizer, generator_optimizer, persistency_mode,
-                  eval_every, eval_n, holdout, seed, device, "w1fe", scale,
-                  source)
+  fit <- new_w1fe(run, "w1fe", persistency = persistency, penalty = penalty,
+                  critic = critic, generator = generator, latent_dim = latent_dim,
+                  critic_steps = critic_steps, step_size = step_size, lambda = lambda,
+                  clip = clip, critic_optimizer = critic_optimizer,
+                  generator_optimizer = generator_optimizer,
+                  persistency_mode = persistency_mode)
   fit$call <- match.call()
-  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 #' WGAN, WGAN-GP and WGAN-LP
@@ -201,58 +201,40 @@ check_forwarded <- function(args, allowed, fun, to) {
   invisible()
 }
 
-# Validate the arguments and build the fit (nets, data split, settings).
-new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
-                     latent_dim, batch_size, critic_steps, step_size, lambda,
-                     clip, critic_optimizer, generator_optimizer,
-                     persistency_mode, eval_every, eval_n, holdout, seed, device,
-                     algorithm, scale = FALSE, source = NULL) {
-  x <- check_data(data, "data", min_rows = 2L)
+# Validate W1-FE's own arguments and build the fit (nets, data split,
+# settings); run: the shared ones (training_args()).
+new_w1fe <- function(run, algorithm, persistency, penalty, critic, generator, latent_dim,
+                     critic_steps, step_size, lambda, clip, critic_optimizer,
+                     generator_optimizer, persistency_mode) {
+  x <- run$x
   persistency <- check_count(persistency, "persistency")
   check_choice(penalty, c("lp", "gp", "clip"), "penalty")
-  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
   check_spec(critic, "critic")
   check_spec(generator, "generator")
   refuse_batch_norm(critic, "critic")
-  map <- !is.null(source)
+  map <- !is.null(run$source)
   if (map && !is.null(latent_dim)) {
     wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
              class = "wgflow_error_arg", arg = "latent_dim")
   }
   latent_dim <- if (map) ncol(x) else resolve_latent_dim(generator, latent_dim, ncol(x))
-  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
-    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
-             class = "wgflow_error_arg", arg = "latent_dim")
-  }
+  check_residual_latent(generator, latent_dim, ncol(x))
   critic_steps <- check_count(critic_steps, "critic_steps")
   step_size <- check_number(step_size, "step_size", min = 0)
   lambda <- check_number(lambda, "lambda", min = 0, max = float_max)
   clip <- check_number(clip, "clip", min = 0, min_open = TRUE)
-  if (is.null(critic_optimizer)) {
-    critic_optimizer <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)
-  }
-  if (is.null(generator_optimizer)) {
-    generator_optimizer <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)
-  }
-  check_optimizer(critic_optimizer, "critic_optimizer")
-  check_optimizer(generator_optimizer, "generator_optimizer")
-  check_choice(persistency_mode, c("euler", "naive"), "persistency_mode")
-  epochs <- run$epochs
-  batch_size <- run$batch_size
-  eval_every <- run$eval_every
-  eval_n <- run$eval_n
-  seed <- run$seed
-  if (map && !isFALSE(scale)) {
-    wf_abort("`scale = TRUE` is not available with a `source`: a map is learnt in the data's own units.",
-             class = "wgflow_error_arg", arg = "scale")
-  }
-  split <- if (map) split_pair(x, source, holdout, eval_n, seed) else
-    split_holdout(x, holdout, eval_n, seed)
-  settings <- list(persistency = persistency, penalty = penalty, epochs = epochs,
-                   latent_dim = latent_dim, batch_size = batch_size,
+  # the papers' optimisers: RMSprop with weight clipping, Adam otherwise
+  default_opt <- if (penalty == "clip") wf_rmsprop(5e-5) else wf_adam(1e-4)
+  critic_optimizer <- check_optimizer(critic_optimizer %||% default_opt, "critic_optimizer")
+  generator_optimizer <- check_optimizer(generator_optimizer %||% default_opt,
+                                         "generator_optimizer")
+  check_choice(persistency_mode, wf_choices("persistency_mode"), "persistency_mode")
+  split <- run_split(run)
+  settings <- list(persistency = persistency, penalty = penalty, epochs = run$epochs,
+                   latent_dim = latent_dim, batch_size = run$batch_size,
                    critic_steps = critic_steps, step_size = step_size,
                    lambda = lambda, clip = clip, persistency_mode = persistency_mode,
-                   eval_every = eval_every, critic = critic, generator = generator,
+                   eval_every = run$eval_every, critic = critic, generator = generator,
                    critic_optimizer = critic_optimizer,
                    generator_optimizer = generator_optimizer)
   # a stack without an input shape takes the images' (the critic; a map's
@@ -262,12 +244,8 @@ new_w1fe <- function(data, persistency, penalty, epochs, critic, generator,
                generator = list(spec = if (map) with_input_shape(generator, split$source_shape)
                                 else generator,
                                 input_dim = latent_dim, output_dim = ncol(x)))
-  if (!map) {
-    return(new_fit(w1fe_algorithm, algorithm, split, eval_n, seed, device, nets,
-                   settings, colnames = colnames(data), scale = scale))
-  }
-  add_source(new_fit(w1fe_map_algorithm, algorithm, split, eval_n, seed, device, nets,
-                     settings, colnames = colnames(data)), split)
+  if (!map) return(new_fit(w1fe_algorithm, algorithm, run, split, nets, settings))
+  add_source(new_fit(w1fe_map_algorithm, algorithm, run, split, nets, settings), split)
 }
 
 # One epoch: the three phases of src/core/algo_w1fe.c.

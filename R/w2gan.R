@@ -171,16 +171,16 @@ w2gan <- function(data, source = NULL, epochs = 5000L,
                   generator_optimizer = wf_adam(1e-4, 0.9, 0.999),
                   eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
                   device = "auto", verbose = interactive(), callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
-  fit <- new_w2(data, source, epochs, critic, generator, latent_dim, batch_size,
-                critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
-                regularizer, critic_optimizer, generator_optimizer, NULL, NULL,
-                eval_every, eval_n, holdout, seed, device, batches = batches,
-                data_labels = data_labels, source_labels = source_labels,
-                reparam_side = reparam_side)
+  run <- training_args(min_rows = 3L)
+  fit <- new_w2(run, critic = critic, generator = generator, latent_dim = latent_dim,
+                critic_steps = critic_steps, ineq = ineq, lambda_ineq = lambda_ineq,
+                lambda_eq = lambda_eq, reparam = reparam, reparam_side = reparam_side,
+                lambda_e = lambda_e, regularizer = regularizer,
+                critic_optimizer = critic_optimizer,
+                generator_optimizer = generator_optimizer, batches = batches,
+                data_labels = data_labels, source_labels = source_labels)
   fit$call <- match.call()
-  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
 #' W2-FE: forward-Euler steps of the W2 gradient flow with persistent training
@@ -226,38 +226,34 @@ w2fe <- function(data, source = NULL, persistency = 3L, step_size = 1, epochs = 
                  generator_optimizer = wf_adam(1e-4, 0.9, 0.999),
                  eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
                  device = "auto", verbose = interactive(), callbacks = list()) {
-  verbose <- check_flag(verbose, "verbose")
-  callbacks <- check_callbacks(callbacks)
+  run <- training_args(min_rows = 3L)
   persistency <- check_count(persistency, "persistency")
   step_size <- check_number(step_size, "step_size", min = 0, min_open = TRUE)
-  fit <- new_w2(data, source, epochs, critic, generator, latent_dim, batch_size,
-                critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
-                regularizer, critic_optimizer, generator_optimizer, persistency,
-                step_size, eval_every, eval_n, holdout, seed, device, batches = batches,
+  fit <- new_w2(run, critic = critic, generator = generator, latent_dim = latent_dim,
+                critic_steps = critic_steps, ineq = ineq, lambda_ineq = lambda_ineq,
+                lambda_eq = lambda_eq, reparam = reparam, reparam_side = reparam_side,
+                lambda_e = lambda_e, regularizer = regularizer,
+                critic_optimizer = critic_optimizer,
+                generator_optimizer = generator_optimizer, batches = batches,
                 data_labels = data_labels, source_labels = source_labels,
-                reparam_side = reparam_side)
+                persistency = persistency, step_size = step_size)
   fit$call <- match.call()
-  train_fit(fit, fit$settings$epochs, verbose, callbacks)
+  train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
 
-# Validate the arguments and build the fit. persistency NULL: W2GAN.
-new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_size,
-                   critic_steps, ineq, lambda_ineq, lambda_eq, reparam, lambda_e,
-                   regularizer, critic_optimizer, generator_optimizer, persistency,
-                   step_size, eval_every, eval_n, holdout, seed, device,
-                   batches = "iid", data_labels = NULL, source_labels = NULL,
-                   reparam_side = "data") {
-  x <- check_data(data, "data", min_rows = 3L)
-  run <- check_run_args(epochs, batch_size, eval_every, eval_n, seed)
-  epochs <- run$epochs
+# Validate the W2 families' own arguments and build the fit; run: the
+# shared ones (training_args()). persistency NULL: W2GAN.
+new_w2 <- function(run, critic, generator, latent_dim, critic_steps, ineq, lambda_ineq,
+                   lambda_eq, reparam, reparam_side, lambda_e, regularizer,
+                   critic_optimizer, generator_optimizer, batches, data_labels,
+                   source_labels, persistency = NULL, step_size = NULL) {
+  x <- run$x
+  source <- run$source
   batch_size <- run$batch_size
   check_spec(critic, "critic")
   check_spec(generator, "generator")
   refuse_batch_norm(critic, "critic", "the potentials' penalties need a double backward")
-  if (uses_batch_norm(generator) && batch_size < 2L) {
-    wf_abort("A BatchNorm generator needs `batch_size` >= 2.", class = "wgflow_error_arg",
-             arg = "batch_size")
-  }
+  check_batch_norm_batch(generator, batch_size)
   critic_steps <- check_count(critic_steps, "critic_steps")
   check_choice(ineq, wf_choices("ineq"), "ineq")
   lambda_ineq <- check_number(lambda_ineq, "lambda_ineq", min = 0, max = float_max)
@@ -289,19 +285,16 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
   }
   check_optimizer(critic_optimizer, "critic_optimizer")
   check_optimizer(generator_optimizer, "generator_optimizer")
-  eval_every <- run$eval_every
-  eval_n <- run$eval_n
-  seed <- run$seed
   map <- !is.null(source)
   if (map) {
-    split <- split_pair(x, source, holdout, eval_n, seed, data_labels, source_labels)
+    split <- run_split(run, data_labels, source_labels)
     if (!is.null(latent_dim)) {
       wf_abort("`latent_dim` is the source's width when a `source` is given; leave it NULL.",
                class = "wgflow_error_arg", arg = "latent_dim")
     }
     latent_dim <- ncol(x)
   } else {
-    split <- split_balanced(x, data_labels, holdout, eval_n, seed, "data_labels")
+    split <- split_balanced(x, data_labels, run$holdout, run$eval_n, run$seed, "data_labels")
     latent_dim <- resolve_latent_dim(generator, latent_dim, ncol(x))
   }
   strata <- NULL
@@ -315,16 +308,13 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                class = "wgflow_error_arg", arg = "batch_size")
     }
   }
-  if (isTRUE(generator$residual) && latent_dim != ncol(x)) {
-    wf_abort("A residual generator needs `latent_dim` == ncol(data).",
-             class = "wgflow_error_arg", arg = "latent_dim")
-  }
-  settings <- list(persistency = persistency, step_size = step_size, epochs = epochs,
+  check_residual_latent(generator, latent_dim, ncol(x))
+  settings <- list(persistency = persistency, step_size = step_size, epochs = run$epochs,
                    latent_dim = latent_dim, batch_size = batch_size,
                    batches = batches, critic_steps = critic_steps, ineq = ineq,
                    lambda_ineq = lambda_ineq, lambda_eq = lambda_eq, reparam = reparam,
                    reparam_side = reparam_side, lambda_e = lambda_e,
-                   regularizer = regularizer, eval_every = eval_every,
+                   regularizer = regularizer, eval_every = run$eval_every,
                    critic = critic, generator = generator,
                    critic_optimizer = critic_optimizer,
                    f_optimizer = critic_optimizer, g_optimizer = critic_optimizer,
@@ -339,8 +329,7 @@ new_w2 <- function(data, source, epochs, critic, generator, latent_dim, batch_si
                g = list(spec = potential, input_dim = d, output_dim = 1L, arg = "critic"),
                generator = list(spec = generator, input_dim = latent_dim, output_dim = d))
   family <- paste0(if (is.null(persistency)) "w2gan" else "w2fe", if (map) "_map")
-  fit <- new_fit(get(family, envir = wf_algorithms), family, split, eval_n, seed, device,
-                 nets, settings, colnames = colnames(data))
+  fit <- new_fit(get(family, envir = wf_algorithms), family, run, split, nets, settings)
   if (map) fit <- add_source(fit, split)
   if (!is.null(data_labels) || !is.null(source_labels)) {
     fit$labels <- list(data = split$labels, holdout = split$held_labels,
