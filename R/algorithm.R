@@ -8,6 +8,10 @@
 wf_algorithms <- new.env(parent = emptyenv())
 
 # name: the C trainer's algorithm (src/core/algos.c) and the registry key.
+# optional_source: whether the family may learn a map from a source sample
+#   (the C algorithm's optional data role "source"; data() then returns
+#   it). A fit given one is evaluated as a map: fit_algorithm() returns
+#   map_descriptor() of the descriptor for it.
 # nets: the fit's networks, by role, in the trainer's order; each role also
 #   names the fit element holding the wf_net and, with "_optimizer", the
 #   setting holding its optimiser.
@@ -62,13 +66,14 @@ new_algorithm <- function(name, nets, data, phases = NULL, epoch, label,
                           floor = function(fit) generator_floor(fit),
                           net_spaces = NULL, progress_metrics = NULL,
                           feature_metrics = NULL, state_outputs = character(),
-                          train_metrics = NULL) {
+                          train_metrics = NULL, optional_source = FALSE) {
   spaces <- stats::setNames(lapply(nets, function(role) {
     if (role == "generator") c("latent", "data") else c("data", "value")
   }), nets)
   spaces[names(net_spaces)] <- net_spaces
   structure(list(name = name, nets = nets, data = data, phases = phases,
                  state_outputs = state_outputs, train_metrics = train_metrics,
+                 optional_source = optional_source,
                  eval_metrics = eval_metrics, evaluate = evaluate,
                  metric_titles = metric_titles,
                  setting_keys = setting_keys, label = label, epoch = epoch,
@@ -102,15 +107,31 @@ progress_metrics <- function(algo) {
 }
 
 # The descriptor of a fit (by its family, or its algorithm name), or NULL
-# for a list that only looks like a fit.
+# for a list that only looks like a fit; for a fit of a family with an
+# optional source that has one, its map descriptor.
 fit_algorithm <- function(fit) {
   for (nm in c(fit$family, fit$algorithm)) {
     if (is.character(nm) && length(nm) == 1L && exists(nm, envir = wf_algorithms,
                                                         inherits = FALSE)) {
-      return(get(nm, envir = wf_algorithms))
+      algo <- get(nm, envir = wf_algorithms)
+      if (isTRUE(algo$optional_source) && !is.null(fit$source)) algo <- map_descriptor(algo)
+      return(algo)
     }
   }
   NULL
+}
+
+# A family's descriptor for its fits from a source sample: evaluated as a
+# map against the discrete OT map of held-out pairs (maps.R), "map" after
+# its label, no image features.
+map_descriptor <- function(algo) {
+  label <- algo$label
+  algo$eval_metrics <- map_eval_metrics
+  algo$evaluate <- map_evaluation
+  algo$metric_titles <- c(algo$metric_titles, map_metric_titles)
+  algo$label <- function(fit) paste(label(fit), "map")
+  algo$feature_metrics <- FALSE
+  algo
 }
 
 # Every registered metric name (for telling metric columns from settings).

@@ -244,8 +244,8 @@ new_w1fe <- function(run, algorithm, persistency, penalty, critic, generator, la
                generator = list(spec = if (map) with_input_shape(generator, split$source_shape)
                                 else generator,
                                 input_dim = latent_dim, output_dim = ncol(x)))
-  if (!map) return(new_fit(w1fe_algorithm, algorithm, run, split, nets, settings))
-  add_source(new_fit(w1fe_map_algorithm, algorithm, run, split, nets, settings), split)
+  fit <- new_fit(w1fe_algorithm, algorithm, run, split, nets, settings)
+  if (map) add_source(fit, split) else fit
 }
 
 # One epoch: the three phases of src/core/algo_w1fe.c.
@@ -279,9 +279,12 @@ w1fe_label <- function(fit) {
 }
 
 w1fe_algorithm <- register_algorithm(new_algorithm(
-  name = "w1fe", aliases = "wgan",
+  # "w1fe_map": the family name of map fits saved before the source was an
+  # optional data role
+  name = "w1fe", aliases = c("wgan", "w1fe_map"),
   nets = c("critic", "generator"),
-  data = function(fit) list(data = fit$data),
+  data = function(fit) list(data = fit$data, source = fit$source),
+  optional_source = TRUE,
   phases = c("critic", "euler", "fit"),
   metric_titles = c(w1_critic = "critic estimate of W1",
                     critic_loss = "critic loss",
@@ -293,20 +296,5 @@ w1fe_algorithm <- register_algorithm(new_algorithm(
   setting_keys = c("penalty", "persistency", "persistency_mode", "step_size",
                    "batch_size", "critic_steps", "lambda"),
   label = w1fe_label,
-  epoch = w1fe_epoch
-))
-
-# W1-FE / WGAN from a source sample: the same phases, latents from the
-# source's rows, evaluated as a map (maps.R).
-w1fe_map_algorithm <- register_algorithm(new_algorithm(
-  name = "w1fe_map",
-  nets = c("critic", "generator"),
-  data = function(fit) list(data = fit$data, source = fit$source),
-  phases = w1fe_algorithm$phases,
-  eval_metrics = map_eval_metrics,
-  evaluate = map_evaluation,
-  metric_titles = c(w1fe_algorithm$metric_titles, map_metric_titles),
-  setting_keys = w1fe_algorithm$setting_keys,
-  label = function(fit) paste(w1fe_label(fit), "map"),
   epoch = w1fe_epoch
 ))

@@ -123,7 +123,7 @@
 #' @param regularizer "l2" or "entropic".
 #' @param critic_optimizer,generator_optimizer [wf_adam()] and friends.
 #' @inheritParams w1fe
-#' @return A fit of class `wf_w2gan` (or `wf_w2gan_map` with a source) and
+#' @return A fit of class `wf_w2gan` (with a source, a map fit) and
 #'   `wf_fit`: `$metrics` has one row per epoch with `critic_loss`,
 #'   `w2_dual` (the critic's estimate of `W2^2 / 2`, `mean f + mean g`),
 #'   `ineq_penalty`, `eq_penalty`, `e_penalty` (NA when off), `gen_loss`
@@ -201,7 +201,7 @@ w2gan <- function(data, source = NULL, epochs = 5000L,
 #' @inheritParams w2gan
 #' @param persistency K, generator updates per Euler step (>= 1).
 #' @param step_size The Euler time step epsilon (> 0).
-#' @return A fit of class `wf_w2fe` (or `wf_w2fe_map`) and `wf_fit`, as
+#' @return A fit of class `wf_w2fe` and `wf_fit`, as
 #'   [w2gan()]'s with `euler_grad_norm` (mean `|grad f(G(z))|`),
 #'   `fit_mse_first` and `fit_mse_last` in place of `gen_loss`.
 #' @seealso [w2gan()], [w1fe()].
@@ -328,7 +328,7 @@ new_w2 <- function(run, critic, generator, latent_dim, critic_steps, ineq, lambd
   nets <- list(f = list(spec = potential, input_dim = d, output_dim = 1L, arg = "critic"),
                g = list(spec = potential, input_dim = d, output_dim = 1L, arg = "critic"),
                generator = list(spec = generator, input_dim = latent_dim, output_dim = d))
-  family <- paste0(if (is.null(persistency)) "w2gan" else "w2fe", if (map) "_map")
+  family <- if (is.null(persistency)) "w2gan" else "w2fe"
   fit <- new_fit(get(family, envir = wf_algorithms), family, run, split, nets, settings)
   if (map) fit <- add_source(fit, split)
   if (!is.null(data_labels) || !is.null(source_labels)) {
@@ -342,10 +342,10 @@ new_w2 <- function(run, critic, generator, latent_dim, critic_steps, ineq, lambd
 
 # The data sets of a W2 fit's trainer: the training rows, sorted by
 # component for balanced batches.
-w2_data <- function(fit, map) {
+w2_data <- function(fit) {
   bal <- !is.null(fit$strata)
   out <- list(data = if (bal) strata_of(fit$data, fit$labels$data)$x else fit$data)
-  if (map) {
+  if (!is.null(fit$source)) {
     out$source <- if (bal) strata_of(fit$source, fit$labels$source)$x else fit$source
   }
   out
@@ -387,8 +387,7 @@ w2_epoch <- function(fit, trainer) {
 
 w2_label <- function(fit) {
   s <- fit$settings
-  base <- if (is.null(s$persistency)) "W2GAN" else sprintf("W2-FE (K = %s)", s$persistency)
-  if (grepl("_map$", fit$family %||% "")) paste(base, "map") else base
+  if (is.null(s$persistency)) "W2GAN" else sprintf("W2-FE (K = %s)", s$persistency)
 }
 
 w2_metric_titles <- c(w2_dual = "critic estimate of W2^2 / 2",
@@ -398,20 +397,28 @@ w2_metric_titles <- c(w2_dual = "critic estimate of W2^2 / 2",
 w2_keys <- c("ineq", "lambda_ineq", "lambda_eq", "reparam", "reparam_side", "regularizer",
              "batch_size", "batches", "critic_steps")
 
-for (family in c("w2gan", "w2gan_map", "w2fe", "w2fe_map")) {
-  fe <- startsWith(family, "w2fe")
-  map <- endsWith(family, "_map")
-  register_algorithm(new_algorithm(
-    name = family,
-    nets = c("f", "g", "generator"),
-    data = if (map) function(fit) w2_data(fit, TRUE) else function(fit) w2_data(fit, FALSE),
-    phases = c("critic", if (fe) c("euler", "fit") else "generator"),
-    eval_metrics = if (map) map_eval_metrics else c("w1", "w2"),
-    evaluate = if (map) map_evaluation else generator_evaluation,
-    metric_titles = c(w2_metric_titles, if (map) map_metric_titles),
-    setting_keys = c(w2_keys, if (fe) c("persistency", "step_size")),
-    label = w2_label,
-    epoch = w2_epoch
-  ))
-}
-rm(family, fe, map)
+# "w2gan_map", "w2fe_map": the family names of map fits saved before the
+# source was an optional data role
+register_algorithm(new_algorithm(
+  name = "w2gan", aliases = "w2gan_map",
+  nets = c("f", "g", "generator"),
+  data = w2_data,
+  optional_source = TRUE,
+  phases = c("critic", "generator"),
+  metric_titles = w2_metric_titles,
+  setting_keys = w2_keys,
+  label = w2_label,
+  epoch = w2_epoch
+))
+
+register_algorithm(new_algorithm(
+  name = "w2fe", aliases = "w2fe_map",
+  nets = c("f", "g", "generator"),
+  data = w2_data,
+  optional_source = TRUE,
+  phases = c("critic", "euler", "fit"),
+  metric_titles = w2_metric_titles,
+  setting_keys = c(w2_keys, "persistency", "step_size"),
+  label = w2_label,
+  epoch = w2_epoch
+))

@@ -27,21 +27,28 @@ static wf_trainer *r_trainer(SEXP ptr) {
   return t;
 }
 
-/* The element of a named list called name; an error naming `what` if it
- * is missing. */
-static SEXP named(SEXP list, const char *name, const char *what) {
+/* The element of a named list called name, or NULL (R's NULL counts as
+ * absent); `what` names the list in the error when it is not one. */
+static SEXP named_or_null(SEXP list, const char *name, const char *what) {
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
   if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
     wf_r_abort("wgflow_error_arg", "`%s` must be a named list", what);
   for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
     if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  wf_r_abort("wgflow_error_arg", "`%s` has no `%s`", what, name);
   return R_NilValue;
+}
+
+/* The element called name; an error naming `what` if it is missing. */
+static SEXP named(SEXP list, const char *name, const char *what) {
+  SEXP x = named_or_null(list, name, what);
+  if (Rf_isNull(x)) wf_r_abort("wgflow_error_arg", "`%s` has no `%s`", what, name);
+  return x;
 }
 
 /* algo: a string; nets, opts: named lists keyed by the algorithm's net
  * roles (nets of class wf_net handles, opts optimiser lists); data: a named
- * list of double matrices keyed by its data roles. */
+ * list of double matrices keyed by its data roles (an optional role, e.g.
+ * a source sample, may be missing or NULL). */
 SEXP ffi_trainer_create(SEXP algo, SEXP nets, SEXP opts, SEXP data) {
   if (!Rf_isString(algo) || Rf_length(algo) != 1)
     wf_r_abort("wgflow_error_arg", "`algo` must be a single string");
@@ -57,9 +64,13 @@ SEXP ffi_trainer_create(SEXP algo, SEXP nets, SEXP opts, SEXP data) {
   }
   const double *rows_major[WF_TRAINER_MAX_DATA];
   int rows[WF_TRAINER_MAX_DATA], cols[WF_TRAINER_MAX_DATA];
-  for (; a->data[n_data] != NULL; n_data++) {
-    rows_major[n_data] = wf_r_row_major(NULL, named(data, a->data[n_data], "data"),
-                                        a->data[n_data], &rows[n_data], &cols[n_data]);
+  int n_roles = 0;
+  while (a->data[n_roles] != NULL) n_roles++;
+  for (; n_data < n_roles; n_data++) {
+    SEXP x = named_or_null(data, a->data[n_data], "data");
+    if (Rf_isNull(x) && n_data >= n_roles - a->optional_data) break;
+    if (Rf_isNull(x)) wf_r_abort("wgflow_error_arg", "`data` has no `%s`", a->data[n_data]);
+    rows_major[n_data] = wf_r_row_major(NULL, x, a->data[n_data], &rows[n_data], &cols[n_data]);
     wf_r_check_range(NULL, rows_major[n_data], (size_t)rows[n_data] * cols[n_data],
                      a->data[n_data]);
   }

@@ -17,9 +17,9 @@
  * Randomness: data batches and interpolates from the critic's stream,
  * latents from the generator's.
  *
- * Two registrations share the phases: "w1fe" draws latents z ~ N(0, I);
- * "w1fe_map" draws them as rows of a source sample (WGAN-GP / WGAN-LP
- * maps between two samples, the W2GAN paper's baselines).
+ * Latents: z ~ N(0, I), or, when the trainer has the optional data set
+ * "source", rows of that sample (WGAN-GP / WGAN-LP maps between two
+ * samples, the W2GAN paper's baselines).
  */
 #include <math.h>
 
@@ -218,17 +218,8 @@ static const wf_phase phases[] = {
 const wf_algo wf_algo_w1fe = {
     .name = "w1fe",
     .nets = {"critic", "generator", NULL},
-    .data = {"data", NULL},
-    .state_size = sizeof(w1fe_state),
-    .init = init,
-    .free = release,
-    .phases = phases,
-};
-
-const wf_algo wf_algo_w1fe_map = {
-    .name = "w1fe_map",
-    .nets = {"critic", "generator", NULL},
     .data = {"data", "source", NULL},
+    .optional_data = 1,
     .state_size = sizeof(w1fe_state),
     .init = init,
     .free = release,

@@ -543,20 +543,19 @@ static const wf_phase phases[] = {
     {"fit", fit_phase, {"fit_mse_first", "fit_mse_last", NULL}},
     {NULL, NULL, {NULL}}};
 
-/* one registration per family and latent source: W2GAN and W2-FE run the
- * same phases (the R side picks generator or euler + fit); "_map" learns a
- * map from the source sample */
-#define W2_ALGO(var, label, ...)                 \
-  const wf_algo var = {                          \
-      .name = label,                             \
-      .nets = {"f", "g", "generator", NULL},     \
-      .data = {__VA_ARGS__, NULL},               \
-      .state_size = sizeof(w2_state),            \
-      .init = init,                              \
-      .free = release,                           \
-      .phases = phases,                          \
+/* one registration per family: W2GAN and W2-FE run the same phases (the R
+ * side picks generator or euler + fit); with the optional data set
+ * "source" they learn a map from that sample */
+#define W2_ALGO(var, label)                                \
+  const wf_algo var = {                                    \
+      .name = label,                                       \
+      .nets = {"f", "g", "generator", NULL},               \
+      .data = {"data", "source", NULL},                    \
+      .optional_data = 1,                                  \
+      .state_size = sizeof(w2_state),                      \
+      .init = init,                                        \
+      .free = release,                                     \
+      .phases = phases,                                    \
   }
-W2_ALGO(wf_algo_w2gan, "w2gan", "data");
-W2_ALGO(wf_algo_w2gan_map, "w2gan_map", "data", "source");
-W2_ALGO(wf_algo_w2fe, "w2fe", "data");
-W2_ALGO(wf_algo_w2fe_map, "w2fe_map", "data", "source");
+W2_ALGO(wf_algo_w2gan, "w2gan");
+W2_ALGO(wf_algo_w2fe, "w2fe");

@@ -5,19 +5,14 @@
 
 extern const wf_algo wf_algo_w1fe;
 extern const wf_algo wf_algo_rwp, wf_algo_sbe;
-extern const wf_algo wf_algo_w1fe_map;
-extern const wf_algo wf_algo_w2gan, wf_algo_w2gan_map, wf_algo_w2fe, wf_algo_w2fe_map;
+extern const wf_algo wf_algo_w2gan, wf_algo_w2fe;
 extern const wf_algo wf_algo_barycentric;
 extern const wf_algo wf_algo_ots, wf_algo_semidiscrete;
 
 static const wf_algo *const registry[] = {
     &wf_algo_w1fe,
     &wf_algo_rwp, &wf_algo_sbe,
-    &wf_algo_w1fe_map,
-    &wf_algo_w2gan,
-    &wf_algo_w2gan_map,
-    &wf_algo_w2fe,
-    &wf_algo_w2fe_map,
+    &wf_algo_w2gan, &wf_algo_w2fe,
     &wf_algo_barycentric,
     &wf_algo_ots, &wf_algo_semidiscrete,
     NULL};

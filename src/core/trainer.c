@@ -39,9 +39,11 @@ wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
   *out = NULL;
   int want_nets = count(algo->nets, WF_TRAINER_MAX_NETS);
   int want_data = count(algo->data, WF_TRAINER_MAX_DATA);
-  if (n_nets != want_nets || n_data != want_data)
-    return wf_fail_msg(msg, WF_ERR_ARG, "%s needs %d nets and %d data sets, not %d and %d",
-                       algo->name, want_nets, want_data, n_nets, n_data);
+  int least_data = want_data - algo->optional_data;
+  if (n_nets != want_nets || n_data > want_data || n_data < least_data)
+    return wf_fail_msg(msg, WF_ERR_ARG, "%s needs %d nets and %d%s data sets, not %d and %d",
+                       algo->name, want_nets, least_data,
+                       least_data < want_data ? " or more" : "", n_nets, n_data);
   for (int i = 0; i < n_nets; i++) {
     if (wf_net_device(nets[i]) != wf_net_device(nets[0]))
       return wf_fail_msg(msg, WF_ERR_ARG, "the %s and the %s are on different devices",

@@ -46,6 +46,8 @@ typedef struct wf_algo {
   const char *name;
   const char *nets[WF_TRAINER_MAX_NETS + 1]; /* roles, NULL-terminated */
   const char *data[WF_TRAINER_MAX_DATA + 1]; /* roles, NULL-terminated */
+  int optional_data; /* how many of the last data roles a trainer may lack
+                      * (a source sample: t->n_data says which it has) */
   size_t state_size;                         /* zeroed for init */
   wf_status (*init)(wf_trainer *t);          /* shapes, state; may be NULL */
   void (*free)(wf_trainer *t);               /* the state's own; may be NULL */
@@ -109,8 +111,9 @@ struct wf_trainer {
 const wf_algo *wf_algo_find(const char *name);
 /* nets[n_nets] and opts[n_nets] in the order of algo->nets (all on one
  * device; the trainer borrows the nets: free it first); data[i] host
- * [rows[i] x cols[i]], row-major, in the order of algo->data, copied to
- * the device. */
+ * [rows[i] x cols[i]], row-major, in the order of algo->data (the first
+ * n_data roles: the optional ones may be left out), copied to the
+ * device. */
 wf_status wf_trainer_create(const wf_algo *algo, wf_net *const *nets,
                             const wf_opt_spec *opts, int n_nets,
                             const double *const *data, const int *rows,

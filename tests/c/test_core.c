@@ -1758,7 +1758,7 @@ static void test_w2_euler_direction(const double *const *data, const int *rows, 
     wf_net *nets[3];
     wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999,
                         .eps = 1e-8};
-    wf_trainer *t = w2_trainer("w2fe_map", 21 + rp, data, rows, 2, &adam, nets);
+    wf_trainer *t = w2_trainer("w2fe", 21 + rp, data, rows, 2, &adam, nets);
     const char *cn[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
                         "reparam", "lambda_e", "reg", "data_strata",
                               "source_strata"};
@@ -1841,7 +1841,7 @@ static void test_w2_strata(int m) {
   wf_net *nets[3];
   wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
                       .eps = 1e-8};
-  wf_trainer *t = w2_trainer("w2gan_map", 31, data, rows, 2, &adam, nets);
+  wf_trainer *t = w2_trainer("w2gan", 31, data, rows, 2, &adam, nets);
   size_t md = (size_t)m * 2;
   double *real = hvec(md), *src = hvec(md), out[5];
   double mean_j[3] = {0}, n_j[3] = {0};
@@ -1913,7 +1913,7 @@ static void test_w2_strata(int m) {
     wf_net *n2[2][3];
     wf_trainer *t2[2];
     for (int r = 0; r < 2; r++) {
-      t2[r] = w2_trainer("w2gan_map", 41, data, rows, 2, &adam, n2[r]);
+      t2[r] = w2_trainer("w2gan", 41, data, rows, 2, &adam, n2[r]);
       double v[] = {m, 2, 3, 20, 20, 1, 0, 0, r, ND, r, NS};
       const char *nn[] = {"batch_size", "steps", "ineq", "lambda_ineq", "lambda_eq",
                           "reparam", "lambda_e", "reg", "data_strata", "data_stratum_1",
@@ -1957,13 +1957,34 @@ static void test_w2(void) {
                               "reparam", "lambda_e", "reg", "data_strata",
                               "source_strata"};
   double out[5];
-  /* every penalty switch runs, in both registrations */
+  /* the data set is required, the source optional: no data set, or more
+   * than the roles, is refused */
+  {
+    wf_mlp_spec ps = {.n_layers = 1, .widths = {2, 1}, .init = WF_INIT_NORMAL, .init_sd = 0.1};
+    wf_mlp_spec gs = {.n_layers = 1, .widths = {2, 2}, .init = WF_INIT_NORMAL, .init_sd = 0.1};
+    wf_net *nets[3] = {make_net(&ps, 1), make_net(&ps, 2), make_net(&gs, 3)};
+    wf_opt_spec sgd = {.kind = WF_OPT_SGD, .lr = 0.1, .eps = 1};
+    wf_opt_spec opts[3] = {sgd, sgd, sgd};
+    int cols[3] = {2, 2, 2}, rows3[3] = {n, n, n};
+    const double *data3[3] = {x, z, x};
+    char msg[WF_MSG_LEN];
+    wf_trainer *t = NULL;
+    CHECK(wf_trainer_create(wf_algo_find("w2gan"), nets, opts, 3, data3, rows3, cols, 0, &t,
+                            msg) == WF_ERR_ARG && t == NULL && strstr(msg, "1 or more"),
+          "no data set refused: %s", msg);
+    CHECK(wf_trainer_create(wf_algo_find("w2gan"), nets, opts, 3, data3, rows3, cols, 3, &t,
+                            msg) == WF_ERR_ARG && t == NULL,
+          "a third data set refused: %s", msg);
+    for (int i = 0; i < 3; i++) wf_net_free(nets[i]);
+  }
+  /* every penalty switch runs, without and with the optional source */
   for (int mode = 0; mode < 2; mode++) {
     wf_net *nets[3];
     wf_opt_spec adam = {.kind = WF_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
                         .eps = 1e-8};
-    const char *algo = mode ? "w2gan_map" : "w2gan";
-    wf_trainer *t = w2_trainer(algo, 5, data, rows, mode ? 2 : 1, &adam, nets);
+    const char *algo = mode ? "w2gan (map)" : "w2gan"; /* for messages */
+    wf_trainer *t = w2_trainer("w2gan", 5, data, rows, mode ? 2 : 1, &adam, nets);
+    CHECK(t->n_data == 1 + mode, "%s: %d data sets", algo, t->n_data);
     for (int ineq = 0; ineq <= 3; ineq++)
       for (int reparam = 0; reparam <= 2; reparam++)
         for (int reg = 0; reg <= 1; reg++) {
@@ -2009,7 +2030,7 @@ static void test_w2(void) {
     wf_net *nets[2][3];
     wf_trainer *t[2];
     for (int r = 0; r < 2; r++) {
-      t[r] = w2_trainer("w2gan_map", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan,
+      t[r] = w2_trainer("w2gan", 11, data, rows, 2, r == 0 ? &sgd : &sgd_w2gan,
                         nets[r]);
       double vals[] = {m, 3, 3, 20, 20, rp, 0, 0, 0, 0};
       CHECK(phase(t[r], "critic", crit_names, vals, 10, out) == WF_OK, "critic: %s",

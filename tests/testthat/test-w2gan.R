@@ -173,8 +173,16 @@ test_that("the baselines: Barycentric-OT and WGAN-LP on the pair", {
   lp <- wgan(pair4$target, source = pair4$source, penalty = "lp", epochs = 3,
              batch_size = 64, critic = wf_mlp(c(8, 8)), generator = small_gen(8),
              critic_steps = 2, eval_n = 50, seed = 1, verbose = FALSE)
-  expect_s3_class(lp, "wf_w1fe_map")
+  # one family with an optional source: a map fit is a wf_w1fe with $source
+  expect_s3_class(lp, "wf_w1fe")
+  expect_identical(lp$family, "w1fe")
+  expect_false(is.null(lp$source))
   expect_identical(lp$algorithm, "wgan")
+  # a map fit saved under the old family name resolves to the same family
+  old <- lp
+  old$family <- "w1fe_map"
+  expect_identical(wgflow:::fit_algorithm(old)$eval_metrics, wgflow:::map_eval_metrics)
+  expect_identical(nrow(wf_continue(old, epochs = 1, verbose = FALSE)$metrics), 4L)
   expect_true(all(c("map_error", "map_cosine", "w2") %in% names(lp$metrics)))
   expect_output(print(lp), "WGAN-LP map")
   # the default generator with a source is the identity start
