@@ -8,6 +8,10 @@
 wf_algorithms <- new.env(parent = emptyenv())
 
 # name: the C trainer's algorithm (src/core/algos.c) and the registry key.
+# sync_state: function(fit, trainer) copying the algorithm's own state
+#   beyond its nets (OTS's dual vector) from the trainer into the fit; run
+#   at the end of a run and for callbacks' snapshots, never per epoch.
+#   Default NULL: none.
 # optional_source: whether the family may learn a map from a source sample
 #   (the C algorithm's optional data role "source"; data() then returns
 #   it). A fit given one is evaluated as a map: fit_algorithm() returns
@@ -66,14 +70,15 @@ new_algorithm <- function(name, nets, data, phases = NULL, epoch, label,
                           floor = function(fit) generator_floor(fit),
                           net_spaces = NULL, progress_metrics = NULL,
                           feature_metrics = NULL, state_outputs = character(),
-                          train_metrics = NULL, optional_source = FALSE) {
+                          train_metrics = NULL, optional_source = FALSE,
+                          sync_state = NULL) {
   spaces <- stats::setNames(lapply(nets, function(role) {
     if (role == "generator") c("latent", "data") else c("data", "value")
   }), nets)
   spaces[names(net_spaces)] <- net_spaces
   structure(list(name = name, nets = nets, data = data, phases = phases,
                  state_outputs = state_outputs, train_metrics = train_metrics,
-                 optional_source = optional_source,
+                 optional_source = optional_source, sync_state = sync_state,
                  eval_metrics = eval_metrics, evaluate = evaluate,
                  metric_titles = metric_titles,
                  setting_keys = setting_keys, label = label, epoch = epoch,

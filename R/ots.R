@@ -176,6 +176,7 @@ new_dual <- function(n) {
   dual$psi <- NULL # NULL: zero, and a fresh optimiser state
   dual$trainer <- NULL # the trainer it was last given to
   dual$pairs <- FALSE # whether that trainer holds OTS pairs for FIT
+  dual$trainer_step <- NULL # the optimiser steps of that trainer's dual
   dual
 }
 
@@ -190,28 +191,26 @@ restore_dual <- function(dual, trainer) {
   }
   dual$trainer <- trainer
   dual$pairs <- FALSE
+  dual$trainer_step <- NULL
   invisible(dual)
 }
 
-# Copy the trainer's dual state back into the fit. A state that is not
-# finite (an Adam moment past float32's range) ends the run as diverged and
-# leaves the fit the last good one.
-save_dual <- function(dual, trainer, step) {
+# Copy the trainer's dual state up into the fit: once per run (at its end,
+# and for a callback's snapshot), not per outer iteration. The trainer's
+# dual is always finite: an OTS phase that blows it up fails and puts back
+# the state it started from (src/core/algo_ots.c), and the run ends as
+# "diverged".
+sync_dual <- function(fit, trainer) {
+  dual <- fit$dual
+  if (!identical(dual$trainer, trainer) || is.null(dual$trainer_step)) return(invisible())
   n <- dual$n
   got <- lapply(c(psi = "psi", m1 = "psi_m1", m2 = "psi_m2"), function(buf) {
     .Call(ffi_trainer_buffer_get, trainer, buf, n, FALSE)
   })
-  for (nm in names(got)) {
-    if (!all_finite(got[[nm]])) {
-      wf_abort(sprintf("the dual vector's %s is not finite",
-                       if (nm == "psi") "value" else "optimiser state"),
-               class = "wgflow_error_numeric")
-    }
-  }
   dual$psi <- got$psi
   dual$m1 <- got$m1
   dual$m2 <- got$m2
-  dual$step <- step
+  dual$step <- dual$trainer_step
   invisible(dual)
 }
 
@@ -240,7 +239,7 @@ ots_epoch <- function(fit, trainer) {
     ots <- run_phase(trainer, "ots", ots_phase_args(s, s$cost, s$batch_size,
                                                     s$dual_optimizer, TRUE, FALSE))
     dual$pairs <- TRUE
-    save_dual(dual, trainer, ots[["psi_step"]])
+    dual$trainer_step <- ots[["psi_step"]]
   }
   # FIT reports the mean loss of its first and last tenth of steps
   fit_out <- run_phase(trainer, "fit", list(cost = s$cost, passes = s$fit_passes,
@@ -291,6 +290,7 @@ ots_algorithm <- register_algorithm(new_algorithm(
   data = function(fit) list(data = fit$data),
   phases = c("ots", "fit"),
   state_outputs = "psi_step", # the dual's optimiser step, kept in the fit
+  sync_state = sync_dual,
   eval_metrics = c("w1", "w2", "w1_train", "w2_train"),
   evaluate = ots_evaluation,
   metric_titles = c(dual = "OTS dual value (lower bound of the transport cost)",

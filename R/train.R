@@ -15,7 +15,10 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   # evaluations) returns the fit as it was, marked interrupted
   trainer <- NULL
   on.exit({
-    if (!is.null(trainer)) free_trainer(trainer)
+    if (!is.null(trainer)) {
+      if (is.function(algo$sync_state)) algo$sync_state(fit, trainer)
+      free_trainer(trainer)
+    }
     sync_nets(fit)
   })
   setup <- tryCatch({
@@ -64,6 +67,7 @@ train_context <- function(fit, algo, trainer, old_metrics) {
   ctx$cols <- NULL # set by run_epochs()
   ctx$fit <- function() {
     sync_nets(fit)
+    if (is.function(algo$sync_state)) algo$sync_state(fit, trainer)
     snap <- copy_fit(fit)
     new <- if (is.null(ctx$cols)) NULL else columns_tibble(ctx$cols)
     snap$metrics <- if (nrow(old_metrics) == 0) new else

@@ -51,6 +51,7 @@ enum { P_PSI_STEP = 0, P_PAIRS_POS, P_FIT_POS, P_FIT_COUNTER, N_OWN };
 
 typedef struct {
   wf_block psi;       /* [N] the dual vector (pointers into named buffers) */
+  wf_real *kept[3];   /* [N] each: psi, m1, m2 before the running OTS phase */
   double *own;        /* device [N_OWN] */
   wf_real *yh;        /* [N] |y_i|^2 / 2 */
   int pairs_steps;    /* OTS steps recorded for FIT (0: none) */
@@ -90,9 +91,13 @@ static wf_status init(wf_trainer *t) {
   b->grad = wf_trainer_buffer(t, "psi_grad", n);
   b->m1 = wf_trainer_buffer(t, "psi_m1", n);
   b->m2 = wf_trainer_buffer(t, "psi_m2", n);
+  st->kept[0] = wf_trainer_buffer(t, "psi_kept", n);
+  st->kept[1] = wf_trainer_buffer(t, "psi_kept_m1", n);
+  st->kept[2] = wf_trainer_buffer(t, "psi_kept_m2", n);
   st->yh = wf_trainer_buffer(t, "yh", n);
   st->own = wf_device_alloc_scalars(t->dev, N_OWN);
-  if (!b->params || !b->grad || !b->m1 || !b->m2 || !st->yh || !st->own)
+  if (!b->params || !b->grad || !b->m1 || !b->m2 || !st->kept[0] || !st->kept[1] ||
+      !st->kept[2] || !st->yh || !st->own)
     return wf_trainer_fail(t, WF_ERR_NOMEM, "out of device memory for the dual vector");
   b->step_dev = st->own + P_PSI_STEP;
   b->step = 0;
@@ -202,6 +207,24 @@ static double bin_size(int b, int bins, int n) {
   return (double)(hi - lo);
 }
 
+/* The dual's state (psi, both moments, the step) before an OTS phase is
+ * kept on the device (copies, no host transfer) and put back when the
+ * phase fails on a dual that is not finite: the trainer's dual is always
+ * the last good one, and R copies it up once per run, not per phase. */
+static void keep_dual(ots_state *st, const wf_trainer *t) {
+  const wf_backend *be = WF_BE(t->dev);
+  wf_real *live[3] = {st->psi.params, st->psi.m1, st->psi.m2};
+  for (int i = 0; i < 3; i++) be->copy(WF_CTX(t->dev), st->kept[i], live[i], st->psi.n);
+}
+
+static void restore_dual(ots_state *st, wf_trainer *t, double step) {
+  const wf_backend *be = WF_BE(t->dev);
+  wf_real *live[3] = {st->psi.params, st->psi.m1, st->psi.m2};
+  for (int i = 0; i < 3; i++) be->copy(WF_CTX(t->dev), live[i], st->kept[i], st->psi.n);
+  char msg[WF_MSG_LEN];
+  if (wf_block_set_step(&st->psi, t->dev, step, msg) == WF_OK) st->psi.step = step;
+}
+
 /* args: batch_size, cost ("l2", "l1"), max_steps, check_every, window
  * (steps, a multiple of check_every), bins, low, high, record (0/1),
  * source (0/1), psi_* (its optimiser). Outputs: the dual and primal means
@@ -255,6 +278,8 @@ static wf_status ots_phase(wf_trainer *t, const wf_args *a, double *out) {
   }
   double *h = ring + (size_t)chunks * bins; /* [bins] one check's download */
   st->pairs_steps = 0;
+  double kept_step = st->psi.step;
+  keep_dual(st, t);
   uint64_t key0;
   wf_net_get_rng(t->nets[GEN], &key0, &st->z_counter);
   const wf_backend *be = WF_BE(t->dev);
@@ -310,6 +335,7 @@ static wf_status ots_phase(wf_trainer *t, const wf_args *a, double *out) {
   }
   free(ring);
   free(ring_steps);
+  if (rc == WF_ERR_NUMERIC) restore_dual(st, t, kept_step);
   if (rc != WF_OK) return rc;
   double step;
   WF_TRY(wf_device_read_scalars(t->dev, &step, st->own + P_PSI_STEP, 1));

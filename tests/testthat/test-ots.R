@@ -101,6 +101,28 @@ test_that("L1 works; alternating beats one OTS followed by as many FIT steps (Fi
   expect_lt(sd$dual, 1.1 * sd$primal)
 })
 
+test_that("a dual that blows up ends the run 'diverged' and keeps the last good dual", {
+  x <- ring(600, 4)
+  fit <- ots_fit(x, cost = "l2", epochs = 2, generator = wf_mlp(16), latent_dim = 2,
+                 ots_check_every = 100, ots_window = 200, ots_bins = 20, eval_n = 100,
+                 seed = 5, verbose = FALSE, device = "cpu")
+  psi <- fit$dual$psi
+  step <- fit$dual$step
+  expect_true(all(is.finite(psi)) && step > 0)
+  # a learning rate past float32's range: psi is not finite after the
+  # first check of the next outer iteration
+  fit$settings$dual_optimizer <- wf_sgd(1e300)
+  bad <- suppressWarnings(wf_continue(fit, epochs = 2, verbose = FALSE))
+  expect_identical(bad$status, "diverged")
+  expect_identical(bad$dual$psi, psi)
+  expect_identical(bad$dual$step, step)
+  # the kept dual continues with a sane optimiser
+  bad$settings$dual_optimizer <- wf_adam(0.1)
+  more <- wf_continue(bad, epochs = 1, verbose = FALSE)
+  expect_identical(more$status, "completed")
+  expect_true(all(is.finite(more$dual$psi)) && more$dual$step > step)
+})
+
 test_that("a fit saves, restores its dual and continues", {
   x <- ring(600, 4)
   fit <- ots_fit(x, cost = "l2", epochs = 2, generator = wf_mlp(16), latent_dim = 2,
