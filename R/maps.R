@@ -192,7 +192,9 @@ wf_discrete_map <- function(x, y) {
 #' @param x A numeric matrix of points (the generator's input width, or
 #'   the data's for "potential").
 #' @param via "generator" or "potential".
-#' @return A matrix of the images, one row per row of `x`.
+#' @return The images, one row per row of `x`, in the type of the fit's
+#'   data whichever `via`: a data frame (or tibble) with the data's column
+#'   names when the fit was given one, else a matrix.
 #' @seealso [wf_discrete_map()], [plot.wf_fit()].
 #' @export
 #' @examples
@@ -213,9 +215,9 @@ wf_transport_map <- function(fit, x, via = "generator") {
              class = "wgflow_error_unsupported", arg = "via")
   }
   x <- check_data(x, "x", cols = fit$f$input_dim)
-  out <- x - w2_potential_grad(fit, x)
-  colnames(out) <- fit$colnames
-  out
+  attr(x, "wf_frame") <- NULL
+  # in the data's type, as the generator's map
+  as_data_type(x - w2_potential_grad(fit, x), fit)
 }
 
 # Which potential of a W2 fit is reparameterised: "none", "data" (g = -f +

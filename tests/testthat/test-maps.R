@@ -2,7 +2,7 @@
 # held-out rows (split_balanced(), split_pair() with labels), the rows
 # sorted into strata for balanced batches, the potentials of a W2 fit
 # with either side reparameterised and their plot (layout, arrows, colour
-# keys). (Maps, Discrete-OT and 1-NN accuracy are
+# keys), and the type of the maps. (Maps, Discrete-OT and 1-NN accuracy are
 # tested in test-w2gan.R.)
 
 split_balanced <- wgflow:::split_balanced
@@ -163,7 +163,7 @@ test_that("plot(fit, 'map') draws every fit type, data frames included", {
   expect_identical(plot(m, "map"), m)
 })
 
-# ---- plot(fit, "potential") ---------------------------------------------------
+# ---- plot(fit, "potential") and the type of the maps ---------------------
 
 potential_fit <- function(target, source) {
   w2gan(target, source = source, epochs = 2, batch_size = 64, critic_steps = 1,
@@ -227,4 +227,26 @@ test_that("plot(fit, 'potential') draws short arrows and keys for f and g", {
   expect_identical(wgflow:::arrow_caption(0.25), "arrows at 0.25 of their length")
   expect_identical(wgflow:::finite_range(c(NA, 2, Inf, 1)), c(1, 2))
   expect_identical(wgflow:::finite_range(c(3, 3)), c(2.5, 3.5))
+})
+
+test_that("wf_transport_map() gives the data's type whichever `via`", {
+  p <- wf_toy_pair("4gaussians", 600, seed = 1)
+  m <- potential_fit(p$target, p$source)
+  x <- p$source[1:5, ]
+  expect_true(is.matrix(wf_transport_map(m, x, via = "potential")))
+  src <- as.data.frame(p$source)
+  d <- potential_fit(as.data.frame(p$target), src)
+  by_gen <- wf_transport_map(d, src[1:5, ])
+  by_pot <- wf_transport_map(d, src[1:5, ], via = "potential")
+  expect_s3_class(by_gen, "data.frame")
+  expect_s3_class(by_pot, "data.frame")
+  expect_identical(names(by_pot), names(by_gen))
+  expect_identical(dim(by_pot), c(5L, 2L))
+  # a matrix of points gives the same values, in the fit's type too
+  by_mat <- wf_transport_map(d, as.matrix(src[1:5, ]), via = "potential")
+  expect_s3_class(by_mat, "data.frame")
+  expect_equal(by_mat, by_pot)
+  expect_equal(as.matrix(by_pot),
+               wf_transport_map(m, as.matrix(src[1:5, ]), via = "potential"),
+               ignore_attr = TRUE)
 })
