@@ -155,9 +155,10 @@ plot_fit_samples <- function(fit, n, seed, ...) {
   rays <- if (show_z) seq_len(min(nrow(z), ray_max_n)) else integer()
   graphics::segments(z[rays, 1], z[rays, 2], gz[rays, 1], gz[rays, 2],
                      col = grDevices::adjustcolor(fig1_colours[["ray"]], 0.45), lwd = 0.7)
+  # half transparent, so that where they overlap both show
   faint <- function(key) grDevices::adjustcolor(fig1_colours[[key]], 0.55)
-  graphics::points(xd[, 1], xd[, 2], col = faint("data"), pch = 16, cex = 0.6)
   if (show_z) graphics::points(z[, 1], z[, 2], col = faint("latent"), pch = 16, cex = 0.55)
+  graphics::points(xd[, 1], xd[, 2], col = faint("data"), pch = 16, cex = 0.6)
   graphics::points(gz[, 1], gz[, 2], col = faint("generated"), pch = 16, cex = 0.55)
   invisible(list(kind = "points", rays = length(rays), legend = unname(labels[keys]),
                  sub = sub, frame = frame))
