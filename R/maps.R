@@ -331,7 +331,8 @@ plot_fit_map <- function(fit, n, seed, ...) {
     list(x = NA, type = "n", xlim = range(pts[, 1]), ylim = range(pts[, 2]), asp = 1,
          xlab = names_d[1], ylab = names_d[2], main = fit_label(fit),
          sub = if (d > 2) sprintf("first two of %d coordinates", d)),
-    list(...), list(legend = c("source x", "G(x)", "data"), col = map_colours[keys], pch = 16))
+    list(...),
+    list(legend = c("source x", "G(x)", "data"), col = map_colours[keys], pch = 16))
   graphics::points(xd[, 1], xd[, 2], col = map_colours[["data"]], pch = 16, cex = 0.45)
   graphics::points(z[, 1], z[, 2], col = map_colours[["source"]], pch = 16, cex = 0.45)
   # a point that did not move has no arrow (and no warning about it)
@@ -356,7 +357,9 @@ plot_fit_potential <- function(fit, grid = 40L, arrows = NULL, ...) {
   lay <- potential_layout(grDevices::dev.size("in"), (lim[2, 2] - lim[1, 2]) /
                             (lim[2, 1] - lim[1, 1]), line)
   # about one arrow per 0.2 inch of panel
-  if (is.null(arrows)) arrows <- as.integer(min(20, max(8, round(lay$side[[lay$kind]] / 0.2))))
+  if (is.null(arrows)) {
+    arrows <- as.integer(min(20, max(8, round(lay$side[[lay$kind]] / 0.2))))
+  }
   plan <- potential_plan(fit, lim, grid, arrows)
   plan$layout <- lay
   old <- graphics::par(c("mgp", "tcl", "las", "cex.axis", "cex.main", "plt"))
@@ -503,6 +506,7 @@ potential_layout <- function(din, aspect, line) {
             grid = min((w - 2 * pw - kw) / 2, (h / 2 - ph) / aspect),
             column = min(w - pw - kw, (h / 3 - ph) / aspect))
   kind <- names(side)[which.max(side)]
+  side <- pmax(side, 0.2) # a tiny device: small panels rather than none
   key <- graphics::lcm(2.54 * kw)
   # panels: 1 map, 2 f, 3 f's key, 4 g, 5 g's key, 6 the legend
   c(list(kind = kind, side = side, aspect = aspect),
