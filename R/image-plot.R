@@ -32,12 +32,25 @@ wf_image_grid <- function(x, size = NULL, ncol = NULL, range = c(-1, 1), main = 
       !all(is.finite(range)) || range[2] <= range[1]) {
     arg_error("range", "two finite numbers c(black, white) with black < white", range)
   }
+  canvas <- image_canvas(x, size, ncol %||% ceiling(sqrt(nrow(x))), range)
+  args <- modify_args(list(x = NA, type = "n", xlim = c(0, ncol(canvas)),
+                            ylim = c(0, nrow(canvas)), asp = 1, axes = FALSE,
+                            xlab = "", ylab = "", main = main), list(...))
+  do.call(graphics::plot, args)
+  graphics::rasterImage(grDevices::as.raster(canvas), 0, 0, ncol(canvas), nrow(canvas),
+                        interpolate = FALSE)
+  invisible(x)
+}
+
+# The images (rows of `x`, `size` = rows and columns) in a grid of `cols`
+# columns on one canvas of grey levels in [0, 1] (`range` black to white),
+# a pixel of background (white) between and around them:
+# [rows * (h + 1) + 1 x cols * (w + 1) + 1].
+image_canvas <- function(x, size, cols, range) {
   n <- nrow(x)
-  cols <- ncol %||% ceiling(sqrt(n))
   rows <- ceiling(n / cols)
   h <- size[1]
   w <- size[2]
-  # one canvas, a pixel of background between images
   canvas <- matrix(1, rows * (h + 1) + 1, cols * (w + 1) + 1)
   v <- pmin(pmax((x - range[1]) / (range[2] - range[1]), 0), 1)
   for (i in seq_len(n)) {
@@ -46,13 +59,7 @@ wf_image_grid <- function(x, size = NULL, ncol = NULL, range = c(-1, 1), main = 
     canvas[r * (h + 1) + 1 + seq_len(h), c * (w + 1) + 1 + seq_len(w)] <-
       matrix(v[i, ], h, w, byrow = TRUE)
   }
-  args <- modify_args(list(x = NA, type = "n", xlim = c(0, ncol(canvas)),
-                            ylim = c(0, nrow(canvas)), asp = 1, axes = FALSE,
-                            xlab = "", ylab = "", main = main), list(...))
-  do.call(graphics::plot, args)
-  graphics::rasterImage(grDevices::as.raster(canvas), 0, 0, ncol(canvas), nrow(canvas),
-                        interpolate = FALSE)
-  invisible(x)
+  canvas
 }
 
 # Validated image rows and columns for images of d pixels.
@@ -76,13 +83,47 @@ plot_fit_images <- function(fit, n, seed, image_size, ...) {
     wf_abort("This fit has no `generator` to draw images from.",
              class = "wgflow_error_unsupported", arg = "what")
   }
-  # one-channel image data know their rows and columns
-  shape <- fit$image_shape
-  if (is.null(image_size) && length(shape) == 3L && shape[1] == 1L) image_size <- shape[2:3]
-  size <- image_side(image_size, fit$generator$output_dim, "image_size")
+  size <- image_side(image_size %||% one_channel_size(fit), fit$generator$output_dim,
+                     "image_size")
   samples <- wf_sample(fit, n, seed = seed)
   dots <- list(...)
   if (is.null(dots$main)) dots$main <- fit_label(fit)
   do.call(wf_image_grid, c(list(samples, size = size), dots))
   invisible()
+}
+
+# The rows and columns of a fit's one-channel image data (their
+# "image_shape"), or NULL.
+one_channel_size <- function(fit) {
+  shape <- fit$image_shape
+  if (length(shape) == 3L && shape[1] == 1L) shape[2:3] else NULL
+}
+
+# plot(fit, "samples") for images: data images beside as many generated
+# ones (at most 36 of each; rays between latents and pixels would mean
+# nothing), on one canvas so that the plot is one panel.
+plot_fit_sample_images <- function(fit, n, seed, size, ...) {
+  m <- min(n, 36L, nrow(fit$data))
+  idx <- unique(round(seq(1, nrow(fit$data), length.out = m)))
+  xd <- undo_scaling(fit$data[idx, , drop = FALSE], fit$scaling)
+  gz <- wf_sample(fit, length(idx), seed = seed)
+  attr(gz, "image_shape") <- NULL
+  gz <- unname(as.matrix(gz))
+  # wf_images()' range, or the data's own
+  range <- if (all(xd >= -1 & xd <= 1)) c(-1, 1) else finite_range(xd)
+  cols <- ceiling(sqrt(length(idx)))
+  left <- image_canvas(xd, size, cols, range)
+  right <- image_canvas(gz, size, cols, range)
+  gap <- matrix(1, nrow(left), size[2])  # [rows x an image's width] of background
+  canvas <- cbind(left, gap, right)
+  args <- modify_args(list(x = NA, type = "n", xlim = c(0, ncol(canvas)),
+                           ylim = c(0, nrow(canvas)), asp = 1, axes = FALSE, xlab = "",
+                           ylab = "", main = fit_label(fit)), list(...))
+  do.call(graphics::plot, args)
+  graphics::rasterImage(grDevices::as.raster(canvas), 0, 0, ncol(canvas), nrow(canvas),
+                        interpolate = FALSE)
+  graphics::text(ncol(left) / 2 + c(0, ncol(left) + size[2]), nrow(canvas), pos = 3,
+                 labels = c("data", "G(z)"), xpd = NA, cex = 0.9)
+  invisible(list(kind = "images", rays = 0L, legend = c("data", "G(z)"),
+                 images = length(idx)))
 }

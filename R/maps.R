@@ -192,7 +192,9 @@ wf_discrete_map <- function(x, y) {
 #' @param x A numeric matrix of points (the generator's input width, or
 #'   the data's for "potential").
 #' @param via "generator" or "potential".
-#' @return A matrix of the images, one row per row of `x`.
+#' @return The images, one row per row of `x`, in the type of the fit's
+#'   data whichever `via`: a data frame (or tibble) with the data's column
+#'   names when the fit was given one, else a matrix.
 #' @seealso [wf_discrete_map()], [plot.wf_fit()].
 #' @export
 #' @examples
@@ -213,9 +215,9 @@ wf_transport_map <- function(fit, x, via = "generator") {
              class = "wgflow_error_unsupported", arg = "via")
   }
   x <- check_data(x, "x", cols = fit$f$input_dim)
-  out <- x - w2_potential_grad(fit, x)
-  colnames(out) <- fit$colnames
-  out
+  attr(x, "wf_frame") <- NULL
+  # in the data's type, as the generator's map
+  as_data_type(x - w2_potential_grad(fit, x), fit)
 }
 
 # Which potential of a W2 fit is reparameterised: "none", "data" (g = -f +
@@ -322,56 +324,209 @@ plot_fit_map <- function(fit, n, seed, ...) {
   xd <- fit$data[seq_len(min(n, nrow(fit$data))), , drop = FALSE]
   names_d <- fit$colnames %||% paste0("x", seq_len(d))
   pts <- rbind(z[, 1:2], gz[, 1:2], xd[, 1:2])
-  args <- modify_args(list(x = NA, type = "n", xlim = range(pts[, 1]),
-                           ylim = range(pts[, 2]), asp = 1, xlab = names_d[1],
-                           ylab = names_d[2], main = fit_label(fit),
-                           sub = if (d > 2) sprintf("first two of %d coordinates", d)),
-                      list(...))
-  do.call(graphics::plot, args)
+  keys <- c("source", "image", "data")
+  old <- graphics::par("mar")
+  on.exit(graphics::par(mar = old))
+  frame_with_legend(
+    list(x = NA, type = "n", xlim = range(pts[, 1]), ylim = range(pts[, 2]), asp = 1,
+         xlab = names_d[1], ylab = names_d[2], main = fit_label(fit),
+         sub = if (d > 2) sprintf("first two of %d coordinates", d)),
+    list(...),
+    list(legend = c("source x", "G(x)", "data"), col = map_colours[keys], pch = 16))
   graphics::points(xd[, 1], xd[, 2], col = map_colours[["data"]], pch = 16, cex = 0.45)
   graphics::points(z[, 1], z[, 2], col = map_colours[["source"]], pch = 16, cex = 0.45)
   # a point that did not move has no arrow (and no warning about it)
   suppressWarnings(graphics::arrows(z[, 1], z[, 2], gz[, 1], gz[, 2], length = 0.04,
                                     col = map_colours[["arrow"]], lwd = 0.6))
   graphics::points(gz[, 1], gz[, 2], col = map_colours[["image"]], pch = 16, cex = 0.45)
-  graphics::legend("topright", legend = c("source x", "G(x)", "data"),
-                   col = map_colours[c("source", "image", "data")], pch = 16, cex = 0.8,
-                   bg = "white", box.col = "grey80")
   invisible()
 }
 
-# Figure 3 of the W2GAN paper: x - grad f(x) on a grid, and heat maps of f
-# and g (through e where one is reparameterised).
-plot_fit_potential <- function(fit, grid = 40L, ...) {
+# Figure 3 of the W2GAN paper: the map x - grad f(x) as arrows, and heat
+# maps of f and g (through e where one is reparameterised), each with a
+# colour key, in the layout that suits the device's shape. Returns the plan
+# it drew (potential_plan() with the layout and the keys' ranges),
+# invisibly.
+plot_fit_potential <- function(fit, grid = 40L, arrows = NULL, ...) {
   if (!inherits(fit$f, "wf_net") || ncol(fit$data) != 2L) {
     wf_abort("`what = \"potential\"` needs a 2-D fit of w2gan() or w2fe().",
              class = "wgflow_error_unsupported", arg = "what")
   }
-  pts <- rbind(fit$data, fit$source)
-  lim <- apply(pts, 2, range)
-  lim <- lim + c(-0.1, 0.1) %o% (lim[2, ] - lim[1, ])
+  lim <- potential_limits(fit)
+  line <- graphics::par("cin")[2] # a line of text at cex = 1, in inches
+  lay <- potential_layout(grDevices::dev.size("in"), (lim[2, 2] - lim[1, 2]) /
+                            (lim[2, 1] - lim[1, 1]), line)
+  # about one arrow per 0.2 inch of panel
+  if (is.null(arrows)) {
+    arrows <- as.integer(min(20, max(8, round(lay$side[[lay$kind]] / 0.2))))
+  }
+  plan <- potential_plan(fit, lim, grid, arrows)
+  plan$layout <- lay
+  old <- graphics::par(c("mgp", "tcl", "las", "cex.axis", "cex.main", "plt"))
+  graphics::layout(lay$matrix, widths = lay$widths, heights = lay$heights)
+  on.exit({
+    graphics::layout(1)
+    graphics::par(old)
+  })
+  # layout() shrinks text for three panels; each panel here is as large as
+  # a single plot's, so its text stays at full size
+  graphics::par(cex = 1, mgp = c(1.9, 0.6, 0), tcl = -0.3, las = 1, cex.axis = 0.85,
+                cex.main = 1)
+  pin <- lay$side[[lay$kind]] * c(1, lay$aspect) # every panel's size, inches
+  xlim <- range(plan$gx)
+  ylim <- range(plan$gy)
+  potential_panel(pin, line, xlim, ylim, "x - grad f(x)")
+  graphics::points(plan$data, pch = 16, cex = 0.45,
+                   col = grDevices::adjustcolor(map_colours[["data"]], 0.6))
+  a <- plan$arrows
+  # an arrow too short to see has no head (and no warning about it)
+  suppressWarnings(graphics::arrows(a[, "x0"], a[, "y0"], a[, "x1"], a[, "y1"],
+                                    length = 0.05, col = "grey25", lwd = 0.9))
+  graphics::mtext(arrow_caption(plan$scale), side = 3, line = 0.15, cex = 0.75)
+  titles <- c(f = "f (generated side)", g = "g (data side)")
+  plan$keys <- list()
+  for (nm in names(titles)) {
+    v <- plan[[nm]]
+    zlim <- finite_range(v)
+    potential_panel(pin, line, xlim, ylim, titles[[nm]])
+    graphics::image(plan$gx, plan$gy, v, col = potential_colours, zlim = zlim, add = TRUE)
+    graphics::contour(plan$gx, plan$gy, v, add = TRUE, drawlabels = FALSE, col = "grey35",
+                      lwd = 0.5)
+    graphics::box()
+    colour_key(zlim, potential_colours, pin[2], line)
+    plan$keys[[nm]] <- zlim
+  }
+  if (lay$kind == "grid") {
+    # the fourth cell of a 2 x 2 layout: what the panels show
+    graphics::par(mar = c(0, 0, 0, 0))
+    graphics::plot.new()
+    graphics::text(0.5, 0.62, fit_label(fit), font = 2)
+    graphics::legend("center", inset = c(0, 0.1), bty = "n", cex = 0.85,
+                     legend = c("data", "x -> x - grad f(x)"), pch = c(16, NA),
+                     lty = c(0, 1), col = c(map_colours[["data"]], "grey25"))
+  }
+  invisible(plan)
+}
+
+# Starts the next panel with a plot region of `pin` inches (x and y on the
+# same scale: no blank band, unlike asp = 1), centred in the space its
+# margins leave, with axes and titles.
+potential_panel <- function(pin, line, xlim, ylim, main) {
+  graphics::plot.new()
+  mar <- potential_mar$panel * line
+  graphics::par(plt = centred_plt(pin, mar))
+  graphics::plot.window(xlim, ylim, xaxs = "i", yaxs = "i")
+  graphics::axis(1)
+  graphics::axis(2)
+  graphics::box()
+  graphics::title(main = main, line = 1.1)
+  graphics::title(xlab = "x", ylab = "y")
+}
+
+# par("plt") for a plot region of `pin` inches in the current figure,
+# centred in what the margins `mar` (inches: bottom, left, top, right) leave.
+centred_plt <- function(pin, mar) {
+  fin <- graphics::par("fin")
+  free <- pmax(0, fin - pin - c(mar[2] + mar[4], mar[1] + mar[3]))
+  left <- mar[2] + free[1] / 2
+  bottom <- mar[1] + free[2] / 2
+  pmin(1, pmax(0, c(left / fin[1], (left + pin[1]) / fin[1], bottom / fin[2],
+                    (bottom + pin[2]) / fin[2])))
+}
+
+# A vertical colour key for values in `zlim` in the next panel, as tall as
+# the panel beside it (`height` inches).
+colour_key <- function(zlim, colours, height, line) {
+  graphics::plot.new()
+  mar <- potential_mar$key * line
+  fin <- graphics::par("fin")
+  bottom <- mar[1] + max(0, fin[2] - height - mar[1] - mar[3]) / 2
+  graphics::par(plt = pmin(1, c(mar[2] / fin[1], (mar[2] + 0.2) / fin[1], bottom / fin[2],
+                                (bottom + height) / fin[2])))
+  graphics::plot.window(c(0, 1), zlim, xaxs = "i", yaxs = "i")
+  breaks <- seq(zlim[1], zlim[2], length.out = length(colours) + 1L)
+  graphics::rect(0, utils::head(breaks, -1), 1, breaks[-1], col = colours, border = NA)
+  graphics::axis(4)
+  graphics::box()
+}
+
+potential_colours <- grDevices::hcl.colors(40, "YlOrRd", rev = TRUE)
+
+# Margins (lines) of a panel and of a colour key beside it.
+potential_mar <- list(panel = c(3, 3.2, 2.2, 0.6), key = c(3, 0.3, 2.2, 2.6))
+
+# The square the potentials are drawn on: the data's and the source's
+# range, 10 % wider on each side; [2 x 2], a column per coordinate.
+potential_limits <- function(fit) {
+  lim <- apply(rbind(fit$data, fit$source), 2, range)
+  lim + c(-0.1, 0.1) %o% (lim[2, ] - lim[1, ])
+}
+
+# What plot(fit, "potential") draws within limits `lim`: f and g on a
+# `grid` x `grid` grid, and the map x - grad f(x) as arrows from the
+# centres of an `arrows` x `arrows` grid of cells, shortened by a common
+# `scale` (at most 1) so that none is longer than 0.8 of the arrows'
+# spacing and neighbours do not cross.
+potential_plan <- function(fit, lim, grid, arrows) {
   gx <- seq(lim[1, 1], lim[2, 1], length.out = grid)
   gy <- seq(lim[1, 2], lim[2, 2], length.out = grid)
-  xy <- as.matrix(expand.grid(gx, gy))
-  pot <- w2_potential_values(fit, xy)
-  f <- pot$f
-  g <- pot$g
-  tx <- wf_transport_map(fit, xy, via = "potential")
-  old <- graphics::par(mfrow = c(1, 3))
-  on.exit(graphics::par(old))
-  sub <- seq(1, nrow(xy), by = 3)
-  graphics::plot(NA, xlim = range(gx), ylim = range(gy), asp = 1, xlab = "x", ylab = "y",
-                 main = "x - grad f(x)")
-  graphics::points(fit$data[seq_len(min(500, nrow(fit$data))), ], pch = 16, cex = 0.3,
-                   col = map_colours[["data"]])
-  suppressWarnings(graphics::arrows(xy[sub, 1], xy[sub, 2], tx[sub, 1], tx[sub, 2],
-                                    length = 0.03, col = "grey30", lwd = 0.6))
-  for (p in list(list(v = f, main = "f (generated side)"),
-                 list(v = g, main = "g (data side)"))) {
-    z <- matrix(p$v, grid, grid)
-    graphics::image(gx, gy, z, col = grDevices::hcl.colors(40, "YlOrRd", rev = TRUE),
-                    asp = 1, xlab = "x", ylab = "y", main = p$main)
-    graphics::contour(gx, gy, z, add = TRUE, drawlabels = FALSE, col = "grey40", lwd = 0.5)
+  pot <- w2_potential_values(fit, as.matrix(expand.grid(gx, gy)))
+  centres <- function(l) {
+    step <- (l[2] - l[1]) / arrows
+    l[1] + step * (seq_len(arrows) - 0.5)
   }
-  invisible()
+  ax <- centres(lim[, 1])
+  ay <- centres(lim[, 2])
+  start <- as.matrix(expand.grid(ax, ay))          # [arrows^2 x 2]
+  move <- -w2_potential_grad(fit, start)           # x - grad f(x) - x
+  len <- sqrt(rowSums(move^2))
+  spacing <- min(ax[2] - ax[1], ay[2] - ay[1])
+  longest <- max(c(0, len[is.finite(len)]))
+  scale <- if (longest > 0.8 * spacing) 0.8 * spacing / longest else 1
+  a <- cbind(x0 = start[, 1], y0 = start[, 2], x1 = start[, 1] + scale * move[, 1],
+             y1 = start[, 2] + scale * move[, 2])
+  list(gx = gx, gy = gy, f = matrix(pot$f, grid, grid), g = matrix(pot$g, grid, grid),
+       arrows = a, scale = scale, spacing = spacing,
+       data = fit$data[seq_len(min(500, nrow(fit$data))), , drop = FALSE])
+}
+
+# The layout of the three panels (map, f, g; f and g each with a colour key)
+# on a device of `din` inches (width, height) for panels of height/width
+# `aspect`, `line` inches a line of margin: one row, a 2 x 2 grid (the
+# fourth cell says what is drawn) or one column, whichever gives the largest
+# panels. `side`: the panels' width in inches for each arrangement.
+potential_layout <- function(din, aspect, line) {
+  m <- potential_mar
+  pw <- sum(m$panel[c(2, 4)]) * line   # a panel's horizontal margins
+  ph <- sum(m$panel[c(1, 3)]) * line   # its vertical margins
+  kw <- sum(m$key[c(2, 4)]) * line + 0.2 # a key: margins and a 0.2 in bar
+  w <- din[1]
+  h <- din[2]
+  side <- c(row = min((w - 3 * pw - 2 * kw) / 3, (h - ph) / aspect),
+            grid = min((w - 2 * pw - kw) / 2, (h / 2 - ph) / aspect),
+            column = min(w - pw - kw, (h / 3 - ph) / aspect))
+  kind <- names(side)[which.max(side)]
+  side <- pmax(side, 0.2) # a tiny device: small panels rather than none
+  key <- graphics::lcm(2.54 * kw)
+  # panels: 1 map, 2 f, 3 f's key, 4 g, 5 g's key, 6 the legend
+  c(list(kind = kind, side = side, aspect = aspect),
+    switch(kind,
+           row = list(matrix = matrix(1:5, 1), widths = c(1, 1, key, 1, key), heights = 1),
+           grid = list(matrix = rbind(c(1, 2, 3), c(6, 4, 5)), widths = c(1, 1, key),
+                       heights = c(1, 1)),
+           column = list(matrix = rbind(c(1, 1), c(2, 3), c(4, 5)), widths = c(1, key),
+                         heights = c(1, 1, 1))))
+}
+
+# The range of the finite values of `v` (c(0, 1) where none is, and widened
+# where they are all equal, which image() cannot colour).
+finite_range <- function(v) {
+  v <- v[is.finite(v)]
+  if (!length(v)) return(c(0, 1))
+  r <- range(v)
+  if (r[1] == r[2]) r + c(-0.5, 0.5) else r
+}
+
+arrow_caption <- function(scale) {
+  if (scale < 1) sprintf("arrows at %.2g of their length", scale) else "arrows to scale"
 }

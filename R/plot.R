@@ -8,9 +8,14 @@
 #' `what = "samples"` draws, in the style of Figure 1 of Malik & Huang, a
 #' sample of the training data (green), a sample `z` of the latent normal
 #' law (magenta, when the latent and the data have the same dimension),
-#' the generated `G(z)` (black) and the transport rays `z -> G(z)` (grey
-#' segments). Data of more than two dimensions are drawn in their first two
-#' coordinates (the plot says so); one-dimensional data as densities.
+#' the generated `G(z)` (black) and, for the first 100 of them, the
+#' transport rays `z -> G(z)` (grey segments), with the legend above the
+#' data. Data of more than two dimensions are drawn in their first two
+#' coordinates (the plot says so), without latents or rays beyond ten
+#' dimensions (there the first two coordinates of `z` and `G(z)` say
+#' nothing about the map); one-dimensional data as densities; one-channel
+#' images (e.g. from [wf_images()]) as a grid of data images beside one of
+#' generated images (at most 36 of each).
 #' `what = "images"` draws `n` generated samples (64 unless `n` is given) as
 #' a grid of grey-scale images (see [wf_image_grid()]), for a generator of
 #' images such as an [ots_fit()] on [wf_images()].
@@ -23,9 +28,12 @@
 #' as the W2GAN paper's Figure 2, source points (magenta; held-out source
 #' rows of a map fit, else latents), their images `G(x)` (red), grey arrows
 #' between them and data points (green). `what = "potential"` (fits of
-#' [w2gan()] and [w2fe()]) draws, as its Figure 3, the potentials `f` and
-#' `g` as heat maps with the map `x - grad f(x)` as arrows on a grid. No
-#' ggplot2 needed; see [autoplot.wf_fit()] for the ggplot2 version.
+#' [w2gan()] and [w2fe()]) draws, as its Figure 3, the map `x - grad f(x)`
+#' as arrows on a grid (shortened by a common factor, which the panel
+#' states, where they would reach their neighbours) and the potentials `f`
+#' and `g` as heat maps with colour keys, in one row, a 2 x 2 grid or one
+#' column, whichever suits the device's shape (it takes the whole device).
+#' No ggplot2 needed; see [autoplot.wf_fit()] for the ggplot2 version.
 #'
 #' @param x A fit from [w1fe()], [wgan()] or another wgflow trainer.
 #' @param what "samples" (the default), "metrics", "map", "potential" or
@@ -74,16 +82,28 @@ plot.wf_fit <- function(x, what = c("samples", "metrics", "map", "potential", "i
 # ---- internals: base graphics ----------------------------------------------
 
 fig1_colours <- c(data = "#1a9641", latent = "#d01c8b", generated = "black",
-                  ray = "#8c8c8c80")
+                  ray = "#8c8c8c")
+
+# At most this many rays z -> G(z) are drawn (more hide the points), and
+# only for data of at most ray_max_dim coordinates: in more, rays between
+# the first two coordinates of z and of G(z) say nothing about the map.
+ray_max_n <- 100L
+ray_max_dim <- 10L
 
 # What a generator's inputs are: latents, or a map fit's source rows.
 latent_label <- function(mapped) if (mapped) "source x" else "z ~ N(0, I)"
 
+# Figure 1 of Malik & Huang: data, latents, G(z) and rays between them, in
+# the data's first two coordinates (one coordinate: densities; images of
+# one channel: grids of data and generated images). Returns what it drew
+# (a list: kind, the rays drawn, the legend's labels), invisibly.
 plot_fit_samples <- function(fit, n, seed, ...) {
   if (is.null(fit$data) || is.null(fit$generator)) {
     wf_abort("This fit has no `data` or no `generator` to draw samples from.",
              class = "wgflow_error_unsupported", arg = "what")
   }
+  size <- one_channel_size(fit)
+  if (!is.null(size)) return(plot_fit_sample_images(fit, n, seed, size, ...))
   d <- ncol(fit$data)
   k <- fit$generator$input_dim
   idx <- unique(round(seq(1, nrow(fit$data), length.out = min(n, nrow(fit$data)))))
@@ -99,54 +119,95 @@ plot_fit_samples <- function(fit, n, seed, ...) {
     with_rng_seed(seed, matrix(stats::rnorm(n * k), n, k))
   }
   gz <- undo_scaling(wf_forward(fit$generator, z), fit$scaling)
-  show_z <- k == d
+  show_z <- k == d && d <= ray_max_dim
   if (show_z) z <- undo_scaling(z, fit$scaling)
   names_d <- fit$colnames %||% paste0("x", seq_len(d))
-  dots <- list(...)
+  labels <- c(data = "data", latent = latent_label(mapped),
+              ray = if (mapped) "x -> G(x)" else "z -> G(z)",
+              generated = if (mapped) "G(x)" else "G(z)")
+  old <- graphics::par("mar")
+  on.exit(graphics::par(mar = old))
   if (d == 1L) {
     dens <- list(data = stats::density(xd[, 1]), generated = stats::density(gz[, 1]))
     if (show_z) dens$latent <- stats::density(z[, 1])
-    args <- modify_args(list(x = NA, type = "n",
-                              xlim = range(unlist(lapply(dens, `[[`, "x"))),
-                              ylim = c(0, max(unlist(lapply(dens, `[[`, "y")))),
-                              xlab = names_d[1], ylab = "density",
-                              main = fit_label(fit)), dots)
-    do.call(graphics::plot, args)
-    for (nm in names(dens)) graphics::lines(dens[[nm]], col = fig1_colours[[nm]], lwd = 2)
-    legend_names <- c(data = "data", latent = latent_label(mapped), generated = "G(z)")
-    graphics::legend("topright", legend = legend_names[names(dens)],
-                     col = fig1_colours[names(dens)], lwd = 2, bty = "n", cex = 0.8)
-    return(invisible())
+    keys <- names(dens)
+    frame <- frame_with_legend(
+      list(x = NA, type = "n", xlim = range(unlist(lapply(dens, `[[`, "x"))),
+           ylim = c(0, max(unlist(lapply(dens, `[[`, "y")))), xlab = names_d[1],
+           ylab = "density", main = fit_label(fit)),
+      list(...), list(legend = labels[keys], col = fig1_colours[keys], lwd = 2))
+    for (nm in keys) graphics::lines(dens[[nm]], col = fig1_colours[[nm]], lwd = 2)
+    return(invisible(list(kind = "densities", rays = 0L, legend = unname(labels[keys]),
+                          frame = frame)))
   }
   pts <- rbind(xd[, 1:2], gz[, 1:2], if (show_z) z[, 1:2])
   sub <- character()
   if (d > 2L) sub <- c(sub, sprintf("first two of %d coordinates", d))
-  if (!show_z) sub <- c(sub, sprintf("latent dimension %d: no rays", k))
-  args <- modify_args(list(x = NA, type = "n", xlim = range(pts[, 1]),
-                            ylim = range(pts[, 2]), asp = 1,
-                            xlab = names_d[1], ylab = names_d[2],
-                            main = fit_label(fit),
-                            sub = if (length(sub)) paste(sub, collapse = "; ") else NULL),
-                       dots)
-  do.call(graphics::plot, args)
-  if (show_z) {
-    graphics::segments(z[, 1], z[, 2], gz[, 1], gz[, 2], col = fig1_colours[["ray"]],
-                       lwd = 0.7)
-  }
-  if (show_z) {
-    graphics::points(z[, 1], z[, 2], col = fig1_colours[["latent"]], pch = 16, cex = 0.45)
-  }
-  graphics::points(xd[, 1], xd[, 2], col = fig1_colours[["data"]], pch = 16, cex = 0.6)
-  graphics::points(gz[, 1], gz[, 2], col = fig1_colours[["generated"]], pch = 16, cex = 0.35)
+  if (k != d) sub <- c(sub, sprintf("latent dimension %d: no rays", k))
+  else if (!show_z) sub <- c(sub, sprintf("no rays in %d dimensions", d))
   keys <- c("data", if (show_z) c("latent", "ray"), "generated")
-  labels <- c(data = "data", latent = latent_label(mapped), ray = "z -> G(z)",
-              generated = "G(z)")
-  legend_args <- list("topright", legend = labels[keys], col = fig1_colours[keys],
-                      pch = ifelse(keys == "ray", NA, 16), cex = 0.8, bg = "white",
-                      box.col = "grey80")
-  if (show_z) legend_args$lty <- ifelse(keys == "ray", 1, 0)
-  do.call(graphics::legend, legend_args)
-  invisible()
+  sub <- if (length(sub)) paste(sub, collapse = "; ") else NULL
+  frame <- frame_with_legend(
+    list(x = NA, type = "n", xlim = range(pts[, 1]), ylim = range(pts[, 2]), asp = 1,
+         xlab = names_d[1], ylab = names_d[2], main = fit_label(fit), sub = sub),
+    list(...), list(legend = labels[keys], col = fig1_colours[keys],
+                    pch = ifelse(keys == "ray", NA, 16), lty = ifelse(keys == "ray", 1, 0)))
+  rays <- if (show_z) seq_len(min(nrow(z), ray_max_n)) else integer()
+  graphics::segments(z[rays, 1], z[rays, 2], gz[rays, 1], gz[rays, 2],
+                     col = grDevices::adjustcolor(fig1_colours[["ray"]], 0.45), lwd = 0.7)
+  # half transparent, so that where they overlap both show
+  faint <- function(key) grDevices::adjustcolor(fig1_colours[[key]], 0.55)
+  if (show_z) graphics::points(z[, 1], z[, 2], col = faint("latent"), pch = 16, cex = 0.55)
+  graphics::points(xd[, 1], xd[, 2], col = faint("data"), pch = 16, cex = 0.6)
+  graphics::points(gz[, 1], gz[, 2], col = faint("generated"), pch = 16, cex = 0.55)
+  invisible(list(kind = "points", rays = length(rays), legend = unname(labels[keys]),
+                 sub = sub, frame = frame))
+}
+
+# Starts a plot with plot()'s arguments `defaults` (overridden by the
+# user's `dots`), a legend of `legend_args` in one or two rows in the top
+# margin (between the title and the data, so that it covers none of it),
+# and the title above it. The caller restores par("mar") when done.
+# Returns the legend's rows, its box (legend()'s `rect`) and par("usr").
+frame_with_legend <- function(defaults, dots, legend_args, cex = 0.8) {
+  args <- modify_args(defaults, dots)
+  main <- args$main
+  args$main <- NULL
+  rows <- legend_rows(legend_args$legend, cex)
+  # the legend (with its padding) and the title, in lines of text
+  legend_lines <- (rows + 0.8) * cex + 0.3
+  mar <- graphics::par("mar")
+  mar[3] <- max(mar[3], legend_lines + if (is.null(main)) 0.3 else 1.6)
+  graphics::par(mar = mar)
+  do.call(graphics::plot, args)
+  usr <- graphics::par("usr")
+  # a twentieth of an inch above the plot region
+  gap <- 0.05
+  top <- graphics::grconvertY(graphics::grconvertY(usr[4], "user", "inches") + gap,
+                              "inches", "user")
+  n <- length(legend_args$legend)
+  # columns as wide as the widest label and two characters more, so that a
+  # key's symbol does not touch the label before it
+  width <- max(graphics::strwidth(legend_args$legend, cex = cex)) +
+    graphics::strwidth("mm", cex = cex)
+  key <- do.call(graphics::legend,
+                 c(list(x = mean(usr[1:2]), y = top, xjust = 0.5, yjust = 0,
+                        ncol = ceiling(n / rows), xpd = NA, bty = "n", cex = cex,
+                        text.width = width), legend_args))
+  # the title just above the legend
+  height <- graphics::grconvertY(key$rect$top, "user", "inches") -
+    graphics::grconvertY(usr[4], "user", "inches")
+  graphics::title(main = main, line = height / graphics::par("csi") + 0.2)
+  invisible(list(rows = rows, legend = key$rect, usr = usr))
+}
+
+# 1 when the legend fits in one row of the plot region's width, else 2.
+legend_rows <- function(labels, cex) {
+  # a key's symbol and spaces: about four characters
+  width <- sum(graphics::strwidth(labels, units = "inches", cex = cex)) +
+    length(labels) * 4 * graphics::par("cin")[1] * cex
+  avail <- graphics::par("fin")[1] - sum(graphics::par("mai")[c(2, 4)])
+  if (width <= avail) 1L else 2L
 }
 
 plot_fit_metrics <- function(fit, metric, ...) {

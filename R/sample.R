@@ -1,5 +1,6 @@
 # Drawing from a trained generator, and the other things stats' generics
-# ask of a fit: predict(), simulate(), coef(), fitted().
+# ask of a fit: predict(), simulate(), coef(), nobs(), and the classed
+# errors of fitted() and residuals().
 
 #' Samples from a fitted generator
 #'
@@ -24,13 +25,29 @@
 #'   (`latent_dim` columns), in data units;
 #' * the name of any other network of the fit, e.g. "critic": its values at
 #'   the data points `newdata` (in data units; scaled as the training data
-#'   were), one column per output: for W1-FE the critic (Kantorovich
+#'   were), one column per output named after the network ("critic"; or
+#'   "critic1", "critic2", ... for several outputs), a data frame (or
+#'   tibble) when the fit's data was one: for W1-FE the critic (Kantorovich
 #'   potential) `phi(x)`.
 #'
 #' `simulate()` draws `nsim` samples of `n` rows (by default as many as the
-#' training rows). `coef()` gives the parameters of every network of the
-#' fit, by role. `fitted()` is an error: a generative model has no fitted
-#' values for its data; use `wf_sample()`.
+#' training rows). It departs from [stats::simulate()]'s convention of one
+#' data frame with a column per simulation, because each sample here has
+#' several columns: it returns a list of `nsim` samples named `sim_1`,
+#' `sim_2`, ..., each as `wf_sample()` gives it (a data frame for data-frame
+#' data, else a matrix). Its attribute "seed" follows the convention: with
+#' `seed = NULL`, the value of `.Random.seed` before the draws (assigning it
+#' back to `.Random.seed` repeats them); with a seed, that seed with the
+#' attribute "kind", `as.list(RNGkind())`. Simulation `i` is
+#' `wf_sample(fit, n, seed = seed + i - 1)`.
+#'
+#' `coef()` gives the parameters of every network of the fit, by role.
+#' `nobs()` is the number of training rows of the data (held-out rows, and
+#' a map fit's source, not counted). `fitted()` and `residuals()` are
+#' errors of class `wgflow_error_unsupported`: a generative model has no
+#' fitted values or residuals for the rows of its data; draw samples with
+#' `wf_sample()` and compare them with the data through the fit's metrics
+#' (`tidy(fit)`) or [wf_wasserstein()].
 #'
 #' @param fit,object A fit with a generator, from [w1fe()], [wgan()] or
 #'   another wgflow trainer.
@@ -44,11 +61,11 @@
 #'   by the generator.
 #' @param nsim Number of samples to draw.
 #' @param ... Unused.
-#' @return `wf_sample()`, `predict()`: a matrix or data frame, one row per
-#'   sample or per row of `newdata` (samples of image data carry the data's
-#'   `"image_shape"` attribute). `simulate()`: a list of `nsim` such
-#'   samples, with the attribute "seed". `coef()`: a named list of numeric
-#'   vectors.
+#' @return `wf_sample()`, `predict()`: a matrix or data frame (the type of
+#'   the fit's data), one row per sample or per row of `newdata` (samples of
+#'   image data carry the data's `"image_shape"` attribute). `simulate()`: a
+#'   list of `nsim` such samples, with the attribute "seed" (see Details).
+#'   `coef()`: a named list of numeric vectors. `nobs()`: an integer.
 #' @export
 #' @examples
 #' x <- wf_toy("8gaussians", n = 2000, seed = 1)
@@ -58,7 +75,9 @@
 #' predict(fit, newdata = matrix(0, 2, 2), type = "generator")
 #' predict(fit, newdata = x[1:3, ], type = "critic")
 #' lengths(coef(fit))
-#' length(simulate(fit, nsim = 2, seed = 1, n = 10))
+#' sims <- simulate(fit, nsim = 2, seed = 1, n = 10)
+#' names(sims)
+#' nobs(fit)
 wf_sample <- function(fit, n = 1000L, seed = NULL) {
   check_fit(fit, need = "generator")
   check_fit_generator(fit)
@@ -113,7 +132,10 @@ predict.wf_fit <- function(object, newdata = NULL, type = "samples", n = 1000L,
   if (io[2] == "data") {
     return(as_data_type(warn_nonfinite(undo_scaling(out, object$scaling), object), object))
   }
-  warn_nonfinite(out, object)
+  # values: a column named after the network (critic1, critic2, ... for
+  # several outputs), in the data's type like every other prediction
+  colnames(out) <- if (ncol(out) == 1L) type else paste0(type, seq_len(ncol(out)))
+  as_frame_type(warn_nonfinite(out, object), object)
 }
 
 #' @rdname wf_sample
@@ -125,11 +147,20 @@ simulate.wf_fit <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
   nsim <- check_count(nsim, "nsim", max = 1e6)
   n <- if (is.null(n)) nrow(object$data) %||% 1000L else check_count(n, "n", max = 2^28)
   if (!is.null(seed)) seed <- check_count(seed, "seed", min = 0L)
+  # stats::simulate()'s attribute "seed": the seed with the RNG kind, or
+  # the RNG state the draws start from (restoring it repeats them)
+  state <- if (is.null(seed)) {
+    if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+    get(".Random.seed", envir = globalenv(), inherits = FALSE)
+  } else {
+    structure(seed, kind = as.list(RNGkind()))
+  }
   out <- lapply(seq_len(nsim), function(i) {
     wf_sample(object, n, seed = if (is.null(seed)) NULL else
       (seed + i - 1) %% .Machine$integer.max)
   })
-  attr(out, "seed") <- seed
+  names(out) <- paste0("sim_", seq_len(nsim))
+  attr(out, "seed") <- state
   out
 }
 
@@ -151,6 +182,25 @@ fitted.wf_fit <- function(object, ...) {
            class = "wgflow_error_unsupported", arg = "object")
 }
 
+#' @rdname wf_sample
+#' @importFrom stats residuals
+#' @export
+residuals.wf_fit <- function(object, ...) {
+  wf_abort(paste0("A generative model has no residuals: it models the data's law, not ",
+                  "each row. Compare its samples with the data instead: the fit's ",
+                  "metrics (tidy(fit), fit$metrics) or wf_wasserstein(wf_sample(fit, n), ",
+                  "data)."),
+           class = "wgflow_error_unsupported", arg = "object")
+}
+
+#' @rdname wf_sample
+#' @importFrom stats nobs
+#' @export
+nobs.wf_fit <- function(object, ...) {
+  check_fit(object, "object")
+  if (is.null(object$data)) NA_integer_ else nrow(object$data)
+}
+
 # Non-finite output of a fit's network is returned with a warning.
 warn_nonfinite <- function(out, fit) {
   bad <- sum(!is.finite(out))
@@ -168,6 +218,12 @@ warn_nonfinite <- function(out, fit) {
 as_data_type <- function(x, fit) {
   colnames(x) <- fit$colnames
   if (!is.null(fit$image_shape)) attr(x, "image_shape") <- fit$image_shape
+  as_frame_type(x, fit)
+}
+
+# A matrix as a data frame or tibble when the fit's data was one (columns
+# V1, V2, ... where it has no names), else as it is.
+as_frame_type <- function(x, fit) {
   frame <- fit$input_class
   if (is.null(frame)) return(x)
   if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))

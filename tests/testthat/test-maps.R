@@ -1,8 +1,9 @@
 # The map layer of R/maps.R that W2GAN's options stand on: balanced
 # held-out rows (split_balanced(), split_pair() with labels), the rows
-# sorted into strata for balanced batches, and the potentials of a W2 fit
-# with either side reparameterised. (Maps, Discrete-OT and 1-NN accuracy
-# are tested in test-w2gan.R.)
+# sorted into strata for balanced batches, the potentials of a W2 fit
+# with either side reparameterised and their plot (layout, arrows, colour
+# keys), and the type of the maps. (Maps, Discrete-OT and 1-NN accuracy are
+# tested in test-w2gan.R.)
 
 split_balanced <- wgflow:::split_balanced
 split_pair <- wgflow:::split_pair
@@ -160,4 +161,92 @@ test_that("plot(fit, 'map') draws every fit type, data frames included", {
   m <- w2gan(tgt, source = src, epochs = 1, critic = wf_mlp(c(8, 8)), batch_size = 64,
              critic_steps = 1, eval_n = 50, seed = 1, device = "cpu", verbose = FALSE)
   expect_identical(plot(m, "map"), m)
+})
+
+# ---- plot(fit, "potential") and the type of the maps ---------------------
+
+potential_fit <- function(target, source) {
+  w2gan(target, source = source, epochs = 2, batch_size = 64, critic_steps = 1,
+        critic = wf_mlp(c(8, 8), init = "normal", init_sd = 0.5),
+        generator = wf_mlp(8, norm = "batch", residual = TRUE), eval_n = 50, seed = 1,
+        device = "cpu", verbose = FALSE)
+}
+
+test_that("the potential plot's layout suits the device's shape", {
+  layout_for <- function(w, h, aspect = 1) wgflow:::potential_layout(c(w, h), aspect, 0.2)
+  square <- layout_for(7, 7)
+  expect_identical(square$kind, "grid")
+  expect_identical(dim(square$matrix), c(2L, 3L))
+  expect_setequal(as.vector(square$matrix), 1:6) # the fourth cell says what is drawn
+  expect_identical(layout_for(12, 4)$kind, "row")
+  expect_identical(layout_for(4, 12)$kind, "column")
+  # a flat grid on a square device: one column of wide panels
+  expect_identical(layout_for(7, 7, aspect = 0.25)$kind, "column")
+  # the chosen arrangement has the largest panels, and they fill a good
+  # part of the device (one row of three on a square device: under 10 %)
+  for (sz in list(c(7, 7), c(12, 4), c(4, 12), c(9, 5))) {
+    l <- layout_for(sz[1], sz[2])
+    expect_identical(l$side[[l$kind]], max(l$side))
+    expect_gt(3 * l$side[[l$kind]]^2 / prod(sz), 0.15)
+  }
+  expect_lt(3 * layout_for(7, 7)$side[["row"]]^2 / 49, 0.1)
+})
+
+test_that("plot(fit, 'potential') draws short arrows and keys for f and g", {
+  p <- wf_toy_pair("4gaussians", 600, seed = 1)
+  fit <- potential_fit(p$target, p$source)
+  pdf(NULL, width = 7, height = 7)
+  on.exit(dev.off())
+  plan <- wgflow:::plot_fit_potential(fit)
+  expect_identical(plan$layout$kind, "grid")
+  # one arrow per cell of a coarse grid, none longer than 0.8 of a cell
+  n_arrows <- nrow(plan$arrows)
+  expect_true(n_arrows >= 64 && n_arrows <= 400)
+  expect_identical(sqrt(n_arrows) %% 1, 0)
+  a <- plan$arrows
+  len <- sqrt((a[, "x1"] - a[, "x0"])^2 + (a[, "y1"] - a[, "y0"])^2)
+  expect_lte(max(len), 0.8 * plan$spacing + 1e-9)
+  expect_lte(plan$scale, 1)
+  # shortened by a common factor: directions and relative lengths are the map's
+  tx <- wf_transport_map(fit, a[, c("x0", "y0")], via = "potential")
+  expect_equal(unname(a[, c("x1", "y1")] - a[, c("x0", "y0")]),
+               unname(plan$scale * (tx - a[, c("x0", "y0")])), tolerance = 1e-6)
+  # f and g on the grid, each with a key over its own finite range
+  expect_identical(dim(plan$f), c(40L, 40L))
+  expect_named(plan$keys, c("f", "g"))
+  expect_equal(plan$keys$f, range(plan$f))
+  expect_equal(plan$keys$g, range(plan$g))
+  # arrows to scale are not shortened; an explicit count is kept
+  expect_identical(nrow(wgflow:::plot_fit_potential(fit, arrows = 5L)$arrows), 25L)
+  # a wide device: one row; plot() returns the fit
+  pdf(NULL, width = 12, height = 4)
+  expect_identical(wgflow:::plot_fit_potential(fit)$layout$kind, "row")
+  expect_identical(plot(fit, "potential"), fit)
+  dev.off()
+  expect_identical(wgflow:::arrow_caption(1), "arrows to scale")
+  expect_identical(wgflow:::arrow_caption(0.25), "arrows at 0.25 of their length")
+  expect_identical(wgflow:::finite_range(c(NA, 2, Inf, 1)), c(1, 2))
+  expect_identical(wgflow:::finite_range(c(3, 3)), c(2.5, 3.5))
+})
+
+test_that("wf_transport_map() gives the data's type whichever `via`", {
+  p <- wf_toy_pair("4gaussians", 600, seed = 1)
+  m <- potential_fit(p$target, p$source)
+  x <- p$source[1:5, ]
+  expect_true(is.matrix(wf_transport_map(m, x, via = "potential")))
+  src <- as.data.frame(p$source)
+  d <- potential_fit(as.data.frame(p$target), src)
+  by_gen <- wf_transport_map(d, src[1:5, ])
+  by_pot <- wf_transport_map(d, src[1:5, ], via = "potential")
+  expect_s3_class(by_gen, "data.frame")
+  expect_s3_class(by_pot, "data.frame")
+  expect_identical(names(by_pot), names(by_gen))
+  expect_identical(dim(by_pot), c(5L, 2L))
+  # a matrix of points gives the same values, in the fit's type too
+  by_mat <- wf_transport_map(d, as.matrix(src[1:5, ]), via = "potential")
+  expect_s3_class(by_mat, "data.frame")
+  expect_equal(by_mat, by_pot)
+  expect_equal(as.matrix(by_pot),
+               wf_transport_map(m, as.matrix(src[1:5, ]), via = "potential"),
+               ignore_attr = TRUE)
 })

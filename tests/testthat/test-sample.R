@@ -1,0 +1,81 @@
+# The generics of R/sample.R as a user of stats meets them: predict()'s
+# value types, simulate()'s "seed" attribute and its list of samples,
+# nobs(), and residuals() as a classed error.
+
+sample_data <- wf_toy("8gaussians", n = 600, seed = 3)
+
+sample_fit <- function(data = sample_data, ...) {
+  w1fe(data, epochs = 1, batch_size = 64, critic_steps = 1, critic = wf_mlp(8),
+       generator = wf_mlp(8), eval_n = 60, seed = 1, device = "cpu", verbose = FALSE, ...)
+}
+
+test_that("predict() names a network's values and keeps the data's type", {
+  fit <- sample_fit()
+  v <- predict(fit, newdata = sample_data[1:4, ], type = "critic")
+  expect_true(is.matrix(v))
+  expect_identical(colnames(v), "critic")
+  expect_equal(unname(v), wf_forward(fit$critic, unname(sample_data[1:4, ])))
+  # a data frame's fit: a data frame with a `critic` column, as its samples
+  df <- as.data.frame(sample_data)
+  fd <- sample_fit(df)
+  vd <- predict(fd, newdata = df[1:4, ], type = "critic")
+  expect_s3_class(vd, "data.frame")
+  expect_named(vd, "critic")
+  expect_equal(vd$critic, v[, "critic"])
+  expect_s3_class(predict(fd, n = 3, seed = 1), "data.frame")
+  # and a tibble's fit a tibble
+  ft <- sample_fit(tibble::as_tibble(df))
+  expect_s3_class(predict(ft, newdata = df[1:2, ], type = "critic"), "tbl_df")
+})
+
+test_that("residuals() is a classed error that says what to use instead", {
+  fit <- sample_fit()
+  err <- expect_error(residuals(fit), class = "wgflow_error_unsupported")
+  expect_match(conditionMessage(err), "no residuals")
+  expect_match(conditionMessage(err), "wf_sample", fixed = TRUE)
+  expect_error(resid(fit), class = "wgflow_error_unsupported")
+  expect_error(fitted(fit), class = "wgflow_error_unsupported")
+})
+
+test_that("nobs() counts the training rows, not the held-out ones", {
+  fit <- sample_fit()
+  expect_identical(nobs(fit), nrow(fit$data))
+  expect_identical(nobs(fit), nrow(sample_data) - nrow(fit$holdout))
+  broken <- fit
+  broken$data <- NULL
+  expect_identical(nobs(broken), NA_integer_)
+})
+
+test_that("simulate() follows stats::simulate()'s seed attribute", {
+  fit <- sample_fit()
+  # a seed: the seed, with the RNG kind
+  sims <- simulate(fit, nsim = 2, seed = 5, n = 4)
+  expect_named(sims, c("sim_1", "sim_2"))
+  expect_identical(as.vector(attr(sims, "seed")), 5L)
+  expect_identical(attr(attr(sims, "seed"), "kind"), as.list(RNGkind()))
+  expect_identical(sims$sim_2, wf_sample(fit, 4, seed = 6))
+  # no seed: the RNG state before the draws, from which they repeat
+  set.seed(11)
+  a <- simulate(fit, nsim = 2, n = 4)
+  state <- attr(a, "seed")
+  expect_type(state, "integer")
+  assign(".Random.seed", state, envir = globalenv())
+  b <- simulate(fit, nsim = 2, n = 4)
+  expect_identical(unclass(b), unclass(a))
+  # without a .Random.seed yet, one is made first
+  old <- get(".Random.seed", envir = globalenv())
+  rm(".Random.seed", envir = globalenv())
+  on.exit(assign(".Random.seed", old, envir = globalenv()))
+  expect_type(attr(simulate(fit, n = 2), "seed"), "integer")
+})
+
+test_that("simulate() of a data frame's fit is a list of data frames", {
+  fd <- sample_fit(as.data.frame(sample_data))
+  sims <- simulate(fd, nsim = 3, seed = 1, n = 5)
+  expect_type(sims, "list")
+  expect_length(sims, 3L)
+  for (s in sims) {
+    expect_s3_class(s, "data.frame")
+    expect_identical(dim(s), c(5L, 2L))
+  }
+})
