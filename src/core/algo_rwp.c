@@ -27,7 +27,7 @@
  * critic's stream; every latent batch from the generator's. The critic
  * phase draws exactly as W1-FE's does, so RWP with l = 1 and a WGAN critic
  * is W1-FE's naive K = 1 (the WGAN generator update) step for step
- * (tests/c/test_core.c).
+ * (tests/c/test_algo_rwp.c).
  */
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* ot_cost.c — the costs c_ij = |x_i - y_j|^p of the exact-OT solver,
  * computed from the points: one pair, one row against some columns, and
- * the whole matrix.
+ * the whole matrix; and the rows the solvers read (ot_row_all,
+ * ot_row_some), from the stored matrix or computed on the fly.
  *
  * For wide points (d >= OT_WIDE_D) the costs, not the solver, take the
  * time: at d = 784 a cost is 2.4 kFLOP and a 2000-point problem's matrix
@@ -204,4 +205,20 @@ void ot_costs_fill(const ot_lap *s, double *c) {
     return;
   }
   for (int i = 0; i < s->n; i++) ot_costs_row(s, i, NULL, s->n, c + (size_t)i * s->n);
+}
+
+/* ---- the rows the solvers read: stored, or computed into s->row --------- */
+const double *ot_row_all(ot_lap *s, int i) {
+  s->work += (size_t)s->n;
+  if (s->c != NULL) return s->c + (size_t)i * s->n;
+  ot_costs_row(s, i, NULL, s->n, s->row);
+  return s->row;
+}
+
+const double *ot_row_some(ot_lap *s, int i, const int *cols, int m, int j1) {
+  s->work += (size_t)m + 1;
+  if (s->c != NULL) return s->c + (size_t)i * s->n;
+  ot_costs_row(s, i, cols, m, s->row);
+  ot_costs_row(s, i, &j1, 1, s->row);
+  return s->row;
 }

@@ -1,5 +1,7 @@
-/* ot_lap.h — the inside of the assignment solver, shared by ot.c,
- * ot_dense.c and ot_sparse.c only.
+/* ot_lap.h — the inside of the assignment solver, shared by the OT files
+ * only: the solver's state, what every solver uses (ot_lap.c), the costs
+ * and the rows the solvers read (ot_cost.c), and the two solvers
+ * (ot_dense.c, ot_sparse.c) that ot.c drives.
  *
  * Rows are the points x_i, columns the points y_j. The solvers keep column
  * prices v and leave row potentials implicit: with reduced costs
@@ -49,10 +51,12 @@ typedef struct {
 /* slack below which a reduced cost counts as zero, relative to max |c| */
 #define OT_REL_TOL 1e-12
 
+/* ---- ot_lap.c: what every solver uses ----------------------------------- */
 wf_status ot_fail(ot_lap *s, wf_status rc, const char *text);
 /* the abort callback, consulted once per OT_CHECK_EVERY units of work */
 int ot_interrupted(ot_lap *s);
 
+/* ---- ot_cost.c: costs from the points, and the rows the solvers read ----- */
 /* |x_i - y_j|^p from the squared distance */
 static inline double ot_power(const ot_lap *s, double sq) {
   switch (s->pk) {
@@ -66,7 +70,6 @@ static inline double ot_power(const ot_lap *s, double sq) {
  * ot_cost.c (lane-wise sums); below it, by the plain sum here. */
 #define OT_WIDE_D 8
 
-/* ---- ot_cost.c: costs from the points ------------------------------------ */
 /* c_ij of wide points (d >= OT_WIDE_D); ot_cost() calls it */
 double ot_cost_wide(const ot_lap *s, int i, int j);
 /* row[j] = c_ij for j = cols[0 .. m), or for j = 0 .. m-1 if cols is NULL */
@@ -87,9 +90,11 @@ static inline double ot_cost(const ot_lap *s, int i, int j) {
   return ot_power(s, sq);
 }
 
-/* row i of the costs, all columns */
+/* row i of the costs, all columns: the stored row, or computed into s->row;
+ * counts n units of work */
 const double *ot_row_all(ot_lap *s, int i);
-/* row i where only the columns cols[0 .. m) and j1 are read */
+/* row i where only the columns cols[0 .. m) and j1 are read (the others of
+ * s->row are stale when computed); counts m + 1 units of work */
 const double *ot_row_some(ot_lap *s, int i, const int *cols, int m, int j1);
 
 /* ---- ot_dense.c: Jonker-Volgenant on the full cost matrix ---------------- */

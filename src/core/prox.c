@@ -6,7 +6,7 @@
  * proximal step is argmin F(theta) + (1 / (2h)) E |g_theta(Z) - g_prev(Z)|^2
  * (its equation (4)); the box of Algorithm 1 prints 1/h and appendix D a
  * minus sign. The 1/(2h) is what makes the step the W2 proximal map in one
- * dimension (Proposition 5's shrinkage by h: tests/c/test_core.c). */
+ * dimension (Proposition 5's shrinkage by h: tests/c/test_prox.c). */
 #include <math.h>
 #include <string.h>
 

@@ -1,8 +1,8 @@
-/* ops_util.h — what test_ops.c and parity.c share: a backend table with
- * one context, and the device and host buffers a test made, released
- * together; host data from a reproducible stream of its own. Everything
- * goes through the table (alloc, upload, download, ...), so the same code
- * drives the CPU and the CUDA backend. */
+/* ops_util.h — what the test_ops_*.c programs and parity.c share: a
+ * backend table with one context, and the device and host buffers a test
+ * made, released together; host data from a reproducible stream of its
+ * own. Everything goes through the table (alloc, upload, download, ...),
+ * so the same code drives the CPU and the CUDA backend. */
 #ifndef WF_OPS_UTIL_H
 #define WF_OPS_UTIL_H
 

@@ -2,8 +2,8 @@
 # against its formula on wf_forward()'s logits, its gradient against
 # wf_backward() along (softmax - onehot) / m, the step against SGD's
 # update, labels as factors or class numbers, classed errors. (The op's
-# finite-difference and exact tests are in tests/c: test_ops.c,
-# test_core.c.)
+# finite-difference and exact tests are in tests/c: test_ops_loss.c,
+# test_compose.c.)
 
 xent_reference <- function(logits, cls) {
   mx <- apply(logits, 1L, max)
