@@ -172,13 +172,7 @@ w2gan <- function(data, source = NULL, epochs = 5000L,
                   eval_every = 50L, eval_n = 512L, holdout = NULL, seed = NULL,
                   device = "auto", verbose = interactive(), callbacks = list()) {
   run <- training_args(min_rows = 3L)
-  fit <- new_w2(run, critic = critic, generator = generator, latent_dim = latent_dim,
-                critic_steps = critic_steps, ineq = ineq, lambda_ineq = lambda_ineq,
-                lambda_eq = lambda_eq, reparam = reparam, reparam_side = reparam_side,
-                lambda_e = lambda_e, regularizer = regularizer,
-                critic_optimizer = critic_optimizer,
-                generator_optimizer = generator_optimizer, batches = batches,
-                data_labels = data_labels, source_labels = source_labels)
+  fit <- do.call(new_w2, c(list(run), mget(w2_args)))
   fit$call <- match.call()
   train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
@@ -229,17 +223,18 @@ w2fe <- function(data, source = NULL, persistency = 3L, step_size = 1, epochs = 
   run <- training_args(min_rows = 3L)
   persistency <- check_count(persistency, "persistency")
   step_size <- check_number(step_size, "step_size", min = 0, min_open = TRUE)
-  fit <- new_w2(run, critic = critic, generator = generator, latent_dim = latent_dim,
-                critic_steps = critic_steps, ineq = ineq, lambda_ineq = lambda_ineq,
-                lambda_eq = lambda_eq, reparam = reparam, reparam_side = reparam_side,
-                lambda_e = lambda_e, regularizer = regularizer,
-                critic_optimizer = critic_optimizer,
-                generator_optimizer = generator_optimizer, batches = batches,
-                data_labels = data_labels, source_labels = source_labels,
-                persistency = persistency, step_size = step_size)
+  fit <- do.call(new_w2, c(list(run), mget(w2_args),
+                           list(persistency = persistency, step_size = step_size)))
   fit$call <- match.call()
   train_fit(fit, run$epochs, run$verbose, run$callbacks)
 }
+
+# The arguments of w2gan() and w2fe() that are the W2 families' own (not
+# training_args()'s), passed by name to new_w2().
+w2_args <- c("critic", "generator", "latent_dim", "critic_steps", "ineq", "lambda_ineq",
+             "lambda_eq", "reparam", "reparam_side", "lambda_e", "regularizer",
+             "critic_optimizer", "generator_optimizer", "batches", "data_labels",
+             "source_labels")
 
 # Validate the W2 families' own arguments and build the fit; run: the
 # shared ones (training_args()). persistency NULL: W2GAN.
