@@ -79,3 +79,40 @@ test_that("simulate() of a data frame's fit is a list of data frames", {
     expect_identical(dim(s), c(5L, 2L))
   }
 })
+
+test_that("predict(fit, 5) points at n =", {
+  x <- wf_toy("8gaussians", 400, seed = 1)
+  fit <- w1fe(x, epochs = 1, critic = wf_mlp(4), generator = wf_mlp(4), batch_size = 64,
+              critic_steps = 1, eval_n = 50, seed = 1, device = "cpu", verbose = FALSE)
+  expect_error(predict(fit, 5), "predict\\(fit, n = 5\\)", class = "wgflow_error_arg")
+  expect_identical(nrow(predict(fit, n = 5)), 5L)
+})
+
+test_that("predict() has real types and refuses unknown ones", {
+  fit <- live_fit(epochs = 2)
+  expect_identical(predict(fit, n = 7, seed = 2), wf_sample(fit, 7, seed = 2))
+  z <- matrix(rnorm(6), 3, 2)
+  expect_equal(predict(fit, z, type = "generator"), wf_forward(fit$generator, z),
+               ignore_attr = TRUE)
+  expect_equal(unname(predict(fit, live_data[1:4, ], type = "critic")),
+               wf_forward(fit$critic, unname(live_data[1:4, ])))
+  expect_arg_error(predict(fit, type = "potential"), "type")
+  expect_arg_error(predict(fit, z), "newdata") # data rows are not latents
+  expect_arg_error(predict(fit, type = "critic"), "newdata")
+  expect_arg_error(predict(fit, matrix(0, 2, 3), type = "critic"), "newdata")
+})
+
+test_that("simulate(), coef() and fitted() do what a user expects", {
+  fit <- live_fit(epochs = 2)
+  sims <- simulate(fit, nsim = 3, seed = 1, n = 5)
+  expect_length(sims, 3L)
+  expect_identical(sims[[1]], wf_sample(fit, 5, seed = 1))
+  expect_false(identical(sims[[1]], sims[[2]]))
+  expect_identical(as.vector(attr(sims, "seed")), 1L)
+  expect_identical(nrow(simulate(fit)[[1]]), nrow(fit$data))
+  cf <- coef(fit)
+  expect_named(cf, c("critic", "generator"))
+  expect_identical(cf$generator, wf_params(fit$generator))
+  expect_error(fitted(fit), class = "wgflow_error_unsupported")
+  expect_arg_error(simulate(fit, nsim = 0), "nsim")
+})

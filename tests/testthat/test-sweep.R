@@ -182,3 +182,63 @@ test_that("a sweep says each of wgflow's messages once, not once a run", {
     })
   expect_length(msgs, 1L)
 })
+
+test_that("Ctrl-C in wf_sweep() stops the sweep and returns the runs done", {
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  # the second run's fit is interrupted after its epoch 2
+  fun <- function(data, seed, ...) {
+    interrupt <- function(row) {
+      if (seed == 2 && row$epoch == 2) {
+        signalCondition(structure(class = c("interrupt", "condition"),
+                                  list(message = "", call = NULL)))
+      }
+      TRUE
+    }
+    suppressWarnings(w1fe(data, seed = seed, callbacks = interrupt, ...))
+  }
+  expect_warning(
+    sw <- wf_sweep(live_data, NULL, seeds = 1:4, fun = fun, epochs = 3, batch_size = 32,
+                   critic = wf_mlp(8), generator = wf_mlp(8), eval_n = 50),
+    class = "wgflow_warning_interrupted")
+  expect_true(attr(sw, "interrupted"))
+  expect_identical(unique(sw$seed), 1:2)
+  expect_identical(sw$status, c(rep("completed", 3), rep("interrupted", 2)))
+  # an interrupt outside a fit is caught by the sweep itself
+  fun2 <- function(data, seed, ...) {
+    if (seed == 3) {
+      signalCondition(structure(class = c("interrupt", "condition"),
+                                list(message = "", call = NULL)))
+    }
+    list(metrics = data.frame(epoch = 1, seconds = 0, w1 = seed), status = "completed")
+  }
+  expect_warning(sw2 <- wf_sweep(live_data, NULL, seeds = 1:4, fun = fun2),
+                 "interrupted; returning the 2 of 4 runs done")
+  expect_identical(sw2$seed, 1:2)
+})
+
+test_that("wf_sweep() leaves R's random number generator as it found it", {
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  x <- wf_toy("8gaussians", n = 300, seed = 1)
+  kind <- RNGkind()
+  set.seed(42)
+  a <- runif(3)
+  set.seed(42)
+  sw <- wf_sweep(x, NULL, seeds = 1:2, epochs = 1, batch_size = 32, critic = wf_mlp(8),
+                 generator = wf_mlp(8), eval_n = 50)
+  expect_identical(RNGkind(), kind)
+  expect_identical(runif(3), a)
+  set.seed(1)
+  expect_identical(runif(1), {
+    RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+    set.seed(1)
+    runif(1)
+  })
+  # a fit's split does not depend on the session's RNG kind either
+  RNGkind("L'Ecuyer-CMRG")
+  on.exit(RNGkind(kind[1], kind[2], kind[3]), add = TRUE)
+  f_lec <- default_fit(x, batch_size = 32, seed = 4)
+  RNGkind(kind[1], kind[2], kind[3])
+  expect_identical(default_fit(x, batch_size = 32, seed = 4)$holdout_rows, f_lec$holdout_rows)
+})

@@ -66,3 +66,35 @@ test_that("summary() of a list of fits counts the completed runs", {
   expect_identical(as.integer(s$table$completed), c(1L, 1L))
   expect_identical(wf_convergence(wf_fits(a, b))$status, c("completed", "completed"))
 })
+
+test_that("tidy gives the long form without NAs", {
+  sparse <- tiny_fit(epochs = 4, eval_every = 3)
+  td <- tidy(sparse)
+  expect_s3_class(td, "tbl_df")
+  expect_identical(names(td), c("epoch", "seconds", "metric", "value", "std.error"))
+  expect_false(anyNA(td$value))
+  # 7 training metrics every epoch, w1 and w2 at epochs 3 and 4 only.
+  expect_identical(nrow(td), 4L * 7L + 2L * 2L)
+  expect_setequal(td$epoch[td$metric == "w1"], c(3, 4))
+  expect_equal(td$value[td$metric == "critic_loss"], sparse$metrics$critic_loss)
+  expect_equal(td$seconds[td$metric == "w1"], sparse$metrics$seconds[3:4])
+})
+
+test_that("glance gives one row with final and best values", {
+  fit <- methods_fit()
+  gl <- glance(fit)
+  expect_s3_class(gl, "tbl_df")
+  expect_identical(nrow(gl), 1L)
+  expect_true(all(c("algorithm", "penalty", "persistency", "epochs", "seconds",
+                    "w1", "best_w1", "best_epoch", "w2", "status") %in% names(gl)))
+  expect_identical(gl$algorithm, "w1fe")
+  expect_identical(gl$penalty, "lp")
+  expect_identical(gl$persistency, 3L)
+  expect_identical(gl$epochs, 5L)
+  expect_equal(gl$best_w1, min(fit$metrics$w1, na.rm = TRUE))
+  expect_equal(gl$best_epoch, fit$metrics$epoch[which.min(fit$metrics$w1)])
+  expect_equal(gl$w1, fit$metrics$w1[5])
+  expect_equal(gl$w2, fit$metrics$w2[5])
+  expect_equal(gl$seconds, max(fit$metrics$seconds))
+  expect_identical(gl$status, "completed")
+})

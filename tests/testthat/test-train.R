@@ -377,3 +377,55 @@ test_that("the bar shows the elapsed time and the latest losses", {
   expect_match(last, "w1_critic -?[0-9.e-]+")
   expect_match(last, "\\| [0-9.]+m?s \\|") # elapsed, e.g. "| 0s |" or "| 1.2s |"
 })
+
+test_that("a fit made through do.call() stores a compact call", {
+  big <- wf_toy("8gaussians", n = 20000, seed = 1)
+  fun <- function(data, ...) w1fe(data, ...)
+  fit <- do.call(w1fe, list(big, epochs = 1, batch_size = 64, critic = wf_mlp(8),
+                            generator = wf_mlp(8), eval_n = 50, seed = 1, verbose = FALSE))
+  expect_lt(length(serialize(fit$call, NULL)), 2000)
+  txt <- paste(deparse(fit$call), collapse = " ")
+  expect_match(txt, "^w1fe\\(")
+  expect_match(txt, "<matrix 20000 x 2>", fixed = TRUE)
+  expect_match(txt, "<wf_mlp 8 relu>", fixed = TRUE)
+  expect_lt(length(capture.output(summary(fit))), 50)
+  g <- do.call(wgan, list(big[1:500, ], epochs = 1, batch_size = 64, critic = wf_mlp(8),
+                          generator = wf_mlp(8), eval_n = 50, seed = 1, verbose = FALSE))
+  expect_lt(length(serialize(g$call, NULL)), 2000)
+  expect_match(paste(deparse(g$call), collapse = " "), "^wgan\\(")
+  # a sweep's fits
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  sw <- wf_sweep(big[1:400, ], data.frame(persistency = c(1, 3)), seeds = 1, epochs = 1,
+                 batch_size = 32, critic = wf_mlp(8), generator = wf_mlp(8), eval_n = 50,
+                 keep_fits = TRUE)
+  fits <- attr(sw, "fits")
+  expect_lt(length(serialize(fits[[1]]$call, NULL)), 2000)
+  # the fits hold their data once, not also in the call
+  expect_lt(length(serialize(fits, NULL)), 2 * length(serialize(lapply(fits, function(f) {
+    f$call <- NULL
+    f
+  }), NULL)))
+})
+
+# ---- wf_continue() on a copy ---------------------------------------------
+
+test_that("wf_continue() trains a copy and leaves the fit as it was", {
+  fit <- live_fit(epochs = 3)
+  params <- wf_params(fit$generator)
+  samples <- wf_sample(fit, 20, seed = 1)
+  metrics <- fit$metrics
+  more <- wf_continue(fit, epochs = 2)
+  expect_identical(wf_params(fit$generator), params)
+  expect_identical(wf_sample(fit, 20, seed = 1), samples)
+  expect_identical(fit$metrics, metrics)
+  expect_identical(more$metrics$epoch, 1:5)
+  # the continuation is the straight run
+  straight <- live_fit(epochs = 5)
+  expect_identical(wf_params(more$generator), wf_params(straight$generator))
+  cols <- setdiff(names(straight$metrics), "seconds")
+  expect_equal(more$metrics[cols], straight$metrics[cols])
+  # and continuing the original again gives the same again
+  again <- wf_continue(fit, epochs = 2)
+  expect_identical(wf_params(again$generator), wf_params(more$generator))
+})

@@ -1,4 +1,4 @@
-# Exact W_p (wf_wasserstein): brute force on tiny clouds, the LP
+# Exact W_p (wf_wasserstein, R/metrics.R): brute force on tiny clouds, the LP
 # certificate, closed forms, symmetry, validation.
 
 # all permutations of 1..n (n <= 7)

@@ -1,4 +1,4 @@
-# Errors and numerics: values beyond float32,
+# Errors and numerics (R/errors.R and the checks it serves): values beyond float32,
 # samples of a diverged fit, objects of the right class with the wrong
 # contents, out-of-memory and zero-column messages, exact OT at extreme
 # scales, and the C memory of nets seen by R's collector.
