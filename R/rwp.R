@@ -234,10 +234,10 @@ check_step_size <- function(h, arg) {
   as.double(h)
 }
 
-# dst's parameters and BatchNorm state := src's (same spec and widths).
+# dst's parameters and BatchNorm state := src's (same spec and widths),
+# copied from net to net in C (on a GPU, device to device).
 copy_net_params <- function(dst, src) {
-  .Call(ffi_net_set, net_ptr(dst), 0L, src$params)
-  if (length(src$state) > 0L) .Call(ffi_net_set, net_ptr(dst), 1L, src$state)
+  .Call(ffi_net_copy_params, net_ptr(dst), net_ptr(src))
   net_sync(dst)
   invisible(dst)
 }

@@ -299,3 +299,13 @@ SEXP ffi_net_set_rng(SEXP ptr, SEXP v) {
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
 }
+
+/* dst's parameters and BatchNorm state := src's (the same spec), net to
+ * net: SBE's anchor starts as a copy of the generator without a trip
+ * through R. */
+SEXP ffi_net_copy_params(SEXP dst_ptr, SEXP src_ptr) {
+  wf_net *dst = wf_r_net(dst_ptr), *src = wf_r_net(src_ptr);
+  wf_status rc = wf_net_copy_params(dst, src);
+  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(dst));
+  return R_NilValue;
+}

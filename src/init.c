@@ -16,6 +16,7 @@ extern SEXP ffi_net_id(SEXP);
 extern SEXP ffi_net_memory(void);
 extern SEXP ffi_net_free(SEXP);
 extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
+extern SEXP ffi_net_copy_params(SEXP, SEXP);
 extern SEXP ffi_net_set_opt(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_net_sync(SEXP, SEXP);
 extern SEXP ffi_net_set_rng(SEXP, SEXP);
@@ -57,6 +58,7 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_net_memory", (DL_FUNC)&ffi_net_memory, 0},
     {"ffi_net_free", (DL_FUNC)&ffi_net_free, 1},
     {"ffi_net_set", (DL_FUNC)&ffi_net_set, 3},
+    {"ffi_net_copy_params", (DL_FUNC)&ffi_net_copy_params, 2},
     {"ffi_net_set_opt", (DL_FUNC)&ffi_net_set_opt, 4},
     {"ffi_net_sync", (DL_FUNC)&ffi_net_sync, 2},
     {"ffi_net_set_rng", (DL_FUNC)&ffi_net_set_rng, 2},

@@ -395,7 +395,12 @@ test_that("the .Call entry points survive garbage", {
     expect_error(cl("ffi_net_set", h, 0L, wf_params(net)))
     expect_error(cl("ffi_net_set_opt", h, 0, net$opt$m1, net$opt$m2))
     expect_error(cl("ffi_net_set_rng", h, net$rng))
+    expect_error(cl("ffi_net_copy_params", h, ptr))
+    expect_error(cl("ffi_net_copy_params", ptr, h))
   }
+  other <- wf_net(wf_mlp(3), 2, 1, seed = 1)
+  expect_error(cl("ffi_net_copy_params", ptr, wgflow:::net_ptr(other)),
+               class = "wgflow_error")
   expect_error(cl("ffi_forward", dead_ptr, m, TRUE), class = "wgflow_error_state")
   expect_error(cl("ffi_forward", null_ptr, m, TRUE), class = "wgflow_error_arg")
   expect_false(cl("ffi_net_alive", dead_ptr))
