@@ -1,6 +1,7 @@
 /* ffi-net.c — .Call entry points for net handles: create, free, memory
  * accounting, parameters, optimiser state and random streams, and the sync
- * of that state up to R. Thin: convert, call the core, raise any error. */
+ * of the R copy (views of that state, ffi-view.c). Thin: convert, call the
+ * core, raise any error. */
 #include <math.h>
 #include <string.h>
 
@@ -258,16 +259,15 @@ static SEXP writable_in(SEXP env, SEXP holder, int at, const char *name, R_xlen_
   return v;
 }
 
-/* Copy the net's C state into the R copy kept in env: params, state,
- * opt = list(step, m1, m2), rng. Writes in place where R allows, so a
- * step in a loop does not allocate four parameter-sized vectors. */
+/* Bring the R copy kept in env up to the net's C state without copying
+ * its values: params, state and opt$m1, opt$m2 become views that read the
+ * engine when R looks at them (ffi-view.c); opt$step and rng, host numbers,
+ * are written, in place where R allows. */
 SEXP ffi_net_sync(SEXP ptr, SEXP env) {
   wf_net *net = wf_r_net(ptr);
   if (TYPEOF(env) != ENVSXP) wf_r_abort("wgflow_error_arg", "`env` must be an environment");
-  const wf_layout *lay = wf_net_layout(net);
-  R_xlen_t np = (R_xlen_t)lay->n_params, ns = (R_xlen_t)lay->n_state;
-  SEXP params = writable_in(env, R_NilValue, 0, "params", np);
-  SEXP state = writable_in(env, R_NilValue, 0, "state", ns);
+  wf_r_bind_view(env, R_NilValue, 0, "params", ptr, WF_PART_PARAMS);
+  wf_r_bind_view(env, R_NilValue, 0, "state", ptr, WF_PART_STATE);
   SEXP opt = Rf_findVarInFrame(env, Rf_install("opt"));
   if (opt == R_UnboundValue || TYPEOF(opt) != VECSXP || XLENGTH(opt) != 3 ||
       MAYBE_SHARED(opt)) {
@@ -275,14 +275,9 @@ SEXP ffi_net_sync(SEXP ptr, SEXP env) {
     Rf_defineVar(Rf_install("opt"), opt, env);
     UNPROTECT(1);
   }
-  SEXP m1 = writable_in(env, opt, 1, "m1", np);
-  SEXP m2 = writable_in(env, opt, 2, "m2", np);
-  double step;
-  wf_status rc = wf_net_get_params(net, REAL(params));
-  if (rc == WF_OK) rc = wf_net_get_state(net, REAL(state));
-  if (rc == WF_OK) rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  SET_VECTOR_ELT(opt, 0, Rf_ScalarReal(step));
+  REAL(writable_in(env, opt, 0, "step", 1))[0] = wf_net_block(net)->step;
+  wf_r_bind_view(env, opt, 1, "m1", ptr, WF_PART_M1);
+  wf_r_bind_view(env, opt, 2, "m2", ptr, WF_PART_M2);
   SEXP rng = writable_in(env, R_NilValue, 0, "rng", 4);
   uint64_t key, ctr;
   wf_net_get_rng(net, &key, &ctr);
