@@ -211,13 +211,14 @@ void wf_r_set_block(wf_net *net, int what, SEXP value, const char *arg) {
   size_t n = block_size(net, what);
   if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
     wf_r_abort_arg(arg, "`%s` must be a double vector of length %zu", arg, n);
+  const double *v = REAL_RO(value); /* once: `value` may be a view (ffi-view.c) */
   for (size_t i = 0; i < n; i++)
-    if (!isfinite(REAL(value)[i]))
+    if (!isfinite(v[i]))
       wf_r_abort_arg(arg, "`%s` must be finite (element %zu is not)", arg, i + 1);
-  wf_r_check_range(NULL, REAL(value), n, arg);
-  wf_status rc = what == 0   ? wf_net_set_params(net, REAL(value))
-                 : what == 1 ? wf_net_set_state(net, REAL(value))
-                             : wf_net_set_grad(net, REAL(value));
+  wf_r_check_range(NULL, v, n, arg);
+  wf_status rc = what == 0   ? wf_net_set_params(net, v)
+                 : what == 1 ? wf_net_set_state(net, v)
+                             : wf_net_set_grad(net, v);
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
 }
 
@@ -235,9 +236,10 @@ SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   if (TYPEOF(m1) != REALSXP || TYPEOF(m2) != REALSXP ||
       (size_t)Rf_xlength(m1) != n || (size_t)Rf_xlength(m2) != n)
     wf_r_abort("wgflow_error_arg", "optimiser moments must have length %zu", n);
-  wf_r_check_range(NULL, REAL(m1), n, "m1");
-  wf_r_check_range(NULL, REAL(m2), n, "m2");
-  wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL(m1), REAL(m2));
+  wf_r_check_range(NULL, REAL_RO(m1), n, "m1");
+  wf_r_check_range(NULL, REAL_RO(m2), n, "m2");
+  wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL_RO(m1),
+                                      REAL_RO(m2));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
 }
