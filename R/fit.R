@@ -229,7 +229,8 @@ set_trainer_lr <- function(trainer, index, lr) {
   .Call(ffi_trainer_set_lr, trainer, as.integer(index), as.double(lr))
 }
 
-# Copy the C state of a fit's nets back into their R vectors.
+# Bring the R copies of a fit's nets up to their C state (net_sync(): no
+# copy of the values, which are read when R looks at them).
 sync_nets <- function(fit) {
   for (role in fit_algorithm(fit)$nets) {
     if (inherits(fit[[role]], "wf_net")) net_sync(fit[[role]])
@@ -237,9 +238,19 @@ sync_nets <- function(fit) {
   invisible(fit)
 }
 
-# A copy of a fit whose networks are new objects holding the same R copy of
-# their state (no C handle: it is rebuilt from the R copy on first use, as
-# after readRDS()). Training or using the copy never changes the original.
+# Before training changes a fit's nets: views of their R copies that
+# someone else holds keep their values (net_freeze()).
+freeze_nets <- function(fit) {
+  for (role in fit_algorithm(fit)$nets) {
+    if (inherits(fit[[role]], "wf_net")) net_freeze(fit[[role]])
+  }
+  invisible(fit)
+}
+
+# A copy of a fit whose networks are new objects holding the values of
+# their R copy (views read: the copy must not follow the original's C state;
+# no C handle: it is rebuilt from the R copy on first use, as after
+# readRDS()). Training or using the copy never changes the original.
 copy_fit <- function(fit) {
   for (nm in names(fit)) {
     if (inherits(fit[[nm]], "wf_net")) fit[[nm]] <- copy_net(fit[[nm]])
@@ -250,7 +261,7 @@ copy_fit <- function(fit) {
 copy_net <- function(net) {
   out <- new.env(parent = emptyenv())
   for (nm in setdiff(ls(net, all.names = TRUE), c("ptr", "ptr_id"))) {
-    assign(nm, get(nm, envir = net), envir = out)
+    assign(nm, plain_values(get(nm, envir = net)), envir = out)
   }
   out$ptr <- NULL
   class(out) <- class(net)

@@ -1,13 +1,19 @@
-# Nets: a network built from a spec, its parameters held twice — in C (a
-# cache on the device, behind an external pointer) and in plain R vectors
-# (the truth that saveRDS() keeps). After readRDS() the pointer is dead and
-# the net is rebuilt from the R vectors on first use.
+# Nets: a network built from a spec, its state held in C (on the device,
+# behind an external pointer) and in an R copy (`params`, `state`, `opt`,
+# `rng`: what saveRDS() keeps). The copy's long vectors are views of the C
+# state (src/ffi-view.c) that read it when R first looks at them, so an
+# engine call copies nothing up to R; saveRDS() reads them, so a saved net
+# holds plain values. After readRDS() the pointer is dead and the net is
+# rebuilt from the R copy on first use.
 
 #' Build a network from a specification
 #'
 #' The low-level interface to the engine, used by the training functions and
 #' the tests, and open to power users. A `wf_net` is a mutable object (an
-#' environment): optimiser steps change it in place.
+#' environment): optimiser steps change it in place. Its state lives in the
+#' engine, on its device; [wf_params()], [wf_state()] and `saveRDS()` read it
+#' when called (so engine calls copy nothing back to R), and what they
+#' returned keeps its values when the net changes later.
 #'
 #' @param spec A [wf_mlp()] or [wf_layers()] specification.
 #' @param input_dim,output_dim Input and output widths. For a [wf_layers()]
@@ -94,25 +100,8 @@ check_net <- function(net, arg = "net") {
   n <- tryCatch(net_sizes(spec, dims[1], dims[2]), wgflow_error_arg = function(e) {
     bad(sub("^`[^`]*` ", "its `spec` ", conditionMessage(e)))
   })
-  params <- get0_("params")
-  if (!is.double(params) || length(params) != n[["params"]] || !all_finite(params)) {
-    bad(sprintf("its `params` must be %d finite numbers", n[["params"]]))
-  }
-  state <- get0_("state")
-  if (!is.double(state) || length(state) != n[["state"]]) {
-    bad(sprintf("its `state` must be %d numbers", n[["state"]]))
-  }
-  opt <- get0_("opt")
-  if (!is.list(opt) || !is.double(opt$step) || length(opt$step) != 1L ||
-      !is.double(opt$m1) || length(opt$m1) != n[["params"]] ||
-      !is.double(opt$m2) || length(opt$m2) != n[["params"]]) {
-    bad("its optimiser state `opt` is not list(step, m1, m2) of the right lengths")
-  }
-  rng <- get0_("rng")
-  if (!is.double(rng) || length(rng) != 4L || anyNA(rng) || any(rng < 0) ||
-      any(rng >= 4294967296) || any(rng != floor(rng))) {
-    bad("its random stream `rng` must be four 32-bit whole numbers")
-  }
+  problem <- r_copy_problem(net, n)
+  if (!is.null(problem)) bad(problem)
   device <- get0_("device")
   if (!is.character(device) || length(device) != 1L || !device %in% c("cpu", "cuda")) {
     bad("its `device` must be \"cpu\" or \"cuda\"")
@@ -122,6 +111,37 @@ check_net <- function(net, arg = "net") {
     bad("its handle belongs to another net (was `ptr` copied from one?)")
   }
   net
+}
+
+# What is wrong with a net's R copy, given the lengths `n` its spec gives
+# (params, state), or NULL. A function of its own, with no closure in its
+# frame: R then drops this frame's references to the copy's vectors when it
+# returns, so a view checked here does not look held by someone else to
+# net_freeze() (which would read it on every call).
+r_copy_problem <- function(net, n) {
+  params <- get0("params", envir = net, inherits = FALSE)
+  # a view not read yet is the C net's own state: reading it to check it
+  # would copy it up on every call
+  if (!is.double(params) || length(params) != n[["params"]] ||
+      (!view_unread(params) && !all_finite(params))) {
+    return(sprintf("its `params` must be %d finite numbers", n[["params"]]))
+  }
+  state <- get0("state", envir = net, inherits = FALSE)
+  if (!is.double(state) || length(state) != n[["state"]]) {
+    return(sprintf("its `state` must be %d numbers", n[["state"]]))
+  }
+  opt <- get0("opt", envir = net, inherits = FALSE)
+  if (!is.list(opt) || !is.double(opt$step) || length(opt$step) != 1L ||
+      !is.double(opt$m1) || length(opt$m1) != n[["params"]] ||
+      !is.double(opt$m2) || length(opt$m2) != n[["params"]]) {
+    return("its optimiser state `opt` is not list(step, m1, m2) of the right lengths")
+  }
+  rng <- get0("rng", envir = net, inherits = FALSE)
+  if (!is.double(rng) || length(rng) != 4L || anyNA(rng) || any(rng < 0) ||
+      any(rng >= 4294967296) || any(rng != floor(rng))) {
+    return("its random stream `rng` must be four 32-bit whole numbers")
+  }
+  NULL
 }
 
 # A spec that its constructor (wf_mlp() or wf_layers()) accepts again.
@@ -183,10 +203,13 @@ net_sizes <- function(spec, input_dim, output_dim) {
 }
 
 # The live external pointer, rebuilt from the R copy if it died (readRDS,
-# a copy of a fit). A handle that belongs to another net is refused.
+# a copy of a fit). A handle that belongs to another net is refused. Every
+# engine call takes its handle here, so this is also where the views of the
+# R copy that someone else holds are read, before the call changes the net.
 net_ptr <- function(net, arg = "net") {
   if (.Call(ffi_net_alive, net$ptr)) {
     if (!identical(.Call(ffi_net_id, net$ptr), net$ptr_id)) check_net(net, arg)
+    net_freeze(net)
   } else {
     # a net saved on a GPU is rebuilt on the CPU where no GPU is usable
     if (identical(net$device, "cuda") && !is.null(gpu_refusal <- cuda_training_refusal())) {
@@ -201,15 +224,32 @@ net_ptr <- function(net, arg = "net") {
     .Call(ffi_net_set_rng, ptr, net$rng)
     net$ptr <- ptr
     net$ptr_id <- .Call(ffi_net_id, ptr)
+    net_sync(net) # the R copy's views now follow the new handle
   }
   net$ptr
 }
 
-# Copy the C state back into the R vectors after anything that changed it.
+# Bring the R copy up to the C state after anything that changed it: the
+# long vectors become views (read when R looks at them), the step count and
+# random stream are written. Costs no copy of the values.
 net_sync <- function(net) {
   .Call(ffi_net_sync, net$ptr, net)
   invisible(net)
 }
+
+# Before the C net changes: the views of its R copy that another R object
+# holds are read, so they keep the values they show now.
+net_freeze <- function(net) {
+  .Call(ffi_net_freeze, net)
+  invisible(net)
+}
+
+# A vector of a net's R copy as plain values (a view read from the engine;
+# a list, such as `opt`, with its views read); anything else as it is.
+plain_values <- function(x) .Call(ffi_view_plain, x)
+
+# Is x a view of a net's state that has not been read yet?
+view_unread <- function(x) .Call(ffi_view_unread, x)
 
 #' Parameters of a net
 #'
@@ -241,7 +281,7 @@ net_sync <- function(net) {
 #' wf_params(net) <- p * 0.5
 wf_params <- function(net) {
   check_net(net)
-  net$params
+  plain_values(net$params)
 }
 
 #' @rdname wf_params
@@ -261,7 +301,7 @@ wf_params <- function(net) {
 #' @export
 wf_state <- function(net) {
   check_net(net)
-  net$state
+  plain_values(net$state)
 }
 
 #' @rdname wf_params

@@ -169,7 +169,7 @@ simulate.wf_fit <- function(object, nsim = 1, seed = NULL, n = NULL, ...) {
 #' @export
 coef.wf_fit <- function(object, ...) {
   check_fit(object, "object")
-  lapply(fit_nets(object), function(net) net$params)
+  lapply(fit_nets(object), function(net) plain_values(net$params))
 }
 
 #' @rdname wf_sample

@@ -2,68 +2,61 @@
 # that a run that diverges returns a usable fit: its nets as they were
 # before the failed epoch, not the non-finite values of the failed step.
 #
-# Each finished epoch copies the nets' C state up to their R vectors
-# (net_sync()) and checks it: parameters, BatchNorm statistics and both
-# optimiser moments must be finite (an Adam moment that overflows float32
-# freezes or poisons its coordinate, so the run has diverged even while
-# the losses still read finite). The R vectors of the last good epoch are
-# held by reference; the next sync then writes new vectors, so keeping
-# costs one copy of the state per epoch and no further copy.
+# The state stays on the nets' device (src/core/snapshot.c): each finished
+# epoch is checked there (parameters, BatchNorm statistics and both
+# optimiser moments must be finite: an Adam moment that overflows float32
+# freezes or poisons its coordinate, so the run has diverged even while the
+# losses still read finite; the check reads back four counts per net) and
+# then copied there (device copies of the parameters, statistics and
+# moments, with the step count and the random stream's position). Nothing
+# goes up to R per epoch.
 
 # A keeper for the wf_net roles of `fit`: list(save(epoch, check),
-# restore(), epoch()). save() raises a wgflow_error_numeric naming the net
-# and the part that is not finite (run_epochs() ends the run as
-# "diverged"); restore() puts the last saved state back into the nets (R
-# copy and C handle) and says whether there was one; epoch() is the epoch
-# it was saved after.
+# restore(), epoch(), drop()). save() raises a wgflow_error_numeric naming
+# the net and the part that is not finite (run_epochs() ends the run as
+# "diverged"), keeping none of the nets' states then; restore() puts the
+# last saved state back into the nets and says whether there was one;
+# epoch() is the epoch it was saved after; drop() frees the kept copies.
 new_keeper <- function(fit, roles) {
   roles <- Filter(function(r) inherits(fit[[r]], "wf_net"), roles)
-  kept <- NULL
   kept_epoch <- NA_integer_
-  take <- function() {
-    stats::setNames(lapply(roles, function(r) {
-      net <- fit[[r]]
-      list(params = net$params, state = net$state, opt = net$opt, rng = net$rng)
-    }), roles)
-  }
   save <- function(epoch, check = TRUE) {
-    for (r in roles) {
-      net <- fit[[r]]
-      net_sync(net)
-      bad <- if (check) non_finite_part(net) else NULL
-      if (!is.null(bad)) {
-        wf_abort(sprintf("the %s's %s is not finite after epoch %d", r, bad, epoch),
-                 class = "wgflow_error_numeric")
+    # every net is checked before any is saved, so the kept states are of
+    # one epoch
+    if (check) {
+      for (r in roles) {
+        bad <- non_finite_part(fit[[r]])
+        if (!is.null(bad)) {
+          wf_abort(sprintf("the %s's %s is not finite after epoch %d", r, bad, epoch),
+                   class = "wgflow_error_numeric")
+        }
       }
     }
-    kept <<- take()
+    for (r in roles) .Call(ffi_net_snapshot_save, net_ptr(fit[[r]]))
     kept_epoch <<- as.integer(epoch)
     invisible()
   }
   restore <- function() {
-    if (is.null(kept)) return(invisible(FALSE))
+    if (is.na(kept_epoch)) return(invisible(FALSE))
     for (r in roles) {
       net <- fit[[r]]
-      k <- kept[[r]]
-      ptr <- net_ptr(net)
-      .Call(ffi_net_set, ptr, 0L, k$params)
-      .Call(ffi_net_set, ptr, 1L, k$state)
-      .Call(ffi_net_set_opt, ptr, k$opt$step, k$opt$m1, k$opt$m2)
-      .Call(ffi_net_set_rng, ptr, k$rng)
+      .Call(ffi_net_snapshot_restore, net_ptr(net))
       net_sync(net)
     }
     invisible(TRUE)
   }
-  list(save = save, restore = restore, epoch = function() kept_epoch)
+  drop <- function() {
+    for (r in roles) .Call(ffi_net_snapshot_drop, fit[[r]]$ptr)
+    invisible()
+  }
+  list(save = save, restore = restore, epoch = function() kept_epoch, drop = drop)
 }
 
-# Which part of a net's R copy holds a non-finite value, or NULL.
+# Which part of a net's state holds a non-finite value, or NULL: counted on
+# the net's device.
 non_finite_part <- function(net) {
-  parts <- list(parameters = net$params, "BatchNorm statistics" = net$state,
-                "optimiser first moment" = net$opt$m1,
-                "optimiser second moment" = net$opt$m2)
-  for (nm in names(parts)) {
-    if (length(parts[[nm]]) && !all_finite(parts[[nm]])) return(nm)
-  }
-  NULL
+  counts <- .Call(ffi_net_nonfinite, net_ptr(net))
+  parts <- c("parameters", "BatchNorm statistics", "optimiser first moment",
+             "optimiser second moment")
+  if (any(counts > 0)) parts[which(counts > 0)[1L]] else NULL
 }

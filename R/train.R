@@ -14,11 +14,13 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   # Ctrl-C in the set-up (the sampling floor takes seconds on large
   # evaluations) returns the fit as it was, marked interrupted
   trainer <- NULL
+  keeper <- NULL
   on.exit({
     if (!is.null(trainer)) {
       if (is.function(algo$sync_state)) algo$sync_state(fit, trainer)
       free_trainer(trainer)
     }
+    if (!is.null(keeper)) keeper$drop()
     sync_nets(fit)
   })
   setup <- tryCatch({
@@ -38,8 +40,13 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   keeper <- new_keeper(fit, algo$nets)
   epoch <- epochs_done(fit)
   keeper$save(epoch, check = FALSE)
+  # around each epoch, the R copies of the nets are brought up to date
+  # without copying their values (net_freeze(), net_sync()): they are read
+  # only where R reads them (ctx$fit(), the end of the run)
   epoch_fn <- function() {
+    freeze_nets(fit)
     out <- algo$epoch(fit, trainer)
+    sync_nets(fit)
     epoch <<- epoch + 1L
     if (all(is.finite(out) | is.na(out))) keeper$save(epoch)
     out

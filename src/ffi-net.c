@@ -1,6 +1,7 @@
 /* ffi-net.c — .Call entry points for net handles: create, free, memory
  * accounting, parameters, optimiser state and random streams, and the sync
- * of that state up to R. Thin: convert, call the core, raise any error. */
+ * of the R copy (views of that state, ffi-view.c). Thin: convert, call the
+ * core, raise any error. */
 #include <math.h>
 #include <string.h>
 
@@ -210,13 +211,14 @@ void wf_r_set_block(wf_net *net, int what, SEXP value, const char *arg) {
   size_t n = block_size(net, what);
   if (TYPEOF(value) != REALSXP || (size_t)Rf_xlength(value) != n)
     wf_r_abort_arg(arg, "`%s` must be a double vector of length %zu", arg, n);
+  const double *v = REAL_RO(value); /* once: `value` may be a view (ffi-view.c) */
   for (size_t i = 0; i < n; i++)
-    if (!isfinite(REAL(value)[i]))
+    if (!isfinite(v[i]))
       wf_r_abort_arg(arg, "`%s` must be finite (element %zu is not)", arg, i + 1);
-  wf_r_check_range(NULL, REAL(value), n, arg);
-  wf_status rc = what == 0   ? wf_net_set_params(net, REAL(value))
-                 : what == 1 ? wf_net_set_state(net, REAL(value))
-                             : wf_net_set_grad(net, REAL(value));
+  wf_r_check_range(NULL, v, n, arg);
+  wf_status rc = what == 0   ? wf_net_set_params(net, v)
+                 : what == 1 ? wf_net_set_state(net, v)
+                             : wf_net_set_grad(net, v);
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
 }
 
@@ -234,9 +236,10 @@ SEXP ffi_net_set_opt(SEXP ptr, SEXP step, SEXP m1, SEXP m2) {
   if (TYPEOF(m1) != REALSXP || TYPEOF(m2) != REALSXP ||
       (size_t)Rf_xlength(m1) != n || (size_t)Rf_xlength(m2) != n)
     wf_r_abort("wgflow_error_arg", "optimiser moments must have length %zu", n);
-  wf_r_check_range(NULL, REAL(m1), n, "m1");
-  wf_r_check_range(NULL, REAL(m2), n, "m2");
-  wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL(m1), REAL(m2));
+  wf_r_check_range(NULL, REAL_RO(m1), n, "m1");
+  wf_r_check_range(NULL, REAL_RO(m2), n, "m2");
+  wf_status rc = wf_net_set_opt_state(net, wf_r_double(step, "step"), REAL_RO(m1),
+                                      REAL_RO(m2));
   if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
   return R_NilValue;
 }
@@ -258,16 +261,15 @@ static SEXP writable_in(SEXP env, SEXP holder, int at, const char *name, R_xlen_
   return v;
 }
 
-/* Copy the net's C state into the R copy kept in env: params, state,
- * opt = list(step, m1, m2), rng. Writes in place where R allows, so a
- * step in a loop does not allocate four parameter-sized vectors. */
+/* Bring the R copy kept in env up to the net's C state without copying
+ * its values: params, state and opt$m1, opt$m2 become views that read the
+ * engine when R looks at them (ffi-view.c); opt$step and rng, host numbers,
+ * are written, in place where R allows. */
 SEXP ffi_net_sync(SEXP ptr, SEXP env) {
   wf_net *net = wf_r_net(ptr);
   if (TYPEOF(env) != ENVSXP) wf_r_abort("wgflow_error_arg", "`env` must be an environment");
-  const wf_layout *lay = wf_net_layout(net);
-  R_xlen_t np = (R_xlen_t)lay->n_params, ns = (R_xlen_t)lay->n_state;
-  SEXP params = writable_in(env, R_NilValue, 0, "params", np);
-  SEXP state = writable_in(env, R_NilValue, 0, "state", ns);
+  wf_r_bind_view(env, R_NilValue, 0, "params", ptr, WF_PART_PARAMS);
+  wf_r_bind_view(env, R_NilValue, 0, "state", ptr, WF_PART_STATE);
   SEXP opt = Rf_findVarInFrame(env, Rf_install("opt"));
   if (opt == R_UnboundValue || TYPEOF(opt) != VECSXP || XLENGTH(opt) != 3 ||
       MAYBE_SHARED(opt)) {
@@ -275,14 +277,9 @@ SEXP ffi_net_sync(SEXP ptr, SEXP env) {
     Rf_defineVar(Rf_install("opt"), opt, env);
     UNPROTECT(1);
   }
-  SEXP m1 = writable_in(env, opt, 1, "m1", np);
-  SEXP m2 = writable_in(env, opt, 2, "m2", np);
-  double step;
-  wf_status rc = wf_net_get_params(net, REAL(params));
-  if (rc == WF_OK) rc = wf_net_get_state(net, REAL(state));
-  if (rc == WF_OK) rc = wf_net_get_opt_state(net, &step, REAL(m1), REAL(m2));
-  if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
-  SET_VECTOR_ELT(opt, 0, Rf_ScalarReal(step));
+  REAL(writable_in(env, opt, 0, "step", 1))[0] = wf_net_block(net)->step;
+  wf_r_bind_view(env, opt, 1, "m1", ptr, WF_PART_M1);
+  wf_r_bind_view(env, opt, 2, "m2", ptr, WF_PART_M2);
   SEXP rng = writable_in(env, R_NilValue, 0, "rng", 4);
   uint64_t key, ctr;
   wf_net_get_rng(net, &key, &ctr);

@@ -213,7 +213,7 @@ SEXP ffi_all_finite(SEXP x) {
   R_xlen_t n = XLENGTH(x);
   int ok = 1;
   if (TYPEOF(x) == REALSXP) {
-    const double *v = REAL(x);
+    const double *v = REAL_RO(x); /* read-only: a net's view is not copied */
     for (R_xlen_t i = 0; i < n; i++) ok &= isfinite(v[i]) != 0;
   } else if (TYPEOF(x) == INTSXP || TYPEOF(x) == LGLSXP) {
     const int *v = TYPEOF(x) == INTSXP ? INTEGER(x) : LOGICAL(x);

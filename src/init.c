@@ -5,6 +5,7 @@
 #endif
 
 #include "ffi-device.h"
+#include "ffi-net.h"
 #include "ffi-util.h"
 
 #include <R_ext/Rdynload.h>
@@ -19,6 +20,14 @@ extern SEXP ffi_net_set(SEXP, SEXP, SEXP);
 extern SEXP ffi_net_copy_params(SEXP, SEXP);
 extern SEXP ffi_net_set_opt(SEXP, SEXP, SEXP, SEXP);
 extern SEXP ffi_net_sync(SEXP, SEXP);
+extern SEXP ffi_net_freeze(SEXP);
+extern SEXP ffi_view_plain(SEXP);
+extern SEXP ffi_view_unread(SEXP);
+extern SEXP ffi_view_reads(void);
+extern SEXP ffi_net_snapshot_save(SEXP);
+extern SEXP ffi_net_snapshot_restore(SEXP);
+extern SEXP ffi_net_snapshot_drop(SEXP);
+extern SEXP ffi_net_nonfinite(SEXP);
 extern SEXP ffi_net_set_rng(SEXP, SEXP);
 extern SEXP ffi_forward(SEXP, SEXP, SEXP);
 extern SEXP ffi_input_grad(SEXP, SEXP, SEXP);
@@ -61,6 +70,14 @@ static const R_CallMethodDef call_entries[] = {
     {"ffi_net_copy_params", (DL_FUNC)&ffi_net_copy_params, 2},
     {"ffi_net_set_opt", (DL_FUNC)&ffi_net_set_opt, 4},
     {"ffi_net_sync", (DL_FUNC)&ffi_net_sync, 2},
+    {"ffi_net_freeze", (DL_FUNC)&ffi_net_freeze, 1},
+    {"ffi_view_plain", (DL_FUNC)&ffi_view_plain, 1},
+    {"ffi_view_unread", (DL_FUNC)&ffi_view_unread, 1},
+    {"ffi_view_reads", (DL_FUNC)&ffi_view_reads, 0},
+    {"ffi_net_snapshot_save", (DL_FUNC)&ffi_net_snapshot_save, 1},
+    {"ffi_net_snapshot_restore", (DL_FUNC)&ffi_net_snapshot_restore, 1},
+    {"ffi_net_snapshot_drop", (DL_FUNC)&ffi_net_snapshot_drop, 1},
+    {"ffi_net_nonfinite", (DL_FUNC)&ffi_net_nonfinite, 1},
     {"ffi_net_set_rng", (DL_FUNC)&ffi_net_set_rng, 2},
     {"ffi_forward", (DL_FUNC)&ffi_forward, 3},
     {"ffi_input_grad", (DL_FUNC)&ffi_input_grad, 3},
@@ -109,6 +126,7 @@ void R_init_wgflow(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   wf_set_abort_callback(interrupt_pending, NULL);
+  wf_r_views_init(dll);
   /* Two threads where there are cores to spare. On two cores or fewer a
    * second thread stalls every fork-join whenever anything else runs (ten
    * to ninety times slower, seen here), so the default is one there;

@@ -1,5 +1,5 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 6).
+ * (version 7).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 6
+#define WF_BACKEND_API 7
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -357,6 +357,14 @@ struct wf_backend {
    * agree to rounding of the same additions; no atomics. */
   void (*col2im)(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols,
                  wf_real *x);
+
+  /* ---- checks (API 7) --------------------------------------------------- */
+  /* *slot += the number of values of x [n] that are not finite (NaN, +-Inf).
+   * A count is a whole number below 2^53 added in any order, so backends
+   * agree exactly. A net's finite check reads back a few counts, never the
+   * values (snapshot.c). */
+  void (*count_nonfinite)(wf_ctx *ctx, const wf_real *x, size_t n,
+                          double *slot);
 
   /* ---- recording and replaying steps (NULL members: not supported) ------ */
   wf_graph_ops graph;

@@ -371,6 +371,7 @@ wf_status wf_net_copy_params(wf_net *dst, const wf_net *src) {
 void wf_net_free(wf_net *net) {
   if (net == NULL) return;
   free_workspace(net);
+  wf_net_snapshot_drop(net);
   wf_net_params *p = net->p;
   if (p != NULL && --p->refs == 0) {
     wf_block_free(&p->block, net->dev);
@@ -424,6 +425,13 @@ wf_status wf_net_get_opt_state(wf_net *net, double *step, double *m1, double *m2
   wf_status rc = get(net, m1, net->p->block.m1, net->layout.n_params);
   if (rc == WF_OK) rc = get(net, m2, net->p->block.m2, net->layout.n_params);
   return rc;
+}
+
+wf_status wf_net_get_moment(wf_net *net, int which, double *host) {
+  if (which != 1 && which != 2)
+    return wf_fail(net, WF_ERR_ARG, "an optimiser moment is 1 or 2, not %d", which);
+  return get(net, host, which == 1 ? net->p->block.m1 : net->p->block.m2,
+             net->layout.n_params);
 }
 
 wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,

@@ -66,6 +66,10 @@ struct wf_net {
   wf_real *chain_x;    /* [cap x in] input gradient of that pass */
   wf_real *out_adj;    /* [cap x out] an output adjoint for compositions */
   wf_real *adj[4];     /* [cap x max width] scratch adjoints */
+
+  /* a copy of the training state on the same device and the finite check's
+   * slots (snapshot.c); NULL until first used */
+  wf_net_snapshot *snap;
 };
 
 /* Set the net's message and return status (for `return wf_fail(...)`). */

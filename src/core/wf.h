@@ -295,6 +295,8 @@ wf_status wf_net_get_grad(wf_net *net, double *host /* [n_params] */);
 wf_status wf_net_set_grad(wf_net *net, const double *host /* [n_params] */);
 /* Optimiser state: step count and two moment vectors [n_params] each. */
 wf_status wf_net_get_opt_state(wf_net *net, double *step, double *m1, double *m2);
+/* One of them alone: which 1 (first moment) or 2 (second) [n_params]. */
+wf_status wf_net_get_moment(wf_net *net, int which, double *host);
 wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,
                                const double *m2);
 /* RNG position: key and counter, so a saved model resumes its stream. The
@@ -302,6 +304,29 @@ wf_status wf_net_set_opt_state(wf_net *net, double step, const double *m1,
  * advanced alongside; get reads the mirror. */
 void wf_net_get_rng(const wf_net *net, uint64_t *key, uint64_t *counter);
 wf_status wf_net_set_rng(wf_net *net, uint64_t key, uint64_t counter);
+
+/* ---- a net's kept state (snapshot.c) --------------------------------------
+ * A copy of the parameters, BatchNorm state, optimiser moments and step
+ * count and the random stream's position, held on the net's own device
+ * (device copies: nothing goes through the host), so a training run can
+ * return to its last good epoch. The buffers are allocated by the first
+ * save or count and kept until drop (or the net is freed). */
+typedef struct wf_net_snapshot wf_net_snapshot;
+typedef enum {
+  WF_PART_PARAMS = 0, /* parameters */
+  WF_PART_STATE,      /* BatchNorm running statistics */
+  WF_PART_M1,         /* optimiser first moment */
+  WF_PART_M2,         /* optimiser second moment */
+  WF_NET_PARTS
+} wf_net_part;
+wf_status wf_net_snapshot_save(wf_net *net);
+/* Put the saved state back (WF_ERR_STATE when nothing was saved). */
+wf_status wf_net_snapshot_restore(wf_net *net);
+int wf_net_snapshot_saved(const wf_net *net);
+void wf_net_snapshot_drop(wf_net *net);
+/* counts[part] = how many values of each part are not finite, counted on
+ * the device; reads back these four numbers only. */
+wf_status wf_net_count_nonfinite(wf_net *net, double counts[WF_NET_PARTS]);
 
 /* ---- passes (device pointers; the net caches what later passes need) ---- */
 /* y[m x out] = f(x[m x in]) (y may be NULL: see wf_mlp_output). train

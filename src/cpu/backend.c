@@ -131,6 +131,7 @@ static const wf_backend cpu_backend = {
     .transpose_rows = wf_cpu_transpose_rows,
     .im2col = wf_cpu_im2col,
     .col2im = wf_cpu_col2im,
+    .count_nonfinite = wf_cpu_count_nonfinite,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };

@@ -4,7 +4,8 @@
  * backend.c collects them into the table. Files, one concern each:
  *   backend.c     the table, the context, knobs, status
  *   memory.c      allocation, host copies, fill, scalar slots
- *   ops.c         bias, column sums, axpy, scal
+ *   ops.c         bias, column sums, axpy, scal, the count of non-finite
+ *                 values
  *   gemm.c        the matrix product
  *   activation.c  activations and their derivatives
  *   norm.c        LayerNorm and BatchNorm
@@ -139,6 +140,7 @@ void wf_cpu_col_sum(wf_ctx *ctx, const wf_real *a, int m, int n, wf_real *out);
 void wf_cpu_axpy(wf_ctx *ctx, size_t n, wf_real alpha, const wf_real *x,
                  wf_real *y);
 void wf_cpu_scal(wf_ctx *ctx, size_t n, wf_real alpha, wf_real *x);
+void wf_cpu_count_nonfinite(wf_ctx *ctx, const wf_real *x, size_t n, double *slot);
 
 /* activation.c */
 void wf_cpu_act_forward(wf_ctx *ctx, wf_activation act, double slope,

@@ -16,8 +16,7 @@ void wf_cpu_release(wf_ctx *ctx, void *p) {
 }
 
 /* dst[n] = (wf_real)src[n]; on the context's threads for large n (a net's
- * parameters and optimiser moments are copied back to R after every call
- * that changes them) */
+ * parameters and optimiser moments, set from R or read up to it) */
 wf_status wf_cpu_upload(wf_ctx *ctx, wf_real *dst, const double *src,
                         size_t n) {
   int nt = wf_cpu_threads_for(ctx, n);

@@ -1,4 +1,7 @@
-/* ops.c — bias rows, column sums and the level-1 ops on the CPU. */
+/* ops.c — bias rows, column sums, the level-1 ops and the count of
+ * non-finite values on the CPU. */
+#include <math.h>
+
 #include "cpu.h"
 
 WF_CLONES
@@ -60,4 +63,13 @@ static void scal_range(size_t n, wf_real alpha, wf_real *x) {
 void wf_cpu_scal(wf_ctx *ctx, size_t n, wf_real alpha, wf_real *x) {
   (void)ctx;
   scal_range(n, alpha, x);
+}
+
+/* *slot += the number of x[n] that are not finite; once per training epoch
+ * per net, so one plain loop */
+void wf_cpu_count_nonfinite(wf_ctx *ctx, const wf_real *x, size_t n, double *slot) {
+  (void)ctx;
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += !isfinite(x[i]);
+  *slot += (double)bad;
 }

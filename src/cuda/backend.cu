@@ -72,6 +72,7 @@ static wf_backend make_table(void) {
   t.transpose_rows = wf_cu_transpose_rows;
   t.im2col = wf_cu_im2col;
   t.col2im = wf_cu_col2im;
+  t.count_nonfinite = wf_cu_count_nonfinite;
 
   t.graph.begin = wf_cu_graph_begin;
   t.graph.end = wf_cu_graph_end;

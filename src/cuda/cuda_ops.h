@@ -145,6 +145,9 @@ WF_CU_HIDDEN void wf_cu_im2col(wf_ctx *ctx, const wf_conv_geom *g, const wf_real
 WF_CU_HIDDEN void wf_cu_col2im(wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols,
                                wf_real *x);
 
+/* check.cu: the count of non-finite values */
+WF_CU_HIDDEN void wf_cu_count_nonfinite(wf_ctx *ctx, const wf_real *x, size_t n, double *slot);
+
 #ifdef __cplusplus
 }
 #endif

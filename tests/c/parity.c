@@ -7,7 +7,8 @@
  * that fits the op:
  *   - exact: memory ops, scal, add_bias, clamp, row_scale, gathers, argmin,
  *     uniform and random_index (both compute the same IEEE operations),
- *     index_count (equal addends), copy_ints_at and its positions,
+ *     index_count (equal addends), count_nonfinite (whole numbers),
+ *     copy_ints_at and its positions,
  *     transpose_rows and im2col (copies), col2im (the same additions in the
  *     order backend.h fixes);
  *   - ot_assign: each chosen index's score, recomputed in double on the
@@ -1102,6 +1103,29 @@ static void op_index_count(parity *P) {
   }
 }
 
+static void op_count_nonfinite(parity *P) {
+  static const size_t sizes[] = {1, 1000, 300007};
+  for (int c = 0; c < 3; c++) {
+    size_t n = sizes[c];
+    label(P, "%zu values", n);
+    double *h = rnorm(P, n, 1, 0);
+    for (size_t i = 0; i < n; i++) {
+      double u = ou_unif(host(P));
+      if (u < 0.03) h[i] = u < 0.01 ? NAN : u < 0.02 ? INFINITY : -INFINITY;
+      else if (u < 0.05) h[i] = FLT_MAX;
+    }
+    double v[2];
+    SIDES {
+      wf_real *x = up(P, s, h, n);
+      double *slot = ou_slot_at(&P->side[s], 3);
+      be(P, s)->count_nonfinite(cx(P, s), x, n, slot);
+      v[s] = ou_slot(&P->side[s], slot, 0);
+    }
+    cmp(P, "count", &v[TEST], &v[REF], 1, 0, 0, 0);
+    done(P);
+  }
+}
+
 static void op_copy_ints_at(parity *P) {
   const size_t blk = 64;
   const int nb = 5;
@@ -1459,7 +1483,7 @@ static const parity_op OPS[] = {
     {"ot_assign", op_ot_assign},
     {"index_count", op_index_count}, {"copy_ints_at", op_copy_ints_at},
     {"transpose_rows", op_transpose_rows}, {"im2col", op_im2col},
-    {"col2im", op_col2im},
+    {"col2im", op_col2im},           {"count_nonfinite", op_count_nonfinite},
     {"graph", op_graph},
     {"graph_unlaunched", op_graph_unlaunched}, {"graph_errors", op_graph_errors}};
 
