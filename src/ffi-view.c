@@ -128,7 +128,7 @@ static SEXP new_view(SEXP ptr, wf_net *net, int part) {
   size_t n = part == WF_PART_STATE ? lay->n_state : lay->n_params;
   if (n == 0 || n > INT_MAX) {
     SEXP values = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
-    wf_status rc = read_part(net, part, REAL(values));
+    wf_status rc = n > 0 ? read_part(net, part, REAL(values)) : WF_OK;
     if (rc != WF_OK) wf_r_abort_status(rc, wf_net_message(net));
     UNPROTECT(1);
     return values;
