@@ -55,7 +55,7 @@
 /* fp32 only, x86-64 with a compiler that knows AVX512-BF16, AVX-512 not
  * capped off by the build */
 #if !defined(WF_DOUBLE) && WF_ISA_MAX >= 2 && defined(__x86_64__) &&  \
-    ((defined(__clang__) && __clang_major__ >= 9) ||                    \
+    ((defined(__clang__) && __clang_major__ >= 12) ||                   \
      (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10))
 #define SB_ON 1
 #endif
