@@ -9,6 +9,8 @@
  *     flops, the product's; L1 counts 3 B N d: subtract, absolute value,
  *     add). "cuda" (built with -DWF_OTS_CUDA and the CUDA backend's
  *     objects, as tools/gpu-check does) times the GPU backend.
+ *     WGFLOW_BENCH_SCREEN=0 turns the CPU's bf16 screen of the squared
+ *     cost off (knob assign_screen: the fp32 kernel alone).
  *   ots peak <threads>
  *     prints "peak <threads> <GFLOP/s> <GFLOP/s by CPU time>": independent
  *     FMA chains on the widest vectors the CPU has, every thread at once
@@ -74,6 +76,8 @@ static int assign(int argc, char **argv) {
     return 1;
   }
   be->knob(ctx, "threads", threads);
+  const char *screen = getenv("WGFLOW_BENCH_SCREEN");
+  if (screen != NULL && *screen != '\0') be->knob(ctx, "assign_screen", atoi(screen));
   /* images in [-1, 1] (the data) against generated points of the same law */
   size_t nd = (size_t)N * d, bd = (size_t)B * d;
   double *hy = malloc(sizeof(double) * nd), *ha = malloc(sizeof(double) * bd);

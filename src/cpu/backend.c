@@ -12,6 +12,7 @@ wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
     return WF_ERR_NOMEM;
   }
   (*out)->threads = 1;
+  (*out)->screen = 1;
   if (msg != NULL) msg[0] = '\0';
   return WF_OK;
 }
@@ -28,6 +29,13 @@ void wf_cpu_ctx_free(wf_ctx *ctx) {
  *               returns the previous count
  *   "simd_bytes"  value 16, 32 or 64 caps the vector width of ot_assign
  *               (0: no cap), < 0 queries; returns the width in use before
+ *   "assign_screen"  ot_assign's bf16 screen of the squared cost
+ *               (ot_assign_bf16.c; the same results): value 0 never, 1 on
+ *               large problems (the default), 2 always, < 0 queries;
+ *               returns the setting before, or -1 where the screen cannot
+ *               run (no AVX512-BF16, a build without AVX-512 or in double)
+ *   "assign_screened"  batch rows the last ot_assign settled by the screen
+ *               (the rest: by the fp32 kernel)
  *   "mflop"     MFLOP of the matrix products since the last reset (value
  *               >= 0 resets); the benchmarks' count of a workload's work
  *   "isa"       the loops' code path: 2 AVX-512, 1 AVX2 + FMA, 0 baseline
@@ -45,6 +53,8 @@ int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
     if (value >= 0) ctx->simd_cap = value;
     return old;
   }
+  if (strcmp(name, "assign_screen") == 0) return wf_cpu_ot_screen_knob(ctx, value);
+  if (strcmp(name, "assign_screened") == 0) return ctx->screened;
   if (strcmp(name, "mflop") == 0) {
     double mflop = ctx->flops / 1e6;
     if (value >= 0) ctx->flops = 0;

@@ -15,6 +15,7 @@
  *                 cross-entropy over rows
  *   rows.c        row operations
  *   ot_assign.c   the semi-discrete assignment (OTS's hot loop)
+ *   ot_assign_bf16.c  its squared cost screened with bf16 products
  *   index.c       histograms of indices, lists read or written by position
  *   conv.c        transposes, im2col and col2im (convolutions as products)
  */
@@ -42,6 +43,8 @@ struct wf_ctx {
   void *assign_ws;
   size_t assign_bytes;
   int simd_cap; /* knob "simd_bytes": the widest vector ot_assign uses (0: any) */
+  int screen;   /* knob "assign_screen": 0 never, 1 large problems, 2 always */
+  int screened; /* batch rows the last ot_assign settled by the screen */
 };
 
 /* Threads for an op over n values: 1 below a size where the fork costs more
@@ -228,6 +231,30 @@ void wf_cpu_ot_assign_release(wf_ctx *ctx);
 /* the vector width ot_assign runs at: the widest the CPU has, capped by the
  * context's simd_cap */
 int wf_cpu_simd_bytes(const wf_ctx *ctx);
+/* the assignment's work space of at least bytes (64-byte aligned, kept in
+ * the context until a larger one is asked for), or NULL */
+void *wf_cpu_assign_space(wf_ctx *ctx, size_t bytes);
+/* knob "assign_screen": value 0, 1 or 2 sets ctx->screen, < 0 queries;
+ * returns the previous setting, or -1 where the screen does not run. Knob
+ * "assign_screened": ctx->screened (the tests' check that the screen ran). */
+int wf_cpu_ot_screen_knob(wf_ctx *ctx, int value);
+/* a . y as one lane of an fp32 assignment kernel computes it */
+typedef wf_real (*wf_cpu_dot_fn)(const wf_real *y, const wf_real *a, int d);
+
+/* ot_assign_bf16.c */
+/* whether the bf16 screen runs here: an fp32 build with AVX-512 code paths
+ * on a CPU with AVX512-BF16 */
+int wf_cpu_ot_bf16_ready(void);
+/* The squared-cost assignment (the op's arguments) by the bf16 screen on nt
+ * threads, the candidates rescored by `dot`: idx[j] and score[j] (score may
+ * be NULL; the score before |a_j|^2 / 2 is added) exactly as the fp32 kernel
+ * whose lanes `dot` reproduces, or idx[j] = -1 for a column it left to that
+ * kernel (too many candidates). Returns 0, or -1 with nothing written when
+ * it did not run (screen not ready, d > 65536, a batch value not finite,
+ * no memory). Uses the work space. */
+int wf_cpu_ot_assign_bf16(wf_ctx *ctx, const wf_real *a, int m, const wf_real *y, int n,
+                          int d, const wf_real *yh, const wf_real *psi,
+                          wf_cpu_dot_fn dot, int nt, int *idx, wf_real *score);
 
 /* index.c */
 void wf_cpu_index_count(wf_ctx *ctx, const int *idx, int m, int n, int bins,

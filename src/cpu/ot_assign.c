@@ -23,6 +23,11 @@
  * Vector widths: 64 bytes (AVX-512), 32 (AVX2 + FMA) or 16 (the baseline),
  * each kernel compiled for its instruction set and chosen at run time (the
  * "simd_bytes" knob caps it), so the package needs no -march flag.
+ *
+ * The squared cost goes to the bf16 screen of ot_assign_bf16.c where the CPU
+ * has AVX512-BF16 (knob "assign_screen"); it rescores its candidates with
+ * the kernel's own one-lane product (AK_DOT), so the result is the same to
+ * the bit, and the columns it cannot settle come back here.
  */
 #include <math.h>
 #include <stdint.h>
@@ -62,25 +67,31 @@ typedef void (*assign_fn)(const assign_job *, int, int, wf_real *, ak_lane *);
 #define AK_X86 1
 #define AK_BYTES 64
 #define AK_NAME assign_rows_64
+#define AK_DOT dot_64
 #define AK_ATTR __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
 #include "ot_assign_kernel.h"
 #undef AK_BYTES
 #undef AK_NAME
+#undef AK_DOT
 #undef AK_ATTR
 #define AK_BYTES 32
 #define AK_NAME assign_rows_32
+#define AK_DOT dot_32
 #define AK_ATTR __attribute__((target("avx2,fma")))
 #include "ot_assign_kernel.h"
 #undef AK_BYTES
 #undef AK_NAME
+#undef AK_DOT
 #undef AK_ATTR
 #endif
 #define AK_BYTES 16
 #define AK_NAME assign_rows_16
+#define AK_DOT dot_16
 #define AK_ATTR
 #include "ot_assign_kernel.h"
 #undef AK_BYTES
 #undef AK_NAME
+#undef AK_DOT
 #undef AK_ATTR
 
 /* The widest vector the CPU runs, at most cap bytes (0: no cap). */
@@ -112,6 +123,15 @@ static assign_fn kernel_for(int bytes) {
   return assign_rows_16;
 }
 
+static wf_cpu_dot_fn dot_for(int bytes) {
+#ifdef AK_X86
+  if (bytes == 64) return dot_64;
+  if (bytes == 32) return dot_32;
+#endif
+  (void)bytes;
+  return dot_16;
+}
+
 int wf_cpu_simd_bytes(const wf_ctx *ctx) { return simd_bytes(ctx->simd_cap); }
 
 void wf_cpu_ot_assign_release(wf_ctx *ctx) {
@@ -120,8 +140,7 @@ void wf_cpu_ot_assign_release(wf_ctx *ctx) {
   ctx->assign_bytes = 0;
 }
 
-/* the context's work space of at least bytes (64-byte aligned), or NULL */
-static void *work_space(wf_ctx *ctx, size_t bytes) {
+void *wf_cpu_assign_space(wf_ctx *ctx, size_t bytes) {
   if (bytes <= ctx->assign_bytes) return ctx->assign_ws;
   wf_cpu_ot_assign_release(ctx);
   void *p = NULL;
@@ -186,10 +205,10 @@ static wf_real finish_val(wf_cost_kind cost, const wf_real *aj /* [d] */, int d,
   return (wf_real)v;
 }
 
-void wf_cpu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
-                      const wf_real *y, int n, int d, const wf_real *yh,
-                      const wf_real *psi, int *idx, wf_real *val) {
-  if (m <= 0 || n <= 0 || d <= 0) return;
+/* The fp32 (or fp64) kernel's assignment: the op without the screen. */
+static void assign_kernel(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
+                          const wf_real *y, int n, int d, const wf_real *yh,
+                          const wf_real *psi, int *idx, wf_real *val) {
   const int bytes = simd_bytes(ctx->simd_cap);
   const int nr = 2 * bytes / (int)sizeof(wf_real);
   const int strips = (m + nr - 1) / nr;
@@ -203,7 +222,7 @@ void wf_cpu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
   /* work space: the packed batch, then each thread's minima and indices */
   const size_t pack_bytes = sizeof(wf_real) * width * (size_t)d;
   const size_t per_thread = (sizeof(wf_real) + sizeof(ak_lane)) * width;
-  char *ws = work_space(ctx, pack_bytes + per_thread * (size_t)nt + MAX_BYTES);
+  char *ws = wf_cpu_assign_space(ctx, pack_bytes + per_thread * (size_t)nt + MAX_BYTES);
   if (ws == NULL) { /* no memory: plain loops, one batch row at a time */
     for (int j = 0; j < m; j++) {
       wf_real b;
@@ -246,4 +265,85 @@ void wf_cpu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
       if (val != NULL) val[j] = finish_val(cost, a + (size_t)j * d, d, best0[j]);
     }
   }
+}
+
+/* The screen pays (knob "assign_screen" 1) from about this many data rows
+ * (below, packing the batch costs more than it saves), coordinates (below,
+ * the bounds and compares per score do) and products per call (measured on
+ * a Zen 4: 0.7 of the kernel's time at 64 x 2000 x 784, 1.4 at
+ * 64 x 200 x 784, 1.7 at 64 x 10000 x 8). */
+#define SCREEN_MIN_ROWS 1024
+#define SCREEN_MIN_D 64
+#define SCREEN_MIN_PRODUCTS 8e6
+
+/* whether the squared cost goes to the bf16 screen: where it runs, not
+ * capped below 64-byte vectors (a cap stands for a CPU without AVX-512) */
+static int screen_on(const wf_ctx *ctx, wf_cost_kind cost, int m, int n, int d) {
+  if (cost != WF_COST_SQ || ctx->screen == 0 || d > 65536) return 0;
+  if (ctx->simd_cap > 0 && ctx->simd_cap < 64) return 0;
+  if (!wf_cpu_ot_bf16_ready()) return 0;
+  return ctx->screen == 2 || (n >= SCREEN_MIN_ROWS && d >= SCREEN_MIN_D &&
+                              (double)m * n * d >= SCREEN_MIN_PRODUCTS);
+}
+
+int wf_cpu_ot_screen_knob(wf_ctx *ctx, int value) {
+  if (!wf_cpu_ot_bf16_ready()) return -1;
+  int old = ctx->screen;
+  if (value >= 0) ctx->screen = value > 2 ? 2 : value;
+  return old;
+}
+
+/* The screen's columns left to the kernel (idx -1): their batch rows
+ * gathered, assigned by the kernel, scattered back. Returns 0, or -1 with
+ * nothing written when there is no memory. */
+static int assign_left(wf_ctx *ctx, const wf_real *a, int m, const wf_real *y, int n,
+                       int d, const wf_real *yh, const wf_real *psi, int *idx,
+                       wf_real *val) {
+  int left = 0;
+  for (int j = 0; j < m; j++) left += idx[j] < 0;
+  if (left == 0) return 0;
+  int *cols = malloc(sizeof(int) * 2 * (size_t)left);              /* [left] x 2 */
+  wf_real *sub = malloc(sizeof(wf_real) * ((size_t)left * d + left)); /* [left x d], [left] */
+  if (cols == NULL || sub == NULL) {
+    free(cols), free(sub);
+    return -1;
+  }
+  int *sub_idx = cols + left;
+  wf_real *sub_val = sub + (size_t)left * d;
+  for (int j = 0, k = 0; j < m; j++)
+    if (idx[j] < 0) {
+      memcpy(sub + (size_t)k * d, a + (size_t)j * d, sizeof(wf_real) * d);
+      cols[k++] = j;
+    }
+  assign_kernel(ctx, WF_COST_SQ, sub, left, y, n, d, yh, psi, sub_idx, sub_val);
+  for (int k = 0; k < left; k++) {
+    idx[cols[k]] = sub_idx[k];
+    if (val != NULL) val[cols[k]] = sub_val[k];
+  }
+  free(cols), free(sub);
+  return 0;
+}
+
+void wf_cpu_ot_assign(wf_ctx *ctx, wf_cost_kind cost, const wf_real *a, int m,
+                      const wf_real *y, int n, int d, const wf_real *yh,
+                      const wf_real *psi, int *idx, wf_real *val) {
+  ctx->screened = 0;
+  if (m <= 0 || n <= 0 || d <= 0) return;
+  if (screen_on(ctx, cost, m, n, d)) {
+    int nt = 2.0 * m * (double)n * d < 2e6 ? 1 : ctx->threads; /* as the kernel */
+    if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
+    const int bytes = simd_bytes(ctx->simd_cap);
+    if (wf_cpu_ot_assign_bf16(ctx, a, m, y, n, d, yh, psi, dot_for(bytes), nt, idx, val) ==
+        0) {
+      /* val holds the scores: finish the settled columns' values first */
+      for (int j = 0; j < m; j++)
+        if (idx[j] >= 0) {
+          ctx->screened++;
+          if (val != NULL) val[j] = finish_val(cost, a + (size_t)j * d, d, val[j]);
+        }
+      if (assign_left(ctx, a, m, y, n, d, yh, psi, idx, val) == 0) return;
+      ctx->screened = 0;
+    }
+  }
+  assign_kernel(ctx, cost, a, m, y, n, d, yh, psi, idx, val);
 }

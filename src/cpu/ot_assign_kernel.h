@@ -3,6 +3,7 @@
  *   AK_BYTES  the vector size in bytes (16, 32, 64)
  *   AK_NAME   the function's name
  *   AK_ATTR   its target attribute (empty for the baseline)
+ *   AK_DOT    the name of its one-lane product (below)
  * so each copy is compiled for its own instruction set.
  *
  * AK_NAME(job, i0, i1, best, bidx): for the data rows [i0, i1) and every
@@ -89,4 +90,16 @@ AK_ATTR static void AK_NAME(const assign_job *jb, int i0, int i1,
       }
     }
   }
+}
+
+/* AK_DOT(y, a, d) = a . y as one lane of AK_NAME computes it: the same
+ * operation on each k in the same order, compiled for the same instruction
+ * set (so an FMA where AK_NAME's lanes fuse and two roundings where they
+ * do not). ot_assign_bf16.c rescores its candidates with it, which makes
+ * the screened assignment the kernel's to the bit. */
+AK_ATTR static wf_real AK_DOT(const wf_real *y /* [d] */, const wf_real *a /* [d] */,
+                              int d) {
+  wf_real c = 0;
+  for (int k = 0; k < d; k++) c += y[k] * a[k];
+  return c;
 }
