@@ -131,6 +131,8 @@ static const wf_backend cpu_backend = {
     .transpose_rows = wf_cpu_transpose_rows,
     .im2col = wf_cpu_im2col,
     .col2im = wf_cpu_col2im,
+    .row_chain = wf_cpu_row_chain,
+    .grad_products = wf_cpu_grad_products,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };
