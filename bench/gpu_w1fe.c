@@ -15,12 +15,15 @@
 
 const wf_backend *wf_cuda_backend(void);
 
-/* The backend's table with its GEMM wrapped to count FLOPs (2 m n k per
- * product, the epilogues not counted). */
+/* The backend's table with its GEMM and the fused passes that run
+ * products (row chains, weight-gradient lists) wrapped to count FLOPs
+ * (2 m n k per product, the epilogues not counted). */
 static wf_backend counted;
 static void (*real_gemm)(wf_ctx *, int, int, int, int, int, wf_real, const wf_real *,
                          int, const wf_real *, int, wf_real, wf_real *, int,
                          const wf_epilogue *);
+static void (*real_row_chain)(wf_ctx *, int, const wf_row_op *, int);
+static void (*real_grad_products)(wf_ctx *, const wf_grad_product *, int);
 static double flops = 0;
 
 static void counting_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
@@ -29,6 +32,17 @@ static void counting_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
                           const wf_epilogue *ep) {
   flops += 2.0 * m * n * k;
   real_gemm(ctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+}
+
+static void counting_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
+  for (int s = 0; s < n; s++)
+    if (ops[s].kind == WF_ROW_PRODUCT) flops += 2.0 * m * ops[s].n * ops[s].k;
+  real_row_chain(ctx, m, ops, n);
+}
+
+static void counting_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
+  for (int e = 0; e < n; e++) flops += 2.0 * list[e].m * list[e].n * list[e].k;
+  real_grad_products(ctx, list, n);
 }
 
 static double now(void) {
@@ -61,6 +75,10 @@ int main(int argc, char **argv) {
   counted = *(on_gpu ? wf_cuda_backend() : wf_cpu_backend());
   real_gemm = counted.gemm;
   counted.gemm = counting_gemm;
+  real_row_chain = counted.row_chain;
+  counted.row_chain = counting_row_chain;
+  real_grad_products = counted.grad_products;
+  counted.grad_products = counting_grad_products;
   char msg[WF_MSG_LEN];
   wf_device *dev = NULL;
   if (wf_device_open(&counted, &dev, msg) != WF_OK) {

@@ -1,5 +1,5 @@
 /* backend.h — the one table of device operations the engine is written in
- * (version 7).
+ * (version 8).
  *
  * The CPU backend (src/cpu) and the CUDA backend (src/cuda, its own shared
  * object) fill this table with the same signatures; the core only ever
@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define WF_BACKEND_API 7
+#define WF_BACKEND_API 8
 
 /* A backend's context (opaque to the core). */
 typedef struct wf_ctx wf_ctx;
@@ -128,6 +128,71 @@ typedef struct {
   int stride, pad;
   int ho, wo;           /* output rows and columns */
 } wf_conv_geom;
+
+/* A chain of row-wise ops over the same m rows (row_chain, API 8). A "row"
+ * operand is a matrix of m rows stored one after the other, its leading
+ * dimension its width; a "shared" operand (weights, a bias) is read by
+ * every row and written by no step. Each kind is the table op of the same
+ * name restricted to rows, with that op's arithmetic:
+ *   PRODUCT       out[m x n] = alpha a[m x k] op(b) + beta out, then ep
+ *                 (gemm, trans_a 0; op(b) = b^T, b shared [n x k], when
+ *                 trans_b, else b shared [k x n]; ep's bias shared, its u
+ *                 a row operand [m x n]; beta 0 never reads out)
+ *   ACT_FORWARD   out[m x n] = act(a)                          (act_forward)
+ *   ACT_BACKWARD  out[m x n] = a2 * act'(a)   (act_backward; out may be a2)
+ *   ACT_SECOND    out[m x n] = a2 act'(a) + a3 a4 act''(a) (act_second: a2
+ *                 the primal adjoint or NULL, a3 gbar, a4 udot)
+ *   ADD_BIAS      out[m x n] += b[n]                            (add_bias)
+ *   COPY          out[m x n] = a                                    (copy)
+ *   FILL          out[m x n] = alpha                                (fill)
+ *   AXPY          out[m x n] += alpha a                             (axpy)
+ *   SCALE         out[m x n] = a2[m] * a, a2 one value per row (row_scale)
+ * Row i of every output depends only on row i of the row operands, so a
+ * backend may run the whole chain on one block of rows after another (the
+ * CPU: each thread its block, one fork-join for the chain). Results are
+ * those of the steps run one after the other over all m rows: a step may
+ * read what an earlier one wrote, and operands may alias as the step's op
+ * allows. */
+typedef enum {
+  WF_ROW_PRODUCT = 0,
+  WF_ROW_ACT_FORWARD,
+  WF_ROW_ACT_BACKWARD,
+  WF_ROW_ACT_SECOND,
+  WF_ROW_ADD_BIAS,
+  WF_ROW_COPY,
+  WF_ROW_FILL,
+  WF_ROW_AXPY,
+  WF_ROW_SCALE,
+  WF_ROW_KIND_COUNT
+} wf_row_kind;
+
+typedef struct {
+  wf_row_kind kind;
+  int n;               /* values per row of out */
+  int k;               /* PRODUCT: values per row of a */
+  int trans_b;         /* PRODUCT */
+  wf_real alpha, beta; /* PRODUCT (alpha, beta); FILL (alpha); AXPY (alpha) */
+  wf_activation act;   /* ACT_* */
+  double slope;        /* ACT_*: leaky relu's slope */
+  const wf_real *a, *a2, *a3, *a4; /* row operands (see the kinds) */
+  const wf_real *b;    /* shared: PRODUCT's matrix, ADD_BIAS's bias */
+  wf_real *out;        /* row operand */
+  wf_epilogue ep;      /* PRODUCT (kind WF_EP_NONE: none) */
+} wf_row_op;
+
+/* Weight-gradient products (grad_products, API 8): for each entry, in
+ * list order,
+ *   c[n x k] += a[m x n]^T b[m x k]   (gemm with trans_a, alpha 1, beta 1)
+ *   col[n]   += column sums of a      (col_sum; col may be NULL)
+ * with gemm's and col_sum's arithmetic. Entries may add into the same c or
+ * col (in list order); no entry reads what another writes. */
+typedef struct {
+  int m, n, k;
+  const wf_real *a; /* [m x n] */
+  const wf_real *b; /* [m x k] */
+  wf_real *c;       /* [n x k] */
+  wf_real *col;     /* [n] or NULL */
+} wf_grad_product;
 
 typedef struct {
   wf_status (*begin)(wf_ctx *ctx);
@@ -365,6 +430,11 @@ struct wf_backend {
    * values (snapshot.c). */
   void (*count_nonfinite)(wf_ctx *ctx, const wf_real *x, size_t n,
                           double *slot);
+  /* ---- fused passes (API 8) ---------------------------------------------- */
+  /* the n steps of a row chain (wf_row_op) over m rows, in order */
+  void (*row_chain)(wf_ctx *ctx, int m, const wf_row_op *ops, int n);
+  /* the n weight-gradient products of list (wf_grad_product), in order */
+  void (*grad_products)(wf_ctx *ctx, const wf_grad_product *list, int n);
 
   /* ---- recording and replaying steps (NULL members: not supported) ------ */
   wf_graph_ops graph;

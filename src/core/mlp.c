@@ -13,6 +13,7 @@
  * leaky relu), which we skip.
  */
 #include "net.h"
+#include "rowchain.h"
 #include "stack.h"
 
 #define L_OF(net) ((net)->spec.n_layers)
@@ -66,6 +67,11 @@ static const wf_real *layer_input(const wf_net *net, int l) {
   return l == 0 ? net->x_in : net->layer[l - 1].h;
 }
 
+/* a row chain over the net's rows */
+static void rows_begin(wf_rowchain *ch, wf_net *net, int m) {
+  wf_rows_begin(ch, WF_NET_BE(net), WF_NET_CTX(net), m);
+}
+
 wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
                          wf_real *y) {
   if (net->stk != NULL) return wf_stack_forward(net, x, m, train, y);
@@ -79,7 +85,10 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
   wf_status rc = wf_net_reserve(net, m);
   if (rc != WF_OK) return rc;
   net->cache = WF_CACHE_EMPTY;
-  be->copy(ctx, net->x_in, x, (size_t)m * IN_OF(net));
+  /* rows do not mix (but in BatchNorm): one chain from x to y */
+  wf_rowchain ch;
+  rows_begin(&ch, net, m);
+  wf_rows_copy(&ch, net->x_in, x, IN_OF(net));
   for (int l = 0; l < L_OF(net); l++) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
@@ -87,14 +96,13 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
     if (fused(net, l)) { /* h = act(x W^T + b) in one pass */
       wf_epilogue ep = {WF_EP_BIAS_ACT, layer_act(net, l),
                         (wf_real)s->leaky_slope, bias, NULL};
-      be->gemm(ctx, 0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
-               c->h, n, &ep);
+      wf_rows_product(&ch, 1, n, k, layer_input(net, l), weight(net, l), c->h, &ep);
       continue;
     }
-    be->gemm(ctx, 0, 1, m, n, k, 1, layer_input(net, l), k, weight(net, l), k, 0,
-             c->z, n, NULL);
-    be->add_bias(ctx, c->z, bias, m, n);
+    wf_rows_product(&ch, 1, n, k, layer_input(net, l), weight(net, l), c->z, NULL);
+    wf_rows_add_bias(&ch, c->z, bias, n);
     if (has_norm(net, l)) {
+      wf_rows_flush(&ch);
       const wf_real *gamma = WF_PARAMS(net) + net->layout.gamma[l];
       const wf_real *beta = WF_PARAMS(net) + net->layout.beta[l];
       if (s->norm == WF_NORM_LAYER)
@@ -105,15 +113,15 @@ wf_status wf_mlp_forward(wf_net *net, const wf_real *x, int m, int train,
                        net->p->state + net->layout.running_var[l], train, 0.1,
                        c->nrm, c->xhat, c->rstd);
     }
-    be->act_forward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), c->h,
-                    (size_t)m * n);
+    wf_rows_act_forward(&ch, layer_act(net, l), s->leaky_slope, pre_act(net, l), c->h, n);
   }
-  size_t ny = (size_t)m * OUT_OF(net);
+  int out = OUT_OF(net);
   if (s->residual) { /* y = x + H(x), kept for wf_mlp_output */
-    be->copy(ctx, net->y_out, net->layer[L_OF(net) - 1].h, ny);
-    be->axpy(ctx, ny, 1, net->x_in, net->y_out);
+    wf_rows_copy(&ch, net->y_out, net->layer[L_OF(net) - 1].h, out);
+    wf_rows_axpy(&ch, net->y_out, 1, net->x_in, out);
   }
-  if (y != NULL) be->copy(ctx, y, wf_mlp_output(net), ny);
+  if (y != NULL) wf_rows_copy(&ch, y, wf_mlp_output(net), out);
+  wf_rows_flush(&ch);
   net->m = m;
   net->train = train;
   net->cache = WF_CACHE_FORWARD;
@@ -127,12 +135,15 @@ const wf_real *wf_mlp_output(const wf_net *net) {
 
 const wf_real *wf_mlp_input_grad_result(const wf_net *net) { return net->chain_x; }
 
-/* The reverse sweep shared by backward and input_grad: from the output
- * adjoint dy [m x out], optionally accumulate parameter gradients, write the
- * input adjoint to dx [m x in] (if not NULL), and with keep_chain store the
- * adjoints of every h and z for the double backward. */
-static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
-                          int param_grads, int keep_chain) {
+/* The reverse sweep shared by backward and input_grad, pushed onto the
+ * row chain ch: from the output adjoint dy [m x out], write the input
+ * adjoint to dx [m x in] (if not NULL); with keep_chain store the adjoints
+ * of every h and z for the double backward; with param_grads keep the
+ * adjoint of every z (layer zbar) and list the parameter gradients on gl,
+ * to run after the chain (a norm's gamma and beta are added on the way). */
+static void reverse_sweep(wf_net *net, wf_rowchain *ch, wf_gradlist *gl,
+                          const wf_real *dy, wf_real *dx, int param_grads,
+                          int keep_chain) {
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
@@ -141,8 +152,7 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
   const wf_real *g = dy; /* adjoint of h_l (of its pre-activation if g_is_ubar) */
   int g_is_ubar = 0;
   int ping = 2;          /* adj[2] / adj[3] alternate as the adjoint of h */
-  if (keep_chain)
-    be->copy(ctx, net->layer[L - 1].chain_h, dy, (size_t)m * OUT_OF(net));
+  if (keep_chain) wf_rows_copy(ch, net->layer[L - 1].chain_h, dy, OUT_OF(net));
   for (int l = L - 1; l >= 0; l--) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
@@ -154,13 +164,15 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
       ubar = (wf_real *)g;
     } else {
       if (keep_chain) g = c->chain_h;
-      ubar = keep_chain && !norm ? c->chain_z : net->adj[0];
-      be->act_backward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
-                       ubar, (size_t)m * n);
+      ubar = norm ? net->adj[0] : keep_chain ? c->chain_z : param_grads ? c->zbar
+                                                                        : net->adj[0];
+      wf_rows_act_backward(ch, layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
+                           ubar, n);
     }
     wf_real *zbar = ubar;
-    if (norm) {
-      zbar = keep_chain ? c->chain_z : net->adj[1];
+    if (norm) { /* the norm reads all rows (BatchNorm) and adds gamma's sums */
+      wf_rows_flush(ch);
+      zbar = keep_chain ? c->chain_z : param_grads ? c->zbar : net->adj[1];
       wf_real *dgamma = param_grads ? WF_GRAD(net) + lay->gamma[l] : NULL;
       wf_real *dbeta = param_grads ? WF_GRAD(net) + lay->beta[l] : NULL;
       const wf_real *gamma = WF_PARAMS(net) + lay->gamma[l];
@@ -171,14 +183,12 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
         be->bn_backward(ctx, ubar, c->xhat, c->rstd, gamma, m, n, net->train, zbar,
                         dgamma, dbeta);
     }
-    if (param_grads) {
-      /* dW [n x k] += zbar^T h_{l-1};  db [n] += column sums of zbar */
-      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, layer_input(net, l), k, 1,
-               WF_GRAD(net) + lay->weight[l], k, NULL);
-      be->col_sum(ctx, zbar, m, n, WF_GRAD(net) + lay->bias[l]);
-    }
+    /* dW [n x k] += zbar^T h_{l-1};  db [n] += column sums of zbar */
+    if (param_grads)
+      wf_grads_add(gl, ch, m, n, k, zbar, layer_input(net, l),
+                   WF_GRAD(net) + lay->weight[l], WF_GRAD(net) + lay->bias[l]);
     if (l == 0) {
-      if (dx != NULL) be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, dx, k, NULL);
+      if (dx != NULL) wf_rows_product(ch, 0, k, n, zbar, weight(net, l), dx, NULL);
       break;
     }
     /* the adjoint of h_{l-1}; for a fused layer straight away times its
@@ -186,22 +196,28 @@ static void reverse_sweep(wf_net *net, const wf_real *dy, wf_real *dx,
      * only for curved activations and norms) */
     g_is_ubar = fused(net, l - 1);
     wf_epilogue ep = times_deriv(net, l - 1);
-    wf_real *next = !keep_chain   ? net->adj[ping]
-                    : g_is_ubar ? net->layer[l - 1].chain_z
-                                : net->layer[l - 1].chain_h;
-    be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k,
-             g_is_ubar ? &ep : NULL);
+    wf_layer_cache *below = &net->layer[l - 1];
+    wf_real *next = keep_chain   ? (g_is_ubar ? below->chain_z : below->chain_h)
+                    : g_is_ubar && param_grads ? below->zbar
+                                               : net->adj[ping];
+    wf_rows_product(ch, 0, k, n, zbar, weight(net, l), next, g_is_ubar ? &ep : NULL);
     g = next;
     ping = ping == 2 ? 3 : 2;
   }
-  if (s->residual && dx != NULL) be->axpy(ctx, (size_t)m * IN_OF(net), 1, dy, dx);
+  if (s->residual && dx != NULL) wf_rows_axpy(ch, dx, 1, dy, IN_OF(net));
 }
 
 wf_status wf_mlp_backward(wf_net *net, const wf_real *dy, wf_real *dx) {
   if (net->stk != NULL) return wf_stack_backward(net, dy, dx);
   if (net->cache == WF_CACHE_EMPTY)
     return wf_fail(net, WF_ERR_STATE, "backward needs a forward pass first");
-  reverse_sweep(net, dy, dx, 1, 0);
+  wf_rowchain ch;
+  wf_gradlist gl;
+  gl.n = 0;
+  rows_begin(&ch, net, net->m);
+  reverse_sweep(net, &ch, &gl, dy, dx, 1, 0);
+  wf_rows_flush(&ch);
+  wf_grads_run(&gl, WF_NET_BE(net), WF_NET_CTX(net));
   return wf_net_sync_error(net);
 }
 
@@ -209,21 +225,23 @@ wf_status wf_mlp_input_grad(wf_net *net, const wf_real *dy, wf_real *g) {
   if (net->stk != NULL) return wf_stack_input_grad(net, dy, g);
   if (net->cache == WF_CACHE_EMPTY)
     return wf_fail(net, WF_ERR_STATE, "input_grad needs a forward pass first");
-  size_t ny = (size_t)net->m * OUT_OF(net);
+  wf_rowchain ch;
+  rows_begin(&ch, net, net->m);
   if (dy == NULL)
-    WF_NET_BE(net)->fill(WF_NET_CTX(net), net->dy_chain, ny, 1);
+    wf_rows_fill(&ch, net->dy_chain, 1, OUT_OF(net));
   else
-    WF_NET_BE(net)->copy(WF_NET_CTX(net), net->dy_chain, dy, ny);
+    wf_rows_copy(&ch, net->dy_chain, dy, OUT_OF(net));
   net->chain_ones = dy == NULL;
-  reverse_sweep(net, net->dy_chain, net->chain_x, 0, 1);
-  if (g != NULL)
-    WF_NET_BE(net)->copy(WF_NET_CTX(net), g, net->chain_x, (size_t)net->m * IN_OF(net));
+  reverse_sweep(net, &ch, NULL, net->dy_chain, net->chain_x, 0, 1);
+  if (g != NULL) wf_rows_copy(&ch, g, net->chain_x, IN_OF(net));
+  wf_rows_flush(&ch);
   net->cache = WF_CACHE_INPUT_GRAD;
   return wf_net_sync_error(net);
 }
 
-/* Push the direction u_in through the net: zdot, (xhat_dot, ndot), hdot. */
-static void tangent_sweep(wf_net *net) {
+/* Push the direction u_in through the net onto the row chain: zdot,
+ * (xhat_dot, ndot), hdot. */
+static void tangent_sweep(wf_net *net, wf_rowchain *ch) {
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
@@ -234,43 +252,44 @@ static void tangent_sweep(wf_net *net) {
     int k = s->widths[l], n = s->widths[l + 1];
     if (fused(net, l)) { /* hdot = (prev W^T) * act'(u) in one pass */
       wf_epilogue ep = times_deriv(net, l);
-      be->gemm(ctx, 0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->hdot, n, &ep);
+      wf_rows_product(ch, 1, n, k, prev, weight(net, l), c->hdot, &ep);
       prev = c->hdot;
       continue;
     }
-    be->gemm(ctx, 0, 1, m, n, k, 1, prev, k, weight(net, l), k, 0, c->zdot, n, NULL);
+    wf_rows_product(ch, 1, n, k, prev, weight(net, l), c->zdot, NULL);
     const wf_real *udot = c->zdot;
     if (has_norm(net, l)) {
+      wf_rows_flush(ch);
       be->ln_jvp(ctx, c->zdot, c->xhat, c->rstd,
                  WF_PARAMS(net) + net->layout.gamma[l], m, n, c->xhat_dot,
                  c->ndot);
       udot = c->ndot;
     }
-    be->act_backward(ctx, layer_act(net, l), s->leaky_slope, pre_act(net, l), udot,
-                     c->hdot, (size_t)m * n);
+    wf_rows_act_backward(ch, layer_act(net, l), s->leaky_slope, pre_act(net, l), udot,
+                         c->hdot, n);
     prev = c->hdot;
   }
 }
 
-/* The reverse sweep of the second-order passes. With have_u: of the
- * tangent pass (tangent_sweep done, u in u_in), S_u = sum_i u_i . g_i; with
- * w: S_w = sum_i w_i sum_j y_ij, whose adjoint at every layer is the kept
- * chain of the summed output scaled by rows (rows do not mix without
+/* The reverse sweep of the second-order passes, pushed onto the row chain
+ * ch with the parameter gradients listed on gl. With have_u: of the
+ * tangent pass (tangent_sweep pushed, u in u_in), S_u = sum_i u_i . g_i;
+ * with w: S_w = sum_i w_i sum_j y_ij, whose adjoint at every layer is the
+ * kept chain of the summed output scaled by rows (rows do not mix without
  * BatchNorm), so it adds parameter products but nothing to propagate:
  *   dW += chain_z^T (hdot_{l-1} + w h_{l-1}),  db += chain_z^T w.
  * dx (NULL: not wanted) gets dS_u/dx. */
-static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx) {
+static void second_sweep(wf_net *net, wf_rowchain *ch, wf_gradlist *gl, int have_u,
+                         const wf_real *w, wf_real *dx) {
   const wf_backend *be = WF_NET_BE(net);
   wf_ctx *ctx = WF_NET_CTX(net);
   const wf_mlp_spec *s = &net->spec;
   const wf_layout *lay = &net->layout;
   int m = net->m, L = L_OF(net);
-  size_t nx = (size_t)m * IN_OF(net);
   const wf_real *hbar = NULL; /* primal adjoint of h_l; NULL means zero */
   for (int l = L - 1; l >= 0; l--) {
     wf_layer_cache *c = &net->layer[l];
     int k = s->widths[l], n = s->widths[l + 1];
-    size_t mn = (size_t)m * n;
     wf_activation act = layer_act(net, l);
     int norm = has_norm(net, l);
     const wf_real *gamma = WF_PARAMS(net) + lay->gamma[l];
@@ -279,16 +298,17 @@ static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx)
     if (have_u) {
       const wf_real *udot = norm ? c->ndot : c->zdot;
       if (hbar != NULL || !is_piecewise_linear(act)) {
-        ubar = net->adj[0];
-        be->act_second(ctx, act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
-                       udot, ubar, mn);
+        ubar = norm ? net->adj[0] : c->zbar;
+        wf_rows_act_second(ch, act, s->leaky_slope, pre_act(net, l), hbar, c->chain_h,
+                           udot, ubar, n);
       }
       zbar = ubar;
       if (norm) {
         /* tangent adjoint of nrm: chain_h * act'(nrm) */
         wf_real *ndbar = net->adj[2];
-        be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, ndbar, mn);
-        zbar = net->adj[1];
+        wf_rows_act_backward(ch, act, s->leaky_slope, c->nrm, c->chain_h, ndbar, n);
+        wf_rows_flush(ch);
+        zbar = c->zbar;
         be->ln_double(ctx, ubar, ndbar, c->zdot, c->xhat, c->xhat_dot, c->rstd, gamma, m,
                       n, zbar, dgamma, dbeta);
       }
@@ -296,8 +316,9 @@ static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx)
     if (w != NULL && norm) {
       /* S_w's gamma and beta: the norm's backward along w (act'(nrm) chain_h) */
       wf_real *nbar = net->adj[2];
-      be->act_backward(ctx, act, s->leaky_slope, c->nrm, c->chain_h, nbar, mn);
-      be->row_scale(ctx, nbar, w, m, n, nbar);
+      wf_rows_act_backward(ch, act, s->leaky_slope, c->nrm, c->chain_h, nbar, n);
+      wf_rows_scale(ch, nbar, w, nbar, n);
+      wf_rows_flush(ch);
       be->ln_backward(ctx, nbar, c->xhat, c->rstd, gamma, m, n, net->adj[3], dgamma, dbeta);
     }
     /* dW += zdotbar^T hdot_{l-1} (+ the w part) + zbar^T h_{l-1}; the tangent
@@ -306,27 +327,24 @@ static void second_sweep(wf_net *net, int have_u, const wf_real *w, wf_real *dx)
     const wf_real *h_in = layer_input(net, l);
     wf_real *dw = WF_GRAD(net) + lay->weight[l], *db = WF_GRAD(net) + lay->bias[l];
     if (w != NULL) {
-      wf_real *b = net->adj[2]; /* [m x k] hdot_{l-1} + w h_{l-1} */
-      be->row_scale(ctx, h_in, w, m, k, b);
-      if (have_u) be->axpy(ctx, (size_t)m * k, 1, prev_dot, b);
-      be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, b, k, 1, dw, k, NULL);
-      be->gemm(ctx, 1, 0, n, 1, m, 1, c->chain_z, n, w, 1, 1, db, 1, NULL);
+      wf_real *b = c->dw_in; /* [m x k] hdot_{l-1} + w h_{l-1} */
+      wf_rows_scale(ch, b, w, h_in, k);
+      if (have_u) wf_rows_axpy(ch, b, 1, prev_dot, k);
+      wf_grads_add(gl, ch, m, n, k, c->chain_z, b, dw, NULL);
+      wf_grads_add(gl, ch, m, n, 1, c->chain_z, w, db, NULL);
     } else if (have_u) {
-      be->gemm(ctx, 1, 0, n, k, m, 1, c->chain_z, n, prev_dot, k, 1, dw, k, NULL);
+      wf_grads_add(gl, ch, m, n, k, c->chain_z, prev_dot, dw, NULL);
     }
-    if (zbar != NULL) {
-      be->gemm(ctx, 1, 0, n, k, m, 1, zbar, n, h_in, k, 1, dw, k, NULL);
-      be->col_sum(ctx, zbar, m, n, db);
-    }
+    if (zbar != NULL) wf_grads_add(gl, ch, m, n, k, zbar, h_in, dw, db);
     if (zbar == NULL || (l == 0 && dx == NULL)) {
       hbar = NULL;
       continue;
     }
     wf_real *next = l == 0 ? dx : net->adj[3];
-    be->gemm(ctx, 0, 0, m, k, n, 1, zbar, n, weight(net, l), k, 0, next, k, NULL);
+    wf_rows_product(ch, 0, k, n, zbar, weight(net, l), next, NULL);
     hbar = next;
   }
-  if (dx != NULL && hbar == NULL) be->fill(ctx, dx, nx, 0);
+  if (dx != NULL && hbar == NULL) wf_rows_fill(ch, dx, 0, IN_OF(net));
 }
 
 /* The second-order passes (MLPs and stacks) need the input gradient's
@@ -356,9 +374,15 @@ wf_status wf_mlp_double_backward(wf_net *net, const wf_real *u, wf_real *dx,
     wf_loss_spec dot = {WF_LOSS_LINEAR, 1.0, 0.0, 0};
     be->loss(ctx, &dot, net->u_in, net->chain_x, nx, NULL, value);
   }
-  tangent_sweep(net);
-  second_sweep(net, 1, NULL, dx);
-  if (du != NULL) be->copy(ctx, du, net->chain_x, nx);
+  wf_rowchain ch;
+  wf_gradlist gl;
+  gl.n = 0;
+  rows_begin(&ch, net, net->m);
+  tangent_sweep(net, &ch);
+  second_sweep(net, &ch, &gl, 1, NULL, dx);
+  if (du != NULL) wf_rows_copy(&ch, du, net->chain_x, IN_OF(net));
+  wf_rows_flush(&ch);
+  wf_grads_run(&gl, be, ctx);
   return wf_net_sync_error(net);
 }
 
@@ -370,10 +394,16 @@ wf_status wf_mlp_backward_rows(wf_net *net, const wf_real *w, const wf_real *u) 
                    "backward_rows needs the input gradient of the summed output");
   if (w == NULL && u == NULL) return WF_OK;
   if (net->stk != NULL) return wf_stack_backward_rows(net, w, u);
+  wf_rowchain ch;
+  wf_gradlist gl;
+  gl.n = 0;
+  rows_begin(&ch, net, net->m);
   if (u != NULL) {
-    WF_NET_BE(net)->copy(WF_NET_CTX(net), net->u_in, u, (size_t)net->m * IN_OF(net));
-    tangent_sweep(net);
+    wf_rows_copy(&ch, net->u_in, u, IN_OF(net));
+    tangent_sweep(net, &ch);
   }
-  second_sweep(net, u != NULL, w, NULL);
+  second_sweep(net, &ch, &gl, u != NULL, w, NULL);
+  wf_rows_flush(&ch);
+  wf_grads_run(&gl, WF_NET_BE(net), WF_NET_CTX(net));
   return wf_net_sync_error(net);
 }

@@ -135,7 +135,8 @@ static void free_workspace(wf_net *net) {
     wf_layer_cache *c = &net->layer[l];
     wf_real **bufs[] = {&c->z,    &c->nrm,      &c->xhat, &c->rstd,
                         &c->h,    &c->zdot,     &c->xhat_dot, &c->ndot,
-                        &c->hdot, &c->chain_h,  &c->chain_z};
+                        &c->hdot, &c->chain_h,  &c->chain_z, &c->zbar,
+                        &c->dw_in};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
       wf_device_free(net->dev, *bufs[i]);
       *bufs[i] = NULL;
@@ -178,6 +179,8 @@ wf_status wf_net_reserve(wf_net *net, int m) {
     wf_net_get(net, &c->hdot, cap * n, &ok);
     wf_net_get(net, &c->chain_h, cap * n, &ok);
     wf_net_get(net, &c->chain_z, cap * n, &ok);
+    wf_net_get(net, &c->zbar, cap * n, &ok);
+    wf_net_get(net, &c->dw_in, cap * (size_t)s->widths[l], &ok);
     if (has_norm) {
       wf_net_get(net, &c->nrm, cap * n, &ok);
       wf_net_get(net, &c->xhat, cap * n, &ok);

@@ -26,6 +26,10 @@ typedef struct {
   wf_real *hdot;     /* tangent of h */
   wf_real *chain_h;  /* adjoint of h in the input-gradient pass */
   wf_real *chain_z;  /* adjoint of z in the input-gradient pass */
+  /* kept by a pass's row chain for its weight gradients, run after it
+   * (rowchain.h): */
+  wf_real *zbar;     /* [cap x n] adjoint of z (backward, second order) */
+  wf_real *dw_in;    /* [cap x k] hdot_{l-1} + w h_{l-1} (backward_rows) */
 } wf_layer_cache;
 
 /* Parameters, their optimiser and the BatchNorm state: shared between a

@@ -13,8 +13,8 @@ static void copy_values(wf_real *dst, const wf_real *src, size_t n) {
 static inline wf_real sigmoid(wf_real x) { return 1 / (1 + WF_EXP(-x)); }
 
 WF_CLONES
-static void act_forward_range(wf_activation act, double slope, const wf_real *u,
-                        wf_real *h, size_t n) {
+void wf_cpu_act_forward_range(wf_activation act, double slope, const wf_real *u,
+                              wf_real *h, size_t n) {
   wf_real a = (wf_real)slope;
   switch (act) {
   case WF_ACT_IDENTITY:
@@ -92,8 +92,8 @@ static inline wf_real d2(wf_activation act, wf_real x) {
 }
 
 WF_CLONES
-static void act_backward_range(wf_activation act, double slope, const wf_real *u,
-                         const wf_real *g, wf_real *out, size_t n) {
+void wf_cpu_act_backward_range(wf_activation act, double slope, const wf_real *u,
+                               const wf_real *g, wf_real *out, size_t n) {
   wf_real a = (wf_real)slope;
   switch (act) {
   case WF_ACT_IDENTITY:
@@ -113,9 +113,9 @@ static void act_backward_range(wf_activation act, double slope, const wf_real *u
 }
 
 WF_CLONES
-static void act_second_range(wf_activation act, double slope, const wf_real *u,
-                       const wf_real *hbar, const wf_real *gbar,
-                       const wf_real *udot, wf_real *out, size_t n) {
+void wf_cpu_act_second_range(wf_activation act, double slope, const wf_real *u,
+                             const wf_real *hbar, const wf_real *gbar,
+                             const wf_real *udot, wf_real *out, size_t n) {
   wf_real a = (wf_real)slope;
   if (act == WF_ACT_IDENTITY || act == WF_ACT_RELU || act == WF_ACT_LEAKY_RELU) {
     /* no curvature: gbar and udot are not read (they may be unset) */
@@ -139,7 +139,7 @@ void wf_cpu_act_forward(wf_ctx *ctx, wf_activation act, double slope,
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    act_forward_range(act, slope, u + lo, h + lo, hi - lo);
+    wf_cpu_act_forward_range(act, slope, u + lo, h + lo, hi - lo);
   }
 }
 
@@ -151,7 +151,7 @@ void wf_cpu_act_backward(wf_ctx *ctx, wf_activation act, double slope,
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    act_backward_range(act, slope, u + lo, g + lo, out + lo, hi - lo);
+    wf_cpu_act_backward_range(act, slope, u + lo, g + lo, out + lo, hi - lo);
   }
 }
 
@@ -167,7 +167,7 @@ void wf_cpu_act_second(wf_ctx *ctx, wf_activation act, double slope,
   for (int t = 0; t < nt; t++) {
     size_t lo, hi;
     wf_cpu_range(n, t, nt, &lo, &hi);
-    act_second_range(act, slope, u + lo, hbar ? hbar + lo : NULL,
+    wf_cpu_act_second_range(act, slope, u + lo, hbar ? hbar + lo : NULL,
                      gbar ? gbar + lo : NULL, udot ? udot + lo : NULL, out + lo,
                      hi - lo);
   }

@@ -142,6 +142,8 @@ static const wf_backend cpu_backend = {
     .im2col = wf_cpu_im2col,
     .col2im = wf_cpu_col2im,
     .count_nonfinite = wf_cpu_count_nonfinite,
+    .row_chain = wf_cpu_row_chain,
+    .grad_products = wf_cpu_grad_products,
     /* no graphs: ops run as they are called (.graph all NULL) */
     .graph = {NULL, NULL, NULL, NULL},
 };

@@ -18,6 +18,8 @@
  *   ot_assign_bf16.c  its squared cost screened with bf16 products
  *   index.c       histograms of indices, lists read or written by position
  *   conv.c        transposes, im2col and col2im (convolutions as products)
+ *   chain.c       fused passes: a chain of row ops, weight-gradient products
+ *                 (one parallel region each)
  */
 #ifndef WF_CPU_H
 #define WF_CPU_H
@@ -135,6 +137,38 @@ void wf_cpu_gemm(wf_ctx *ctx, int trans_a, int trans_b, int m, int n, int k,
                  const wf_epilogue *ep);
 /* free the context's packing buffers (ctx_free) */
 void wf_cpu_gemm_release(wf_ctx *ctx);
+/* One product's arguments, as gemm takes them (ep NULL: none). */
+typedef struct {
+  int ta, tb, m, n, k;
+  wf_real alpha;
+  const wf_real *a;
+  int lda;
+  const wf_real *b;
+  int ldb;
+  wf_real beta;
+  wf_real *c;
+  int ldc;
+  const wf_epilogue *ep;
+} wf_cpu_product;
+/* The pieces of gemm, for ops that run several products (or a product and
+ * other row work) in one parallel region (chain.c). A product's rows are
+ * cut in whole strips of the micro-tile's height, and each row of C comes
+ * out the same whatever the cut; the loops it runs (thin or packed) depend
+ * on its shape alone. So any thread running any slice gives gemm's bits.
+ *   gemm_threads  the threads gemm would use for p (1 for a small product)
+ *   gemm_thin     whether p runs the thin loops
+ *   gemm_buffers  the packing buffers of nt threads (0: out of memory; gemm
+ *                 then runs plain loops, whose rounding differs)
+ *   gemm_split    nt capped at the number of strips of m rows
+ *   gemm_rows_of  thread t's rows [*i0, *i1) of m among nt (split first)
+ *   gemm_slice    rows [i0, i1) of p's C, on thread t's packing buffers */
+int wf_cpu_gemm_threads(const wf_ctx *ctx, const wf_cpu_product *p);
+int wf_cpu_gemm_thin(const wf_cpu_product *p);
+int wf_cpu_gemm_buffers(wf_ctx *ctx, int nt);
+int wf_cpu_gemm_split(int m, int nt);
+void wf_cpu_gemm_rows_of(int m, int t, int nt, int *i0, int *i1);
+void wf_cpu_gemm_slice(wf_ctx *ctx, int t, const wf_cpu_product *p, int thin,
+                       int i0, int i1);
 
 /* ops.c */
 void wf_cpu_add_bias(wf_ctx *ctx, wf_real *z, const wf_real *bias, int m,
@@ -144,6 +178,11 @@ void wf_cpu_axpy(wf_ctx *ctx, size_t n, wf_real alpha, const wf_real *x,
                  wf_real *y);
 void wf_cpu_scal(wf_ctx *ctx, size_t n, wf_real alpha, wf_real *x);
 void wf_cpu_count_nonfinite(wf_ctx *ctx, const wf_real *x, size_t n, double *slot);
+/* the ops' loops on one thread (for chain.c) */
+void wf_cpu_add_bias_rows(wf_real *z, const wf_real *bias, int m, int n);
+void wf_cpu_col_sum_cols(const wf_real *a, int m, int n, int j0, int j1,
+                         wf_real *out);
+void wf_cpu_axpy_range(size_t n, wf_real alpha, const wf_real *x, wf_real *y);
 
 /* activation.c */
 void wf_cpu_act_forward(wf_ctx *ctx, wf_activation act, double slope,
@@ -155,6 +194,14 @@ void wf_cpu_act_second(wf_ctx *ctx, wf_activation act, double slope,
                        const wf_real *u, const wf_real *hbar,
                        const wf_real *gbar, const wf_real *udot, wf_real *out,
                        size_t n);
+/* the ops' loops on one thread (for chain.c) */
+void wf_cpu_act_forward_range(wf_activation act, double slope, const wf_real *u,
+                              wf_real *h, size_t n);
+void wf_cpu_act_backward_range(wf_activation act, double slope, const wf_real *u,
+                               const wf_real *g, wf_real *out, size_t n);
+void wf_cpu_act_second_range(wf_activation act, double slope, const wf_real *u,
+                             const wf_real *hbar, const wf_real *gbar,
+                             const wf_real *udot, wf_real *out, size_t n);
 
 /* norm.c */
 void wf_cpu_ln_forward(wf_ctx *ctx, const wf_real *a, int m, int n,
@@ -215,6 +262,9 @@ void wf_cpu_row_sq_dist(wf_ctx *ctx, const wf_real *a, const wf_real *b, int m,
                         int d, wf_real *out);
 void wf_cpu_row_scale(wf_ctx *ctx, const wf_real *x, const wf_real *s, int m,
                       int d, wf_real *out);
+/* rows [i0, i1) of row_scale, on one thread (for chain.c) */
+void wf_cpu_scale_rows(const wf_real *x, const wf_real *s, int i0, int i1, int d,
+                       wf_real *out);
 void wf_cpu_row_lerp(wf_ctx *ctx, const wf_real *a, const wf_real *b,
                      const wf_real *t, int m, int d, wf_real *out);
 void wf_cpu_gather_rows(wf_ctx *ctx, const wf_real *src, int d, const int *idx,
@@ -261,6 +311,10 @@ void wf_cpu_index_count(wf_ctx *ctx, const int *idx, int m, int n, int bins,
                         wf_real w, wf_real *out);
 void wf_cpu_copy_ints_at(wf_ctx *ctx, int *dst, double *dst_pos, const int *src,
                          double *src_pos, size_t n);
+
+/* chain.c */
+void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n);
+void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n);
 
 /* conv.c */
 void wf_cpu_transpose_rows(wf_ctx *ctx, const wf_real *in, int m, int a, int b,

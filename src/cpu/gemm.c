@@ -333,6 +333,66 @@ static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
   }
 }
 
+/* ---- a product's plan: a function of its shape (and the thread count) -- */
+
+int wf_cpu_gemm_threads(const wf_ctx *ctx, const wf_cpu_product *p) {
+  int nt = ctx->threads;
+  double flops = 2.0 * p->m * p->n * (p->k > 0 ? p->k : 1);
+  /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
+   * the machine is busy), unless the product reads or writes many values:
+   * a thin product such as the first layer's (k = 2, m x 128 outputs) is
+   * bound by its memory traffic, which threads share as well */
+  size_t touched = (size_t)p->m * ((size_t)p->n + (size_t)(p->k > 0 ? p->k : 0));
+  if ((flops < 1e6 && touched < 32768) || p->m < 2 * MR) nt = 1;
+  return nt > WF_CPU_MAX_THREADS ? WF_CPU_MAX_THREADS : nt;
+}
+
+int wf_cpu_gemm_thin(const wf_cpu_product *p) {
+  /* a thin product (a few output columns, or k of a few, or fewer rows than
+   * a micro-tile, which would pad them to MR: a one-output layer's weight
+   * gradient) wastes the kernel */
+  double flops = 2.0 * p->m * p->n * (p->k > 0 ? p->k : 1);
+  return flops < 4096 || p->n < 4 || p->k < 4 || (p->ta && p->n <= 8) || p->m < MR;
+}
+
+int wf_cpu_gemm_buffers(wf_ctx *ctx, int nt) { return ensure_buffers(ctx, nt); }
+
+int wf_cpu_gemm_split(int m, int nt) {
+  int strips = (m + MR - 1) / MR;
+  return nt > strips ? strips : nt;
+}
+
+void wf_cpu_gemm_rows_of(int m, int t, int nt, int *i0, int *i1) {
+  /* whole strips of MR rows: a row's values never depend on the split */
+  int strips = (m + MR - 1) / MR;
+  *i0 = (int)((long)strips * t / nt) * MR;
+  *i1 = (int)((long)strips * (t + 1) / nt) * MR;
+  if (*i1 > m) *i1 = m;
+  if (*i0 > m) *i0 = m;
+}
+
+void wf_cpu_gemm_slice(wf_ctx *ctx, int t, const wf_cpu_product *p, int thin,
+                       int i0, int i1) {
+  if (i0 >= i1) return;
+  int ta = p->ta, lda = p->lda, ldc = p->ldc, n = p->n, k = p->k;
+  wf_real *c = p->c;
+  /* the kernels overwrite C on their first pass when beta is 0: no memset */
+  int overwrite = p->beta == 0 && k > 0 && p->alpha != 0;
+  if (!overwrite) scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, p->beta);
+  if (k > 0 && p->alpha != 0) {
+    if (thin)
+      gemm_small(ta, p->tb, i1 - i0, n, k, p->alpha,
+                 p->a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, p->b, p->ldb,
+                 c + (size_t)i0 * ldc, ldc, ctx->pack_b[t], overwrite);
+    else
+      gemm_rows(ta, p->tb, i0, i1, n, k, p->alpha, p->a, lda, p->b, p->ldb, c, ldc,
+                overwrite, ctx->pack_a[t], ctx->pack_b[t]);
+  }
+  if (p->ep != NULL)
+    apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, p->ep,
+                   p->ep->u ? p->ep->u + (size_t)i0 * ldc : NULL);
+}
+
 void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
                  wf_real alpha, const wf_real *a, int lda, const wf_real *b,
                  int ldb, wf_real beta, wf_real *c, int ldc,
@@ -340,50 +400,22 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
   if (m <= 0 || n <= 0) return;
   if (ep != NULL && ep->kind == WF_EP_NONE) ep = NULL;
   ctx->flops += 2.0 * m * n * (k > 0 ? k : 0);
-  double flops = 2.0 * m * n * (k > 0 ? k : 1);
-  int nt = ctx->threads;
-  /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
-   * the machine is busy), unless the product reads or writes many values:
-   * a thin product such as the first layer's (k = 2, m x 128 outputs) is
-   * bound by its memory traffic, which threads share as well */
-  size_t touched = (size_t)m * ((size_t)n + (size_t)(k > 0 ? k : 0));
-  if ((flops < 1e6 && touched < 32768) || m < 2 * MR) nt = 1;
-  if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
+  wf_cpu_product p = {ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep};
+  int nt = wf_cpu_gemm_threads(ctx, &p);
   if (!ensure_buffers(ctx, nt)) {
     scale_rows(c, ldc, m, n, beta);
     gemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, c, ldc);
     if (ep != NULL) apply_epilogue(c, ldc, m, n, ep, ep->u);
     return;
   }
-  /* a thin product (a few output columns, or k of a few, or fewer rows than
-   * a micro-tile, which would pad them to MR: a one-output layer's weight
-   * gradient) wastes the kernel */
-  int thin = flops < 4096 || n < 4 || k < 4 || (ta && n <= 8) || m < MR;
-  /* split rows into nt slices, each a multiple of MR */
-  int strips = (m + MR - 1) / MR;
-  if (nt > strips) nt = strips;
+  int thin = wf_cpu_gemm_thin(&p);
+  nt = wf_cpu_gemm_split(m, nt);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
   for (int t = 0; t < nt; t++) {
-    int i0 = (int)((long)strips * t / nt) * MR;
-    int i1 = (int)((long)strips * (t + 1) / nt) * MR;
-    if (i1 > m) i1 = m;
-    if (i0 >= i1) continue;
-    /* the kernels overwrite C on their first pass when beta is 0: no memset */
-    int overwrite = beta == 0 && k > 0 && alpha != 0;
-    if (!overwrite) scale_rows(c + (size_t)i0 * ldc, ldc, i1 - i0, n, beta);
-    if (k > 0 && alpha != 0) {
-      if (thin)
-        gemm_small(ta, tb, i1 - i0, n, k, alpha,
-                   a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, b, ldb,
-                   c + (size_t)i0 * ldc, ldc, ctx->pack_b[t], overwrite);
-      else
-        gemm_rows(ta, tb, i0, i1, n, k, alpha, a, lda, b, ldb, c, ldc,
-                  overwrite, ctx->pack_a[t], ctx->pack_b[t]);
-    }
-    if (ep != NULL)
-      apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, ep,
-                     ep->u ? ep->u + (size_t)i0 * ldc : NULL);
+    int i0, i1;
+    wf_cpu_gemm_rows_of(m, t, nt, &i0, &i1);
+    wf_cpu_gemm_slice(ctx, t, &p, thin, i0, i1);
   }
 }

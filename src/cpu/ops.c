@@ -5,7 +5,7 @@
 #include "cpu.h"
 
 WF_CLONES
-static void add_bias_rows(wf_real *z /* [m x n] */, const wf_real *bias /* [n] */,
+void wf_cpu_add_bias_rows(wf_real *z /* [m x n] */, const wf_real *bias /* [n] */,
                           int m, int n) {
   for (int i = 0; i < m; i++) {
     wf_real *row = z + (size_t)i * n;
@@ -20,12 +20,12 @@ void wf_cpu_add_bias(wf_ctx *ctx, wf_real *z, const wf_real *bias, int m,
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) {
     int i0 = (int)((long)m * t / nt), i1 = (int)((long)m * (t + 1) / nt);
-    add_bias_rows(z + (size_t)i0 * n, bias, i1 - i0, n);
+    wf_cpu_add_bias_rows(z + (size_t)i0 * n, bias, i1 - i0, n);
   }
 }
 
 WF_CLONES
-static void col_sum_cols(const wf_real *a /* [m x n] */, int m, int n, int j0,
+void wf_cpu_col_sum_cols(const wf_real *a /* [m x n] */, int m, int n, int j0,
                          int j1, wf_real *out /* [n] */) {
   for (int i = 0; i < m; i++) {
     const wf_real *row = a + (size_t)i * n;
@@ -38,12 +38,12 @@ void wf_cpu_col_sum(wf_ctx *ctx, const wf_real *a, int m, int n, wf_real *out) {
   int nt = n >= 32 ? wf_cpu_threads_for(ctx, (size_t)m * n) : 1;
   WF_OMP_CHUNKS(nt)
   for (int t = 0; t < nt; t++) /* threads own column ranges: no races */
-    col_sum_cols(a, m, n, (int)((long)n * t / nt), (int)((long)n * (t + 1) / nt),
-                 out);
+    wf_cpu_col_sum_cols(a, m, n, (int)((long)n * t / nt),
+                        (int)((long)n * (t + 1) / nt), out);
 }
 
 WF_CLONES
-static void axpy_range(size_t n, wf_real alpha, const wf_real *x, wf_real *y) {
+void wf_cpu_axpy_range(size_t n, wf_real alpha, const wf_real *x, wf_real *y) {
   for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
@@ -51,7 +51,7 @@ static void axpy_range(size_t n, wf_real alpha, const wf_real *x, wf_real *y) {
 void wf_cpu_axpy(wf_ctx *ctx, size_t n, wf_real alpha, const wf_real *x,
                  wf_real *y) {
   (void)ctx;
-  axpy_range(n, alpha, x, y);
+  wf_cpu_axpy_range(n, alpha, x, y);
 }
 
 WF_CLONES

@@ -57,7 +57,7 @@ void wf_cpu_row_sq_dist(wf_ctx *ctx, const wf_real *a, const wf_real *b, int m,
 }
 
 WF_CLONES
-static void scale_rows(const wf_real *x /* [m x d] */, const wf_real *s /* [m] */,
+void wf_cpu_scale_rows(const wf_real *x /* [m x d] */, const wf_real *s /* [m] */,
                        int i0, int i1, int d, wf_real *out /* [m x d] */) {
   for (int i = i0; i < i1; i++) {
     const wf_real *xi = x + (size_t)i * d;
@@ -72,7 +72,7 @@ void wf_cpu_row_scale(wf_ctx *ctx, const wf_real *x, const wf_real *s, int m,
   int nt = row_threads(ctx, m, d);
   WF_OMP_CHUNKS(nt)
   for (int th = 0; th < nt; th++)
-    scale_rows(x, s, row_lo(m, th, nt), row_lo(m, th + 1, nt), d, out);
+    wf_cpu_scale_rows(x, s, row_lo(m, th, nt), row_lo(m, th + 1, nt), d, out);
 }
 
 /* not cloned: an FMA would change the interpolates of the pre-v2 code */

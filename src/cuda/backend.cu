@@ -1,4 +1,4 @@
-/* backend.cu — the CUDA backend's table (backend.h, version 5) and its
+/* backend.cu — the CUDA backend's table (backend.h, WF_BACKEND_API) and its
  * exported entry point. Filled field by field, so a reordered struct
  * cannot misplace an op. */
 #include "cuda_ops.h"
@@ -73,6 +73,8 @@ static wf_backend make_table(void) {
   t.im2col = wf_cu_im2col;
   t.col2im = wf_cu_col2im;
   t.count_nonfinite = wf_cu_count_nonfinite;
+  t.row_chain = wf_cu_row_chain;
+  t.grad_products = wf_cu_grad_products;
 
   t.graph.begin = wf_cu_graph_begin;
   t.graph.end = wf_cu_graph_end;

@@ -147,6 +147,9 @@ WF_CU_HIDDEN void wf_cu_col2im(wf_ctx *ctx, const wf_conv_geom *g, const wf_real
 
 /* check.cu: the count of non-finite values */
 WF_CU_HIDDEN void wf_cu_count_nonfinite(wf_ctx *ctx, const wf_real *x, size_t n, double *slot);
+/* chain.cu: the fused passes as their ops, in order */
+WF_CU_HIDDEN void wf_cu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n);
+WF_CU_HIDDEN void wf_cu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,7 @@ typedef int (*wf_cuda_device_info_fn)(int *, char *, size_t);
 const char *wf_cuda_build_info(void);
 typedef const char *(*wf_cuda_build_info_fn)(void);
 
-/* The CUDA backend's table (src/core/backend.h, version 4: check it with
+/* The CUDA backend's table (src/core/backend.h, WF_BACKEND_API: check it with
  * wf_backend_check before use). float only. Always returns the table, even
  * without a GPU: its ctx_create is what fails then, with a message.
  * Declared with the struct tag so this header needs no core header. */

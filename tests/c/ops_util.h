@@ -169,4 +169,101 @@ static inline double ou_slot(ou_dev *d, const double *slots, int i) {
   return v[0];
 }
 
+/* ---- a sample row chain (the fused passes' tests) ---------------------- */
+/* A two-layer pass over m rows using every kind of row step (backend.h):
+ * a relu layer fused into its product, a tanh layer with its own bias and
+ * activation, an output adjoint (fill, axpy), a reverse through both (the
+ * first derivative, the second's step twice, a product times a derivative
+ * in its epilogue), a row scale and a copy; steps read what earlier ones
+ * wrote. Its buffers, by index: */
+enum {
+  OU_X, OU_W1, OU_B1, OU_W2, OU_B2, OU_S, /* inputs */
+  OU_H1, OU_G1, OU_Z2, OU_H2, OU_G2, OU_U2, OU_Y, OU_GX, /* outputs */
+  OU_PASS_BUFS
+};
+enum { OU_PASS_IN = 3, OU_PASS_N1 = 37, OU_PASS_N2 = 5, OU_PASS_FIRST_OUT = OU_H1 };
+
+/* values in buffer i for m rows */
+static inline size_t ou_pass_len(int i, int m) {
+  static const int rows[OU_PASS_BUFS] = {1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  static const int width[OU_PASS_BUFS] = {
+      OU_PASS_IN, OU_PASS_N1 * OU_PASS_IN, OU_PASS_N1, OU_PASS_N2 * OU_PASS_N1,
+      OU_PASS_N2, 1, OU_PASS_N1, OU_PASS_N1, OU_PASS_N2, OU_PASS_N2, OU_PASS_N2,
+      OU_PASS_N2, OU_PASS_N2, OU_PASS_IN};
+  return (size_t)(rows[i] ? m : 1) * (size_t)width[i];
+}
+
+/* host values of the buffers: inputs normal, outputs NaN (a step that reads
+ * before it writes shows) */
+static inline void ou_pass_host(ou_dev *d, int m, double *host[OU_PASS_BUFS]) {
+  for (int i = 0; i < OU_PASS_BUFS; i++) {
+    size_t n = ou_pass_len(i, m);
+    host[i] = i < OU_PASS_FIRST_OUT ? ou_rnorm(d, n, i == OU_W2 ? 0.3 : 0.7) : ou_vec(d, n);
+    if (i >= OU_PASS_FIRST_OUT)
+      for (size_t j = 0; j < n; j++) host[i][j] = NAN;
+    ou_round(host[i], n);
+  }
+}
+
+/* device buffers holding host */
+static inline void ou_pass_up(ou_dev *d, int m, double *const host[OU_PASS_BUFS],
+                              wf_real *buf[OU_PASS_BUFS]) {
+  for (int i = 0; i < OU_PASS_BUFS; i++) buf[i] = ou_up(d, host[i], ou_pass_len(i, m));
+}
+
+/* the outputs, end to end, into a host array of *n values */
+static inline double *ou_pass_down(ou_dev *d, int m, wf_real *const buf[OU_PASS_BUFS],
+                                   size_t *n) {
+  size_t total = 0, at = 0;
+  for (int i = OU_PASS_FIRST_OUT; i < OU_PASS_BUFS; i++) total += ou_pass_len(i, m);
+  double *all = ou_vec(d, total);
+  for (int i = OU_PASS_FIRST_OUT; i < OU_PASS_BUFS; i++) {
+    size_t len = ou_pass_len(i, m);
+    double *h = ou_down(d, buf[i], len);
+    for (size_t j = 0; j < len; j++) all[at + j] = h[j];
+    at += len;
+  }
+  *n = total;
+  return all;
+}
+
+/* the steps into ops [at least 16]; returns their number */
+static inline int ou_pass_chain(wf_real *const b[OU_PASS_BUFS], wf_row_op *ops) {
+  const int in = OU_PASS_IN, n1 = OU_PASS_N1, n2 = OU_PASS_N2;
+  wf_epilogue bias_relu = {WF_EP_BIAS_ACT, WF_ACT_RELU, 0, b[OU_B1], NULL};
+  wf_epilogue times_leaky = {WF_EP_TIMES_DERIV, WF_ACT_LEAKY_RELU, (wf_real)0.2, NULL,
+                             b[OU_H1]};
+  int n = 0;
+  ops[n++] = (wf_row_op){.kind = WF_ROW_PRODUCT, .n = n1, .k = in, .trans_b = 1,
+                         .alpha = 1, .a = b[OU_X], .b = b[OU_W1], .out = b[OU_H1],
+                         .ep = bias_relu};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_PRODUCT, .n = n2, .k = n1, .trans_b = 1,
+                         .alpha = 1, .a = b[OU_H1], .b = b[OU_W2], .out = b[OU_Z2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_ADD_BIAS, .n = n2, .b = b[OU_B2], .out = b[OU_Z2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_ACT_FORWARD, .n = n2, .act = WF_ACT_TANH,
+                         .a = b[OU_Z2], .out = b[OU_H2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_FILL, .n = n2, .alpha = (wf_real)0.25,
+                         .out = b[OU_G2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_AXPY, .n = n2, .alpha = (wf_real)-0.7,
+                         .a = b[OU_H2], .out = b[OU_G2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_ACT_BACKWARD, .n = n2, .act = WF_ACT_TANH,
+                         .a = b[OU_Z2], .a2 = b[OU_G2], .out = b[OU_U2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_ACT_SECOND, .n = n2, .act = WF_ACT_SOFTPLUS,
+                         .a = b[OU_Z2], .a2 = b[OU_U2], .a3 = b[OU_G2], .a4 = b[OU_H2],
+                         .out = b[OU_Y]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_ACT_SECOND, .n = n2, .act = WF_ACT_TANH,
+                         .a = b[OU_Z2], .a2 = NULL, .a3 = b[OU_Y], .a4 = b[OU_G2],
+                         .out = b[OU_U2]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_PRODUCT, .n = n1, .k = n2, .trans_b = 0,
+                         .alpha = 1, .a = b[OU_U2], .b = b[OU_W2], .out = b[OU_G1],
+                         .ep = times_leaky};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_PRODUCT, .n = in, .k = n1, .trans_b = 0,
+                         .alpha = (wf_real)0.5, .beta = 0, .a = b[OU_G1], .b = b[OU_W1],
+                         .out = b[OU_GX]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_SCALE, .n = in, .a = b[OU_GX], .a2 = b[OU_S],
+                         .out = b[OU_GX]};
+  ops[n++] = (wf_row_op){.kind = WF_ROW_COPY, .n = n2, .a = b[OU_U2], .out = b[OU_Y]};
+  return n;
+}
+
 #endif

@@ -1455,6 +1455,78 @@ static void op_graph_errors(parity *P) {
   }
 }
 
+/* ---- fused passes ----------------------------------------------------------- */
+/* the sample pass of ops_util.h on both tables; float products summed in
+ * another order compound through the pass, so within 1e-4 of each
+ * output's scale */
+static void op_row_chain(parity *P) {
+  for (int a = 0; a < N_MS; a++) {
+    int m = MS[a];
+    label(P, "sample pass over %d rows", m);
+    double *hv[OU_PASS_BUFS], *r[2];
+    ou_pass_host(host(P), m, hv);
+    size_t n = 0;
+    SIDES {
+      wf_real *buf[OU_PASS_BUFS];
+      wf_row_op ops[16];
+      ou_pass_up(&P->side[s], m, hv, buf);
+      int steps = ou_pass_chain(buf, ops);
+      be(P, s)->row_chain(cx(P, s), m, ops, steps);
+      r[s] = ou_pass_down(&P->side[s], m, buf, &n);
+    }
+    cmp(P, "outputs", r[TEST], r[REF], n, 0, 0, 1e-4);
+    done(P);
+  }
+}
+
+/* weight gradients of a batch of m rows, two entries adding into one
+ * gradient, a column-sum bias and a one-output layer */
+static void op_grad_products(parity *P) {
+  for (int a = 0; a < N_MS; a++) {
+    int m = MS[a];
+    const int shapes[4][3] = {{m, 128, 2}, {m, 128, 2}, {m, 1, 128}, {m, 37, 1}};
+    label(P, "weight gradients over %d rows", m);
+    double *ha[4], *hb[4], *hc[4], *hcol[4], *r[2][2];
+    for (int e = 0; e < 4; e++) {
+      ha[e] = rnorm(P, (size_t)m * shapes[e][1], 1, 0);
+      hb[e] = rnorm(P, (size_t)m * shapes[e][2], 1, 0);
+      hc[e] = rnorm(P, (size_t)shapes[e][1] * shapes[e][2], 1, 0);
+      hcol[e] = rnorm(P, (size_t)shapes[e][1], 1, 0);
+    }
+    size_t nc = 0, ncol = 0;
+    for (int e = 1; e < 4; e++) {
+      nc += (size_t)shapes[e][1] * shapes[e][2];
+      ncol += (size_t)shapes[e][1];
+    }
+    SIDES {
+      wf_grad_product list[4];
+      wf_real *c[4], *col[4];
+      for (int e = 0; e < 4; e++) {
+        int n = shapes[e][1], k = shapes[e][2];
+        c[e] = e == 1 ? c[0] : up(P, s, hc[e], (size_t)n * k);
+        col[e] = e == 1 ? col[0] : up(P, s, hcol[e], (size_t)n);
+        list[e] = (wf_grad_product){m, n, k, up(P, s, ha[e], (size_t)m * n),
+                                    up(P, s, hb[e], (size_t)m * k), c[e],
+                                    e == 2 ? NULL : col[e]};
+      }
+      be(P, s)->grad_products(cx(P, s), list, 4);
+      r[s][0] = ou_vec(host(P), nc);
+      r[s][1] = ou_vec(host(P), ncol);
+      size_t at = 0, atc = 0;
+      for (int e = 1; e < 4; e++) {
+        size_t len = (size_t)shapes[e][1] * shapes[e][2], lc = (size_t)shapes[e][1];
+        memcpy(r[s][0] + at, down(P, s, c[e], len), len * sizeof(double));
+        memcpy(r[s][1] + atc, down(P, s, col[e], lc), lc * sizeof(double));
+        at += len;
+        atc += lc;
+      }
+    }
+    cmp(P, "c", r[TEST][0], r[REF][0], nc, 0, 0, 4 * (sqrt((double)m) + 2) * FEPS);
+    cmp(P, "col", r[TEST][1], r[REF][1], ncol, 0, 0, 4 * (sqrt((double)m) + 2) * FEPS);
+    done(P);
+  }
+}
+
 /* ---- the runner ------------------------------------------------------------------ */
 typedef struct {
   const char *name;
@@ -1484,6 +1556,7 @@ static const parity_op OPS[] = {
     {"index_count", op_index_count}, {"copy_ints_at", op_copy_ints_at},
     {"transpose_rows", op_transpose_rows}, {"im2col", op_im2col},
     {"col2im", op_col2im},           {"count_nonfinite", op_count_nonfinite},
+    {"row_chain", op_row_chain},     {"grad_products", op_grad_products},
     {"graph", op_graph},
     {"graph_unlaunched", op_graph_unlaunched}, {"graph_errors", op_graph_errors}};
 

@@ -198,6 +198,41 @@ WRAP(col2im, (wf_conv_geom g; const wf_real *cols; wf_real *x;),
      (wf_ctx *ctx, const wf_conv_geom *g, const wf_real *cols, wf_real *x), (*g, cols, x),
      (ctx, &a->g, a->cols, a->x))
 
+/* the fused passes: their lists are copied into the record, as a CUDA
+ * graph keeps the launches they made */
+typedef struct {
+  int m, n;
+  wf_row_op ops[];
+} row_chain_args;
+static void run_row_chain(wf_ctx *ctx, const void *p) {
+  const row_chain_args *a = p;
+  CPU->row_chain(ctx, a->m, a->ops, a->n);
+}
+static void w_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
+  size_t size = sizeof(row_chain_args) + sizeof(wf_row_op) * (size_t)n;
+  row_chain_args *a = malloc(size);
+  a->m = m, a->n = n;
+  memcpy(a->ops, ops, sizeof(wf_row_op) * (size_t)n);
+  if (!push(run_row_chain, a, size)) run_row_chain(ctx, a);
+  free(a);
+}
+typedef struct {
+  int n;
+  wf_grad_product list[];
+} grad_products_args;
+static void run_grad_products(wf_ctx *ctx, const void *p) {
+  const grad_products_args *a = p;
+  CPU->grad_products(ctx, a->list, a->n);
+}
+static void w_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
+  size_t size = sizeof(grad_products_args) + sizeof(wf_grad_product) * (size_t)n;
+  grad_products_args *a = malloc(size);
+  a->n = n;
+  memcpy(a->list, list, sizeof(wf_grad_product) * (size_t)n);
+  if (!push(run_grad_products, a, size)) run_grad_products(ctx, a);
+  free(a);
+}
+
 /* host copies and waits must not happen while recording */
 static wf_status w_read_scalars(wf_ctx *ctx, double *host, const double *s, int n) {
   forbidden += recording != NULL;
@@ -254,6 +289,7 @@ static void make_rec(void) {
   REC.row_sq_dist = w_row_sq_dist, REC.row_scale = w_row_scale;
   REC.row_argmin = w_row_argmin, REC.softmax_xent = w_softmax_xent;
   REC.transpose_rows = w_transpose_rows, REC.im2col = w_im2col, REC.col2im = w_col2im;
+  REC.row_chain = w_row_chain, REC.grad_products = w_grad_products;
   REC.read_scalars = w_read_scalars, REC.write_scalars = w_write_scalars;
   REC.synchronize = w_synchronize;
   REC.graph = (wf_graph_ops){g_begin, g_end, g_launch, g_free};
