@@ -8,13 +8,9 @@
 #include "ffi-net.h"
 
 static SEXP list_get(SEXP list, const char *name) {
-  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
-    wf_r_abort("wgflow_error_arg", "internal: a spec must be a named list");
-  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
-    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  wf_r_abort("wgflow_error_arg", "internal: `%s` missing from a spec", name);
-  return R_NilValue;
+  SEXP x = wf_r_field(list, name, "internal: a spec");
+  if (Rf_isNull(x)) wf_r_abort("wgflow_error_arg", "internal: `%s` missing from a spec", name);
+  return x;
 }
 
 static void spec_from_list(SEXP spec, wf_mlp_spec *s) {

@@ -7,12 +7,7 @@
 #include "ffi-util.h"
 
 static SEXP field(SEXP list, const char *name) {
-  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
-    wf_r_abort("wgflow_error_arg", "a layer stack must be a named list");
-  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
-    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  return R_NilValue;
+  return wf_r_field(list, name, "a layer stack");
 }
 
 int wf_r_is_stack(SEXP spec) {

@@ -30,12 +30,9 @@ static wf_trainer *r_trainer(SEXP ptr) {
 /* The element of a named list called name, or NULL (R's NULL counts as
  * absent); `what` names the list in the error when it is not one. */
 static SEXP named_or_null(SEXP list, const char *name, const char *what) {
-  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
-  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
-    wf_r_abort("wgflow_error_arg", "`%s` must be a named list", what);
-  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
-    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
-  return R_NilValue;
+  char desc[64];
+  snprintf(desc, sizeof(desc), "`%s`", what);
+  return wf_r_field(list, name, desc);
 }
 
 /* The element called name; an error naming `what` if it is missing. */

@@ -195,6 +195,15 @@ int wf_r_int(SEXP x, const char *what, int lo, int hi) {
   return (int)v;
 }
 
+SEXP wf_r_field(SEXP list, const char *name, const char *list_desc) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP)
+    wf_r_abort("wgflow_error_arg", "%s must be a named list", list_desc);
+  for (R_xlen_t i = 0; i < Rf_xlength(list); i++)
+    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
 int wf_r_choice(SEXP x, const char *kind, const char *what) {
   if (TYPEOF(x) != STRSXP || Rf_length(x) != 1 || STRING_ELT(x, 0) == NA_STRING)
     wf_r_abort("wgflow_error_arg", "`%s` must be a single string", what);

@@ -76,5 +76,8 @@ double *wf_r_row_major(wf_scratch *s, SEXP x, const char *what, int *m, int *d);
 double wf_r_double(SEXP x, const char *what);
 int wf_r_int(SEXP x, const char *what, int lo, int hi);
 int wf_r_choice(SEXP x, const char *kind, const char *what);
+/* The element of a named list called name, or R's NULL when it has none;
+ * a classed error "<list_desc> must be a named list" when list is not one. */
+SEXP wf_r_field(SEXP list, const char *name, const char *list_desc);
 
 #endif
