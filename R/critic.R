@@ -34,10 +34,10 @@ check_critic_args <- function(net, real, fake, t, loss = "wgan") {
   list(real = real, fake = fake, t = t)
 }
 
-# The penalty of a critic loss as C takes it: WGAN's from `penalty`
-# ("clip" is no penalty, a clamp); the GAN and
-# DRAGAN losses take none of WGAN's (DRAGAN's is its own), so an explicit
-# `penalty` other than "none" with them is an error.
+# The penalty of a critic loss as C takes it: WGAN's from `penalty` ("clip"
+# is no penalty, a clamp); the GAN and DRAGAN losses take none of WGAN's
+# (DRAGAN's is its own), so an explicit `penalty` other than "none" with
+# them is an error.
 critic_penalty <- function(loss, penalty, penalty_given) {
   if (loss == "wgan") return(if (penalty == "clip") "none" else penalty)
   if (penalty_given && penalty != "none") {

@@ -16,12 +16,9 @@ train_fit <- function(fit, epochs, verbose, callbacks) {
   trainer <- NULL
   keeper <- NULL
   on.exit({
-    if (!is.null(trainer)) {
-      if (is.function(algo$sync_state)) algo$sync_state(fit, trainer)
-      free_trainer(trainer)
-    }
+    sync_fit(fit, algo, trainer)
+    if (!is.null(trainer)) free_trainer(trainer)
     if (!is.null(keeper)) keeper$drop()
-    sync_nets(fit)
   })
   setup <- tryCatch({
     if (is.null(fit$floor)) fit$floor <- measure_floor(algo, fit)
@@ -73,8 +70,7 @@ train_context <- function(fit, algo, trainer, old_metrics) {
   ctx$nets <- algo$nets
   ctx$cols <- NULL # set by run_epochs()
   ctx$fit <- function() {
-    sync_nets(fit)
-    if (is.function(algo$sync_state)) algo$sync_state(fit, trainer)
+    sync_fit(fit, algo, trainer)
     snap <- copy_fit(fit)
     new <- if (is.null(ctx$cols)) NULL else columns_tibble(ctx$cols)
     snap$metrics <- if (nrow(old_metrics) == 0) new else
@@ -87,6 +83,14 @@ train_context <- function(fit, algo, trainer, old_metrics) {
     set_trainer_lr(trainer, match(role, algo$nets), lr)
   }
   ctx
+}
+
+# Bring a fit's R side up to its trainer's state: its nets and, through the
+# descriptor's sync_state hook, the algorithm's own state (OTS's dual).
+sync_fit <- function(fit, algo, trainer) {
+  sync_nets(fit)
+  if (!is.null(trainer) && is.function(algo$sync_state)) algo$sync_state(fit, trainer)
+  invisible(fit)
 }
 
 # The sampling floor of a fit's evaluation (its descriptor's floor

@@ -253,7 +253,7 @@ w1fe_epoch <- function(fit, trainer) {
   s <- fit$settings
   critic <- run_phase(trainer, "critic", list(
     batch_size = s$batch_size, steps = s$critic_steps,
-    penalty = if (s$penalty == "clip") "none" else s$penalty,
+    penalty = critic_penalty("wgan", s$penalty, FALSE),
     lambda = s$lambda, clip = if (s$penalty == "clip") s$clip else 0))
   euler <- run_phase(trainer, "euler", list(batch_size = s$batch_size,
                                             step_size = s$step_size))
