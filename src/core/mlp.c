@@ -164,15 +164,15 @@ static void reverse_sweep(wf_net *net, wf_rowchain *ch, wf_gradlist *gl,
       ubar = (wf_real *)g;
     } else {
       if (keep_chain) g = c->chain_h;
-      ubar = norm ? net->adj[0] : keep_chain ? c->chain_z : param_grads ? c->zbar
-                                                                        : net->adj[0];
+      /* without a norm this is z's adjoint: kept where its reader looks */
+      ubar = norm ? net->adj[0] : keep_chain ? c->chain_z : c->zbar;
       wf_rows_act_backward(ch, layer_act(net, l), s->leaky_slope, pre_act(net, l), g,
                            ubar, n);
     }
     wf_real *zbar = ubar;
     if (norm) { /* the norm reads all rows (BatchNorm) and adds gamma's sums */
       wf_rows_flush(ch);
-      zbar = keep_chain ? c->chain_z : param_grads ? c->zbar : net->adj[1];
+      zbar = keep_chain ? c->chain_z : c->zbar;
       wf_real *dgamma = param_grads ? WF_GRAD(net) + lay->gamma[l] : NULL;
       wf_real *dbeta = param_grads ? WF_GRAD(net) + lay->beta[l] : NULL;
       const wf_real *gamma = WF_PARAMS(net) + lay->gamma[l];
@@ -197,9 +197,9 @@ static void reverse_sweep(wf_net *net, wf_rowchain *ch, wf_gradlist *gl,
     g_is_ubar = fused(net, l - 1);
     wf_epilogue ep = times_deriv(net, l - 1);
     wf_layer_cache *below = &net->layer[l - 1];
-    wf_real *next = keep_chain   ? (g_is_ubar ? below->chain_z : below->chain_h)
-                    : g_is_ubar && param_grads ? below->zbar
-                                               : net->adj[ping];
+    wf_real *next = keep_chain  ? (g_is_ubar ? below->chain_z : below->chain_h)
+                    : g_is_ubar ? below->zbar
+                                : net->adj[ping];
     wf_rows_product(ch, 0, k, n, zbar, weight(net, l), next, g_is_ubar ? &ep : NULL);
     g = next;
     ping = ping == 2 ? 3 : 2;

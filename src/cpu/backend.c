@@ -13,6 +13,7 @@ wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
   }
   (*out)->threads = 1;
   (*out)->screen = 1;
+  (*out)->adaptive = 1;
   if (msg != NULL) msg[0] = '\0';
   return WF_OK;
 }
@@ -27,6 +28,9 @@ void wf_cpu_ctx_free(wf_ctx *ctx) {
 /* Knobs:
  *   "threads"   value >= 1 sets the count, 0 sets 1, < 0 only queries;
  *               returns the previous count
+ *   "adaptive"  1 (default): ops take one thread for a while after a
+ *               parallel region waited long for a thread (team.c); 0: never;
+ *               < 0 queries; returns the previous setting
  *   "simd_bytes"  value 16, 32 or 64 caps the vector width of ot_assign
  *               (0: no cap), < 0 queries; returns the width in use before
  *   "assign_screen"  ot_assign's bf16 screen of the squared cost
@@ -46,6 +50,12 @@ int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
   if (strcmp(name, "threads") == 0) {
     int old = ctx->threads;
     if (value >= 0) ctx->threads = value < 1 ? 1 : value;
+    return old;
+  }
+  if (strcmp(name, "adaptive") == 0) {
+    int old = ctx->adaptive;
+    if (value >= 0) ctx->adaptive = value > 0;
+    if (!ctx->adaptive) ctx->solo_until = ctx->solo_len = 0;
     return old;
   }
   if (strcmp(name, "simd_bytes") == 0) {
@@ -82,7 +92,7 @@ wf_status wf_cpu_last_error(wf_ctx *ctx, char *msg) {
 }
 
 int wf_cpu_threads_for(const wf_ctx *ctx, size_t n) {
-  return n < 32768 ? 1 : ctx->threads;
+  return n < 32768 ? 1 : wf_cpu_team(ctx, ctx->threads);
 }
 
 static const wf_backend cpu_backend = {

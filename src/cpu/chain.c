@@ -84,7 +84,7 @@ void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
     }
     touched += (size_t)m * (size_t)ops[s].n;
   }
-  int nt = flops < 1e6 && touched < 32768 ? 1 : ctx->threads;
+  int nt = flops < 1e6 && touched < 32768 ? 1 : wf_cpu_team(ctx, ctx->threads);
   if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
   if (!wf_cpu_gemm_buffers(ctx, nt)) { /* gemm's own fallback, op by op */
     for (int s = 0; s < n; s++) {
@@ -102,16 +102,18 @@ void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
   }
   ctx->flops += flops;
   nt = wf_cpu_gemm_split(m, nt);
+  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
   for (int t = 0; t < nt; t++) {
     int i0, i1;
     wf_cpu_gemm_rows_of(m, t, nt, &i0, &i1);
-    if (i0 >= i1) continue;
-    for (int s = 0; s < n; s++)
+    for (int s = 0; s < n && i0 < i1; s++)
       if (ops[s].n > 0) run_rows(ctx, t, m, &ops[s], i0, i1);
+    if (t == 0 && nt > 1) t_own = wf_cpu_now();
   }
+  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
 }
 
 /* ---- weight-gradient products -------------------------------------------- */
@@ -137,7 +139,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
     flops += 2.0 * list[e].m * list[e].n * list[e].k;
     touched += (size_t)list[e].m * (size_t)(list[e].n + list[e].k);
   }
-  int nt = flops < 1e6 && touched < 32768 ? 1 : ctx->threads;
+  int nt = flops < 1e6 && touched < 32768 ? 1 : wf_cpu_team(ctx, ctx->threads);
   if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
   if (!wf_cpu_gemm_buffers(ctx, nt)) { /* gemm's own fallback, op by op */
     for (int e = 0; e < n; e++) {
@@ -150,6 +152,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
     return;
   }
   ctx->flops += flops;
+  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
@@ -169,5 +172,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
         wf_cpu_col_sum_cols(g->a, g->m, g->n, (int)((long)g->n * t / ne),
                             (int)((long)g->n * (t + 1) / ne), g->col);
     }
+    if (t == 0 && nt > 1) t_own = wf_cpu_now();
   }
+  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
 }

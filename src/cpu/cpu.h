@@ -20,6 +20,7 @@
  *   conv.c        transposes, im2col and col2im (convolutions as products)
  *   chain.c       fused passes: a chain of row ops, weight-gradient products
  *                 (one parallel region each)
+ *   team.c        the threads an op takes now (fewer while cores are busy)
  */
 #ifndef WF_CPU_H
 #define WF_CPU_H
@@ -47,11 +48,23 @@ struct wf_ctx {
   int simd_cap; /* knob "simd_bytes": the widest vector ot_assign uses (0: any) */
   int screen;   /* knob "assign_screen": 0 never, 1 large problems, 2 always */
   int screened; /* batch rows the last ot_assign settled by the screen */
+  /* team.c: one thread until solo_until (monotonic seconds; 0: none) after
+   * a region waited long for a thread; solo_len the last such stretch */
+  int adaptive; /* knob "adaptive" (default 1) */
+  double solo_until, solo_len;
 };
 
 /* Threads for an op over n values: 1 below a size where the fork costs more
- * than it saves, else the context's count. */
+ * than it saves, else the context's count (as wf_cpu_team allows). */
 int wf_cpu_threads_for(const wf_ctx *ctx, size_t n);
+
+/* team.c: nt, or 1 while the machine's other cores are busy (a recent
+ * region waited long for a thread); the clock; and the report of a region
+ * of nt threads that began at t0, whose thread 0 ended its share at t_own,
+ * and that ended at t1. */
+int wf_cpu_team(const wf_ctx *ctx, int nt);
+double wf_cpu_now(void);
+void wf_cpu_team_timed(wf_ctx *ctx, int nt, double t0, double t_own, double t1);
 
 /* peak.c: the code path the multiversioned loops take (2 AVX-512, 1 AVX2
  * with FMA, 0 the baseline), and the fp32 FMA rate of this machine in

@@ -344,7 +344,7 @@ int wf_cpu_gemm_threads(const wf_ctx *ctx, const wf_cpu_product *p) {
    * bound by its memory traffic, which threads share as well */
   size_t touched = (size_t)p->m * ((size_t)p->n + (size_t)(p->k > 0 ? p->k : 0));
   if ((flops < 1e6 && touched < 32768) || p->m < 2 * MR) nt = 1;
-  return nt > WF_CPU_MAX_THREADS ? WF_CPU_MAX_THREADS : nt;
+  return wf_cpu_team(ctx, nt > WF_CPU_MAX_THREADS ? WF_CPU_MAX_THREADS : nt);
 }
 
 int wf_cpu_gemm_thin(const wf_cpu_product *p) {
@@ -410,6 +410,7 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
   }
   int thin = wf_cpu_gemm_thin(&p);
   nt = wf_cpu_gemm_split(m, nt);
+  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
@@ -417,5 +418,7 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
     int i0, i1;
     wf_cpu_gemm_rows_of(m, t, nt, &i0, &i1);
     wf_cpu_gemm_slice(ctx, t, &p, thin, i0, i1);
+    if (t == 0 && nt > 1) t_own = wf_cpu_now();
   }
+  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
 }

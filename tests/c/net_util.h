@@ -25,6 +25,8 @@ static inline void open_cpu_device(void) {
     fprintf(stderr, "device: %s\n", msg);
     exit(2);
   }
+  /* the threads asked for, even on a busy machine (cpu/team.c) */
+  wf_device_knob(dev, "adaptive", 0);
 }
 
 /* Releases dev and prints the summary line, "<name> <double|float>: N

@@ -46,6 +46,8 @@ static ou_dev D; /* the CPU table and one context */
  * failure */
 static inline void ops_open(void) {
   if (ou_open(&D, wf_cpu_backend(), 20240607) != 0) exit(1);
+  /* the threads asked for, even on a busy machine (cpu/team.c) */
+  D.be->knob(D.ctx, "adaptive", 0);
 }
 
 /* Closes D and prints the summary line, "ops <name> <double|float>: N

@@ -1583,6 +1583,7 @@ int wf_parity_run(const wf_backend *test, FILE *report) {
    * runs on two threads against the reference's one */
   test->knob(P.side[TEST].ctx, "tf32", 0);
   test->knob(P.side[TEST].ctx, "threads", 2);
+  test->knob(P.side[TEST].ctx, "adaptive", 0);
 
   int n_ops = (int)(sizeof(OPS) / sizeof(OPS[0])), n_failed = 0;
   fprintf(report, "parity of '%s' against 'cpu'\n%-18s %11s %11s\n", test->name,
