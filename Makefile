@@ -138,14 +138,15 @@ bench-isa:
 	R_LIBS="$(LIB_AVX2)" $(RSCRIPT) bench/engine.R
 	R_LIBS="$(LIB_AVX2)" $(RSCRIPT) bench/w1fe.R 150
 
-# The convolutions' matrix products alone, with their share of the FMA peak
-.PHONY: bench-conv
-bench-conv:
+# The MLP's and the convolutions' matrix products alone, at each kernel
+# width, with their share of the FMA peak
+.PHONY: bench-products
+bench-products:
 	@mkdir -p $(BUILD_DIR)/bench
-	gcc -std=gnu11 -O2 -fopenmp -Isrc/core -Isrc/cpu -o $(BUILD_DIR)/bench/conv_products \
-	  bench/conv_products.c src/cpu/*.c src/core/status.c -lm
-	$(BUILD_DIR)/bench/conv_products 1
-	$(BUILD_DIR)/bench/conv_products 2
+	gcc -std=gnu11 -O2 -fopenmp -Isrc/core -Isrc/cpu -o $(BUILD_DIR)/bench/products \
+	  bench/products.c src/cpu/*.c src/core/status.c -lm
+	$(BUILD_DIR)/bench/products 1
+	$(BUILD_DIR)/bench/products 2
 
 .PHONY: bench-ots
 bench-ots: $(BENCH_VENV)/bin/python

@@ -14,6 +14,7 @@ wf_status wf_cpu_ctx_create(wf_ctx **out, char *msg) {
   (*out)->threads = 1;
   (*out)->screen = 1;
   (*out)->adaptive = 1;
+  (*out)->fma_units_512 = wf_cpu_fma_units_512();
   if (msg != NULL) msg[0] = '\0';
   return WF_OK;
 }
@@ -33,6 +34,12 @@ void wf_cpu_ctx_free(wf_ctx *ctx) {
  *               < 0 queries; returns the previous setting
  *   "simd_bytes"  value 16, 32 or 64 caps the vector width of ot_assign
  *               (0: no cap), < 0 queries; returns the width in use before
+ *   "gemm_vec_bytes"  value 32 or 64 sets the vector width of gemm's
+ *               micro-kernel (64 only on the AVX-512 path; the same
+ *               results at either), 0 chooses it per product (gemm.c),
+ *               < 0 queries; returns the width a 128-column product took
+ *               before
+ *   "fma_units_512"  512-bit FMAs the core starts per cycle (peak.c)
  *   "assign_screen"  ot_assign's bf16 screen of the squared cost
  *               (ot_assign_bf16.c; the same results): value 0 never, 1 on
  *               large problems (the default), 2 always, < 0 queries;
@@ -63,6 +70,12 @@ int wf_cpu_knob(wf_ctx *ctx, const char *name, int value) {
     if (value >= 0) ctx->simd_cap = value;
     return old;
   }
+  if (strcmp(name, "gemm_vec_bytes") == 0) {
+    int old = wf_cpu_gemm_vec_bytes(ctx, 128);
+    if (value >= 0) ctx->gemm_vec = value;
+    return old;
+  }
+  if (strcmp(name, "fma_units_512") == 0) return ctx->fma_units_512;
   if (strcmp(name, "assign_screen") == 0) return wf_cpu_ot_screen_knob(ctx, value);
   if (strcmp(name, "assign_screened") == 0) return ctx->screened;
   if (strcmp(name, "mflop") == 0) {

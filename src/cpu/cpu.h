@@ -52,7 +52,20 @@ struct wf_ctx {
    * a region waited long for a thread; solo_len the last such stretch */
   int adaptive; /* knob "adaptive" (default 1) */
   double solo_until, solo_len;
+  /* gemm's micro-kernel: the 512-bit FMA units of the core (peak.c, timed
+   * at creation) and the vector width in bytes the knob "gemm_vec_bytes"
+   * sets (32 or 64; 0: chosen per product, gemm.c) */
+  int fma_units_512, gemm_vec;
 };
+
+/* Whether gemm has its 512-bit micro-kernel: on x86-64 with GCC's clones
+ * and AVX-512 paths built (it runs only where wf_cpu_isa() is 2). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(WF_NO_CLONES) && WF_ISA_MAX >= 2
+#define WF_CPU_WIDE_KERNEL 1
+#else
+#define WF_CPU_WIDE_KERNEL 0
+#endif
 
 /* Threads for an op over n values: 1 below a size where the fork costs more
  * than it saves, else the context's count (as wf_cpu_team allows). */
@@ -72,6 +85,11 @@ void wf_cpu_team_timed(wf_ctx *ctx, int nt, double t0, double t_own, double t1);
  * independent FMAs at the widest vectors of that path (about 0.2 s). */
 int wf_cpu_isa(void);
 double wf_cpu_fma_peak(int threads);
+/* The 512-bit FMAs a core starts per cycle, as timed here (about 1 ms): 2
+ * where a loop of them runs twice as fast as one of 256-bit FMAs (Intel
+ * server cores with two 512-bit units), else 1 (AMD Zen 4, whose 512-bit
+ * FMA takes both 256-bit units; Intel cores with one); 0 without AVX-512. */
+int wf_cpu_fma_units_512(void);
 /* One thread's FMA loop of the peak measurement: `reps` rounds of 12
  * independent chains on the code path's widest vectors; returns its FLOPs
  * (the result goes to *sink so the loop stays). */
@@ -178,6 +196,9 @@ typedef struct {
 int wf_cpu_gemm_threads(const wf_ctx *ctx, const wf_cpu_product *p);
 int wf_cpu_gemm_thin(const wf_cpu_product *p);
 int wf_cpu_gemm_buffers(wf_ctx *ctx, int nt);
+/* the micro-kernel's vector width in bytes (32 or 64) for a product with
+ * n columns of C on this context (n <= 0: a wide one) */
+int wf_cpu_gemm_vec_bytes(const wf_ctx *ctx, int n);
 int wf_cpu_gemm_split(int m, int nt);
 void wf_cpu_gemm_rows_of(int m, int t, int nt, int *i0, int *i1);
 void wf_cpu_gemm_slice(wf_ctx *ctx, int t, const wf_cpu_product *p, int thin,

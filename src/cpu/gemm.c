@@ -3,11 +3,13 @@
  *
  * C[m x n] = alpha * op(A) op(B) + beta * C, row-major. op(B) is packed in
  * strips of NR columns ([kc x NR] each); op(A) is read in place, MR rows at
- * a time; the micro-kernel keeps an MR x NR tile of C in registers. The
- * kernel is plain C on GCC vector types; on x86-64 it is compiled for
- * AVX-512, AVX2+FMA and the baseline and picked at load time, so no -march
- * flag is needed. The packing buffers live in the context (one pair per
- * thread).
+ * a time; the micro-kernel keeps an MR x NR tile of C in registers, NR two
+ * vectors (gemm_kernel.h). The kernel is plain C on GCC vector types; on
+ * x86-64 it is compiled for AVX-512, AVX2+FMA and the baseline and picked
+ * at load time, so no -march flag is needed. AVX-512 machines have a second
+ * kernel on 512-bit vectors, taken where the core has two 512-bit FMA units
+ * (peak.c measures it): there the 256-bit kernel reaches half the peak. The
+ * packing buffers live in the context (one pair per thread).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +20,13 @@
 
 #include "cpu.h"
 
+#define MR 6   /* tile rows: a thread's rows are whole strips of MR */
+#define KC 256 /* a panel's depth: each C value adds its products in runs of KC */
+#define NC 512 /* a panel's columns (a multiple of every kernel's tile) */
+
+/* the thin loops' vectors (their sums' order follows the lanes: fixed) */
 #define VEC_BYTES 32
 #define VL ((int)(VEC_BYTES / sizeof(wf_real))) /* lanes: 8 float, 4 double */
-#define MR 6
-#define NR (2 * VL)
-#define KC 256
-#define NC 512
-
 typedef wf_real vreal __attribute__((vector_size(VEC_BYTES)));
 
 /* The context's per-thread packing buffers for nt threads, allocated on
@@ -50,79 +52,6 @@ void wf_cpu_gemm_release(wf_ctx *ctx) {
 #define OPA(i, p) (ta ? a[(size_t)(p) * lda + (i)] : a[(size_t)(i) * lda + (p)])
 #define OPB(p, j) (tb ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
 
-/* C tile [h x w] (h <= MR, w <= NR) += alpha * op(A) Bp over kc, where
- * op(A)(i, p) = a[i * ars + p * acs]. Twelve accumulators in named variables so they
- * stay in registers. Row p of the B strip is the NR values at bp + p * brs. */
-static inline __attribute__((always_inline)) void
-micro_kernel(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
-             const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w,
-             int overwrite) {
-  vreal c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-  vreal c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-  const wf_real *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
-  const wf_real *a4 = a + 4 * ars, *a5 = a + 5 * ars;
-  for (int p = 0; p < kc; p++) {
-    vreal b0, b1;
-    memcpy(&b0, bp + p * brs, sizeof(vreal));
-    memcpy(&b1, bp + p * brs + VL, sizeof(vreal));
-    size_t o = (size_t)p * acs;
-    c00 += a0[o] * b0, c01 += a0[o] * b1;
-    c10 += a1[o] * b0, c11 += a1[o] * b1;
-    c20 += a2[o] * b0, c21 += a2[o] * b1;
-    c30 += a3[o] * b0, c31 += a3[o] * b1;
-    c40 += a4[o] * b0, c41 += a4[o] * b1;
-    c50 += a5[o] * b0, c51 += a5[o] * b1;
-  }
-  vreal acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                      {c30, c31}, {c40, c41}, {c50, c51}};
-  if (h == MR && w == NR) {
-    for (int i = 0; i < MR; i++) {
-      wf_real *row = ct + (size_t)i * ldc;
-      vreal r0 = alpha * acc[i][0], r1 = alpha * acc[i][1];
-      if (!overwrite) {
-        vreal c0, c1;
-        memcpy(&c0, row, sizeof(vreal));
-        memcpy(&c1, row + VL, sizeof(vreal));
-        r0 += c0;
-        r1 += c1;
-      }
-      memcpy(row, &r0, sizeof(vreal));
-      memcpy(row + VL, &r1, sizeof(vreal));
-    }
-  } else {
-    wf_real tile[MR][NR];
-    memcpy(tile, acc, sizeof(tile));
-    for (int i = 0; i < h; i++)
-      for (int j = 0; j < w; j++) {
-        wf_real *cij = ct + (size_t)i * ldc + j;
-        *cij = alpha * tile[i][j] + (overwrite ? 0 : *cij);
-      }
-  }
-}
-
-/* op(B)[p0:p0+kc, j0:j0+w] into dst [kc x NR], zero padded to NR
- * columns; the branch on the layout outside the loops, so each copy is a
- * run of contiguous reads or writes */
-static inline __attribute__((always_inline)) void
-pack_b_strip(int tb, const wf_real *b, int ldb, int p0, int j0, int kc, int w,
-             wf_real *dst) {
-  if (!tb) {
-    for (int p = 0; p < kc; p++) {
-      const wf_real *src = b + (size_t)(p0 + p) * ldb + j0;
-      wf_real *d = dst + (size_t)p * NR;
-      for (int j = 0; j < w; j++) d[j] = src[j];
-      for (int j = w; j < NR; j++) d[j] = 0;
-    }
-  } else {
-    for (int p = 0; p < kc; p++)
-      for (int j = w; j < NR; j++) dst[(size_t)p * NR + j] = 0;
-    for (int j = 0; j < w; j++) {
-      const wf_real *src = b + (size_t)(j0 + j) * ldb + p0;
-      for (int p = 0; p < kc; p++) dst[(size_t)p * NR + j] = src[p];
-    }
-  }
-}
-
 /* op(A)[i0:i0+h, p0:p0+kc] into dst [kc x MR], zero padded to MR rows */
 static inline __attribute__((always_inline)) void
 pack_a_strip(int ta, const wf_real *a, int lda, int i0, int p0, int kc, int h,
@@ -144,59 +73,25 @@ pack_a_strip(int ta, const wf_real *a, int lda, int i0, int p0, int kc, int h,
   }
 }
 
-/* One thread's share: rows [i0, i1) of C += alpha * op(A) op(B). Operands
- * are read in place where their layout allows: op(A) row strips when A is
- * not transposed (six strided streams), op(B) when it is not transposed (a
- * strip's row p is contiguous) and its rows are not 2 KB apart. Transposed
- * operands are packed (op(A) a strip at a time: read in place, its rows
- * lda apart thrash the L1 for a weight gradient over a long batch), and
- * short edge strips of either are copied with zero padding, so the kernel
- * never reads past an operand. Packing copies values only: the products
- * and their order of additions are the same either way. */
-WF_CLONES
-static void gemm_rows(int ta, int tb, int i0, int i1, int n, int k,
-                      wf_real alpha, const wf_real *a, int lda,
-                      const wf_real *b, int ldb, wf_real *c, int ldc,
-                      int overwrite, wf_real *pa /* [KC x MR] */,
-                      wf_real *pb /* [KC x NC] */) {
-  size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
-  /* a plain op(B) is read in place unless its rows lie a multiple of 2 KB
-   * apart: a strip's kc rows then fall into a few L1 sets and evict each
-   * other (the lowered convolutions' [.. x 1024] operands ran at 55 % of the
-   * packed speed) */
-  int in_place = !tb && (size_t)ldb * sizeof(wf_real) % 2048 != 0;
-  for (int jc = 0; jc < n; jc += NC) {
-    int nc = n - jc < NC ? n - jc : NC;
-    for (int pc = 0; pc < k; pc += KC) {
-      int kc = k - pc < KC ? k - pc : KC;
-      /* pack the strips of op(B)[pc:pc+kc, jc:jc+nc] that are not read in
-       * place: all of them if transposed, else only a short last one */
-      for (int js = 0; js < nc; js += NR) {
-        int w = nc - js < NR ? nc - js : NR;
-        if (in_place && w == NR) continue;
-        pack_b_strip(tb, b, ldb, pc, jc + js, kc, w, pb + (size_t)js * kc);
-      }
-      for (int is = i0; is < i1; is += MR) {
-        int h = i1 - is < MR ? i1 - is : MR;
-        const wf_real *as = a + (size_t)is * ars + (size_t)pc * acs;
-        size_t rs = ars, cs = acs;
-        if (h < MR || ta) { /* short or transposed strip: copy it, zero padded */
-          pack_a_strip(ta, a, lda, is, pc, kc, h, pa);
-          as = pa, rs = 1, cs = MR;
-        }
-        for (int js = 0; js < nc; js += NR) {
-          int w = nc - js < NR ? nc - js : NR;
-          const wf_real *bs = pb + (size_t)js * kc;
-          size_t brs = NR;
-          if (in_place && w == NR) bs = b + (size_t)pc * ldb + jc + js, brs = (size_t)ldb;
-          micro_kernel(kc, alpha, as, rs, cs, bs, brs,
-                       c + (size_t)is * ldc + jc + js, ldc, h, w,
-                       overwrite && pc == 0);
-        }
-      }
-    }
-  }
-}
+/* the ymm kernel, on every code path (GCC clones) */
+#define KERNEL_VEC_BYTES 32
+#define KN(name) name##_v32
+#define KERNEL_ATTR WF_CLONES
+#include "gemm_kernel.h"
+#undef KERNEL_VEC_BYTES
+#undef KN
+#undef KERNEL_ATTR
+
+#if WF_CPU_WIDE_KERNEL
+/* the zmm kernel, AVX-512 only: for cores with two 512-bit FMA units */
+#define KERNEL_VEC_BYTES 64
+#define KN(name) name##_v64
+#define KERNEL_ATTR __attribute__((target("arch=x86-64-v4"), WF_VECTORISE))
+#include "gemm_kernel.h"
+#undef KERNEL_VEC_BYTES
+#undef KN
+#undef KERNEL_ATTR
+#endif
 
 /* Loops for thin products (a few columns, or k of a few), ordered so the
  * innermost loop runs along contiguous memory; `tmp` holds at least
@@ -357,6 +252,24 @@ int wf_cpu_gemm_thin(const wf_cpu_product *p) {
 
 int wf_cpu_gemm_buffers(wf_ctx *ctx, int nt) { return ensure_buffers(ctx, nt); }
 
+/* The model: per step p the kernel issues 12 FMAs on 2 vectors of B and 6
+ * broadcasts of A (8 loads), so the FMA units bound it on every x86 core
+ * (2 loads a cycle or more). With two 512-bit FMA units (Intel server
+ * cores) the 256-bit kernel fills half of each: 32 of 64 FLOP a cycle, the
+ * 512-bit one all (6 cycles a step either way). With one (AMD Zen 4 runs a
+ * 512-bit FMA on its two 256-bit units; Intel cores with one) both reach
+ * the peak in FMA terms, and the 512-bit one issues half the instructions:
+ * on Zen 4 it ran the MLP's and DCGAN's products 7 % faster
+ * (bench/products.c). There it gives way where its tile's 32 columns pad
+ * the product's edge more than two 16-column tiles would (n mod 32 in
+ * (0, 16]: as many kernel calls, each at the same rate). */
+int wf_cpu_gemm_vec_bytes(const wf_ctx *ctx, int n) {
+  if (!WF_CPU_WIDE_KERNEL || wf_cpu_isa() < 2 || ctx->gemm_vec == 32) return 32;
+  if (ctx->gemm_vec == 64 || ctx->fma_units_512 >= 2 || n <= 0) return 64;
+  int tiles_512 = (n + 31) / 32, tiles_256 = (n + 15) / 16;
+  return 2 * tiles_512 == tiles_256 ? 64 : 32;
+}
+
 int wf_cpu_gemm_split(int m, int nt) {
   int strips = (m + MR - 1) / MR;
   return nt > strips ? strips : nt;
@@ -384,9 +297,14 @@ void wf_cpu_gemm_slice(wf_ctx *ctx, int t, const wf_cpu_product *p, int thin,
       gemm_small(ta, p->tb, i1 - i0, n, k, p->alpha,
                  p->a + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, p->b, p->ldb,
                  c + (size_t)i0 * ldc, ldc, ctx->pack_b[t], overwrite);
+#if WF_CPU_WIDE_KERNEL
+    else if (wf_cpu_gemm_vec_bytes(ctx, n) == 64)
+      gemm_rows_v64(ta, p->tb, i0, i1, n, k, p->alpha, p->a, lda, p->b, p->ldb, c,
+                    ldc, overwrite, ctx->pack_a[t], ctx->pack_b[t]);
+#endif
     else
-      gemm_rows(ta, p->tb, i0, i1, n, k, p->alpha, p->a, lda, p->b, p->ldb, c, ldc,
-                overwrite, ctx->pack_a[t], ctx->pack_b[t]);
+      gemm_rows_v32(ta, p->tb, i0, i1, n, k, p->alpha, p->a, lda, p->b, p->ldb, c,
+                    ldc, overwrite, ctx->pack_a[t], ctx->pack_b[t]);
   }
   if (p->ep != NULL)
     apply_epilogue(c + (size_t)i0 * ldc, ldc, i1 - i0, n, p->ep,

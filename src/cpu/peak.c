@@ -1,7 +1,6 @@
 /* peak.c — the machine's fp32 FMA peak, measured, and the code path the
  * multiversioned loops take: what the benchmarks divide by, so their
  * figures travel between machines (a fraction of the peak, not just ms). */
-#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -16,12 +15,6 @@ int wf_cpu_isa(void) {
   if (WF_ISA_MAX >= 1 && __builtin_cpu_supports("x86-64-v3")) return 1;
 #endif
   return 0;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 /* FLOPs of `reps` rounds of 12 independent FMA chains on vectors of type V
@@ -76,18 +69,41 @@ double wf_cpu_fma_loop(long reps, float *sink) {
   return fma_loop_128(reps, sink);
 }
 
+/* Rates of short 512-bit and 256-bit loops, alternated, best of five each
+ * (another program may take the core for one); the first rounds also wake
+ * the 512-bit units, which some cores keep powered down until used. */
+int wf_cpu_fma_units_512(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (wf_cpu_isa() < 2) return 0;
+  long reps = 1 << 15; /* 0.4 M FMAs a loop: about 0.1 ms */
+  double best512 = 0, best256 = 0;
+  float sink;
+  for (int round = 0; round < 5; round++) {
+    double t0 = wf_cpu_now(), f = fma_loop_512(reps, &sink);
+    double t1 = wf_cpu_now(), g = fma_loop_256(reps, &sink);
+    double t2 = wf_cpu_now();
+    if (f / (t1 - t0) > best512) best512 = f / (t1 - t0);
+    if (g / (t2 - t1) > best256) best256 = g / (t2 - t1);
+  }
+  /* two units: twice the rate; one (or two halves): the same */
+  return best512 > 1.5 * best256 ? 2 : 1;
+#else
+  return 0;
+#endif
+}
+
 double wf_cpu_fma_peak(int threads) {
   long reps = 1 << 22; /* about 0.05 s a pass at 100 GFLOP/s */
   double best = 0;
   float sink[WF_CPU_MAX_THREADS];
   if (threads > WF_CPU_MAX_THREADS) threads = WF_CPU_MAX_THREADS;
   for (int pass = 0; pass < 4; pass++) { /* best of four: others' load */
-    double flop = 0, t0 = now();
+    double flop = 0, t0 = wf_cpu_now();
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) reduction(+ : flop) if (threads > 1)
 #endif
     for (int t = 0; t < threads; t++) flop += wf_cpu_fma_loop(reps, &sink[t]);
-    double rate = flop / (now() - t0) / 1e6;
+    double rate = flop / (wf_cpu_now() - t0) / 1e6;
     if (rate > best) best = rate;
   }
   return best;

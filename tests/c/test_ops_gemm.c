@@ -1,13 +1,24 @@
 /* test_ops_gemm.c — the matrix product and the level-1 ops (cpu/gemm.c,
  * cpu/ops.c): gemm in every transpose, scale and epilogue (bias and
  * activation, times a derivative) against the naive product, padded
- * leading dimensions left alone, thin products split among threads; bias,
+ * leading dimensions left alone, thin products split among threads, at
+ * every micro-kernel width this machine runs (256-bit and 512-bit vectors)
+ * with the same bits at each; the model's choice of width; bias,
  * column sums, axpy and scal against their formulas. Built in double and
  * float (and avx2_*); ends with "ops gemm <precision>: N passed, N
  * failed". */
 #include "ops_test_util.h"
 
 /* ---- gemm --------------------------------------------------------------- */
+/* the micro-kernel's vector width: value 32 or 64 sets it, 0 the core's
+ * choice, < 0 asks; returns the width in use before */
+static int kernel_width(int bytes) { return D.be->knob(D.ctx, "gemm_vec_bytes", bytes); }
+/* 2 where this build and machine run the 512-bit kernel, else 1 */
+static int n_widths(void) {
+  int old = kernel_width(64), wide = kernel_width(old) == 64;
+  return wide ? 2 : 1;
+}
+
 static double ep_act(wf_activation act, double slope, double v) {
   if (act == WF_ACT_RELU) return v > 0 ? v : 0;
   if (act == WF_ACT_LEAKY_RELU) return v > 0 ? v : slope * v;
@@ -100,8 +111,11 @@ static void gemm_matches_the_naive_product_with_every_epilogue(void) {
   static const wf_activation acts[3] = {WF_ACT_IDENTITY, WF_ACT_RELU,
                                         WF_ACT_LEAKY_RELU};
   int n_sizes = (int)(sizeof(sizes) / sizeof(sizes[0]));
-  for (int th = 1; th <= 2; th++) {
+  int widths = n_widths();
+  for (int run = 0; run < 2 * widths; run++) {
+    int th = 1 + run % 2;
     threads(th);
+    kernel_width(32 << (run / 2));
     for (int s = 0; s < n_sizes; s++) {
       int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
       for (int ta = 0; ta < 2; ta++)
@@ -121,6 +135,66 @@ static void gemm_matches_the_naive_product_with_every_epilogue(void) {
     gemm_case(0, 0, 40, 30, 20, 0, 0.5, WF_EP_NONE, WF_ACT_IDENTITY, 1);
   }
   threads(1);
+  kernel_width(0);
+}
+
+/* C of one product at the kernel width `bytes` (A, B, C from the seed) */
+static double *product_at_width(int bytes, int th, int ta, int tb, int m, int n,
+                                int k, double beta, wf_ep_kind ek) {
+  const wf_backend *be = D.be;
+  threads(th);
+  kernel_width(bytes);
+  int lda = ta ? m : k, ldb = tb ? k : n;
+  size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;
+  uint64_t seed = D.rng;
+  double *ha = ou_rnorm(&D, na, 1), *hb = ou_rnorm(&D, nb, 1);
+  double *hc = ou_rnorm(&D, nc, 1), *hbias = ou_rnorm(&D, (size_t)n, 1);
+  D.rng = seed; /* every width multiplies the same values */
+  wf_epilogue ep = {.kind = ek, .act = WF_ACT_LEAKY_RELU, .slope = (wf_real)0.2,
+                    .bias = ou_up(&D, hbias, (size_t)n), .u = ou_up(&D, hc, nc)};
+  wf_real *c = ou_up(&D, hc, nc);
+  be->gemm(D.ctx, ta, tb, m, n, k, (wf_real)0.75, ou_up(&D, ha, na), lda,
+           ou_up(&D, hb, nb), ldb, (wf_real)beta, c, n, &ep);
+  return ou_down(&D, c, nc);
+}
+
+/* Each C value adds its products in the same order whatever the tile's
+ * width, so the 512-bit kernel must give the 256-bit kernel's bits: on the
+ * MLP's shapes (batch 512, width 128), across a panel's depth KC and width
+ * NC, and at ragged edges. Where the 512-bit kernel cannot run, asking for
+ * it must leave the 256-bit one in use. */
+static void gemm_kernel_widths_give_the_same_bits(void) {
+  static const int sizes[][3] = {{512, 128, 128}, {512, 128, 2}, {257, 300, 600},
+                                 {37, 530, 9},   {100, 33, 260}, {1000, 1100, 70},
+                                 {13, 17, 513}};
+  int widths = n_widths();
+  int was = kernel_width(64);
+  CHECK(was == 32 || was == 64, "gemm_vec_bytes: width %d in use", was);
+  CHECK(kernel_width(-1) == (widths == 2 ? 64 : 32),
+        "gemm_vec_bytes 64: width %d in use with %d widths", kernel_width(-1), widths);
+  int units = D.be->knob(D.ctx, "fma_units_512", -1);
+  CHECK(units >= 0 && units <= 2 && (units == 0) == (D.be->knob(D.ctx, "isa", -1) < 2),
+        "fma_units_512 %d on code path %d", units, D.be->knob(D.ctx, "isa", -1));
+  kernel_width(0); /* the choice per product: 512-bit for 128 columns */
+  CHECK(kernel_width(-1) == (widths == 2 ? 64 : 32),
+        "the choice for 128 columns: %d bytes with %d 512-bit FMA units",
+        kernel_width(-1), units);
+  if (widths < 2) return;
+  for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+    for (int v = 0; v < 8; v++) {
+      int ta = v & 1, tb = (v >> 1) & 1, th = 1 + (v >> 2);
+      int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+      double beta = s % 2 ? 1 : 0;
+      wf_ep_kind ek = s % 3 == 0 ? WF_EP_BIAS_ACT : s % 3 == 1 ? WF_EP_NONE : WF_EP_TIMES_DERIV;
+      double *narrow = product_at_width(32, th, ta, tb, m, n, k, beta, ek);
+      double *wide = product_at_width(64, 3 - th, ta, tb, m, n, k, beta, ek);
+      CHECK(same(narrow, wide, (size_t)m * n),
+            "gemm %d x %d x %d ta %d tb %d: 256-bit (%d threads) and 512-bit "
+            "(%d) kernels differ", m, n, k, ta, tb, th, 3 - th);
+      ou_reset(&D);
+    }
+  threads(1);
+  kernel_width(0);
 }
 
 /* ---- bias, column sums, level 1 ------------------------------------------ */
@@ -192,6 +266,7 @@ static void bias_col_sum_axpy_and_scal_match_their_formulas(void) {
 int main(void) {
   ops_open();
   gemm_matches_the_naive_product_with_every_epilogue();
+  gemm_kernel_widths_give_the_same_bits();
   bias_col_sum_axpy_and_scal_match_their_formulas();
   return ops_finish("gemm");
 }
