@@ -5,7 +5,8 @@
 # Workload (Malik & Huang, section 5): 8 Gaussians, 3 x 128 ReLU nets, batch
 # 512, 10 critic steps with LP (lambda 10), eps = 1, K = 3, Adam 1e-4.
 # PyTorch runs with torch threads in {1, 2} x OpenBLAS threads in {1, 2}
-# (the best is reported); wgflow with 1 and 2 threads.
+# (the best is reported); wgflow with 1 and 2 threads; two alternating
+# rounds, the best of each.
 #
 #   Rscript bench/w1fe.R [epochs]      (from the repository root)
 
@@ -31,15 +32,13 @@ run_wgflow <- function(threads) {
   list(ms = ms, gflop = gflop / epochs,
        w1 = wf_wasserstein(wf_sample(fit, eval_n, seed = 1), held, p = 1))
 }
-wg <- lapply(1:2, run_wgflow)
-
 python <- bench_python()
 data_csv <- tempfile(fileext = ".csv")
 utils::write.table(x, data_csv, sep = ",", row.names = FALSE, col.names = FALSE)
 configs <- expand.grid(torch = 1:2, openblas = 1:2)
 configs$ms <- NA_real_
 configs$w1 <- NA_real_
-for (i in seq_len(nrow(configs))) {
+run_torch <- function(i) {
   out_csv <- tempfile(fileext = ".csv")
   env <- sprintf("OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d", configs$openblas[i],
                  configs$torch[i])
@@ -47,10 +46,22 @@ for (i in seq_len(nrow(configs))) {
     env, shQuote(python), "bench/w1fe_torch.py", data_csv, out_csv, epochs, eval_n,
     configs$torch[i]), intern = TRUE)), error = function(e) character())
   line <- grep("^torch_ms_per_epoch", out, value = TRUE)
-  if (length(line) == 1 && file.exists(out_csv)) {
-    configs$ms[i] <- as.numeric(sub(".* ", "", line))
-    y <- as.matrix(utils::read.csv(out_csv, header = FALSE))
-    configs$w1[i] <- wf_wasserstein(y, held, p = 1)
+  if (length(line) != 1 || !file.exists(out_csv)) return(list(ms = NA_real_, w1 = NA_real_))
+  y <- as.matrix(utils::read.csv(out_csv, header = FALSE))
+  list(ms = as.numeric(sub(".* ", "", line)), w1 = wf_wasserstein(y, held, p = 1))
+}
+# Two rounds that alternate the sides, so a slow spell of this (shared)
+# machine hits both; each figure is the best of its rounds (the seeds are
+# fixed: W1 is the same every round).
+wg <- list(list(ms = Inf), list(ms = Inf))
+for (round in 1:2) {
+  for (t in 1:2) {
+    r <- run_wgflow(t)
+    if (r$ms < wg[[t]]$ms) wg[[t]] <- r
+  }
+  for (i in seq_len(nrow(configs))) {
+    r <- run_torch(i)
+    if (!is.na(r$ms) && !isTRUE(configs$ms[i] <= r$ms)) configs[i, c("ms", "w1")] <- c(r$ms, r$w1)
   }
 }
 

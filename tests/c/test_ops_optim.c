@@ -1,6 +1,6 @@
 /* test_ops_optim.c — the optimisers and the clamp (cpu/optim.c): Adam,
  * RMSprop and SGD against torch.optim's formulas, from any step slot;
- * Adam's step exactly as its formula rounds; the clamp; 1 vs 2 threads bit
+ * Adam's step exactly as its formula rounds (vector square roots too); the clamp; 1 vs 2 threads bit
  * for bit. Built in double and float (and avx2_*); ends with "ops optim
  * <precision>: N passed, N failed". */
 #include "ops_test_util.h"
@@ -132,26 +132,37 @@ static void optimisers_follow_torch_optim_from_any_step_slot(void) {
   }
   /* Adam's step at slot t is the formula's exactly: the bias corrections
    * lr / (1 - beta1^t) and sqrt(1 - beta2^t) in double, rounded to wf_real
-   * once (cpu/optim.c); with zero moments and g = 1 the first element
-   * becomes p - step * (1 - b1) / (sqrt(1 - b2) / bc2 + eps) */
+   * once (cpu/optim.c); with zero moments element i becomes
+   * p - step * (1 - b1) g / (sqrt((1 - b2) g^2) / bc2 + eps). Forty
+   * elements: the vector square roots of two chunks of 16 (or 8) and the
+   * scalar ones of the rest must all be sqrt's, correctly rounded. */
   {
     const wf_opt_spec *op = &specs[1];
     const double t = 42;
+    enum { N_EXACT = 40 };
+    double hp[N_EXACT], hg[N_EXACT];
+    for (int i = 0; i < N_EXACT; i++) hp[i] = 0.5, hg[i] = 1 + i / 8.0;
     double *step = ou_slot_at(&D, t - 1);
-    wf_real *dp = ou_up(&D, (double[]){0.5}, 1), *dm1 = ou_up(&D, NULL, 1);
-    wf_real *dm2 = ou_up(&D, NULL, 1), *dg = ou_up(&D, (double[]){1}, 1);
-    be->adam(D.ctx, dp, dg, dm1, dm2, 1, op, step);
+    wf_real *dp = ou_up(&D, hp, N_EXACT), *dm1 = ou_up(&D, NULL, N_EXACT);
+    wf_real *dm2 = ou_up(&D, NULL, N_EXACT), *dg = ou_up(&D, hg, N_EXACT);
+    be->adam(D.ctx, dp, dg, dm1, dm2, N_EXACT, op, step);
     wf_real b1 = (wf_real)op->beta1, b2 = (wf_real)op->beta2;
     wf_real st = (wf_real)(op->lr / (1 - pow(op->beta1, t)));
     wf_real bc2 = (wf_real)sqrt(1 - pow(op->beta2, t));
-    volatile wf_real m1 = (1 - b1) * (wf_real)1; /* no contraction */
-    volatile wf_real m2 = (1 - b2) * (wf_real)1;
-    volatile wf_real den = WF_SQRT_T(m2) / bc2 + (wf_real)op->eps;
-    volatile wf_real upd = st * m1;
-    wf_real want = (wf_real)0.5 - upd / den;
-    double got = ou_down(&D, dp, 1)[0];
-    CHECK(got == (double)want, "adam at step slot %g: %.17g, formula %.17g",
-          t - 1, got, (double)want);
+    double *got = ou_down(&D, dp, N_EXACT);
+    int bad = 0, first = -1;
+    for (int i = 0; i < N_EXACT; i++) {
+      wf_real g = (wf_real)hg[i];
+      volatile wf_real m1 = (1 - b1) * g; /* no contraction */
+      volatile wf_real m2g = (1 - b2) * g;
+      volatile wf_real m2 = m2g * g;
+      volatile wf_real den = WF_SQRT_T(m2) / bc2 + (wf_real)op->eps;
+      volatile wf_real upd = st * m1;
+      wf_real want = (wf_real)0.5 - upd / den;
+      if (got[i] != (double)want) bad++, first = first < 0 ? i : first;
+    }
+    CHECK(bad == 0, "adam at step slot %g: %d of %d elements differ from the "
+          "formula (the first: %d)", t - 1, bad, (int)N_EXACT, first);
     CHECK(ou_slot(&D, step, 0) == t, "adam: step slot %g", ou_slot(&D, step, 0));
     ou_reset(&D);
   }
