@@ -20,14 +20,51 @@
 #define UNIFORM_COST 16
 #define NORMAL_COST 64
 
-/* out[lo .. hi) of the uniforms of a draw; lo is a multiple of 4 */
+/* Blocks one vector pass of Philox makes (64 values). */
+#define GROUP 16
+
+/* r[q][j] = lane q of block b + j, j < GROUP: wf_philox_block's rounds on
+ * GROUP blocks at once, in lanes (its 32 x 32 -> 64-bit products vectorise;
+ * one block at a time they ran at 15 ns a block, in groups at 4) */
+WF_CLONES
+static void philox_group(const uint32_t key[2], uint64_t b, uint32_t r[4][GROUP]) {
+  uint32_t c0[GROUP], c1[GROUP], c2[GROUP], c3[GROUP];
+  for (int j = 0; j < GROUP; j++) {
+    c0[j] = (uint32_t)(b + (uint64_t)j);
+    c1[j] = (uint32_t)((b + (uint64_t)j) >> 32);
+    c2[j] = c3[j] = 0;
+  }
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int round = 0; round < 10; round++) {
+    for (int j = 0; j < GROUP; j++) {
+      uint64_t p0 = (uint64_t)WF_PHILOX_M0 * c0[j];
+      uint64_t p1 = (uint64_t)WF_PHILOX_M1 * c2[j];
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
+      uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
+      c1[j] = (uint32_t)p1;
+      c3[j] = (uint32_t)p0;
+      c0[j] = n0;
+      c2[j] = n2;
+    }
+    k0 += WF_PHILOX_W0;
+    k1 += WF_PHILOX_W1;
+  }
+  for (int j = 0; j < GROUP; j++) r[0][j] = c0[j], r[1][j] = c1[j], r[2][j] = c2[j], r[3][j] = c3[j];
+}
+
+/* Value v of a group's 64 (value i of a draw is lane i % 4 of its block). */
+#define GROUP_VALUE(r, v) ((r)[(v) % 4][(v) / 4])
+
+/* out[lo .. hi) of the uniforms of a draw; lo is a multiple of 4. A last
+ * short group is made whole and its extra values left unused. */
 static void uniform_range(wf_real *out, size_t lo, size_t hi,
                           const uint32_t key[2], uint64_t counter) {
-  for (size_t i = lo; i < hi; i += 4) {
-    uint32_t r[4];
-    wf_philox_block(key, counter + i / 4, r);
-    for (size_t q = 0; q < 4 && i + q < hi; q++)
-      out[i + q] = (wf_real)wf_philox_unit(r[q]);
+  for (size_t i = lo; i < hi; i += 4 * GROUP) {
+    uint32_t r[4][GROUP];
+    philox_group(key, counter + i / 4, r);
+    size_t len = hi - i < 4 * GROUP ? hi - i : 4 * GROUP;
+    for (size_t v = 0; v < len; v++)
+      out[i + v] = (wf_real)wf_philox_unit(GROUP_VALUE(r, v));
   }
 }
 
@@ -35,13 +72,16 @@ static void uniform_range(wf_real *out, size_t lo, size_t hi,
  * (2, 3) of each block, in double */
 static void normal_range(wf_real *out, size_t lo, size_t hi,
                          const uint32_t key[2], uint64_t counter) {
-  for (size_t i = lo; i < hi; i += 4) {
-    uint32_t r[4];
-    double z[4];
-    wf_philox_block(key, counter + i / 4, r);
-    wf_philox_box_muller(r[0], r[1], &z[0], &z[1]);
-    wf_philox_box_muller(r[2], r[3], &z[2], &z[3]);
-    for (size_t q = 0; q < 4 && i + q < hi; q++) out[i + q] = (wf_real)z[q];
+  for (size_t i = lo; i < hi; i += 4 * GROUP) {
+    uint32_t r[4][GROUP];
+    double z[4 * GROUP];
+    philox_group(key, counter + i / 4, r);
+    size_t len = hi - i < 4 * GROUP ? hi - i : 4 * GROUP;
+    for (size_t j = 0; 4 * j < len; j++) {
+      wf_philox_box_muller(r[0][j], r[1][j], &z[4 * j], &z[4 * j + 1]);
+      wf_philox_box_muller(r[2][j], r[3][j], &z[4 * j + 2], &z[4 * j + 3]);
+    }
+    for (size_t v = 0; v < len; v++) out[i + v] = (wf_real)z[v];
   }
 }
 
@@ -53,14 +93,15 @@ static void normal_range(wf_real *out, size_t lo, size_t hi,
 static void index_range(int *out, size_t lo, size_t hi, int bound,
                         const uint32_t key[2], uint64_t counter) {
   const wf_real top = (wf_real)INT_MAX; /* 2^31 in float */
-  for (size_t i = lo; i < hi; i += 4) {
-    uint32_t r[4];
-    wf_philox_block(key, counter + i / 4, r);
-    for (size_t q = 0; q < 4 && i + q < hi; q++) {
-      wf_real u = (wf_real)wf_philox_unit(r[q]);
+  for (size_t i = lo; i < hi; i += 4 * GROUP) {
+    uint32_t r[4][GROUP];
+    philox_group(key, counter + i / 4, r);
+    size_t len = hi - i < 4 * GROUP ? hi - i : 4 * GROUP;
+    for (size_t v = 0; v < len; v++) {
+      wf_real u = (wf_real)wf_philox_unit(GROUP_VALUE(r, v));
       wf_real x = u * bound;
       int k = x < top ? (int)x : INT_MAX;
-      out[i + q] = k < bound ? k : bound - 1;
+      out[i + v] = k < bound ? k : bound - 1;
     }
   }
 }
