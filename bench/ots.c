@@ -28,21 +28,7 @@
 
 #include "backend.h"
 #include "cpu.h" /* wf_cpu_fma_loop */
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-/* the process's CPU time: with one thread, the time it ran, whatever else
- * the (shared) machine did */
-static double cpu_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
+#include "clock.h"
 static uint64_t lcg = 42;
 static double unif(void) {
   lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
@@ -100,10 +86,10 @@ static int assign(int argc, char **argv) {
     return 1;
   }
   for (int r = 0; r < reps; r++) {
-    double t0 = now(), c0 = cpu_now();
+    double t0 = wf_cpu_now(), c0 = cpu_now();
     be->ot_assign(ctx, cost, a, B, y, N, d, yh, psi, idx, val);
     be->synchronize(ctx, msg);
-    double t = now() - t0, c = cpu_now() - c0;
+    double t = wf_cpu_now() - t0, c = cpu_now() - c0;
     if (t < best) best = t;
     if (c < best_cpu) best_cpu = c;
   }
@@ -127,7 +113,7 @@ static int peak(int argc, char **argv) {
   long iters = 20000000;
   double best = INFINITY, best_cpu = INFINITY, flops = 0;
   for (int r = 0; r < 5; r++) {
-    double t0 = now(), c0 = cpu_now(), f = 0;
+    double t0 = wf_cpu_now(), c0 = cpu_now(), f = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(+ : f)
 #endif
@@ -135,7 +121,7 @@ static int peak(int argc, char **argv) {
       float sink;
       f += wf_cpu_fma_loop(iters, &sink);
     }
-    double t = now() - t0, c = (cpu_now() - c0) / threads;
+    double t = wf_cpu_now() - t0, c = (cpu_now() - c0) / threads;
     if (t < best) best = t;
     if (c < best_cpu) best_cpu = c;
     flops = f;

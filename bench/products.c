@@ -20,17 +20,7 @@
 
 #include "backend.h"
 #include "cpu.h"
-
-static double wall_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-static double cpu_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "clock.h"
 
 typedef struct {
   const char *what;
@@ -85,9 +75,9 @@ int main(int argc, char **argv) {
       int lda = q->ta ? q->m : q->k, ldb = q->tb ? q->k : q->n;
       double best_cpu = 1e30, best_wall = 1e30;
       for (int r = 0; r < 10; r++) {
-        double w0 = wall_now(), c0 = cpu_now();
+        double w0 = wf_cpu_now(), c0 = cpu_now();
         be->gemm(ctx, q->ta, q->tb, q->m, q->n, q->k, 1, a, lda, b, ldb, 0, c, q->n, NULL);
-        double w = wall_now() - w0, cp = (cpu_now() - c0) / threads;
+        double w = wf_cpu_now() - w0, cp = (cpu_now() - c0) / threads;
         if (cp < best_cpu) best_cpu = cp;
         if (w < best_wall) best_wall = w;
       }
