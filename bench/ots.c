@@ -29,6 +29,7 @@
 #include "backend.h"
 #include "cpu.h" /* wf_cpu_fma_loop */
 #include "clock.h"
+
 static uint64_t lcg = 42;
 static double unif(void) {
   lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
