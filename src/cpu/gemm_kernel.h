@@ -16,12 +16,13 @@
 typedef wf_real KVEC __attribute__((vector_size(KERNEL_VEC_BYTES)));
 
 /* C tile [h x w] (h <= MR, w <= KNR) += alpha * op(A) Bp over kc, where
- * op(A)(i, p) = a[i * ars + p * acs]. Twelve accumulators in named variables so they
- * stay in registers. Row p of the B strip is the KNR values at bp + p * brs. */
+ * op(A)(i, p) = a[i * ars + p * acs]. Twelve accumulators in named
+ * variables so they stay in registers. Row p of the B strip is the KNR
+ * values at bp + p * brs. */
 static inline __attribute__((always_inline)) void
 KN(micro_kernel)(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs,
-             const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w,
-             int overwrite) {
+                 const wf_real *bp, size_t brs, wf_real *ct, int ldc, int h, int w,
+                 int overwrite) {
   KVEC c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   KVEC c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
   const wf_real *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
@@ -70,7 +71,7 @@ KN(micro_kernel)(int kc, wf_real alpha, const wf_real *a, size_t ars, size_t acs
  * run of contiguous reads or writes */
 static inline __attribute__((always_inline)) void
 KN(pack_b_strip)(int tb, const wf_real *b, int ldb, int p0, int j0, int kc, int w,
-             wf_real *dst) {
+                 wf_real *dst) {
   if (!tb) {
     for (int p = 0; p < kc; p++) {
       const wf_real *src = b + (size_t)(p0 + p) * ldb + j0;
@@ -99,10 +100,10 @@ KN(pack_b_strip)(int tb, const wf_real *b, int ldb, int p0, int j0, int kc, int 
  * and their order of additions are the same either way. */
 KERNEL_ATTR
 static void KN(gemm_rows)(int ta, int tb, int i0, int i1, int n, int k,
-                      wf_real alpha, const wf_real *a, int lda,
-                      const wf_real *b, int ldb, wf_real *c, int ldc,
-                      int overwrite, wf_real *pa /* [KC x MR] */,
-                      wf_real *pb /* [KC x NC] */) {
+                          wf_real alpha, const wf_real *a, int lda,
+                          const wf_real *b, int ldb, wf_real *c, int ldc,
+                          int overwrite, wf_real *pa /* [KC x MR] */,
+                          wf_real *pb /* [KC x NC] */) {
   size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
   /* a plain op(B) is read in place unless its rows lie a multiple of 2 KB
    * apart: a strip's kc rows then fall into a few L1 sets and evict each
