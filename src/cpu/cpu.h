@@ -82,7 +82,7 @@ void wf_cpu_team_timed(wf_ctx *ctx, int nt, double t0, double t_own, double t1);
 /* peak.c: the code path the multiversioned loops take (2 AVX-512, 1 AVX2
  * with FMA, 0 the baseline), and the fp32 FMA rate of this machine in
  * MFLOP/s on `threads` threads, measured by a register-resident loop of
- * independent FMAs at the widest vectors of that path (about 0.2 s). */
+ * independent FMAs at the widest vectors of that path (about 0.4 s). */
 int wf_cpu_isa(void);
 double wf_cpu_fma_peak(int threads);
 /* The 512-bit FMAs a core starts per cycle, as timed here (about 1 ms): 2
