@@ -12,39 +12,16 @@
  *   - restoring without a snapshot is refused, drop forgets it.
  * Built in double and float (tests/c/Makefile). */
 #include <float.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "device.h"
-#include "test_util.h"
-
-static wf_device *dev; /* the CPU device */
-
-static double *hvec(size_t n) { return calloc(n > 0 ? n : 1, sizeof(double)); }
-static wf_real *dalloc(size_t n) {
-  wf_real *p = wf_device_alloc(dev, n);
-  if (p == NULL) {
-    fprintf(stderr, "out of device memory\n");
-    exit(2);
-  }
-  return p;
-}
+#include "net_util.h"
 
 #ifdef WF_DOUBLE
 #define BIG DBL_MAX
 #else
 #define BIG FLT_MAX
 #endif
-
-static wf_net *make_net(const wf_mlp_spec *s, uint64_t seed) {
-  char msg[WF_MSG_LEN];
-  wf_net *net = NULL;
-  if (wf_net_create(s, dev, seed, &net, msg) != WF_OK) {
-    fprintf(stderr, "net: %s\n", msg);
-    exit(2);
-  }
-  return net;
-}
 
 /* ---- the backend op ------------------------------------------------------- */
 static void test_count_op(void) {
@@ -222,17 +199,10 @@ static void test_count_parts(void) {
 }
 
 int main(void) {
-  char msg[WF_MSG_LEN];
-  if (wf_device_open(wf_cpu_backend(), &dev, msg) != WF_OK) {
-    fprintf(stderr, "device: %s\n", msg);
-    return 2;
-  }
+  open_cpu_device();
   seed_test_stream(20240611);
   test_count_op();
   test_save_restore();
   test_count_parts();
-  wf_device_release(dev);
-  printf("snapshot %s: %d passed, %d failed\n", sizeof(wf_real) == 8 ? "double" : "float",
-         n_pass, n_fail);
-  return n_fail == 0 ? 0 : 1;
+  return finish("snapshot");
 }
