@@ -84,8 +84,7 @@ void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
     }
     touched += (size_t)m * (size_t)ops[s].n;
   }
-  int nt = flops < 1e6 && touched < 32768 ? 1 : wf_cpu_team(ctx, ctx->threads);
-  if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
+  int nt = wf_cpu_region_threads(ctx, flops, touched);
   if (!wf_cpu_gemm_buffers(ctx, nt)) { /* gemm's own fallback, op by op */
     for (int s = 0; s < n; s++) {
       const wf_row_op *op = &ops[s];
@@ -102,7 +101,7 @@ void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
   }
   ctx->flops += flops;
   nt = wf_cpu_gemm_split(m, nt);
-  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
+  wf_cpu_region_clock timing = wf_cpu_region_start(nt);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
@@ -111,9 +110,9 @@ void wf_cpu_row_chain(wf_ctx *ctx, int m, const wf_row_op *ops, int n) {
     wf_cpu_gemm_rows_of(m, t, nt, &i0, &i1);
     for (int s = 0; s < n && i0 < i1; s++)
       if (ops[s].n > 0) run_rows(ctx, t, m, &ops[s], i0, i1);
-    if (t == 0 && nt > 1) t_own = wf_cpu_now();
+    wf_cpu_region_own(&timing, t);
   }
-  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
+  wf_cpu_region_end(ctx, &timing);
 }
 
 /* ---- weight-gradient products -------------------------------------------- */
@@ -139,8 +138,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
     flops += 2.0 * list[e].m * list[e].n * list[e].k;
     touched += (size_t)list[e].m * (size_t)(list[e].n + list[e].k);
   }
-  int nt = flops < 1e6 && touched < 32768 ? 1 : wf_cpu_team(ctx, ctx->threads);
-  if (nt > WF_CPU_MAX_THREADS) nt = WF_CPU_MAX_THREADS;
+  int nt = wf_cpu_region_threads(ctx, flops, touched);
   if (!wf_cpu_gemm_buffers(ctx, nt)) { /* gemm's own fallback, op by op */
     for (int e = 0; e < n; e++) {
       const wf_grad_product *g = &list[e];
@@ -152,7 +150,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
     return;
   }
   ctx->flops += flops;
-  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
+  wf_cpu_region_clock timing = wf_cpu_region_start(nt);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
@@ -172,7 +170,7 @@ void wf_cpu_grad_products(wf_ctx *ctx, const wf_grad_product *list, int n) {
         wf_cpu_col_sum_cols(g->a, g->m, g->n, (int)((long)g->n * t / ne),
                             (int)((long)g->n * (t + 1) / ne), g->col);
     }
-    if (t == 0 && nt > 1) t_own = wf_cpu_now();
+    wf_cpu_region_own(&timing, t);
   }
-  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
+  wf_cpu_region_end(ctx, &timing);
 }

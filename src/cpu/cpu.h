@@ -78,6 +78,27 @@ int wf_cpu_threads_for(const wf_ctx *ctx, size_t n);
 int wf_cpu_team(const wf_ctx *ctx, int nt);
 double wf_cpu_now(void);
 void wf_cpu_team_timed(wf_ctx *ctx, int nt, double t0, double t_own, double t1);
+/* The threads of a region of products (gemm, a row chain, a list of weight
+ * gradients) doing `flops` of products over `touched` values: 1 for small
+ * work, else the context's count as wf_cpu_team allows, at most
+ * WF_CPU_MAX_THREADS. */
+int wf_cpu_region_threads(const wf_ctx *ctx, double flops, size_t touched);
+/* A region's clock for wf_cpu_team_timed: start before the region, own(t)
+ * at the end of thread t's share, end after it. */
+typedef struct {
+  int nt;
+  double t0, t_own;
+} wf_cpu_region_clock;
+static inline wf_cpu_region_clock wf_cpu_region_start(int nt) {
+  wf_cpu_region_clock c = {nt, nt > 1 ? wf_cpu_now() : 0, 0};
+  return c;
+}
+static inline void wf_cpu_region_own(wf_cpu_region_clock *c, int t) {
+  if (t == 0 && c->nt > 1) c->t_own = wf_cpu_now();
+}
+static inline void wf_cpu_region_end(wf_ctx *ctx, const wf_cpu_region_clock *c) {
+  if (c->nt > 1) wf_cpu_team_timed(ctx, c->nt, c->t0, c->t_own, wf_cpu_now());
+}
 
 /* peak.c: the code path the multiversioned loops take (2 AVX-512, 1 AVX2
  * with FMA, 0 the baseline), and the fp32 FMA rate of this machine in

@@ -231,15 +231,10 @@ static void scale_rows(wf_real *c, int ldc, int m, int n, wf_real beta) {
 /* ---- a product's plan: a function of its shape (and the thread count) -- */
 
 int wf_cpu_gemm_threads(const wf_ctx *ctx, const wf_cpu_product *p) {
-  int nt = ctx->threads;
+  if (p->m < 2 * MR) return 1; /* fewer than two strips: nothing to split */
   double flops = 2.0 * p->m * p->n * (p->k > 0 ? p->k : 1);
-  /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
-   * the machine is busy), unless the product reads or writes many values:
-   * a thin product such as the first layer's (k = 2, m x 128 outputs) is
-   * bound by its memory traffic, which threads share as well */
   size_t touched = (size_t)p->m * ((size_t)p->n + (size_t)(p->k > 0 ? p->k : 0));
-  if ((flops < 1e6 && touched < 32768) || p->m < 2 * MR) nt = 1;
-  return wf_cpu_team(ctx, nt > WF_CPU_MAX_THREADS ? WF_CPU_MAX_THREADS : nt);
+  return wf_cpu_region_threads(ctx, flops, touched);
 }
 
 int wf_cpu_gemm_thin(const wf_cpu_product *p) {
@@ -328,7 +323,7 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
   }
   int thin = wf_cpu_gemm_thin(&p);
   nt = wf_cpu_gemm_split(m, nt);
-  double t0 = nt > 1 ? wf_cpu_now() : 0, t_own = 0;
+  wf_cpu_region_clock timing = wf_cpu_region_start(nt);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
@@ -336,7 +331,7 @@ void wf_cpu_gemm(wf_ctx *ctx, int ta, int tb, int m, int n, int k,
     int i0, i1;
     wf_cpu_gemm_rows_of(m, t, nt, &i0, &i1);
     wf_cpu_gemm_slice(ctx, t, &p, thin, i0, i1);
-    if (t == 0 && nt > 1) t_own = wf_cpu_now();
+    wf_cpu_region_own(&timing, t);
   }
-  if (nt > 1) wf_cpu_team_timed(ctx, nt, t0, t_own, wf_cpu_now());
+  wf_cpu_region_end(ctx, &timing);
 }

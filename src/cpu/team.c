@@ -28,6 +28,16 @@ int wf_cpu_team(const wf_ctx *ctx, int nt) {
   return wf_cpu_now() < ctx->solo_until ? 1 : nt;
 }
 
+int wf_cpu_region_threads(const wf_ctx *ctx, double flops, size_t touched) {
+  /* below ~1 MFLOP a fork-join costs more than it saves (and far more when
+   * the machine is busy), unless the work reads or writes many values: a
+   * thin product such as the first layer's (k = 2, m x 128 outputs) is
+   * bound by its memory traffic, which threads share as well */
+  if (flops < 1e6 && touched < 32768) return 1;
+  return wf_cpu_team(ctx, ctx->threads > WF_CPU_MAX_THREADS ? WF_CPU_MAX_THREADS
+                                                             : ctx->threads);
+}
+
 void wf_cpu_team_timed(wf_ctx *ctx, int nt, double t0, double t_own, double t1) {
   if (nt <= 1 || !ctx->adaptive) return;
   double own = t_own - t0, wait = t1 - t_own;
