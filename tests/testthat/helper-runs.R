@@ -1,5 +1,5 @@
 # Runs the statistics tests share: a small W1-FE fit on toy data, and the
-# per-epoch rows of made-up runs.
+# per-epoch rows of made-up runs; and an object saved and read back.
 
 stat_data <- wf_toy("8gaussians", n = 1500, seed = 2)
 
@@ -62,4 +62,13 @@ live_fit <- function(..., epochs = 4L, seed = 1L) {
 default_fit <- function(data, ..., epochs = 1L) {
   w1fe(data, epochs = epochs, critic_steps = 1, critic = wf_mlp(8), generator = wf_mlp(8),
        device = "cpu", verbose = FALSE, ...)
+}
+
+# x as saveRDS() writes it and readRDS() reads it back (a temporary file,
+# removed at once): what a user gets in a new session
+saved_and_read <- function(x) {
+  path <- tempfile(fileext = ".rds")
+  on.exit(unlink(path))
+  saveRDS(x, path)
+  readRDS(path)
 }

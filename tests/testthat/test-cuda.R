@@ -44,9 +44,7 @@ test_that("recorded steps (graphs) and eager steps give the same GPU fit", {
 test_that("a GPU fit round-trips through saveRDS and continues identically", {
   skip_without_gpu()
   fit <- gpu_fit("cuda")
-  f <- tempfile(fileext = ".rds")
-  saveRDS(fit, f)
-  back <- readRDS(f)
+  back <- saved_and_read(fit)
   expect_identical(wf_sample(back, 100, seed = 2), wf_sample(fit, 100, seed = 2))
   a <- wf_continue(fit, epochs = 2, verbose = FALSE)
   b <- wf_continue(back, epochs = 2, verbose = FALSE)

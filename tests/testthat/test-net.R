@@ -159,10 +159,7 @@ test_that("saveRDS()/readRDS() restores a net exactly, training state included",
   for (i in 1:5) wf_critic_step(net, real, fake, opt, penalty = "gp")
   x <- cloud(20)
 
-  path <- tempfile(fileext = ".rds")
-  on.exit(unlink(path), add = TRUE)
-  saveRDS(net, path)
-  copy <- readRDS(path)
+  copy <- saved_and_read(net)
   expect_s3_class(copy, "wf_net")
   expect_identical(wf_params(copy), wf_params(net))
   expect_identical(wf_forward(copy, x), wf_forward(net, x))

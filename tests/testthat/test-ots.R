@@ -129,9 +129,7 @@ test_that("a fit saves, restores its dual and continues", {
                  ots_check_every = 100, ots_window = 200, ots_bins = 20, eval_n = 100,
                  seed = 5, verbose = FALSE, device = "cpu")
   psi <- fit$dual$psi
-  f <- tempfile(fileext = ".rds")
-  saveRDS(fit, f)
-  back <- readRDS(f)
+  back <- saved_and_read(fit)
   expect_identical(back$dual$psi, psi)
   more <- wf_continue(back, epochs = 1)
   expect_identical(nrow(more$metrics), 3L)

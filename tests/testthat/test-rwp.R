@@ -72,9 +72,7 @@ test_that("a seed reproduces rwp and sbe; wf_continue and saveRDS resume exactly
     cols <- setdiff(names(a$metrics), "seconds")
     expect_identical(a$metrics[cols], b$metrics[cols])
     half <- f(epochs = 3, seed = 4)
-    path <- tempfile(fileext = ".rds")
-    saveRDS(half, path)
-    rest <- wf_continue(readRDS(path), epochs = 3, verbose = FALSE)
+    rest <- wf_continue(saved_and_read(half), epochs = 3, verbose = FALSE)
     expect_identical(wf_params(rest$generator), wf_params(a$generator))
     expect_identical(tail(rest$metrics$w1, 1), tail(a$metrics$w1, 1))
     if (inherits(a, "wf_sbe")) {

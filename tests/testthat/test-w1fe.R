@@ -103,9 +103,7 @@ test_that("naive persistency runs and reports -mean phi(G z)", {
 
 test_that("saveRDS/readRDS round-trips: identical samples, identical continuation", {
   fit <- small_fit()
-  path <- tempfile(fileext = ".rds")
-  saveRDS(fit, path)
-  back <- readRDS(path)
+  back <- saved_and_read(fit)
   expect_identical(wf_sample(back, 50, seed = 3), wf_sample(fit, 50, seed = 3))
   expect_identical(predict(back, n = 20, seed = 4), wf_sample(fit, 20, seed = 4))
   more_a <- wf_continue(fit, epochs = 2, verbose = FALSE)

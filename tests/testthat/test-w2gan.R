@@ -144,9 +144,7 @@ test_that("a map fit saves, restores and continues", {
   fit <- w2gan(pair4$target, source = pair4$source, epochs = 2, batch_size = 64,
                critic = small_critic(8), generator = small_gen(8), eval_n = 50, seed = 5,
                verbose = FALSE)
-  path <- tempfile(fileext = ".rds")
-  saveRDS(fit, path)
-  back <- readRDS(path)
+  back <- saved_and_read(fit)
   expect_identical(back$source, fit$source)
   more <- wf_continue(back, epochs = 2, verbose = FALSE)
   fit2 <- wf_continue(fit, epochs = 2, verbose = FALSE)
@@ -327,9 +325,7 @@ test_that("balanced batches and evaluation from the components' labels", {
   expect_identical(one[[1]]$metrics$critic_loss, one[[2]]$metrics$critic_loss)
   expect_identical(wf_params(one[[1]]$generator), wf_params(one[[2]]$generator))
   # saved, restored and continued: the same as one run
-  path <- tempfile(fileext = ".rds")
-  saveRDS(bal, path)
-  more <- wf_continue(readRDS(path), epochs = 2, verbose = FALSE)
+  more <- wf_continue(saved_and_read(bal), epochs = 2, verbose = FALSE)
   long <- do.call(w2gan, c(modifyList(args, list(epochs = 6)), list(batches = "balanced")))
   expect_equal(wf_params(more$generator), wf_params(long$generator))
   expect_equal(more$metrics$critic_loss, long$metrics$critic_loss)
