@@ -259,7 +259,8 @@ int wf_cpu_gemm_buffers(wf_ctx *ctx, int nt) { return ensure_buffers(ctx, nt); }
  * the product's edge more than two 16-column tiles would (n mod 32 in
  * (0, 16]: as many kernel calls, each at the same rate). */
 int wf_cpu_gemm_vec_bytes(const wf_ctx *ctx, int n) {
-  if (!WF_CPU_WIDE_KERNEL || wf_cpu_isa() < 2 || ctx->gemm_vec == 32) return 32;
+  /* no 512-bit units counted: no AVX-512 on this path (peak.c) */
+  if (!WF_CPU_WIDE_KERNEL || ctx->fma_units_512 == 0 || ctx->gemm_vec == 32) return 32;
   if (ctx->gemm_vec == 64 || ctx->fma_units_512 >= 2 || n <= 0) return 64;
   int tiles_512 = (n + 31) / 32, tiles_256 = (n + 15) / 16;
   return 2 * tiles_512 == tiles_256 ? 64 : 32;
